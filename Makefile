@@ -1,0 +1,41 @@
+# Whizzy — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+UVENV  := .uv
+UV     := $(UVENV)/bin/uv
+STAMP  := $(VENV)/.whizzy-installed
+WHIZZY := $(VENV)/bin/whizzy
+export DO_NOT_TRACK := 1
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test test-load bench lint clean help
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(UV):
+	$(PYTHON) -m venv $(UVENV)
+	$(UVENV)/bin/pip install --quiet 'uv>=0.5,<1'
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(STAMP)  ## install into .venv (only when pyproject.toml or uv.lock changed)
+
+run: install  ## install, make the demo org if there is no warehouse, build it, start the chat
+	$(WHIZZY) up
+
+test: install  ## install, then run the whole test suite
+	$(VENV)/bin/python -m pytest -q
+
+test-load: install  ## heavy concurrency tests
+	$(VENV)/bin/python -m pytest -q -m load
+
+bench: install  ## benchmark generation, build and answers at 10k/100k/1M opportunities
+	$(WHIZZY) bench
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:  ## remove the venvs and local warehouses
+	rm -rf $(VENV) $(UVENV) .whizzy dbt_project/target dbt_project/logs

@@ -1,0 +1,40 @@
+"""Shared fixtures: one generated and built demo warehouse per test session.
+
+Tests that only read use `built_warehouse`; tests that write make their own copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+#: The org every shared-warehouse test sees (small, deterministic).
+DEMO_SEED = 7
+DEMO_OPPORTUNITIES = 3000
+DEMO_AS_OF = "2026-11-15"
+
+
+@pytest.fixture(scope="session")
+def raw_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse holding only the generated raw `salesforce` tables."""
+    from whizzy.data.generate import generate_org
+
+    path = tmp_path_factory.mktemp("raw") / "warehouse.duckdb"
+    generate_org(path, opportunities=DEMO_OPPORTUNITIES, seed=DEMO_SEED, as_of=DEMO_AS_OF)
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(raw_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo org with every dbt model built (read-only for tests: copy it to write)."""
+    from whizzy.build import build_warehouse
+
+    path = tmp_path_factory.mktemp("built") / "warehouse.duckdb"
+    shutil.copyfile(raw_warehouse, path)
+    build_warehouse(path, as_of=DEMO_AS_OF)
+    return path

@@ -1,0 +1,58 @@
+"""Errors a user can cause, each turned into one clear sentence at the edge (CLI, chat).
+
+Anything raised from here carries a message meant for people; the CLI prints it without a
+traceback and exits with status 2.
+"""
+
+from __future__ import annotations
+
+
+class WhizzyError(Exception):
+    """Base class: a problem the user can fix, with a message that says how."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    def user_message(self) -> str:
+        """The sentence shown to people, with the fixing command when there is one."""
+        text = str(self)
+        return f"{text}\n  → {self.hint}" if self.hint else text
+
+
+class ConfigError(WhizzyError):
+    """A setting (flag, environment variable, .env) is missing or invalid."""
+
+
+class WarehouseMissingError(WhizzyError):
+    """The warehouse file does not exist or holds no built models."""
+
+    hint = "run `whizzy data generate` (or `whizzy data import DIR`) and then `whizzy build`"
+
+
+class WarehouseNotBuiltError(WarehouseMissingError):
+    """The warehouse holds raw data but the dbt models have not been built."""
+
+    hint = "run `whizzy build`"
+
+
+class ImportError_(WhizzyError):  # noqa: N801 - avoid shadowing the builtin ImportError
+    """A CSV export could not be imported; the message names file, line, column and problem."""
+
+
+DataImportError = ImportError_
+
+
+class BuildError(WhizzyError):
+    """`dbt build` failed; the message names the model or test that failed."""
+
+
+class QuestionError(WhizzyError):
+    """A question could not be understood or answered."""
+
+
+class UnsafeQueryError(WhizzyError):
+    """A query was refused by the SQL gate."""
