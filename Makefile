@@ -8,7 +8,7 @@ WHIZZY := $(VENV)/bin/whizzy
 export DO_NOT_TRACK := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-load bench lint clean help
+.PHONY: install browser run test test-load bench lint clean help
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
@@ -25,8 +25,14 @@ install: $(STAMP)  ## install into .venv (only when pyproject.toml or uv.lock ch
 run: install  ## install, make the demo org if there is no warehouse, build it, start the chat
 	$(WHIZZY) up
 
-test: install  ## install, then run the whole test suite
-	$(VENV)/bin/python -m pytest -q
+test: install browser  ## install, then run the whole test suite
+	$(VENV)/bin/python -m pytest -q -n 2
+
+browser:  ## Debian's chromium for the browser tests (skipped when it is already there)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  (echo "installing Debian's chromium for the browser tests"; \
+	   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	   echo "could not install chromium: the browser tests will fail; install it with apt-get install chromium")
 
 test-load: install  ## heavy concurrency tests
 	$(VENV)/bin/python -m pytest -q -m load

@@ -56,3 +56,23 @@ class QuestionError(WhizzyError):
 
 class UnsafeQueryError(WhizzyError):
     """A query was refused by the SQL gate."""
+
+
+class EvalCaseError(WhizzyError):
+    """An eval case file is invalid; the message names the file, the case and the problem."""
+
+
+class LLMUnavailableError(WhizzyError):
+    """The LLM engine gave no usable output (timeout, HTTP error, invalid or ungrounded text).
+
+    Never shown as a failure: the offline engine answers and the answer notes the reason.
+    The message never contains a secret (keys are redacted before it is built).
+    """
+
+    hint = "the offline engine answered instead; check the OPENAI_* / AZURE_OPENAI_* settings"
+
+    def __init__(self, message: str, *, kind: str = "error", hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        #: A short machine-readable cause: timeout, http_error, rate_limit, connection,
+        #: malformed, schema_invalid, ungrounded, unsafe_sql, sql_error, config, error.
+        self.kind = kind

@@ -1,0 +1,1 @@
+"""Salesforce data in: the synthetic org generator, the CSV importer and the CSV exporter."""

@@ -1,0 +1,445 @@
+"""Load a Salesforce CSV export (or Fivetran-style table files) into the warehouse.
+
+One file per object, named after the object (`Opportunity.csv`) or after the table
+(`opportunity.csv`, `user_role.csv`); headers are API names in any case (`StageName`,
+`STAGENAME`, `stage_name`). The import is all-or-nothing: it works on a copy of the
+warehouse and swaps it in only when every file loaded cleanly, so any problem leaves the
+warehouse byte-for-byte as it was. Errors name the file, the line, the column and what is
+wrong.
+
+DuckDB does the work (its CSV reader, then SQL that finds the first bad line per check and
+casts), so big files load fast; Python only looks at headers and builds SQL.
+
+>>> snake_case("StageName"), snake_case("Product2Id"), snake_case("_fivetran_synced")
+('stage_name', 'product_2_id', '_fivetran_synced')
+>>> contract_name("STAGENAME", TABLES["opportunity"])
+'stage_name'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from whizzy.errors import DataImportError
+from whizzy.schema import DEFAULT_STAGES, RAW_SCHEMA, TABLES, Table
+from whizzy.warehouse import replacing
+
+Progress = Callable[[str, float], None]
+
+#: Tables a usable export must contain; the others are created empty when missing.
+REQUIRED_TABLES = ("opportunity", "account", "user")
+#: Fivetran system columns and their types (other extra columns are kept as text).
+FIVETRAN_COLUMNS = {"_fivetran_synced": "TIMESTAMP", "_fivetran_deleted": "BOOLEAN",
+                    "_fivetran_active": "BOOLEAN"}
+
+# YYYY-MM-DD, optionally a time (T or space), optionally Z or an offset like +02:00 / -0530.
+_TS_PATTERN = (
+    r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?\s?(Z|[+-]\d{2}:?\d{2})?$"
+)
+# Parsing macros. DuckDB's own cast reads dates and zone-less date-times fast, but ignores a
+# UTC offset; values with an offset (rare) take the slower regex path that applies it.
+_MACROS = (
+    f"""create or replace temp macro _ts_parts(v) as
+        regexp_extract(v, '{_TS_PATTERN}', ['d', 't', 'z'])""",
+    """create or replace temp macro _ts_from(p) as
+        try_cast(nullif(p.d, '') || ' ' || coalesce(nullif(p.t, ''), '00:00:00') as timestamp)
+        - to_minutes(case when p.z in ('', 'Z') then 0 else
+            (case when left(p.z, 1) = '-' then -1 else 1 end)
+            * (substr(replace(p.z, ':', ''), 2, 2)::integer * 60
+               + substr(replace(p.z, ':', ''), 4, 2)::integer) end)""",
+    """create or replace temp macro _ts(v) as
+        case when v[-1:] = 'Z' then try_cast(v[:-1] as timestamp)
+             when contains(v[11:], '+') or contains(v[11:], '-') then _ts_from(_ts_parts(v))
+             else try_cast(v as timestamp) end""",
+    "create or replace temp macro _date(v) as try_cast(v as date)",
+    """create or replace temp macro _bool(v) as
+        case lower(v) when 'true' then true when 'false' then false
+                      when '1' then true when '0' then false end""",
+    "create or replace temp macro _num(v) as try_cast(v as double)",
+    """create or replace temp macro _bad_int(x) as
+        x is null or not isfinite(x) or x <> round(x) or abs(x) >= 2147483648""",
+    "create or replace temp macro _bad_dec(x) as x is null or not isfinite(x) or abs(x) >= 1e16",
+)
+
+
+def snake_case(name: str) -> str:
+    """Fivetran's snake_case for a Salesforce API name (`Product2Id` → `product_2_id`)."""
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", "_",
+               name.strip())
+    s = re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", "_", s)
+    return re.sub(r"[^0-9a-zA-Z_]+", "_", s).lower()
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def contract_name(header: str, table: Table) -> str:
+    """The column a CSV header maps to: a contract column if it matches one, else snake_case."""
+    key = _norm(header)
+    for col in table.columns:
+        if _norm(col.name) == key:
+            return col.name
+    return snake_case(header)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class _Source:
+    """One CSV file being imported and how its headers map onto the table."""
+
+    table: Table
+    path: Path
+    headers: list[str]  # as in the file
+    mapped: dict[str, str]  # contract/snake name → header
+    staging: str
+
+    def display(self) -> str:
+        return self.path.name
+
+    def header_of(self, column: str) -> str:
+        return self.mapped.get(column, column)
+
+
+def find_files(directory: Path) -> dict[str, Path]:
+    """Map contract table names to the CSV files in `directory` that hold them.
+
+    Accepts object names (`OpportunityHistory.csv`) and table names (`opportunity_history.csv`)
+    in any case; two files for one table is an error.
+    """
+    keys = {}
+    for name, table in TABLES.items():
+        keys[_norm(table.sf_object)] = name
+        keys[_norm(name)] = name
+    found: dict[str, Path] = {}
+    for path in sorted(directory.iterdir()):
+        if not path.is_file() or path.suffix.lower() != ".csv":
+            continue
+        table = keys.get(_norm(path.stem))
+        if table is None:
+            continue
+        if table in found:
+            raise DataImportError(
+                f"{found[table].name} and {path.name} both hold {TABLES[table].sf_object}; "
+                "keep one of them."
+            )
+        found[table] = path
+    return found
+
+
+def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None = None
+                   ) -> dict[str, int]:
+    """Replace the warehouse's raw `salesforce` tables with the CSV files in `directory`.
+
+    Args:
+        directory: folder holding `Opportunity.csv`, `Account.csv`, `User.csv` and optionally
+            `OpportunityHistory.csv`, `OpportunityStage.csv`, `UserRole.csv` (or the
+            snake_case table names). Other files are ignored.
+        warehouse: DuckDB file to update; created when it does not exist.
+        progress: optional callable `(step_name, fraction_done)`.
+
+    Returns:
+        Rows loaded per contract table (0 for tables created empty).
+
+    Raises:
+        DataImportError: naming the file, line, column and problem; the warehouse is unchanged.
+    """
+    report = progress or (lambda _step, _fraction: None)
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataImportError(f"{directory} is not a folder of CSV files.")
+    files = find_files(directory)
+    missing = [TABLES[t].sf_object + ".csv" for t in REQUIRED_TABLES if t not in files]
+    if missing:
+        raise DataImportError(
+            f"{directory} has no {', '.join(missing)} (required; Fivetran-style names such as "
+            f"{TABLES[REQUIRED_TABLES[0]].name}.csv work too)."
+        )
+    warehouse = Path(warehouse)
+    if warehouse.is_dir():
+        raise DataImportError(f"{warehouse} is a folder; the warehouse must be a DuckDB file.")
+    with replacing(warehouse, tag="import", copy_existing=True) as tmp:
+        try:
+            con = duckdb.connect(str(tmp), config={"preserve_insertion_order": True})
+        except duckdb.Error:
+            raise DataImportError(
+                f"{warehouse} is not a DuckDB warehouse file; choose another --warehouse "
+                "or delete it."
+            ) from None
+        try:
+            for sql in _MACROS:
+                con.execute(sql)
+            sources: dict[str, _Source] = {}
+            ordered = sorted(files, key=lambda t: t != "opportunity_stage")  # stages first
+            for k, name in enumerate(ordered):
+                report(f"reading {files[name].name}", 0.7 * k / len(files))
+                sources[name] = _read(con, TABLES[name], files[name])
+            report("checking values", 0.7)
+            stages = _stage_names(con, sources.get("opportunity_stage"))
+            stage_source = ("the stages in " + files["opportunity_stage"].name
+                            if "opportunity_stage" in files else "the default sales process")
+            for src in sources.values():
+                _validate(con, src, stages, stage_source)
+            report("writing tables", 0.85)
+            con.execute(f"drop schema if exists {RAW_SCHEMA} cascade")
+            con.execute(f"create schema {RAW_SCHEMA}")
+            counts = {}
+            for name, table in TABLES.items():
+                counts[name] = _load(con, table, sources.get(name))
+            con.execute("checkpoint")
+        finally:
+            con.close()
+    report("done", 1.0)
+    return counts
+
+
+# --------------------------------------------------------------------------------------
+# Reading
+
+
+def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
+    """Read one CSV as text into a temp table; reject structural problems with their line."""
+    raw = path.read_bytes()[:4096]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataImportError(f"{path.name}, line 1: the file is UTF-16 encoded; save it as UTF-8.")
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
+        raise DataImportError(f"{path.name} is empty: expected a header row of column names.")
+    staging = f"_import_{table.name}"
+    rejects = f"_rejects_{table.name}"
+    try:
+        con.execute(
+            f"create or replace temp table {staging} as select * from read_csv("
+            f"{_lit(str(path))}, header = true, all_varchar = true, delim = ',', quote = '\"', "
+            f"escape = '\"', encoding = 'utf-8', store_rejects = true, "
+            f"rejects_table = {_lit(rejects)}, rejects_scan = {_lit(rejects + '_scan')}, "
+            f"max_line_size = 10000000)"
+        )
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise DataImportError(f"{path.name} could not be read as CSV: {first}") from None
+    err = con.execute(
+        f"select line, line_byte_position, column_name, error_type, error_message "
+        f"from {rejects} order by line limit 1"
+    ).fetchone()
+    if err is not None:
+        raise DataImportError(_structural_message(path, *err))
+    headers = [r[0] for r in con.execute(f"describe {staging}").fetchall()]
+    mapped: dict[str, str] = {}
+    for h in headers:
+        name = contract_name(h, table)
+        if name in mapped:
+            raise DataImportError(
+                f"{path.name}, line 1: columns {mapped[name]!r} and {h!r} are the same "
+                f"column ({name}); keep one of them."
+            )
+        mapped[name] = h
+    for col in table.columns:
+        if col.required and col.name not in mapped:
+            raise DataImportError(
+                f"{path.name}, line 1, column {_api_name(col.name)}: missing required column "
+                f"{_api_name(col.name)} ({col.name})."
+            )
+    return _Source(table, path, headers, mapped, staging)
+
+
+def _api_name(column: str) -> str:
+    """The Salesforce API name of a contract column (`stage_name` → `StageName`)."""
+    return "".join(p[:1].upper() + p[1:] for p in column.split("_"))
+
+
+def _physical_line(path: Path, byte_position: int | None, fallback: int) -> int:
+    if byte_position is None:
+        return fallback
+    with path.open("rb") as fh:
+        return fh.read(byte_position).count(b"\n") + 1
+
+
+def _structural_message(path: Path, line: int, byte_pos: int | None, column: str | None,
+                        kind: str, message: str) -> str:
+    where = f"{path.name}, line {_physical_line(path, byte_pos, line)}"
+    if column:
+        where += f", column {column}"
+    if kind == "INVALID ENCODING" or "unicode" in message.lower():
+        return f"{where}: the text is not valid UTF-8; save the file as UTF-8."
+    m = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    if m:
+        return (f"{where}: the row has {m.group(2)} fields but the header has {m.group(1)} "
+                "(a stray comma or an unquoted value?).")
+    return f"{where}: {message.strip().splitlines()[0]}"
+
+
+# --------------------------------------------------------------------------------------
+# Checking values
+
+
+def _stage_names(con: duckdb.DuckDBPyConnection, src: _Source | None) -> list[str]:
+    """Allowed stage names: the stage file's api_name values, else the default process."""
+    if src is None:
+        return [s[0] for s in DEFAULT_STAGES]
+    col = _q(src.mapped["api_name"])
+    return [r[0] for r in con.execute(
+        f"select distinct trim({col}) from {src.staging} where nullif(trim({col}), '') is not null"
+    ).fetchall()]
+
+
+def _value(col: str) -> str:
+    return f"nullif(trim({_q(col)}), '')"
+
+
+_TYPE_CHECKS = {
+    "DATE": ("_date({v}) is null", "is not a date (use YYYY-MM-DD)"),
+    "TIMESTAMP": ("_ts({v}) is null",
+                  "is not a date-time (use YYYY-MM-DD HH:MM:SS or ISO-8601 like "
+                  "2024-05-01T09:30:00Z)"),
+    "BOOLEAN": ("_bool({v}) is null", "is not a boolean (use true/false or 1/0)"),
+    "INTEGER": ("_bad_int(_num({v}))", "is not a whole number"),
+    "DECIMAL(18,2)": ("_bad_dec(_num({v}))",
+                      "is not a number (digits with an optional . and no thousands separators)"),
+}
+
+
+def _live_filter(src: _Source) -> str:
+    """SQL predicate for rows that are not deleted (their stages must be known)."""
+    parts = []
+    if "is_deleted" in src.mapped:
+        parts.append(f"coalesce(_bool({_value(src.mapped['is_deleted'])}), false)")
+    if "_fivetran_deleted" in src.mapped:
+        parts.append(f"coalesce(_bool({_value(src.mapped['_fivetran_deleted'])}), false)")
+    if "_fivetran_active" in src.mapped:
+        parts.append(f"not coalesce(_bool({_value(src.mapped['_fivetran_active'])}), true)")
+    return "not (" + " or ".join(parts) + ")" if parts else "true"
+
+
+def _validate(con: duckdb.DuckDBPyConnection, src: _Source, stages: list[str],
+              stage_source: str) -> None:
+    """Raise on the first bad line of the file (lowest line over all checks)."""
+    checks: list[tuple[str, str, str]] = []  # (predicate, column header, problem)
+    for col in src.table.columns:
+        header = src.mapped.get(col.name)
+        if header is None:
+            continue
+        v = _value(header)
+        if col.required:
+            checks.append((f"{v} is null", header, "is empty (a value is required)"))
+        if col.type in _TYPE_CHECKS:
+            predicate, problem = _TYPE_CHECKS[col.type]
+            checks.append((f"{v} is not null and ({predicate.format(v=v)})", header,
+                           f"{{value}} {problem}"))
+    for name, type_ in FIVETRAN_COLUMNS.items():
+        header = src.mapped.get(name)
+        if header is not None:
+            predicate, problem = _TYPE_CHECKS[type_]
+            v = _value(header)
+            checks.append((f"{v} is not null and ({predicate.format(v=v)})", header,
+                           f"{{value}} {problem}"))
+    if src.table.name in ("opportunity", "opportunity_history"):
+        header = src.mapped["stage_name"]
+        allowed = ", ".join(_lit(s) for s in stages) or "''"
+        checks.append((
+            f"{_value(header)} is not null and trim({_q(header)}) not in ({allowed}) "
+            f"and {_live_filter(src)}",
+            header, f"stage {{value}} is not one of {stage_source}",
+        ))
+    if checks:
+        select = ", ".join(f"min(rowid) filter (where {p})" for p, _, _ in checks)
+        firsts = con.execute(f"select {select} from {src.staging}").fetchone()
+        bad = [(row, k) for k, row in enumerate(firsts) if row is not None]
+        if bad:
+            row, k = min(bad)
+            _, header, problem = checks[k]
+            value = con.execute(
+                f"select {_q(header)} from {src.staging} where rowid = ?", [row]).fetchone()[0]
+            raise DataImportError(_value_message(con, src, row, header, problem, value))
+    # duplicate ids (the cheap count first; the window query only when there are some)
+    id_col = _q(src.mapped["id"])
+    total, distinct = con.execute(
+        f"select count({id_col}), count(distinct trim({id_col})) from {src.staging}").fetchone()
+    if total == distinct:
+        return
+    dup = con.execute(f"""
+        select rowid, first_row, {id_col} from (
+            select rowid, {id_col}, min(rowid) over (partition by trim({id_col})) as first_row,
+                   row_number() over (partition by trim({id_col}) order by rowid) as k
+            from {src.staging}) where k = 2 order by rowid limit 1""").fetchone()
+    if dup is not None:
+        row, first_row, value = dup
+        first_line = _line_of_row(con, src, first_row)
+        raise DataImportError(_value_message(
+            con, src, row, src.mapped["id"],
+            f"duplicate Id {{value}} (first on line {first_line})", value))
+
+
+def _line_of_row(con: duckdb.DuckDBPyConnection, src: _Source, row: int) -> int:
+    """Physical line of staging row `row`: header + rows before + newlines inside their fields."""
+    newlines = " + ".join(
+        f"coalesce(length({_q(h)}) - length(replace({_q(h)}, chr(10), '')), 0)"
+        for h in src.headers
+    )
+    extra = con.execute(
+        f"select coalesce(sum({newlines}), 0) from {src.staging} where rowid < ?", [row]
+    ).fetchone()[0]
+    return int(row) + 2 + int(extra)
+
+
+def _value_message(con: duckdb.DuckDBPyConnection, src: _Source, row: int, header: str,
+                   problem: str, value: object) -> str:
+    shown = repr(value if value is None else str(value)[:80])
+    return (f"{src.display()}, line {_line_of_row(con, src, row)}, column {header}: "
+            + problem.format(value=shown))
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+
+
+def _cast(col_type: str, v: str) -> str:
+    if col_type == "DATE":
+        return f"_date({v})"
+    if col_type == "TIMESTAMP":
+        return f"_ts({v})"
+    if col_type == "BOOLEAN":
+        return f"_bool({v})"
+    if col_type == "INTEGER":
+        return f"round(_num({v}))::integer"
+    if col_type.startswith("DECIMAL"):
+        return f"coalesce(try_cast({v} as {col_type}), _num({v})::{col_type})"
+    return v
+
+
+def _load(con: duckdb.DuckDBPyConnection, table: Table, src: _Source | None) -> int:
+    """Create `salesforce.<table>` (contract columns, then the file's extra columns) and fill it."""
+    target = f"{RAW_SCHEMA}.{_q(table.name)}"
+    if src is None:
+        con.execute(table.ddl())
+        return 0
+    contract = {c.name for c in table.columns}
+    extras = [(name, header) for name, header in src.mapped.items() if name not in contract]
+    cols = [(c.name, c.type) for c in table.columns]
+    cols += [(name, FIVETRAN_COLUMNS.get(name, "VARCHAR")) for name, _ in extras]
+    con.execute(f"create table {target} ("
+                + ", ".join(f"{_q(n)} {t}" for n, t in cols) + ")")
+    exprs = []
+    for name, col_type in cols:
+        header = src.mapped.get(name)
+        if header is None:
+            exprs.append(f"null::{col_type}")
+        elif col_type == "VARCHAR":
+            exprs.append(_q(header))  # text is kept exactly as written
+        else:
+            exprs.append(_cast(col_type, _value(header)))
+    con.execute(f"insert into {target} select {', '.join(exprs)} from {src.staging} "
+                "order by rowid")
+    con.execute(f"drop table {src.staging}")
+    return int(con.execute(f"select count(*) from {target}").fetchone()[0])
