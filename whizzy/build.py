@@ -1,0 +1,433 @@
+"""Build the dbt models into the warehouse: `dbt build` in-process, then an atomic swap.
+
+The served warehouse is never modified in place. `build_warehouse` copies it to a sibling
+temp file, runs `dbt build` (models, data tests and unit tests) on the copy, and only when
+every node passed swaps the copy in with `os.replace` and writes the dbt manifest beside it
+(`<warehouse without .duckdb>.manifest.json`). Readers holding the old file keep working.
+
+>>> manifest_path_for(Path("/data/warehouse.duckdb"))
+PosixPath('/data/warehouse.manifest.json')
+>>> resolve_as_of("2026-11-15")
+datetime.date(2026, 11, 15)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from whizzy.config import DBT_PROJECT_DIR, setting
+from whizzy.errors import BuildError, ConfigError
+from whizzy.warehouse import replacing, require
+
+#: dbt result statuses that count as passing (`warn` is a passing test with a warning).
+PASSING = frozenset({"success", "pass", "warn"})
+
+#: Serialises in-process dbt runs: dbt keeps global state (flags, adapter, event manager),
+#: so two builds in one process must not overlap. Separate processes are fine.
+_DBT_LOCK = threading.RLock()
+
+#: Parsed dbt manifests by (project dir, fingerprint of its files, DuckDB catalog name). A full
+#: parse takes several seconds (every build uses a new database path, which defeats dbt's
+#: partial parsing), so a process parses each project version once and hands dbt a copy for
+#: every later command. Relations in a manifest name the catalog, which DuckDB derives from
+#: the file name ("warehouse.duckdb.build-1a2b" → "warehouse"), hence the third key part.
+_MANIFESTS: dict[tuple[str, str, str], Any] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeTiming:
+    """How one dbt node (model, data test, unit test) went."""
+
+    name: str
+    resource_type: str
+    status: str
+    seconds: float
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """Whether the node counts as passing."""
+        return self.status in PASSING
+
+
+@dataclass(kw_only=True)
+class BuildResult:
+    """What a successful build did."""
+
+    warehouse: Path
+    manifest_path: Path
+    as_of: date
+    fiscal_year_start_month: int
+    elapsed: float
+    nodes: list[NodeTiming] = field(default_factory=list)
+    docs_path: Path | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Node counts by resource type (`model`, `test`, `unit_test`) and by status."""
+        out: dict[str, int] = {}
+        for node in self.nodes:
+            out[node.resource_type] = out.get(node.resource_type, 0) + 1
+            out[f"status:{node.status}"] = out.get(f"status:{node.status}", 0) + 1
+        return out
+
+    @property
+    def warnings(self) -> list[NodeTiming]:
+        """Nodes that passed with a warning (tests with `severity: warn`)."""
+        return [n for n in self.nodes if n.status == "warn"]
+
+    def slowest(self, n: int = 5) -> list[NodeTiming]:
+        """The `n` slowest nodes."""
+        return sorted(self.nodes, key=lambda node: node.seconds, reverse=True)[:n]
+
+
+#: Progress callback: (nodes done, nodes total or None while unknown, last node name).
+Progress = Callable[[int, int | None, str], None]
+
+
+def manifest_path_for(warehouse: Path) -> Path:
+    """Where the dbt manifest of `warehouse` lives: beside it, `<stem>.manifest.json`."""
+    warehouse = Path(warehouse)
+    name = warehouse.name
+    stem = name[: -len(".duckdb")] if name.endswith(".duckdb") else name
+    return warehouse.with_name(f"{stem}.manifest.json")
+
+
+def docs_path_for(warehouse: Path) -> Path:
+    """Where `build_warehouse(..., docs=True)` writes the static dbt docs page."""
+    return manifest_path_for(warehouse).with_name(
+        manifest_path_for(warehouse).name.replace(".manifest.json", ".docs.html")
+    )
+
+
+def resolve_as_of(as_of: str | date | None) -> date:
+    """The as-of date: a date, a `YYYY-MM-DD` string, or None for today.
+
+    >>> resolve_as_of(date(2025, 1, 2))
+    datetime.date(2025, 1, 2)
+    >>> resolve_as_of("15/11/2026")
+    Traceback (most recent call last):
+    ...
+    whizzy.errors.ConfigError: As-of date '15/11/2026' is not a date in YYYY-MM-DD form.
+    """
+    if as_of is None or as_of == "":
+        return date.today()
+    if isinstance(as_of, date):
+        return as_of
+    try:
+        return date.fromisoformat(str(as_of).strip())
+    except ValueError:
+        raise ConfigError(f"As-of date '{as_of}' is not a date in YYYY-MM-DD form.") from None
+
+
+def resolve_fiscal_year_start_month(month: int | str | None) -> int:
+    """The fiscal year's first month: the argument, else `WHIZZY_FISCAL_YEAR_START_MONTH`, else 1.
+
+    >>> resolve_fiscal_year_start_month(None) in range(1, 13)
+    True
+    >>> resolve_fiscal_year_start_month(13)
+    Traceback (most recent call last):
+    ...
+    whizzy.errors.ConfigError: Fiscal year start month must be a month number 1-12, got 13.
+    """
+    value = month if month is not None else setting("WHIZZY_FISCAL_YEAR_START_MONTH", "1")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 12:
+        raise ConfigError(f"Fiscal year start month must be a month number 1-12, got {value}.")
+    return number
+
+
+def _threads() -> int:
+    value = setting("WHIZZY_DBT_THREADS")
+    if value and value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class _ProgressListener:
+    """dbt event callback: counts finished nodes and forwards them to `progress`."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.total: int | None = None
+        self.done = 0
+
+    def __call__(self, event: Any) -> None:
+        name = event.info.name
+        data = event.data
+        if name in ("LogStartLine", "LogModelResult") and getattr(data, "total", 0):
+            self.total = data.total
+        elif name == "LogTestResult" and getattr(data, "num_models", 0):
+            self.total = data.num_models
+        elif name == "NodeFinished":
+            self.done += 1
+            if self.progress is not None:
+                node = data.node_info.node_name or data.node_info.unique_id
+                with contextlib.suppress(Exception):  # a display error must not fail a build
+                    self.progress(self.done, self.total, node)
+
+
+def _close_duckdb_environment() -> None:
+    """Release dbt-duckdb's cached connection so the built file can be swapped and reopened."""
+    with contextlib.suppress(Exception):
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            env.close()
+        DuckDBConnectionManager._ENV = None
+
+
+def _node_timings(results: Any) -> list[NodeTiming]:
+    timings = []
+    for r in getattr(results, "results", None) or []:
+        node = r.node
+        resource_type = str(getattr(node, "resource_type", "node")).split(".")[-1].lower()
+        status = str(getattr(r.status, "value", r.status)).lower()
+        timings.append(
+            NodeTiming(
+                name=node.name,
+                resource_type=resource_type,
+                status=status,
+                seconds=float(r.execution_time or 0.0),
+                message=(r.message or "").strip() if status not in ("success", "pass") else "",
+            )
+        )
+    return timings
+
+
+def _failure_message(timings: list[NodeTiming], exception: BaseException | None) -> str:
+    failed = [t for t in timings if not t.passed and t.status != "skipped"]
+    skipped = [t for t in timings if t.status == "skipped"]
+    if not failed:
+        detail = str(exception).strip() if exception else "dbt reported a failure"
+        return f"dbt build failed before running any node: {detail}"
+    lines = [f"dbt build failed: {len(failed)} node(s) did not pass"]
+    for t in failed[:10]:
+        message = " ".join(t.message.split())
+        if len(message) > 600:
+            message = message[:600] + "…"
+        lines.append(f"  - {t.resource_type} {t.name} ({t.status}): {message}")
+    if len(failed) > 10:
+        lines.append(f"  … and {len(failed) - 10} more")
+    if skipped:
+        lines.append(f"  ({len(skipped)} downstream node(s) skipped)")
+    lines.append("The served warehouse was left unchanged.")
+    return "\n".join(lines)
+
+
+def _project_fingerprint(project_dir: Path) -> str:
+    """A hash of every project file's path, size and mtime (target/ and logs/ excluded)."""
+    digest = hashlib.sha256()
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if relative.parts[0] in ("target", "logs", "dbt_packages") or not path.is_file():
+            continue
+        stat = path.stat()
+        digest.update(f"{relative}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _common_args(
+    project_dir: Path, work_dir: Path, variables: dict[str, Any]
+) -> list[str]:
+    return [
+        "--project-dir", str(project_dir),
+        "--profiles-dir", str(project_dir),
+        "--target-path", str(work_dir / "target"),
+        "--log-path", str(work_dir / "logs"),
+        "--vars", json.dumps(variables),
+        "--log-level", "none",
+        "--log-level-file", "info",
+        "--no-use-colors",
+        "--no-send-anonymous-usage-stats",
+        "--no-version-check",
+    ]
+
+
+def parsed_manifest(
+    project_dir: Path, *, database: Path, work_dir: Path, variables: dict[str, Any]
+) -> Any:
+    """The project's parsed dbt `Manifest` (a fresh copy), parsing only when files changed.
+
+    Raises:
+        BuildError: the project does not parse (the message carries dbt's error).
+    """
+    from dbt.cli.main import dbtRunner
+
+    key = (str(project_dir.resolve()), _project_fingerprint(project_dir), catalog_name(database))
+    with _DBT_LOCK:
+        if key not in _MANIFESTS:
+            previous = os.environ.get("WHIZZY_DBT_PATH")
+            os.environ["WHIZZY_DBT_PATH"] = str(database)
+            try:
+                outcome = dbtRunner().invoke(
+                    ["parse", *_common_args(project_dir, work_dir, variables)]
+                )
+            finally:
+                _close_duckdb_environment()
+                _restore_env("WHIZZY_DBT_PATH", previous)
+            if not outcome.success or outcome.result is None:
+                raise BuildError(f"The dbt project does not parse: {outcome.exception}")
+            for stale in [k for k in _MANIFESTS if k[0] == key[0] and k[2] == key[2]]:
+                del _MANIFESTS[stale]
+            _MANIFESTS[key] = outcome.result
+        return _MANIFESTS[key].deepcopy()
+
+
+def catalog_name(database: Path) -> str:
+    """The catalog DuckDB (and dbt-duckdb) names a database file after.
+
+    >>> catalog_name(Path("/x/warehouse.duckdb.build-1a2b3c4d"))
+    'warehouse'
+    """
+    return database.name.lstrip(".").split(".")[0]
+
+
+def _restore_env(name: str, previous: str | None) -> None:
+    if previous is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = previous
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    database: Path,
+    project_dir: Path,
+    work_dir: Path,
+    variables: dict[str, Any],
+    progress: Progress | None = None,
+) -> tuple[bool, Any, BaseException | None]:
+    """Run one dbt command in-process against `database`; returns (success, result, exception).
+
+    Target and log paths live in `work_dir`, so concurrent builds never share files. The
+    command gets a copy of the cached parsed manifest, which is also written to
+    `work_dir/target/manifest.json`.
+    """
+    from dbt.cli.main import dbtRunner
+    from dbt.parser.manifest import write_manifest
+
+    listener = _ProgressListener(progress)
+    with _DBT_LOCK:
+        manifest = parsed_manifest(
+            project_dir, database=database, work_dir=work_dir, variables=variables
+        )
+        write_manifest(manifest, str(work_dir / "target"))
+        previous = os.environ.get("WHIZZY_DBT_PATH")
+        os.environ["WHIZZY_DBT_PATH"] = str(database)
+        try:
+            outcome = dbtRunner(manifest=manifest, callbacks=[listener]).invoke(
+                [*args, *_common_args(project_dir, work_dir, variables),
+                 "--threads", str(_threads())]
+            )
+        finally:
+            _close_duckdb_environment()
+            _restore_env("WHIZZY_DBT_PATH", previous)
+    return outcome.success, outcome.result, outcome.exception
+
+
+def build_warehouse(
+    warehouse: Path,
+    *,
+    as_of: str | date | None = None,
+    fiscal_year_start_month: int | None = None,
+    project_dir: Path = DBT_PROJECT_DIR,
+    progress: Progress | None = None,
+    docs: bool = False,
+    unit_tests: bool = True,
+) -> BuildResult:
+    """Run `dbt build` on a copy of `warehouse` and swap it in only if every node passed.
+
+    Args:
+        warehouse: The served DuckDB file; must hold the raw `salesforce` schema.
+        as_of: The as-of date (`YYYY-MM-DD` or date); None means today.
+        fiscal_year_start_month: First month of the fiscal year (default 1 or
+            `WHIZZY_FISCAL_YEAR_START_MONTH`).
+        project_dir: The dbt project to build (tests pass a modified copy).
+        progress: Called as `progress(done, total, node_name)` after each node.
+        docs: Also run `dbt docs generate` and write `<stem>.docs.html` beside the warehouse.
+        unit_tests: Run the dbt unit tests too (they do not read the warehouse's data, so
+            test suites that build many orgs run them once and skip them elsewhere).
+
+    Returns:
+        Timings and counts of the build.
+
+    Raises:
+        WarehouseMissingError: `warehouse` does not exist.
+        ConfigError: `as_of` or `fiscal_year_start_month` is invalid.
+        BuildError: a model, data test or unit test failed (named in the message); the
+            served warehouse is left unchanged.
+    """
+    warehouse = Path(warehouse)
+    require(warehouse)
+    as_of_date = resolve_as_of(as_of)
+    start_month = resolve_fiscal_year_start_month(fiscal_year_start_month)
+    project_dir = Path(project_dir)
+    if not (project_dir / "dbt_project.yml").is_file():
+        raise ConfigError(f"No dbt project at {project_dir} (dbt_project.yml missing).")
+    variables = {"as_of_date": as_of_date.isoformat(), "fiscal_year_start_month": start_month}
+    manifest_target = manifest_path_for(warehouse)
+    started = time.perf_counter()
+    work_dir = Path(tempfile.mkdtemp(prefix=f".{warehouse.name}.dbt-", dir=warehouse.parent))
+    docs_target: Path | None = None
+    try:
+        with replacing(warehouse, tag="build", copy_existing=True) as tmp:
+            ok, results, exception = run_dbt(
+                ["build"] if unit_tests else ["build", "--exclude-resource-type", "unit_test"],
+                database=tmp,
+                project_dir=project_dir,
+                work_dir=work_dir,
+                variables=variables,
+                progress=progress,
+            )
+            timings = _node_timings(results)
+            if not ok or any(not t.passed for t in timings):
+                raise BuildError(_failure_message(timings, exception))
+            if docs:
+                ok, _, exception = run_dbt(
+                    ["docs", "generate", "--static"],
+                    database=tmp,
+                    project_dir=project_dir,
+                    work_dir=work_dir,
+                    variables=variables,
+                )
+                if not ok:
+                    raise BuildError(f"dbt docs generate failed: {exception}")
+            built_manifest = work_dir / "target" / "manifest.json"
+            if not built_manifest.is_file():
+                raise BuildError("dbt build wrote no manifest.json.")
+        # the warehouse is swapped in; now the manifest beside it, atomically too
+        with replacing(manifest_target, tag="build") as manifest_tmp:
+            shutil.copyfile(built_manifest, manifest_tmp)
+        if docs:
+            docs_target = docs_path_for(warehouse)
+            with replacing(docs_target, tag="build") as docs_tmp:
+                shutil.copyfile(work_dir / "target" / "static_index.html", docs_tmp)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return BuildResult(
+        warehouse=warehouse,
+        manifest_path=manifest_target,
+        as_of=as_of_date,
+        fiscal_year_start_month=start_month,
+        elapsed=time.perf_counter() - started,
+        nodes=timings,
+        docs_path=docs_target,
+    )

@@ -1,0 +1,154 @@
+"""`whizzy build`: run `dbt build` into a new warehouse file and swap it in when all passed.
+
+    whizzy build                          # as of today
+    whizzy build --as-of 2026-11-15       # every "today" figure as of that date
+    whizzy build --every 24h              # rebuild once a day (leave it running)
+    whizzy build --docs                   # also write the dbt docs page beside the warehouse
+
+A daily refresh from cron instead of `--every`:
+
+    15 6 * * *  cd /path/to/whizzy && .venv/bin/whizzy build >> .whizzy/build.log 2>&1
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from whizzy.build import BuildResult, build_warehouse
+from whizzy.commands import settings_from
+from whizzy.errors import ConfigError, WhizzyError
+
+console = Console(stderr=True)
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(text: str) -> float:
+    """Seconds in an interval such as `24h`, `90m`, `1d` or `3600` (seconds).
+
+    >>> parse_interval("24h"), parse_interval("90m"), parse_interval("45")
+    (86400.0, 5400.0, 45.0)
+    >>> parse_interval("soon")
+    Traceback (most recent call last):
+    ...
+    whizzy.errors.ConfigError: --every takes a number with an optional unit s, m, h or d ...
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text or "")
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(
+            "--every takes a number with an optional unit s, m, h or d (like 24h), "
+            f"not '{text}'."
+        )
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `whizzy build`."""
+    from whizzy.cli import add_warehouse_flag
+
+    p = sub.add_parser(
+        "build",
+        help="build the dbt models into the warehouse (atomic swap when every test passes)",
+        description=(
+            "Run `dbt build` (models, data tests, unit tests) on a copy of the warehouse and "
+            "swap it in only when everything passed; on failure the served warehouse is "
+            "unchanged and the failing model or test is named."
+        ),
+        epilog="Daily refresh from cron:  15 6 * * *  cd /path/to/whizzy && .venv/bin/whizzy build",
+    )
+    add_warehouse_flag(p)
+    p.add_argument("--as-of", metavar="DATE", help="as-of date YYYY-MM-DD (default: today)")
+    p.add_argument(
+        "--fiscal-year-start-month", metavar="N", type=int,
+        help="first month of the fiscal year, 1-12 (default 1 or WHIZZY_FISCAL_YEAR_START_MONTH)",
+    )
+    p.add_argument(
+        "--every", metavar="INTERVAL",
+        help="keep running and rebuild at this interval, e.g. 24h (as of each run's date)",
+    )
+    p.add_argument("--docs", action="store_true", help="also run `dbt docs generate`")
+    p.set_defaults(func=run)
+
+
+def build_with_progress(
+    warehouse: Path,
+    *,
+    as_of: str | None = None,
+    fiscal_year_start_month: int | None = None,
+    docs: bool = False,
+) -> BuildResult:
+    """Build with a live node counter, then print a summary."""
+    with Progress(
+        TextColumn("[bold]dbt build[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("parsing the project…", total=None)
+
+        def progress(done: int, total: int | None, node: str) -> None:
+            bar.update(task, completed=done, total=total, description=node)
+
+        result = build_warehouse(
+            warehouse,
+            as_of=as_of,
+            fiscal_year_start_month=fiscal_year_start_month,
+            progress=progress,
+            docs=docs,
+        )
+    print_summary(result)
+    return result
+
+
+def print_summary(result: BuildResult) -> None:
+    """One line per fact a person wants after a build."""
+    counts = result.counts
+    console.print(
+        f"[green]✓[/] built {counts.get('model', 0)} models, passed {counts.get('test', 0)} "
+        f"data tests and {counts.get('unit_test', 0)} unit tests in {result.elapsed:.1f}s "
+        f"(as of {result.as_of.isoformat()}, fiscal year starts in month "
+        f"{result.fiscal_year_start_month})"
+    )
+    for node in result.warnings:
+        console.print(f"  [yellow]warning[/] {node.name}: {' '.join(node.message.split())[:200]}")
+    slow = ", ".join(f"{n.name} {n.seconds:.1f}s" for n in result.slowest(3))
+    console.print(f"  slowest: {slow}")
+    console.print(f"  warehouse {result.warehouse}\n  manifest  {result.manifest_path}")
+    if result.docs_path:
+        console.print(f"  docs      {result.docs_path}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build once, or keep rebuilding with `--every`."""
+    warehouse = settings_from(args).warehouse
+    if not args.every:
+        build_with_progress(
+            warehouse,
+            as_of=args.as_of,
+            fiscal_year_start_month=args.fiscal_year_start_month,
+            docs=args.docs,
+        )
+        return 0
+    interval = parse_interval(args.every)
+    if args.as_of:
+        raise ConfigError("--every rebuilds as of each run's date; leave out --as-of.")
+    while True:
+        try:
+            build_with_progress(
+                warehouse, fiscal_year_start_month=args.fiscal_year_start_month, docs=args.docs
+            )
+        except WhizzyError as exc:  # keep serving the last good build; try again next time
+            console.print(f"[red]build failed[/] {exc.user_message()}")
+        next_run = datetime.fromtimestamp(time.time() + interval).strftime("%Y-%m-%d %H:%M")
+        console.print(f"next build at {next_run} (Ctrl-C to stop)")
+        time.sleep(interval)
