@@ -1,0 +1,141 @@
+"""The facade the CLI, the eval harness and the chat use: ask a question, get a dict.
+
+``Assistant(warehouse).ask(question, thread_id=...)`` runs the compiled graph with a
+checkpointer (in memory unless one is given; the CLI passes a SQLite one beside the
+warehouse) and returns exactly the ``whizzy ask --json`` object. ``astream`` yields
+``(node_name, update)`` pairs as each node finishes, for the chat's steps.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agents.context import Context
+from whizzy.errors import ConfigError
+
+#: Rows of the main result returned in the JSON object.
+ROWS_RETURNED = 50
+ENGINES = ("offline", "llm")
+
+
+def checkpoints_path(warehouse: Path) -> Path:
+    """The SQLite file holding the threads of a warehouse's conversations."""
+    return Path(warehouse).resolve().parent / "checkpoints.sqlite"
+
+
+@contextmanager
+def sqlite_checkpointer(path: Path) -> Iterator[BaseCheckpointSaver]:
+    """A SQLite checkpointer at `path` (created when missing), closed on exit."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), check_same_thread=False)
+    try:
+        saver = SqliteSaver(conn)
+        saver.setup()
+        yield saver
+    finally:
+        conn.close()
+
+
+class Assistant:
+    """Answer questions about one warehouse through the compiled agent graph."""
+
+    def __init__(
+        self,
+        warehouse: Path,
+        *,
+        engine: str = "offline",
+        checkpointer: BaseCheckpointSaver | None = None,
+        row_limit: int = 1000,
+        persona: str = "sales_manager",
+        manifest: Path | None = None,
+    ) -> None:
+        from graph import build_graph  # the top-level module the house style asks for
+
+        if engine not in ENGINES:
+            raise ConfigError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
+        if engine == "llm":
+            raise ConfigError(
+                "The LLM engine is not available yet; use --engine offline.",
+                hint="the offline engine needs no API key",
+            )
+        if row_limit < 1:
+            raise ConfigError("The row limit must be at least 1.")
+        self.warehouse = Path(warehouse).expanduser().resolve()
+        self.context = Context(warehouse=self.warehouse, engine=engine, row_limit=row_limit,
+                               persona=persona, manifest=manifest)
+        self.checkpointer = checkpointer if checkpointer is not None else InMemorySaver()
+        self.graph = build_graph().compile(checkpointer=self.checkpointer)
+
+    def _config(self, thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": str(thread_id)}}
+
+    def ask(self, question: str, *, thread_id: str) -> dict[str, Any]:
+        """Answer one question in a thread; returns the ``--json`` object."""
+        started = time.perf_counter()
+        try:
+            # durability="exit": the thread is saved once, when the answer is complete
+            state = self.graph.invoke({"question": question or ""}, self._config(thread_id),
+                                      context=self.context, durability="exit")
+        except Exception as exc:  # noqa: BLE001 - a bug becomes a clear answer, not a traceback
+            state = {"question": question, "intent": "", "answer":
+                     f"Sorry, something went wrong answering that ({type(exc).__name__}). "
+                     "No figures are shown.", "error": f"{type(exc).__name__}: {exc}"}
+        return self.to_json(state, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+    async def astream(self, question: str, *, thread_id: str
+                      ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Yield ``(node_name, update)`` as each node of the graph finishes."""
+        async for chunk in self.graph.astream({"question": question or ""},
+                                              self._config(thread_id), context=self.context,
+                                              stream_mode="updates"):
+            for node, update in chunk.items():
+                yield node, update or {}
+
+    def final(self, thread_id: str, *, elapsed_ms: float = 0.0) -> dict[str, Any]:
+        """The ``--json`` object of the thread's last answer (after `astream`)."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        return self.to_json(snapshot.values, elapsed_ms=elapsed_ms)
+
+    def history(self, thread_id: str) -> list[dict[str, Any]]:
+        """The finished turns of a thread (question, intent, answer)."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        values = snapshot.values or {}
+        return list(values.get("history") or [])
+
+    @staticmethod
+    def to_json(state: dict[str, Any], *, elapsed_ms: float) -> dict[str, Any]:
+        """The public answer object from the graph's final state."""
+        results = state.get("results") or []
+        main = next((r for r in results if r.get("purpose") in
+                     {"main", "trend", "records", "drivers"}), None)
+        errors = [r["error"] for r in results if r.get("error")]
+        records = state.get("records")
+        return {
+            "question": state.get("question", ""),
+            "intent": state.get("intent", ""),
+            "models": list(state.get("models") or []),
+            "model_reasons": dict(state.get("model_reasons") or {}),
+            "plan": list(state.get("plans") or []),
+            "sql": [r["sql"] for r in results if r.get("sql")],
+            "columns": list(main["columns"]) if main else [],
+            "rows": list(main["rows"][:ROWS_RETURNED]) if main else [],
+            "records": records,
+            "answer": state.get("answer", ""),
+            "chart": state.get("chart"),
+            "follow_ups": list(state.get("follow_ups") or []),
+            "citations": list(state.get("citations") or []),
+            "as_of_date": state.get("as_of_date"),
+            "elapsed_ms": round(elapsed_ms, 1),
+            "usage": {},
+            "error": state.get("error") or (errors[0] if errors else None),
+        }

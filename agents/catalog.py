@@ -1,0 +1,500 @@
+"""The catalog: everything the agents know about the warehouse, read from dbt's manifest.
+
+This module is the only reader of ``manifest.json`` (house style 7). It turns the manifest
+into typed objects: models with their descriptions, columns (types, docs, tests, accepted
+values), lineage, and — for models that carry a ``config.meta.whizzy`` block
+(`docs/catalog-meta.md`) — what they can answer: synonyms, example questions, dimensions,
+measures, time column and default sort. A catalog is loaded once per manifest file version
+(path + mtime + size).
+
+>>> cat = Catalog.from_manifest({"metadata": {}, "nodes": {}, "sources": {}})
+>>> cat.answerable
+[]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+#: Units a measure may declare (docs/catalog-meta.md).
+UNITS = frozenset({"currency", "percent", "days", "count", "score", "number", "text"})
+#: Time grains a model may declare.
+TIME_GRAINS = frozenset({"day", "month", "quarter", "none"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One model column: its type, its documentation and what dbt tests say about it."""
+
+    name: str
+    data_type: str | None = None
+    description: str = ""
+    tests: tuple[str, ...] = ()
+    accepted_values: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """Something a question can filter or group by (owner, industry, quarter, ...)."""
+
+    name: str
+    column: str
+    id_column: str | None = None
+    synonyms: tuple[str, ...] = ()
+    label: str = ""
+    #: For models that stack several kinds of rows in one column (``dimension`` holding
+    #: stages for ``metric_type = 'stage_velocity'`` and owners for ``'owner_velocity'``):
+    #: the row-kind column and value this dimension needs.
+    kind_column: str | None = None
+    kind_value: str | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A figure a model answers: a row value (`column`) or an aggregate (`expr`)."""
+
+    name: str
+    unit: str = "number"
+    column: str | None = None
+    expr: str | None = None
+    synonyms: tuple[str, ...] = ()
+    higher_is_better: bool | None = None
+    label: str = ""
+    description: str = ""
+
+    @property
+    def is_aggregate(self) -> bool:
+        """True when the measure re-aggregates over any filter or grouping (`expr`)."""
+        return self.expr is not None
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One default sort column."""
+
+    column: str
+    desc: bool = False
+
+
+@dataclass(frozen=True)
+class RecordsSpec:
+    """How fusion finds the Salesforce records behind a row of a model."""
+
+    model: str
+    filter: str | None = None
+
+
+@dataclass(frozen=True)
+class Answerable:
+    """The parsed ``config.meta.whizzy`` block of a model."""
+
+    label: str
+    family: str = ""
+    synonyms: tuple[str, ...] = ()
+    example_questions: tuple[str, ...] = ()
+    grain: tuple[str, ...] = ()
+    time_column: str | None = None
+    time_grain: str = "none"
+    default_sort: tuple[SortKey, ...] = ()
+    default_limit: int | None = None
+    dimensions: tuple[Dimension, ...] = ()
+    measures: tuple[Measure, ...] = ()
+    records: RecordsSpec | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: The row-kind column of a stacked model and the kind used when no dimension is named.
+    kind_column: str | None = None
+    default_kind: str | None = None
+
+    def measure(self, name: str) -> Measure | None:
+        """The measure called `name`, if any."""
+        return next((m for m in self.measures if m.name == name), None)
+
+    def dimension(self, name: str) -> Dimension | None:
+        """The dimension called `name`, if any."""
+        return next((d for d in self.dimensions if d.name == name), None)
+
+    @property
+    def is_additive(self) -> bool:
+        """True when at least one measure is an aggregate expression."""
+        return any(m.is_aggregate for m in self.measures)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One dbt model as built in the warehouse."""
+
+    name: str
+    unique_id: str
+    description: str = ""
+    schema: str = "main"
+    alias: str = ""
+    materialized: str = ""
+    columns: dict[str, Column] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
+    contract_enforced: bool = False
+    answerable: Answerable | None = None
+    path: str = ""
+
+    @property
+    def relation(self) -> str:
+        """``schema.alias`` as queried."""
+        return f"{self.schema}.{self.alias or self.name}"
+
+    def has_column(self, name: str) -> bool:
+        """Whether the model has a column called `name`."""
+        return name in self.columns
+
+
+@dataclass(frozen=True)
+class Source:
+    """A raw table dbt reads (`salesforce.opportunity`, ...)."""
+
+    name: str
+    schema: str
+    identifier: str
+    description: str = ""
+    columns: dict[str, Column] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The typed view of one manifest."""
+
+    models: dict[str, Model]
+    sources: dict[str, Source] = field(default_factory=dict)
+    project_name: str = ""
+    dbt_version: str = ""
+    unit_tests: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    path: Path | None = None
+
+    # ------------------------------------------------------------------ queries
+
+    @property
+    def answerable(self) -> list[Model]:
+        """Models with a valid ``config.meta.whizzy`` block, in name order."""
+        return [m for _, m in sorted(self.models.items()) if m.answerable is not None]
+
+    def model(self, name: str) -> Model:
+        """The model called `name` (KeyError when unknown)."""
+        return self.models[name]
+
+    def relations(self) -> set[tuple[str, str]]:
+        """Every (schema, table) a query may read: models and raw source tables."""
+        allowed = {(m.schema.lower(), (m.alias or m.name).lower()) for m in self.models.values()}
+        allowed |= {(s.schema.lower(), s.identifier.lower()) for s in self.sources.values()}
+        return allowed
+
+    def lineage(self, name: str) -> list[str]:
+        """All upstream model and source names of `name`, nearest first.
+
+        >>> cat = Catalog(models={
+        ...     "a": Model("a", "model.p.a", depends_on=("model.p.b",)),
+        ...     "b": Model("b", "model.p.b", depends_on=("source.p.salesforce.opportunity",)),
+        ... })
+        >>> cat.lineage("a")
+        ['b', 'salesforce.opportunity']
+        """
+        seen: list[str] = []
+        queue = list(self.models[name].depends_on)
+        while queue:
+            uid = queue.pop(0)
+            parts = uid.split(".")
+            label = ".".join(parts[2:]) if parts[0] == "source" else parts[-1]
+            if label in seen:
+                continue
+            seen.append(label)
+            if parts[0] == "model" and parts[-1] in self.models:
+                queue.extend(self.models[parts[-1]].depends_on)
+        return seen
+
+    def describe_column(self, model: str, column: str) -> str:
+        """The documented meaning of a column (empty when undocumented)."""
+        col = self.models.get(model, Model(model, model)).columns.get(column)
+        return col.description if col else ""
+
+    # ------------------------------------------------------------------ parsing
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any], path: Path | None = None) -> Catalog:
+        """Build a catalog from a parsed ``manifest.json``."""
+        nodes = manifest.get("nodes", {})
+        tests_by_column: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
+        for node in nodes.values():
+            if node.get("resource_type") != "test" or not node.get("test_metadata"):
+                continue
+            attached = node.get("attached_node") or ""
+            meta = node["test_metadata"]
+            kwargs = meta.get("kwargs") or {}
+            column = node.get("column_name") or kwargs.get("column_name") or ""
+            tests_by_column.setdefault((attached, column), []).append(
+                (meta.get("name", ""), kwargs))
+
+        problems: list[str] = []
+        models: dict[str, Model] = {}
+        for uid, node in nodes.items():
+            if node.get("resource_type") != "model":
+                continue
+            name = node["name"]
+            config = node.get("config") or {}
+            columns = {
+                col_name: _column(col_name, col, tests_by_column.get((uid, col_name), []))
+                for col_name, col in (node.get("columns") or {}).items()
+            }
+            model = Model(
+                name=name,
+                unique_id=uid,
+                description=(node.get("description") or "").strip(),
+                schema=node.get("schema") or "main",
+                alias=node.get("alias") or name,
+                materialized=config.get("materialized", ""),
+                columns=columns,
+                depends_on=tuple((node.get("depends_on") or {}).get("nodes") or ()),
+                contract_enforced=bool((config.get("contract") or {}).get("enforced")),
+                path=node.get("original_file_path", ""),
+            )
+            meta = ((config.get("meta") or {}).get("whizzy")
+                    or (node.get("meta") or {}).get("whizzy"))
+            if meta:
+                answerable, issues = _answerable(model, meta)
+                problems.extend(f"{name}: {issue}" for issue in issues)
+                model = Model(**{**model.__dict__, "answerable": answerable})
+            models[name] = model
+
+        sources = {}
+        for node in (manifest.get("sources") or {}).values():
+            key = f"{node.get('source_name')}.{node.get('name')}"
+            sources[key] = Source(
+                name=node.get("name", ""),
+                schema=node.get("schema") or node.get("source_name") or "",
+                identifier=node.get("identifier") or node.get("name", ""),
+                description=(node.get("description") or "").strip(),
+                columns={
+                    c: Column(c, col.get("data_type"), (col.get("description") or "").strip())
+                    for c, col in (node.get("columns") or {}).items()
+                },
+            )
+        metadata = manifest.get("metadata") or {}
+        return cls(
+            models=models,
+            sources=sources,
+            project_name=metadata.get("project_name", "") or "",
+            dbt_version=metadata.get("dbt_version", "") or "",
+            unit_tests=tuple(sorted((manifest.get("unit_tests") or {}).keys())),
+            problems=tuple(problems),
+            path=path,
+        )
+
+
+def _column(name: str, col: dict[str, Any], tests: list[tuple[str, dict[str, Any]]]) -> Column:
+    accepted = next((kw.get("values") for t, kw in tests if t == "accepted_values"), None)
+    return Column(
+        name=name,
+        data_type=col.get("data_type"),
+        description=(col.get("description") or "").strip(),
+        tests=tuple(sorted({t for t, _ in tests})),
+        accepted_values=tuple(str(v) for v in accepted) if accepted else None,
+    )
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value if v is not None)
+
+
+def expr_columns(expr: str) -> set[str]:
+    """Column names an aggregate expression reads (raises ValueError if it does not parse).
+
+    >>> sorted(expr_columns("sum(won_count) / nullif(sum(won_count) + sum(lost_count), 0)"))
+    ['lost_count', 'won_count']
+    """
+    try:
+        tree = sqlglot.parse_one(expr, dialect="duckdb")
+    except sqlglot.errors.ParseError as error:
+        raise ValueError(f"expression does not parse: {error}") from None
+    if tree.find(exp.Select, exp.Subquery, exp.Table) is not None:
+        raise ValueError("expression may not contain a query")
+    return {c.name for c in tree.find_all(exp.Column)}
+
+
+def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, list[str]]:
+    """Parse and check one `whizzy` block; drop (and report) what does not fit the model."""
+    issues: list[str] = []
+    known = set(model.columns)
+
+    def exists(column: str | None, what: str) -> bool:
+        if column is None:
+            return False
+        if known and column not in known:
+            issues.append(f"{what} column {column!r} is not a column of the model")
+            return False
+        return True
+
+    dimensions = []
+    for raw in meta.get("dimensions") or []:
+        if not isinstance(raw, dict) or not raw.get("name"):
+            issues.append(f"dimension {raw!r} has no name")
+            continue
+        column = raw.get("column") or raw["name"]
+        if not exists(column, f"dimension {raw['name']}"):
+            continue
+        id_column = raw.get("id_column")
+        if id_column and not exists(id_column, f"dimension {raw['name']} id"):
+            id_column = None
+        dimensions.append(Dimension(
+            name=str(raw["name"]), column=column, id_column=id_column,
+            synonyms=_strings(raw.get("synonyms")), label=str(raw.get("label") or raw["name"]),
+        ))
+
+    measures = []
+    for raw in meta.get("measures") or []:
+        if not isinstance(raw, dict) or not raw.get("name"):
+            issues.append(f"measure {raw!r} has no name")
+            continue
+        name = str(raw["name"])
+        column, expr = raw.get("column"), raw.get("expr")
+        unit = str(raw.get("unit") or "number")
+        if unit not in UNITS:
+            issues.append(f"measure {name} has unknown unit {unit!r}; using 'number'")
+            unit = "number"
+        if expr:
+            try:
+                unknown = sorted(expr_columns(expr) - known) if known else []
+            except ValueError as error:
+                issues.append(f"measure {name}: {error}")
+                continue
+            if unknown:
+                issues.append(f"measure {name} expr reads unknown columns {unknown}")
+                continue
+            column = None
+        elif not exists(column or name, f"measure {name}"):
+            continue
+        else:
+            column = column or name
+        description = model.columns[column].description if column in model.columns else ""
+        measures.append(Measure(
+            name=name, unit=unit, column=column, expr=expr or None,
+            synonyms=_strings(raw.get("synonyms")),
+            higher_is_better=raw.get("higher_is_better"),
+            label=str(raw.get("label") or name.replace("_", " ")),
+            description=str(raw.get("description") or description),
+        ))
+
+    kind_column, default_kind = None, None
+    dimensions, kind_column, default_kind = _stacked_kinds(model, dimensions)
+    time_column = meta.get("time_column")
+    if time_column and not exists(time_column, "time"):
+        time_column = None
+    grain = str(meta.get("time_grain") or ("day" if time_column else "none"))
+    if grain not in TIME_GRAINS:
+        issues.append(f"unknown time_grain {grain!r}")
+        grain = "none"
+    sort = []
+    for raw in meta.get("default_sort") or []:
+        if isinstance(raw, str):
+            raw = {"column": raw}
+        if isinstance(raw, dict) and exists(raw.get("column"), "default_sort"):
+            sort.append(SortKey(raw["column"], bool(raw.get("desc"))))
+    records = meta.get("records")
+    records_spec = (
+        RecordsSpec(str(records["model"]), records.get("filter"))
+        if isinstance(records, dict) and records.get("model") else None
+    )
+    if not measures:
+        issues.append("no usable measures: the model is not answerable")
+        return None, issues
+    known_keys = {
+        "label", "family", "synonyms", "example_questions", "grain", "time_column", "time_grain",
+        "default_sort", "default_limit", "dimensions", "measures", "records",
+    }
+    limit = meta.get("default_limit")
+    return Answerable(
+        label=str(meta.get("label") or model.name),
+        family=str(meta.get("family") or ""),
+        synonyms=_strings(meta.get("synonyms")),
+        example_questions=_strings(meta.get("example_questions")),
+        grain=_strings(meta.get("grain")),
+        time_column=time_column,
+        time_grain=grain,
+        default_sort=tuple(sort),
+        default_limit=int(limit) if isinstance(limit, int | float | str) and str(limit).isdigit()
+        else None,
+        dimensions=tuple(dimensions),
+        measures=tuple(measures),
+        records=records_spec,
+        extra={k: v for k, v in meta.items() if k not in known_keys},
+        kind_column=kind_column,
+        default_kind=default_kind,
+    ), issues
+
+
+def _stacked_kinds(model: Model, dimensions: list[Dimension]
+                   ) -> tuple[list[Dimension], str | None, str | None]:
+    """Link dimensions sharing one value column to the row kind they need.
+
+    A model like ``m_deal_velocity_analysis`` stacks stages and owners in one ``dimension``
+    column, told apart by ``metric_type`` (whose dbt ``accepted_values`` test lists the
+    kinds). A dimension named ``stage`` then needs ``metric_type = 'stage_velocity'``.
+    """
+    shared: dict[str, int] = {}
+    for dim in dimensions:
+        shared[dim.column] = shared.get(dim.column, 0) + 1
+    kinds = [c for c in model.columns.values() if c.accepted_values and
+             c.name not in {d.column for d in dimensions if shared[d.column] > 1}]
+    linked = []
+    kind_column = None
+    for dim in dimensions:
+        found = None
+        if shared[dim.column] > 1:
+            for col in kinds:
+                value = next((v for v in col.accepted_values
+                              if v == dim.name or v.startswith(dim.name + "_")), None)
+                if value is not None:
+                    found = (col.name, value)
+                    break
+        if found:
+            kind_column = found[0]
+            dim = Dimension(**{**dim.__dict__, "kind_column": found[0], "kind_value": found[1]})
+        linked.append(dim)
+    default_kind = None
+    if kind_column:
+        values = model.columns[kind_column].accepted_values or ()
+        default_kind = "overall" if "overall" in values else (values[0] if values else None)
+    return linked, kind_column, default_kind
+
+
+# ---------------------------------------------------------------------- loading with a cache
+
+_CACHE: dict[Path, tuple[tuple[int, int], Catalog]] = {}
+_LOCK = threading.Lock()
+
+
+def load_catalog(path: Path) -> Catalog:
+    """The catalog of the manifest at `path`, parsed once per file version.
+
+    Raises:
+        FileNotFoundError: when there is no manifest at `path`.
+    """
+    path = Path(path).resolve()
+    stat = os.stat(path)
+    key = (stat.st_mtime_ns, stat.st_size)
+    with _LOCK:
+        cached = _CACHE.get(path)
+        if cached and cached[0] == key:
+            return cached[1]
+    with open(path, encoding="utf-8") as handle:
+        catalog = Catalog.from_manifest(json.load(handle), path)
+    with _LOCK:
+        _CACHE[path] = (key, catalog)
+    return catalog

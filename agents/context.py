@@ -1,0 +1,28 @@
+"""Run-time settings of one graph run, passed with ``context_schema`` (house style 4).
+
+Nodes read them from ``runtime.context``; ``configurable`` only carries the thread id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Engine = Literal["offline", "llm"]
+Persona = Literal["executive", "sales_manager", "account_executive", "revops"]
+
+#: Personas the chat offers, with the angle their follow-up suggestions take.
+PERSONAS: tuple[str, ...] = ("executive", "sales_manager", "account_executive", "revops")
+
+
+@dataclass(kw_only=True, frozen=True)
+class Context:
+    """Settings for answering: which warehouse, which engine, how many rows, for whom."""
+
+    warehouse: Path
+    engine: Engine = "offline"
+    row_limit: int = 1000
+    persona: str = "sales_manager"
+    model_name: str | None = None
+    manifest: Path | None = None

@@ -1,0 +1,89 @@
+"""Role 4 — executor: each plan becomes SQL, passes the gate, runs read-only.
+
+One builder (`agents.sqlbuild`) writes the SQL, the gate checks it, and it runs on a
+read-only connection with a row limit. A failed query is recorded as failed, never papered
+over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+from langgraph.runtime import Runtime
+
+from agents.catalog import expr_columns
+from agents.context import Context
+from agents.plan import QueryPlan
+from agents.resources import Warehouse, open_warehouse, user_text
+from agents.sqlbuild import sqlbuild
+from agents.state import State
+from whizzy.errors import UnsafeQueryError
+
+
+def jsonable(value: Any) -> Any:
+    """A warehouse value as JSON-friendly data (dates as ISO text, decimals as floats).
+
+    >>> jsonable(Decimal("1.50")), jsonable(dt.date(2026, 7, 1)), jsonable(float("nan"))
+    (1.5, '2026-07-01', None)
+    """
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[str, Any]:
+    """Run one plan; the result dict carries the SQL and either rows or an error."""
+    started = time.perf_counter()
+    base: dict[str, Any] = {
+        "purpose": plan.purpose, "model": plan.model, "description": plan.description,
+        "sql": None, "columns": [], "rows": [], "row_count": 0, "truncated": False,
+        "error": None, "notes": plan.notes, "units": {s.name: s.unit for s in plan.selections},
+        "period_label": plan.period_label,
+    }
+    try:
+        model = warehouse.catalog.model(plan.model)
+        if plan.predicate:
+            unknown = expr_columns(plan.predicate) - set(model.columns)
+            if model.columns and unknown:
+                raise UnsafeQueryError(f"records filter reads unknown columns {sorted(unknown)}")
+        sql = sqlbuild(plan, schema=model.schema, table=model.alias or model.name)
+        base["sql"] = sql
+        result = warehouse.query(sql, row_limit=row_limit)
+    except UnsafeQueryError as exc:
+        base["error"] = f"The query was refused: {exc}"
+    except (duckdb.Error, KeyError, ValueError) as exc:
+        base["error"] = f"The query failed: {str(exc).splitlines()[0]}"
+    else:
+        base.update(
+            sql=result["sql"], columns=result["columns"],
+            rows=[[jsonable(v) for v in row] for row in result["rows"]],
+            row_count=result["row_count"], truncated=result["truncated"],
+        )
+    base["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return base
+
+
+def run_queries(state: State, runtime: Runtime[Context]) -> dict:
+    """Node: run every plan of the turn on a read-only connection."""
+    try:
+        warehouse = open_warehouse(runtime.context.warehouse, runtime.context.manifest)
+    except Exception as exc:  # noqa: BLE001 - reported in the answer
+        return {"error": user_text(exc)}
+    results = [
+        execute(QueryPlan.from_state(p), warehouse, row_limit=runtime.context.row_limit)
+        for p in state.plans
+    ]
+    return {"results": results}

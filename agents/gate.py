@@ -1,0 +1,165 @@
+"""The SQL gate every query passes before it reaches the warehouse.
+
+A query is allowed only if it parses as exactly one read-only query (``SELECT``, CTEs and
+set operations allowed) that reads catalog models and the raw ``salesforce`` tables only,
+calls no file, network or system function, and returns at most the row limit (a LIMIT is
+added or lowered). Anything else raises `UnsafeQueryError` with the reason. The connection
+it then runs on is read-only with external access switched off, so the gate is the first of
+two locks, not the only one.
+
+>>> allowed = {("main", "fct_opportunity"), ("salesforce", "opportunity")}
+>>> print(gate("select count(*) from fct_opportunity", allowed, row_limit=100, pretty=False))
+SELECT COUNT(*) FROM fct_opportunity LIMIT 100
+>>> gate("drop table fct_opportunity", allowed)
+Traceback (most recent call last):
+...
+whizzy.errors.UnsafeQueryError: Only SELECT queries are allowed (got DROP).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+
+import sqlglot
+from sqlglot import exp
+
+from whizzy.errors import UnsafeQueryError
+
+DIALECT = "duckdb"
+# sqlglot logs a warning when it falls back to a raw Command (LOAD, CALL, ...); the gate
+# refuses those statements with its own message, so the warning is noise.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+#: Statement and clause types that change data, schema, settings or the session.
+_FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
+    getattr(exp, name)
+    for name in (
+        "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "TruncateTable",
+        "Command", "Copy", "Attach", "Detach", "Pragma", "Set", "SetItem", "Use", "Transaction",
+        "Commit", "Rollback", "Into", "LoadData", "Export", "Install", "Describe", "Summarize",
+        "Show", "Grant", "Revoke", "Analyze", "Cache", "Uncache", "Refresh",
+    )
+    if hasattr(exp, name)
+)
+
+#: Functions that read files or the network, or expose the environment.
+FORBIDDEN_FUNCTIONS = frozenset({
+    "read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "parquet_metadata",
+    "parquet_schema", "read_json", "read_json_auto", "read_json_objects", "read_ndjson",
+    "read_ndjson_auto", "read_ndjson_objects", "read_text", "read_blob", "read_xlsx", "glob",
+    "sniff_csv", "st_read", "iceberg_scan", "delta_scan", "postgres_scan", "postgres_query",
+    "sqlite_scan", "mysql_scan", "query", "query_table", "getenv", "read_file", "http_get",
+    "load_extension", "install_extension", "duckdb_settings", "duckdb_extensions",
+    "duckdb_secrets", "which_secret", "current_setting", "pg_read_file", "system",
+})
+
+#: Table functions that only generate values (no I/O).
+_SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+
+
+def _function_name(node: exp.Func) -> str:
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower()
+    return node.sql_name().lower()
+
+
+def _refuse(reason: str) -> UnsafeQueryError:
+    return UnsafeQueryError(reason)
+
+
+def check(sql: str, allowed: Collection[tuple[str, str]], *, default_schema: str = "main"
+          ) -> exp.Query:
+    """Parse `sql` and check it; return the query expression or raise `UnsafeQueryError`."""
+    if not sql or not sql.strip():
+        raise _refuse("The query is empty.")
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=DIALECT) if s is not None]
+    except sqlglot.errors.SqlglotError as error:
+        raise _refuse(f"The query does not parse: {str(error).splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise _refuse(f"Exactly one statement is allowed; got {len(statements)}.")
+    tree = statements[0]
+    if not isinstance(tree, exp.Query):
+        kind = tree.key.upper() if not isinstance(tree, exp.Command) else str(tree.this).upper()
+        raise _refuse(f"Only SELECT queries are allowed (got {kind}).")
+
+    allowed_lower = {(s.lower(), t.lower()) for s, t in allowed}
+    cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    for node in tree.walk():
+        if isinstance(node, _FORBIDDEN_NODES):
+            raise _refuse(f"The query contains a forbidden {node.key.upper()} clause.")
+        if isinstance(node, exp.Func):
+            name = _function_name(node)
+            if name in FORBIDDEN_FUNCTIONS or name.startswith(("read_", "duckdb_", "pragma_")):
+                raise _refuse(f"The function {name}() is not allowed.")
+        if isinstance(node, exp.Table):
+            _check_table(node, allowed_lower, cte_names, default_schema)
+    return tree
+
+
+def _check_table(node: exp.Table, allowed: set[tuple[str, str]], ctes: set[str],
+                 default_schema: str) -> None:
+    target = node.this
+    if isinstance(target, exp.Func):  # a table function: FROM read_csv(...), range(10)
+        name = _function_name(target)
+        if name in _SAFE_TABLE_FUNCTIONS:
+            return
+        raise _refuse(f"The table function {name}() is not allowed.")
+    if not isinstance(target, exp.Identifier):
+        raise _refuse("Only named tables may be read.")
+    name = node.name.lower()
+    if node.args.get("catalog") is not None:
+        raise _refuse(f"Database-qualified tables ({node.sql()}) are not allowed.")
+    schema = (node.db or "").lower()
+    if not schema and name in ctes:
+        return
+    if (schema or default_schema, name) not in allowed:
+        shown = f"{schema}.{name}" if schema else name
+        raise _refuse(f"The table {shown} is not a catalog model or raw Salesforce table.")
+
+
+def enforce_limit(tree: exp.Query, row_limit: int) -> exp.Query:
+    """Add a LIMIT, or lower one that is larger than `row_limit` (or not a plain number).
+
+    >>> print(enforce_limit(sqlglot.parse_one("select 1 limit 5000"), 100).sql())
+    SELECT 1 LIMIT 100
+    >>> print(enforce_limit(sqlglot.parse_one("select 1 limit 5"), 100).sql())
+    SELECT 1 LIMIT 5
+    """
+    limit = tree.args.get("limit")
+    current = None
+    if limit is not None:
+        value = limit.args.get("expression") or limit.this
+        if isinstance(value, exp.Literal) and value.is_int:
+            current = int(value.this)
+    if current is None or current > row_limit:
+        tree = tree.limit(row_limit)
+    return tree
+
+
+def gate(sql: str, allowed: Collection[tuple[str, str]], *, row_limit: int = 1000,
+         default_schema: str = "main", pretty: bool = True) -> str:
+    """Check `sql` and return it with the row limit enforced, or raise `UnsafeQueryError`.
+
+    >>> allowed = {("main", "m"), ("salesforce", "opportunity")}
+    >>> gate("select * from read_csv('/etc/passwd')", allowed)
+    Traceback (most recent call last):
+    ...
+    whizzy.errors.UnsafeQueryError: The table function read_csv() is not allowed.
+    >>> gate("select 1; delete from m", allowed)
+    Traceback (most recent call last):
+    ...
+    whizzy.errors.UnsafeQueryError: Exactly one statement is allowed; got 2.
+    >>> gate("select * from secrets", allowed)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    whizzy.errors.UnsafeQueryError: The table secrets is not a catalog model or raw ...
+    >>> print(gate("with x as (select * from salesforce.opportunity) select * from x limit 3",
+    ...            allowed, pretty=False))
+    WITH x AS (SELECT * FROM salesforce.opportunity) SELECT * FROM x LIMIT 3
+    """
+    if row_limit < 1:
+        raise ValueError("row_limit must be at least 1")
+    tree = check(sql, allowed, default_schema=default_schema)
+    return enforce_limit(tree, row_limit).sql(dialect=DIALECT, pretty=pretty)

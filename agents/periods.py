@@ -1,0 +1,468 @@
+"""Periods people name in questions, resolved against the warehouse's as-of date.
+
+Understands what `shared/spec/metrics.md` lists: this/last/next quarter, ``Q3`` /
+``Q3 2025`` / ``2025-Q3``, this/last/next month, QTD, MTD, YTD, "last N days/weeks/months/
+quarters/years", a year, a month name, "since <date>". Quarters are calendar quarters unless
+`fiscal_year_start_month` says otherwise. Every period is a closed date range
+``[start, end]``.
+
+>>> A = dt.date(2026, 11, 15)
+>>> p = parse_period("win rate last quarter", A)
+>>> p.start, p.end, p.label, p.grain
+(datetime.date(2026, 7, 1), datetime.date(2026, 9, 30), 'Q3 2026', 'quarter')
+>>> parse_period("bookings QTD", A).end
+datetime.date(2026, 11, 15)
+>>> parse_period("how are we doing", A) is None
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from agents.formatting import format_date, format_month
+
+_SHORT = re.compile(r"\b(nxt|qtr|yr|mth|prev)\b")
+_SHORT_MAP = {"nxt": "next", "qtr": "quarter", "yr": "year", "mth": "month", "prev": "previous"}
+
+
+def _expand(text: str) -> str:
+    """Shorthand to words, same length kept where possible ("nxt qtr")."""
+    return _SHORT.sub(lambda m: _SHORT_MAP[m.group(1)], text)
+
+Grain = Literal["day", "month", "quarter", "year", "range"]
+
+_WORD_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a": 1, "an": 1,
+}
+_MONTH_NAMES = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+#: Month words that are also ordinary words or first names: a month only with a year or a
+#: preposition ("in May", "March 2026", "since jan").
+_AMBIGUOUS_MONTHS = {"may", "march", "jan", "mar", "jun", "aug", "sep", "oct", "nov", "dec", "apr"}
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+             "4th": 4, "last": 4}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A closed date range with a label people read ("Q3 2026", "Nov 2026", "QTD ...")."""
+
+    start: dt.date
+    end: dt.date
+    label: str
+    grain: Grain
+    kind: str = "explicit"
+    count: int = 1
+
+    @property
+    def days(self) -> int:
+        """Number of days in the period.
+
+        >>> Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31), "Q1 2026", "quarter").days
+        90
+        """
+        return (self.end - self.start).days + 1
+
+    def contains(self, day: dt.date) -> bool:
+        """Whether `day` lies in the period."""
+        return self.start <= day <= self.end
+
+
+# ----------------------------------------------------------------------------- calendar maths
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` moved by whole months, clamped to the month's last day.
+
+    >>> add_months(dt.date(2026, 1, 31), 1), add_months(dt.date(2026, 3, 15), -3)
+    (datetime.date(2026, 2, 28), datetime.date(2025, 12, 15))
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def month_start(day: dt.date) -> dt.date:
+    """First day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    """Last day of `day`'s month.
+
+    >>> month_end(dt.date(2024, 2, 10))
+    datetime.date(2024, 2, 29)
+    """
+    return add_months(month_start(day), 1) - dt.timedelta(days=1)
+
+
+def quarter_start(day: dt.date, fiscal_year_start_month: int = 1) -> dt.date:
+    """First day of the (fiscal) quarter holding `day`.
+
+    >>> quarter_start(dt.date(2026, 11, 15)), quarter_start(dt.date(2026, 11, 15), 2)
+    (datetime.date(2026, 10, 1), datetime.date(2026, 11, 1))
+    >>> quarter_start(dt.date(2026, 1, 15), 2)
+    datetime.date(2025, 11, 1)
+    """
+    offset = (day.month - fiscal_year_start_month) % 3
+    return add_months(month_start(day), -offset)
+
+
+def quarter_end(day: dt.date, fiscal_year_start_month: int = 1) -> dt.date:
+    """Last day of the (fiscal) quarter holding `day`."""
+    return add_months(quarter_start(day, fiscal_year_start_month), 3) - dt.timedelta(days=1)
+
+
+def fiscal_year_start(day: dt.date, fiscal_year_start_month: int = 1) -> dt.date:
+    """First day of the fiscal year holding `day`.
+
+    >>> fiscal_year_start(dt.date(2026, 11, 15)), fiscal_year_start(dt.date(2026, 1, 15), 2)
+    (datetime.date(2026, 1, 1), datetime.date(2025, 2, 1))
+    """
+    offset = (day.month - fiscal_year_start_month) % 12
+    return add_months(month_start(day), -offset)
+
+
+def fiscal_year_of(day: dt.date, fiscal_year_start_month: int = 1) -> int:
+    """The fiscal year number: the calendar year in which that fiscal year ends.
+
+    >>> fiscal_year_of(dt.date(2026, 11, 15)), fiscal_year_of(dt.date(2026, 3, 1), 2)
+    (2026, 2027)
+    """
+    return add_months(fiscal_year_start(day, fiscal_year_start_month), 11).year
+
+
+def quarter_number(day: dt.date, fiscal_year_start_month: int = 1) -> int:
+    """The (fiscal) quarter number 1–4 of `day`.
+
+    >>> quarter_number(dt.date(2026, 11, 15)), quarter_number(dt.date(2026, 2, 1), 2)
+    (4, 1)
+    """
+    return (day.month - fiscal_year_start_month) % 12 // 3 + 1
+
+
+def quarter_key(day: dt.date, fiscal_year_start_month: int = 1) -> str:
+    """The warehouse's quarter label ``2026-Q4`` for the quarter holding `day`.
+
+    >>> quarter_key(dt.date(2026, 11, 15))
+    '2026-Q4'
+    """
+    fy = fiscal_year_of(day, fiscal_year_start_month)
+    return f"{fy}-Q{quarter_number(day, fiscal_year_start_month)}"
+
+
+def quarter_period(
+    fiscal_year: int, number: int, fiscal_year_start_month: int = 1, *, kind: str = "explicit"
+) -> Period:
+    """The period of quarter `number` of `fiscal_year`.
+
+    >>> quarter_period(2025, 3).start, quarter_period(2025, 3).end
+    (datetime.date(2025, 7, 1), datetime.date(2025, 9, 30))
+    """
+    first_month = dt.date(fiscal_year, fiscal_year_start_month, 1)
+    if fiscal_year_start_month != 1:  # the fiscal year is named after the year it ends in
+        first_month = add_months(first_month, -12)
+    start = add_months(first_month, 3 * (number - 1))
+    return _quarter(start, fiscal_year_start_month, kind)
+
+
+def _quarter(start: dt.date, fsm: int, kind: str) -> Period:
+    key = quarter_key(start, fsm)
+    end = quarter_end(start, fsm)
+    return Period(start, end, f"Q{key[-1]} {key[:4]}", "quarter", kind)
+
+
+def _month(start: dt.date, kind: str) -> Period:
+    return Period(start, month_end(start), format_month(start), "month", kind)
+
+
+def _year(fiscal_year: int, fsm: int, kind: str) -> Period:
+    start = quarter_period(fiscal_year, 1, fsm).start
+    end = add_months(start, 12) - dt.timedelta(days=1)
+    label = str(fiscal_year) if fsm == 1 else f"FY{fiscal_year}"
+    return Period(start, end, label, "year", kind)
+
+
+def _range_label(start: dt.date, end: dt.date) -> str:
+    if start.year == end.year:
+        return f"{format_date(start)[:-6]} – {format_date(end)}"
+    return f"{format_date(start)} – {format_date(end)}"
+
+
+def to_date(period: Period, as_of: dt.date, kind: str, name: str) -> Period:
+    """`period` cut at the as-of date ("quarter to date").
+
+    >>> p = to_date(quarter_period(2026, 4), dt.date(2026, 11, 15), "qtd", "QTD")
+    >>> p.label, p.end
+    ('QTD (Oct 1 – Nov 15, 2026)', datetime.date(2026, 11, 15))
+    """
+    end = min(period.end, as_of)
+    return replace(period, end=end, kind=kind, label=f"{name} ({_range_label(period.start, end)})")
+
+
+def overall_window(as_of: dt.date, fiscal_year_start_month: int = 1) -> Period:
+    """The "overall" window of metrics.md: trailing four full quarters plus the current QTD.
+
+    >>> w = overall_window(dt.date(2026, 11, 15))
+    >>> w.start, w.end
+    (datetime.date(2025, 10, 1), datetime.date(2026, 11, 15))
+    >>> w.label
+    'the last four full quarters plus QTD (Oct 1, 2025 – Nov 15, 2026)'
+    """
+    start = add_months(quarter_start(as_of, fiscal_year_start_month), -12)
+    label = f"the last four full quarters plus QTD ({_range_label(start, as_of)})"
+    return Period(start, as_of, label, "range", "overall", 5)
+
+
+def previous(period: Period, fiscal_year_start_month: int = 1) -> Period:
+    """The period of the same length just before `period` (for "compared with ...").
+
+    >>> previous(quarter_period(2026, 3)).label
+    'Q2 2026'
+    >>> previous(Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30), "Nov 2026", "month")).label
+    'Oct 2026'
+    """
+    if period.grain == "quarter" and period.count == 1 and period.kind not in {"qtd"}:
+        return _quarter(add_months(period.start, -3), fiscal_year_start_month, "previous")
+    if period.grain == "month" and period.count == 1 and period.kind not in {"mtd"}:
+        return _month(add_months(period.start, -1), "previous")
+    if period.grain == "year" and period.count == 1 and period.kind not in {"ytd"}:
+        prior = fiscal_year_of(period.start, fiscal_year_start_month) - 1
+        return _year(prior, fiscal_year_start_month, "previous")
+    length = period.days
+    end = period.start - dt.timedelta(days=1)
+    start = end - dt.timedelta(days=length - 1)
+    return Period(start, end, _range_label(start, end), "range", "previous")
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+@dataclass(frozen=True)
+class PeriodMatch:
+    """A period found in a question, with the character span it came from."""
+
+    period: Period
+    start: int
+    end: int
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() else _WORD_NUMBERS[text]
+
+
+def _year_of(text: str | None, default: int) -> int:
+    if not text:
+        return default
+    year = int(text)
+    return year + 2000 if year < 100 else year
+
+
+_MONTH_RE = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
+_NUM_RE = r"\d{1,3}|" + "|".join(_WORD_NUMBERS)
+_PREP = r"(?:in|for|of|since|during|through|until|from|to|by|before|after|on)"
+
+_PATTERNS: list[tuple[str, str]] = [
+    ("since", r"\b(?:since|from|after|between|starting)\s+(?P<rest>.+)$"),
+    ("xtd", r"\b(?P<unit>q|m|y)td\b|\b(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b"),
+    ("lastn", rf"\b(?:last|past|previous|prior|trailing|the last)\s+(?P<n>{_NUM_RE})\s+"
+              r"(?P<unit>days?|weeks?|months?|quarters?|years?)\b"),
+    ("lastweek", r"\b(?:last|past|previous|prior|trailing|this)\s+(?P<unit>week|day)\b"),
+    ("relative", r"\b(?P<rel>this|current|the current|present|last|previous|prior|past|next|"
+                 r"coming|upcoming|following)\s+(?P<unit>quarter|month|year|fiscal year|q)\b"),
+    ("isodate", r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
+    ("yq", r"\b(?:fy\s*)?(?P<y>\d{4})[\s-]?q(?P<q>[1-4])\b"),
+    ("qy", r"\bq(?P<q>[1-4])\b(?:\s*(?:of\s+|fy\s*|')?\s*(?P<y>\d{4}|'\d{2}|\d{2}\b))?"),
+    ("ordinal", r"\b(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter"
+                r"(?:\s+(?:of\s+)?(?P<y>\d{4}))?\b"),
+    ("isomonth", r"\b(?P<y>\d{4})-(?P<m>0[1-9]|1[0-2])\b(?!-\d)"),
+    ("monthname", rf"(?:(?P<prep>\b{_PREP})\s+)?\b(?P<mon>{_MONTH_RE})\b\.?"
+                  r"(?:\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\b)?(?:,?\s+(?P<y>\d{4}))?"),
+    ("year", r"\b(?:fy\s*)?(?P<y>20\d{2}|19\d{2})\b"),
+]
+_COMPILED = [(name, re.compile(rx)) for name, rx in _PATTERNS]
+
+
+def _resolve(
+    name: str, m: re.Match[str], as_of: dt.date, fsm: int, after_preposition: bool = False
+) -> Period | None:
+    fy_now = fiscal_year_of(as_of, fsm)
+    if name == "xtd":
+        unit = (m.group("unit") or m.group("unit2"))[0]
+        if unit == "q":
+            return to_date(_quarter(quarter_start(as_of, fsm), fsm, "qtd"), as_of, "qtd", "QTD")
+        if unit == "m":
+            return to_date(_month(month_start(as_of), "mtd"), as_of, "mtd", "MTD")
+        return to_date(_year(fy_now, fsm, "ytd"), as_of, "ytd", "YTD")
+    if name in {"lastn", "lastweek"}:
+        n = _number(m.group("n")) if name == "lastn" else 1
+        unit = m.group("unit").rstrip("s")
+        if n < 1 or n > 400:
+            return None
+        if unit in {"day", "week"}:
+            days = n * (7 if unit == "week" else 1)
+            start = as_of - dt.timedelta(days=days - 1)
+            return Period(start, as_of, f"the last {n} {unit}s ({_range_label(start, as_of)})"
+                          if n > 1 else f"the last {unit} ({_range_label(start, as_of)})",
+                          "day", f"last_{unit}s", days)
+        if unit == "month":
+            first = add_months(month_start(as_of), -n)
+            last = month_start(as_of) - dt.timedelta(days=1)
+            return Period(first, last, f"the last {n} full months ({_range_label(first, last)})",
+                          "month", "last_months", n)
+        if unit == "quarter":
+            first = add_months(quarter_start(as_of, fsm), -3 * n)
+            last = quarter_start(as_of, fsm) - dt.timedelta(days=1)
+            return Period(first, last,
+                          f"the last {n} full quarters ({_quarter(first, fsm, '').label} – "
+                          f"{_quarter(add_months(last, -2), fsm, '').label})",
+                          "quarter", "last_quarters", n)
+        first = quarter_period(fy_now - n, 1, fsm).start
+        last = quarter_period(fy_now, 1, fsm).start - dt.timedelta(days=1)
+        return Period(first, last, f"the last {n} full years ({_range_label(first, last)})",
+                      "year", "last_years", n)
+    if name == "relative":
+        rel, unit = m.group("rel"), m.group("unit")
+        step = {"last": -1, "previous": -1, "prior": -1, "past": -1, "next": 1, "coming": 1,
+                "upcoming": 1, "following": 1}.get(rel, 0)
+        kind = {-1: "last", 0: "this", 1: "next"}[step]
+        if unit in {"quarter", "q"}:
+            start = add_months(quarter_start(as_of, fsm), 3 * step)
+            return _quarter(start, fsm, f"{kind}_quarter")
+        if unit == "month":
+            return _month(add_months(month_start(as_of), step), f"{kind}_month")
+        return _year(fy_now + step, fsm, f"{kind}_year")
+    if name == "isodate":
+        try:
+            day = dt.date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+        except ValueError:
+            return None
+        return Period(day, day, format_date(day), "day", "date")
+    if name in {"yq", "qy", "ordinal"}:
+        number = int(m.group("q")) if name != "ordinal" else _ORDINALS[m.group("o")]
+        year = _year_of((m.group("y") or "").lstrip("'"), fy_now)
+        return quarter_period(year, number, fsm)
+    if name == "isomonth":
+        return _month(dt.date(int(m.group("y")), int(m.group("m")), 1), "month")
+    if name == "monthname":
+        word = m.group("mon")
+        explicit = m.group("prep") or m.group("y") or (after_preposition and m.start() == 0)
+        if word in _AMBIGUOUS_MONTHS and not explicit:
+            return None
+        month = _MONTH_NAMES[word]
+        year = _year_of(m.group("y"), as_of.year)
+        if m.group("d"):
+            try:
+                day = dt.date(year, month, int(m.group("d")))
+            except ValueError:
+                return None
+            return Period(day, day, format_date(day), "day", "date")
+        return _month(dt.date(year, month, 1), "month")
+    if name == "year":
+        return _year(int(m.group("y")), fsm, "year")
+    return None
+
+
+def find_periods(
+    text: str, as_of: dt.date, fiscal_year_start_month: int = 1, *, _after_preposition: bool = False
+) -> list[PeriodMatch]:
+    """Every period named in `text`, in order of appearance, spans not overlapping.
+
+    >>> A = dt.date(2026, 11, 15)
+    >>> [m.period.label for m in find_periods("Q3 2025 vs 2025-Q2 and last month", A)]
+    ['Q3 2025', 'Q2 2025', 'Oct 2026']
+    >>> [m.period.label for m in find_periods("since March 1, 2026", A)]
+    ['since Mar 1, 2026 (Mar 1 – Nov 15, 2026)']
+    >>> [m.period.label for m in find_periods("between 2025-01-01 and 2025-06-30", A)]
+    ['Jan 1 – Jun 30, 2025']
+    >>> [m.period.label for m in find_periods("from Q1 to Q2 2025", A)]
+    ['Jan 1 – Jun 30, 2025']
+    """
+    lowered = _expand(text.lower().replace("\u2019", "'"))
+    found: list[PeriodMatch] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    for name, rx in _COMPILED:
+        for m in rx.finditer(lowered):
+            if not free(m.start(), m.end()):
+                continue
+            if name == "since":
+                match = _since_or_range(m, as_of, fiscal_year_start_month)
+                if match is not None:
+                    found.append(match)
+                    taken.append((match.start, match.end))
+                continue
+            period = _resolve(name, m, as_of, fiscal_year_start_month, _after_preposition)
+            if period is None:
+                continue
+            span = (m.start("mon") if name == "monthname" else m.start(), m.end())
+            found.append(PeriodMatch(period, *span))
+            taken.append(span)
+    return sorted(found, key=lambda pm: pm.start)
+
+
+def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch | None:
+    """"since X" → [X, as-of]; "between X and Y" / "from X to Y" → [X, Y]."""
+    rest = m.group("rest")
+    inner = find_periods(rest, as_of, fsm, _after_preposition=True)
+    if not inner or inner[0].start > 3:
+        return None
+    first = inner[0].period
+    offset = m.start("rest")
+    if len(inner) > 1:
+        gap = rest[inner[0].end:inner[1].start].strip(" ,")
+        if gap in {"and", "to", "-", "–", "through", "until", "till", "thru"}:
+            second = inner[1].period
+            start = first.start
+            while start > second.end and first.grain in {"month", "quarter"}:
+                start = add_months(start, -12)  # "from Q1 to Q2 2025": Q1 takes Q2's year
+            first = replace(first, start=start)
+            label = _range_label(first.start, second.end)
+            period = Period(first.start, second.end, label, "range", "between")
+            return PeriodMatch(period, m.start(), offset + inner[1].end)
+    if rest[: inner[0].start].strip() or m.group(0).startswith("between"):
+        return None
+    label = f"since {first.label} ({_range_label(first.start, as_of)})"
+    return PeriodMatch(Period(first.start, as_of, label, "range", "since"), m.start(),
+                       offset + inner[0].end)
+
+
+def parse_period(text: str, as_of: dt.date, fiscal_year_start_month: int = 1) -> Period | None:
+    """The first period named in `text`, or None.
+
+    >>> A = dt.date(2026, 11, 15)
+    >>> [parse_period(q, A).label for q in ["this quarter", "Q3", "2025-Q3", "q1 '26"]]
+    ['Q4 2026', 'Q3 2026', 'Q3 2025', 'Q1 2026']
+    >>> [parse_period(q, A).label for q in ["next month", "mtd", "ytd", "in 2025"]]
+    ['Dec 2026', 'MTD (Nov 1 – Nov 15, 2026)', 'YTD (Jan 1 – Nov 15, 2026)', '2025']
+    >>> p = parse_period("last 30 days", A)
+    >>> p.start, p.end
+    (datetime.date(2026, 10, 17), datetime.date(2026, 11, 15))
+    >>> p = parse_period("over the last 2 quarters", A)
+    >>> p.label
+    'the last 2 full quarters (Q2 2026 – Q3 2026)'
+    >>> parse_period("since 2026-01-01", A).start
+    datetime.date(2026, 1, 1)
+    >>> parse_period("what may happen", A) is None
+    True
+    >>> parse_period("forecast for December", A).label
+    'Dec 2026'
+    >>> parse_period("third quarter of 2025", A).label
+    'Q3 2025'
+    """
+    matches = find_periods(text, as_of, fiscal_year_start_month)
+    return matches[0].period if matches else None

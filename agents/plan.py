@@ -1,0 +1,99 @@
+"""The typed query plan: what the planner decided, before any SQL exists.
+
+A plan names one catalog model, the columns or aggregate measures to select, filters with
+their values (kept as data, never as SQL text), grouping, order and limit. `agents.sqlbuild`
+turns it into SQL; the chat shows it as the "query plan" step.
+
+>>> plan = QueryPlan(model="fct_opportunity", aggregate=True, selections=[
+...     Selection(name="win_rate", expr="avg(case when is_won then 1.0 else 0 end)",
+...               unit="percent", role="measure")])
+>>> plan.measure_names
+['win_rate']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FilterOp = Literal["eq", "ne", "in", "not_in", "between", "gte", "lte", "gt", "lt",
+                   "is_true", "is_false", "is_null", "not_null"]
+Scalar = str | int | float | bool | dt.date
+
+
+class Filter(BaseModel):
+    """One condition on a model column; values stay data until the builder makes literals."""
+
+    model_config = ConfigDict(frozen=True)
+
+    column: str
+    op: FilterOp = "eq"
+    values: list[Scalar] = Field(default_factory=list)
+    dimension: str | None = None
+    label: str = ""
+
+
+class Selection(BaseModel):
+    """One output column: a model column or an aggregate measure expression."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    column: str | None = None
+    expr: str | None = None
+    unit: str | None = None
+    label: str = ""
+    role: Literal["dimension", "measure", "attribute"] = "attribute"
+    higher_is_better: bool | None = None
+
+
+class Order(BaseModel):
+    """Sort by an output column (by name)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    desc: bool = False
+    nulls_last: bool = True
+
+
+class QueryPlan(BaseModel):
+    """One query against one catalog model."""
+
+    model: str
+    purpose: Literal["main", "compare", "records", "drivers", "trend", "detail"] = "main"
+    aggregate: bool = False
+    selections: list[Selection]
+    filters: list[Filter] = Field(default_factory=list)
+    predicate: str | None = None
+    group_by: list[str] = Field(default_factory=list)
+    order_by: list[Order] = Field(default_factory=list)
+    limit: int | None = None
+    period_label: str | None = None
+    description: str = ""
+    notes: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def measure_names(self) -> list[str]:
+        """Names of the measure selections, in order."""
+        return [s.name for s in self.selections if s.role == "measure"]
+
+    @property
+    def dimension_names(self) -> list[str]:
+        """Names of the dimension selections, in order."""
+        return [s.name for s in self.selections if s.role == "dimension"]
+
+    def selection(self, name: str) -> Selection | None:
+        """The selection called `name`, if any."""
+        return next((s for s in self.selections if s.name == name), None)
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-friendly form stored in graph state and checkpoints."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> QueryPlan:
+        """Inverse of `to_state`."""
+        return cls.model_validate(data)

@@ -1,0 +1,150 @@
+"""The one SQL builder: a typed `QueryPlan` becomes DuckDB SQL through sqlglot expressions.
+
+No user text is ever pasted into SQL: identifiers come from the catalog (and are quoted),
+values become literals through sqlglot, and aggregate expressions come from the dbt
+manifest (checked to read only the model's own columns).
+
+>>> from agents.plan import Filter, Order, QueryPlan, Selection
+>>> plan = QueryPlan(model="fct_opportunity", aggregate=True, selections=[
+...     Selection(name="owner", column="owner_name", role="dimension"),
+...     Selection(name="won", expr="sum(case when is_won then 1 else 0 end)", role="measure")],
+...     filters=[Filter(column="industry", values=["O'Brien & Co"])],
+...     group_by=["owner"], order_by=[Order(name="won", desc=True)], limit=3)
+>>> print(sqlbuild(plan, schema="main"))
+SELECT
+  "owner_name" AS "owner",
+  SUM(CASE WHEN is_won THEN 1 ELSE 0 END) AS "won"
+FROM "main"."fct_opportunity"
+WHERE
+  "industry" = 'O''Brien & Co'
+GROUP BY
+  "owner_name"
+ORDER BY
+  "won" DESC
+LIMIT 3
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlglot
+from sqlglot import exp
+
+from agents.plan import Filter, QueryPlan, Scalar, Selection
+
+DIALECT = "duckdb"
+
+
+def literal(value: Scalar) -> exp.Expression:
+    """A SQL literal for a Python value.
+
+    >>> literal("it's").sql(), literal(3).sql(), literal(True).sql()
+    ("'it''s'", '3', 'TRUE')
+    >>> literal(dt.date(2026, 7, 1)).sql(dialect="duckdb")
+    "CAST('2026-07-01' AS DATE)"
+    """
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    if isinstance(value, dt.datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+    if isinstance(value, dt.date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    return exp.Literal.string(str(value))
+
+
+def column(name: str) -> exp.Column:
+    """A quoted column reference.
+
+    >>> column('a"b').sql()
+    '"a""b"'
+    """
+    return exp.column(exp.to_identifier(name, quoted=True))
+
+
+def aggregate_expression(expr: str) -> exp.Expression:
+    """Parse a catalog `expr` (already validated by the catalog)."""
+    return sqlglot.parse_one(expr, dialect=DIALECT)
+
+
+def _selection(sel: Selection) -> exp.Expression:
+    source = aggregate_expression(sel.expr) if sel.expr else column(sel.column or sel.name)
+    return exp.alias_(source, exp.to_identifier(sel.name, quoted=True))
+
+
+def condition(flt: Filter) -> exp.Expression:
+    r"""One filter as a SQL condition.
+
+    >>> condition(Filter(column="stage_name", op="in", values=["A", "B"])).sql()
+    '"stage_name" IN (\'A\', \'B\')'
+    >>> condition(Filter(column="close_date", op="between",
+    ...     values=[dt.date(2026, 7, 1), dt.date(2026, 9, 30)])).sql(dialect="duckdb")
+    '"close_date" BETWEEN CAST(\'2026-07-01\' AS DATE) AND CAST(\'2026-09-30\' AS DATE)'
+    >>> condition(Filter(column="is_open", op="is_true")).sql()
+    '"is_open" = TRUE'
+    """
+    col = column(flt.column)
+    values = [literal(v) for v in flt.values]
+    match flt.op:
+        case "eq":
+            return exp.EQ(this=col, expression=values[0])
+        case "ne":
+            return exp.NEQ(this=col, expression=values[0])
+        case "in":
+            return exp.In(this=col, expressions=values)
+        case "not_in":
+            return exp.Not(this=exp.In(this=col, expressions=values))
+        case "between":
+            return exp.Between(this=col, low=values[0], high=values[1])
+        case "gte":
+            return exp.GTE(this=col, expression=values[0])
+        case "lte":
+            return exp.LTE(this=col, expression=values[0])
+        case "gt":
+            return exp.GT(this=col, expression=values[0])
+        case "lt":
+            return exp.LT(this=col, expression=values[0])
+        case "is_true":
+            return exp.EQ(this=col, expression=exp.true())
+        case "is_false":
+            return exp.EQ(this=col, expression=exp.false())
+        case "is_null":
+            return exp.Is(this=col, expression=exp.Null())
+        case "not_null":
+            return exp.Not(this=exp.Is(this=col, expression=exp.Null()))
+    raise ValueError(f"unknown filter operator {flt.op!r}")
+
+
+def build_select(plan: QueryPlan, *, schema: str = "main", table: str | None = None) -> exp.Select:
+    """The sqlglot expression of `plan` (``schema.table`` defaults to the plan's model)."""
+    by_name = {s.name: s for s in plan.selections}
+    query = exp.select(*(_selection(s) for s in plan.selections)).from_(
+        exp.table_(table or plan.model, db=schema, quoted=True)
+    )
+    for flt in plan.filters:
+        query = query.where(condition(flt), copy=False)
+    if plan.predicate:  # a row predicate from the catalog (records.filter), checked there
+        query = query.where(sqlglot.parse_one(plan.predicate, dialect=DIALECT), copy=False)
+    if plan.aggregate and plan.group_by:
+        groups = []
+        for name in plan.group_by:
+            sel = by_name.get(name)
+            groups.append(column(sel.column) if sel and sel.column else column(name))
+        query = query.group_by(*groups, copy=False)
+    orders = []
+    for order in plan.order_by:
+        target = exp.column(exp.to_identifier(order.name, quoted=True))
+        orders.append(exp.Ordered(this=target, desc=order.desc, nulls_first=not order.nulls_last))
+    if orders:
+        query = query.order_by(*orders, copy=False)
+    if plan.limit is not None:
+        query = query.limit(int(plan.limit), copy=False)
+    return query
+
+
+def sqlbuild(plan: QueryPlan, *, schema: str = "main", table: str | None = None,
+             pretty: bool = True) -> str:
+    """DuckDB SQL for `plan`."""
+    return build_select(plan, schema=schema, table=table).sql(dialect=DIALECT, pretty=pretty)

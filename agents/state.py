@@ -1,0 +1,74 @@
+"""Graph state (house style 3): an input state, the full state and an output state.
+
+Values stored in the state are plain JSON-friendly data (dicts, lists, strings), so any
+checkpointer (in memory, SQLite) can persist a thread and resume it after a restart. Typed
+objects (`QueryPlan`, `Period`) are rebuilt from that data where a node needs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+#: How many past turns a thread keeps for follow-up questions.
+HISTORY_TURNS = 20
+
+
+def add_results(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | None
+                ) -> list[dict[str, Any]]:
+    """Append query results within a turn; ``None`` starts a new turn with an empty list.
+
+    >>> add_results([{"a": 1}], [{"b": 2}])
+    [{'a': 1}, {'b': 2}]
+    >>> add_results([{"a": 1}], None)
+    []
+    """
+    if right is None:
+        return []
+    return [*(left or []), *right]
+
+
+def add_turns(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | None
+              ) -> list[dict[str, Any]]:
+    """Append finished turns, keeping the last `HISTORY_TURNS`.
+
+    >>> len(add_turns([{"q": i} for i in range(20)], [{"q": 20}]))
+    20
+    """
+    return [*(left or []), *(right or [])][-HISTORY_TURNS:]
+
+
+@dataclass(kw_only=True)
+class InputState:
+    """What a caller sends: one question."""
+
+    question: str = ""
+
+
+@dataclass(kw_only=True)
+class OutputState:
+    """What a caller gets back for one question."""
+
+    question: str = ""
+    intent: str = ""
+    models: list[str] = field(default_factory=list)
+    model_reasons: dict[str, str] = field(default_factory=dict)
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    results: Annotated[list[dict[str, Any]], add_results] = field(default_factory=list)
+    records: dict[str, Any] | None = None
+    answer: str = ""
+    chart: dict[str, Any] | None = None
+    follow_ups: list[str] = field(default_factory=list)
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    as_of_date: str | None = None
+    error: str | None = None
+
+
+@dataclass(kw_only=True)
+class State(OutputState):
+    """Everything the nodes share during a turn, plus the thread's memory (`history`)."""
+
+    intent_reason: str = ""
+    understanding: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    history: Annotated[list[dict[str, Any]], add_turns] = field(default_factory=list)

@@ -1,0 +1,235 @@
+"""Question text helpers shared by the intent, selector and planner roles.
+
+Normalisation (case, quotes, punctuation), tokens, a list of ordinary words that must never
+be read as a name, and typo-tolerant phrase matching ("pipline helth" finds "pipeline
+health").
+
+>>> normalize("What's Jane’s  WIN-rate?!")
+"what's jane's win-rate"
+>>> has_phrase(tokens("show the pipline helth"), "pipeline health")
+True
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+#: Ordinary English and sales words: never a name on their own, never "corrected" to one.
+COMMON_WORDS = frozenset("""
+a about above across after again against all almost also am among an and any anyone
+anything are area as ask at average avg away back bad be because been before being below
+best better between big biggest both bottom break breakdown but by can cannot change changed
+changes close closed closing come compare compared could count current currently data day
+days deal deals did do does doing done down drop each early else end ending ever every
+everyone everything fall far few find first for from full get give go going good great
+greatest group had has have having he her here high higher highest him his how however i if
+in into is it its just key know large largest last late least less let level like list long
+longest look lost low lower lowest made main make many may me mean means metric month months
+more most much my need new next no not now number of off old on one only open or order other
+our out over overall own part past per percent period please point points put quarter
+quarters rank rate rates really recent report right same say see show side since size small
+smallest so some someone something stage stages start state still such sum summary take team
+tell than that the their them then there these they thing things this those through time
+times to today top total trend true up us use used very was way we week weeks well went were
+what when where which while who why will with within without won work worst would year years
+yes yet you your
+account accounts amount amounts business closed-won cohort company
+customer customers delta deltas driver drivers echo
+lead leads legacy liberty loss losses opportunity opportunities owner owners pace pipeline
+pipelines portfolio price prospect prospects region rep reps revenue risk sales seller
+sellers source sources summit swift target targets territory trend trends unity value
+values velocity vista volume win wins winning
+""".split())
+
+_PUNCT = re.compile(r"[^\w\s'&/.\-%$]")
+#: Shorthand people type, expanded before anything else reads the question.
+ABBREVIATIONS = {"nxt": "next", "qtr": "quarter", "qtrs": "quarters", "yr": "year",
+                 "yrs": "years", "mth": "month", "mths": "months", "prev": "previous",
+                 "avg": "average", "opps": "opportunities", "opp": "opportunity",
+                 "oppty": "opportunity", "oppties": "opportunities", "pls": "please",
+                 "u": "you", "ur": "your", "r": "are", "w/": "with", "rev": "revenue"}
+_ABBREV = re.compile(r"\b(" + "|".join(re.escape(k) for k in ABBREVIATIONS) + r")\b")
+#: Words that mean the same thing in a question.
+_SAME = {"deal": "deal", "opportunity": "deal", "opportunitie": "deal", "opp": "deal",
+         "average": "average", "mean": "average", "rep": "rep", "owner": "rep",
+         "salesperson": "rep", "seller": "rep"}
+
+
+def expand(text: str) -> str:
+    """Expand shorthand ("nxt qtr" → "next quarter").
+
+    >>> expand("revnue forcast nxt qtr")
+    'revnue forcast next quarter'
+    """
+    return _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """Lower-case, straighten quotes, drop punctuation that carries no meaning.
+
+    >>> normalize("  Top 3 reps, by win rate? ")
+    'top 3 reps by win rate'
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = expand(_PUNCT.sub(" ", text.lower()))
+    text = _SPACES.sub(" ", text).strip()
+    return text.rstrip(".")
+
+
+def fold(text: str) -> str:
+    """Accent-free lower-case form used for name matching.
+
+    >>> fold("Chloé Müller")
+    'chloe muller'
+    """
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Words of a question, possessives split off ("jane's" → "jane").
+
+    >>> tokens("Jane's open deals in Q3, please")
+    ['jane', 'open', 'deals', 'in', 'q3', 'please']
+    """
+    words = []
+    for word in normalize(text).split():
+        word = word.strip("'.-/")
+        if word.endswith("'s"):
+            word = word[:-2]
+        if word:
+            words.append(word)
+    return words
+
+
+@lru_cache(maxsize=65536)
+def similar(a: str, b: str) -> bool:
+    """Two words are the same up to a typo (short words must match exactly).
+
+    >>> similar("pipline", "pipeline"), similar("forcast", "forecast"), similar("won", "own")
+    (True, True, False)
+    >>> similar("indusrty", "industry"), similar("rate", "rats")
+    (True, False)
+    """
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 2 or a[0] != b[0]:
+        return False
+    return fuzz.ratio(a, b) >= 85
+
+
+@lru_cache(maxsize=16384)
+def phrase_tokens(phrase: str) -> tuple[str, ...]:
+    """`tokens` of a catalog phrase, cached (phrases repeat on every question)."""
+    return tuple(tokens(phrase))
+
+
+def find_phrase(words: Sequence[str], phrase: str, *, fuzzy: bool = True) -> int:
+    """Index where `phrase` starts in `words` (typo-tolerant), or -1.
+
+    Plural and singular forms match ("deal" finds "deals").
+
+    >>> find_phrase(["our", "win", "rates"], "win rate")
+    1
+    """
+    return _find_phrase(tuple(words), phrase, fuzzy)
+
+
+@lru_cache(maxsize=65536)
+def _find_phrase(words: tuple[str, ...], phrase: str, fuzzy: bool) -> int:
+    target = phrase_tokens(phrase)
+    if not target:
+        return -1
+    n = len(target)
+    for i in range(len(words) - n + 1):
+        if all(_word_match(words[i + k], target[k], fuzzy) for k in range(n)):
+            return i
+    joined = "".join(target)  # "winrate" for "win rate"
+    if n > 1:
+        for i, word in enumerate(words):
+            if _word_match(word, joined, False):
+                return i
+    return -1
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A crude stem: plural, -ing and -ed endings off, synonyms folded.
+
+    >>> stem("opportunities"), stem("coaching"), stem("pushed"), stem("deals"), stem("avg")
+    ('deal', 'coach', 'push', 'deal', 'avg')
+    >>> stem("slipped"), stem("slip")
+    ('slip', 'slip')
+    """
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "es" and not word.endswith(("shes", "ches", "sses", "xes")):
+                continue
+            word = word[: -len(suffix)] + keep
+            if suffix in {"ed", "ing"} and len(word) > 3 and word[-1] == word[-2] and \
+                    word[-1] not in "aeiouls":
+                word = word[:-1]  # slipped → slip, stopped → stop
+            break
+    return _SAME.get(word, _SAME.get(word + "e", word)) if word else word
+
+
+def _word_match(word: str, target: str, fuzzy: bool) -> bool:
+    if word == target or word.rstrip("s") == target.rstrip("s"):
+        return True
+    if stem(word) == stem(target):
+        return True
+    return fuzzy and similar(word, target)
+
+
+def has_phrase(words: Sequence[str], phrase: str, *, fuzzy: bool = True) -> bool:
+    """Whether `phrase` occurs in `words` (typo-tolerant)."""
+    return find_phrase(words, phrase, fuzzy=fuzzy) >= 0
+
+
+def has_any(words: Sequence[str], phrases: Iterable[str], *, fuzzy: bool = True) -> bool:
+    """Whether any of `phrases` occurs in `words`.
+
+    >>> has_any(tokens("how's the forcast"), ["forecast", "projection"])
+    True
+    """
+    return any(has_phrase(words, p, fuzzy=fuzzy) for p in phrases)
+
+
+def matched(words: Sequence[str], phrases: Iterable[str], *, fuzzy: bool = True) -> list[str]:
+    """The `phrases` that occur in `words`, longest first.
+
+    >>> matched(tokens("win rate by industry"), ["win rate", "industry", "owner"])
+    ['win rate', 'industry']
+    """
+    found = [p for p in phrases if has_phrase(words, p, fuzzy=fuzzy)]
+    return sorted(found, key=lambda p: -len(p))
+
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "dozen": 12}
+
+
+def number_after(words: Sequence[str], markers: Iterable[str]) -> int | None:
+    """A count written after one of `markers` ("top 5", "bottom three").
+
+    >>> number_after(tokens("top 5 reps"), ["top"]), number_after(tokens("worst three"), ["worst"])
+    (5, 3)
+    >>> number_after(tokens("top reps"), ["top"]) is None
+    True
+    """
+    marks = set(markers)
+    for i, word in enumerate(words[:-1]):
+        if word in marks:
+            nxt = words[i + 1]
+            if nxt.isdigit() and 0 < int(nxt) <= 1000:
+                return int(nxt)
+            if nxt in _NUMBER_WORDS:
+                return _NUMBER_WORDS[nxt]
+    return None

@@ -1,0 +1,247 @@
+"""The value index: names and picklist values in the warehouse, found in questions.
+
+Built once per warehouse file version from the catalog's dimensions (owner, industry,
+stage, account, type, lead source, country, and any dimension a new model declares), it
+turns words in a question into filters: "healthcare" → industry Healthcare, "Jane's deals" →
+owner Jane Doe (or, when several owners are called Jane, an ambiguity the answer explains),
+"proposal stage" → Proposal/Price Quote, "Acme" → every Acme account. Ordinary words are
+never read as names.
+
+>>> idx = ValueIndex({"owner": ["Jane Doe", "John Roe", "John Poe"], "industry": ["Healthcare"],
+...                   "stage": ["Proposal/Price Quote", "Closed Won"],
+...                   "account": ["Acme Robotics Inc.", "Acme Bank", "Summit Foods"]})
+>>> [(m.dimension, m.values) for m in idx.match("Jane's deals in healthcare")]
+[('owner', ('Jane Doe',)), ('industry', ('Healthcare',))]
+>>> [(m.dimension, m.values, m.ambiguous) for m in idx.match("how is john doing")]
+[('owner', ('John Poe', 'John Roe'), True)]
+>>> [(m.dimension, m.values) for m in idx.match("open deals for acme in proposal stage")]
+[('account', ('Acme Bank', 'Acme Robotics Inc.')), ('stage', ('Proposal/Price Quote',))]
+>>> idx.match("what is the win rate this quarter")
+[]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from agents.text import COMMON_WORDS, fold, tokens
+
+How = Literal["exact", "alias", "first_name", "last_name", "prefix", "fuzzy"]
+
+#: Dimensions whose values are people or companies (matched more strictly).
+PERSON_DIMENSIONS = frozenset({"owner", "manager", "user", "rep"})
+ACCOUNT_DIMENSIONS = frozenset({"account"})
+#: Dimensions that are time buckets: periods handle those, not the value index.
+TIME_DIMENSIONS = frozenset({"quarter", "month", "year", "week", "day", "period", "date"})
+#: Legal-form endings dropped to make an account alias.
+_LEGAL = {"inc", "llc", "ltd", "corp", "co", "group", "gmbh", "plc", "sa", "ag", "company"}
+#: First names that are also ordinary words: need a possessive or "for/by/of <name>".
+_WORDY_NAMES = {"mark", "grace", "will", "ray", "rose", "hope", "joy", "may", "june",
+                "april", "bill", "rich", "long", "king", "price", "grant", "west", "hunt",
+                "young", "stone", "black", "gray", "green", "bell", "rice", "ford", "cook"}
+_MONTH_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december"}
+_SAFE_ALIASES = {"usa": ("country", "United States"), "uk": ("country", "United Kingdom")}
+
+
+@dataclass(frozen=True)
+class ValueMatch:
+    """A dimension value (or several) named in a question."""
+
+    dimension: str
+    values: tuple[str, ...]
+    text: str
+    start: int
+    end: int
+    how: How = "exact"
+    ambiguous: bool = False
+
+
+def _key(text: str) -> str:
+    return " ".join(tokens(fold(text)))
+
+
+def _aliases(dimension: str, value: str) -> list[tuple[str, How]]:
+    words = _key(value).split()
+    if not words:
+        return []
+    out: list[tuple[str, How]] = [(" ".join(words), "exact")]
+    if dimension in PERSON_DIMENSIONS and len(words) >= 2:
+        out.append((words[0], "first_name"))
+        out.append((words[-1], "last_name"))
+    elif dimension in ACCOUNT_DIMENSIONS:
+        core = [w for w in words if w not in _LEGAL]
+        if core and core != words:
+            out.append((" ".join(core), "alias"))
+        for n in range(1, len(core)):
+            out.append((" ".join(core[:n]), "prefix"))
+    else:
+        parts = [p for p in re.split(r"[/&,]| - ", fold(value)) if p.strip()]
+        if len(parts) > 1:
+            for part in parts:
+                out.append((_key(part), "alias"))
+        if len(words) > 1:
+            out.append(("".join(words), "alias"))  # "health care" written "healthcare"
+        if dimension == "stage" and words[0] in {"id", "closed"} and len(words) > 2:
+            out.append((" ".join(words[1:]), "alias"))  # "decision makers"
+    return out
+
+
+class ValueIndex:
+    """Dimension values and their aliases, matched exactly, by alias, or fuzzily."""
+
+    def __init__(self, values: Mapping[str, Iterable[str]]) -> None:
+        self.values = {dim: sorted({v for v in vals if v and v.strip()})
+                       for dim, vals in values.items()}
+        self._lookup: dict[str, dict[str, dict[str, How]]] = defaultdict(lambda: defaultdict(dict))
+        for dim, vals in self.values.items():
+            for value in vals:
+                for alias, how in _aliases(dim, value):
+                    if alias:
+                        current = self._lookup[alias][dim].get(value)
+                        if current is None or _rank(how) < _rank(current):
+                            self._lookup[alias][dim][value] = how
+        for alias, (dim, value) in _SAFE_ALIASES.items():
+            if value in self.values.get(dim, ()):
+                self._lookup[alias][dim][value] = "alias"
+        self._full = {
+            key: dims for key, dims in self._lookup.items()
+            if any(h in {"exact", "alias"} for vals in dims.values() for h in vals.values())
+        }
+        self._fuzzy_keys: dict[tuple[int, str], list[str]] = defaultdict(list)
+        for key in self._full:
+            if len(key) >= 6:
+                self._fuzzy_keys[(key.count(" "), key[0])].append(key)
+        self.max_words = max((len(k.split()) for k in self._lookup), default=1)
+        self._pool: list[tuple[str, str]] | None = None
+        self._pool_keys: list[str] = []
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.values.values())
+
+    def closest(self, text: str, n: int = 3) -> list[tuple[str, str]]:
+        """The `n` values most like `text` as (dimension, value), for "did you mean".
+
+        >>> ValueIndex({"owner": ["Jane Doe", "John Roe"]}).closest("jan", 1)
+        [('owner', 'Jane Doe')]
+        """
+        if self._pool is None:
+            self._pool = [(dim, value) for dim, vals in self.values.items() for value in vals]
+            self._pool_keys = [_key(v) for _, v in self._pool]
+        scored = process.extract(_key(text), self._pool_keys, scorer=fuzz.WRatio, limit=n)
+        return [self._pool[index] for _, _, index in scored]
+
+    def dimension_of(self, value: str) -> list[str]:
+        """Dimensions holding `value` exactly."""
+        return [d for d, vals in self.values.items() if value in vals]
+
+    def match(self, text: str | Sequence[str], *, skip: Iterable[int] = ()) -> list[ValueMatch]:
+        """Values named in `text` (a question or its tokens), left to right.
+
+        `skip` holds token positions already explained (periods, numbers) that must not be
+        read as names.
+        """
+        words = [fold(w) for w in (tokens(text) if isinstance(text, str) else text)]
+        raw = text if isinstance(text, str) else " ".join(text)
+        possessives = {fold(w[:-2]) for w in raw.lower().replace("\u2019", "'").split()
+                       if w.endswith("'s")}
+        used = set(skip)
+        found: list[ValueMatch] = []
+        for size in range(min(self.max_words, len(words)), 0, -1):
+            for i in range(len(words) - size + 1):
+                span = range(i, i + size)
+                if any(j in used for j in span):
+                    continue
+                window = words[i:i + size]
+                match = self._exact(window, i, possessives, words)
+                if match is None and size <= 3:
+                    match = self._fuzzy(window, i)
+                if match is not None:
+                    found.append(match)
+                    used.update(span)
+        return sorted(found, key=lambda m: m.start)
+
+    def _exact(self, window: list[str], start: int, possessives: set[str],
+               words: list[str]) -> ValueMatch | None:
+        key = " ".join(window)
+        dims = self._lookup.get(key)
+        if not dims:
+            return None
+        single = len(window) == 1
+        best: tuple[int, str, dict[str, How]] | None = None
+        for dim, values in dims.items():
+            hows = set(values.values())
+            rank = min(_rank(h) for h in hows)
+            if single and key in COMMON_WORDS:
+                continue  # "top", "won", "delta": never a name by themselves
+            if single and hows <= {"first_name", "last_name", "prefix"}:
+                if len(key) < 3 or key in _MONTH_WORDS:
+                    continue
+                context = key in possessives or (start > 0 and words[start - 1] in
+                                                 {"for", "by", "of", "rep", "owner", "at"})
+                if key in _WORDY_NAMES and not context:
+                    continue
+            if best is None or rank < best[0]:
+                best = (rank, dim, values)
+        if best is None:
+            return None
+        rank, dim, values = best
+        # Prefer exact values over alias-only ones ("acme bank" over the "acme" prefix).
+        chosen = {v: h for v, h in values.items() if _rank(h) == rank}
+        how = next(iter(chosen.values()))
+        names = tuple(sorted(chosen))
+        ambiguous = how in {"first_name", "last_name"} and len(names) > 1
+        return ValueMatch(dim, names, " ".join(window), start, start + len(window), how, ambiguous)
+
+    def _fuzzy(self, window: list[str], start: int) -> ValueMatch | None:
+        key = " ".join(window)
+        if len(key) < 6 or all(w in COMMON_WORDS for w in window) or any(
+            w.isdigit() for w in window
+        ):
+            return None
+        candidates = self._fuzzy_keys.get((key.count(" "), key[0]), [])
+        hit = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=88)
+        if hit is None or hit[0] in COMMON_WORDS:
+            return None
+        dims = self._full[hit[0]]
+        dim = next(iter(dims))
+        names = tuple(sorted(v for v, h in dims[dim].items() if h in {"exact", "alias"}))
+        return ValueMatch(dim, names, key, start, start + len(window), "fuzzy")
+
+
+def _rank(how: How) -> int:
+    return ["exact", "alias", "first_name", "last_name", "fuzzy", "prefix"].index(how)
+
+
+# ---------------------------------------------------------------------- cached per warehouse
+
+_CACHE: dict[tuple[Path, str], tuple[tuple[int, int, int], ValueIndex]] = {}
+_LOCK = threading.Lock()
+
+
+def cached_index(warehouse: Path, build: Callable[[], ValueIndex], *, tag: str = "") -> ValueIndex:
+    """The value index of `warehouse`, built by `build()` once per file version.
+
+    The key is the file's inode, mtime and size, so a warehouse swapped in by `whizzy build`
+    (``os.replace``) is indexed again on the next question.
+    """
+    path = Path(os.path.abspath(warehouse))
+    stat = os.stat(path)
+    version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    with _LOCK:
+        cached = _CACHE.get((path, tag))
+        if cached and cached[0] == version:
+            return cached[1]
+    index = build()
+    with _LOCK:
+        _CACHE[(path, tag)] = (version, index)
+    return index

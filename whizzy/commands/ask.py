@@ -1,0 +1,85 @@
+"""`whizzy ask [--thread ID] [--json] QUESTION [QUESTION ...]`: answers in one thread.
+
+The questions are asked in order in one conversation; without `--thread` a new thread is
+started, and giving the same id again continues it (the threads live in
+`checkpoints.sqlite` beside the warehouse). `--json` prints one JSON object per question,
+one per line; otherwise each answer is printed with its table and SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from typing import Any
+
+from whizzy.cli import add_warehouse_flag
+from whizzy.commands import settings_from
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `ask` command."""
+    parser = subparsers.add_parser(
+        "ask",
+        help="ask questions about the pipeline (one thread)",
+        description="Ask one or more questions in order, in one conversation thread.",
+    )
+    parser.add_argument("questions", nargs="+", metavar="QUESTION", help="question(s) to ask")
+    parser.add_argument("--thread", metavar="ID", help="continue (or name) this thread")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--engine", choices=("offline", "llm"), default="offline",
+                        help="answering engine (default: offline, no API key)")
+    parser.add_argument("--row-limit", type=int, default=1000, metavar="N",
+                        help="most rows a query returns (default 1000)")
+    parser.add_argument("--persona", default="sales_manager",
+                        choices=("executive", "sales_manager", "account_executive", "revops"))
+    add_warehouse_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Answer each question; exit 2 with a clear message when the warehouse is not ready."""
+    from agents.assistant import Assistant, checkpoints_path, sqlite_checkpointer
+    from agents.resources import open_warehouse
+
+    settings = settings_from(args)
+    open_warehouse(settings.warehouse)  # missing / unbuilt → a WhizzyError with the fix
+    thread = args.thread or f"cli-{uuid.uuid4().hex[:12]}"
+    with sqlite_checkpointer(checkpoints_path(settings.warehouse)) as saver:
+        assistant = Assistant(settings.warehouse, engine=args.engine, checkpointer=saver,
+                              row_limit=args.row_limit, persona=args.persona)
+        for question in args.questions:
+            result = assistant.ask(question, thread_id=thread)
+            if args.json:
+                print(json.dumps(result, default=str, ensure_ascii=False), flush=True)
+            else:
+                _print(result, thread)
+    if not args.json and not args.thread:
+        print(f"(thread {thread}: continue it with --thread {thread})", file=sys.stderr)
+    return 0
+
+
+def _print(result: dict[str, Any], thread: str) -> None:
+    from rich.console import Console
+    from rich.syntax import Syntax
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    console.print(f"[bold]Q:[/bold] {result['question']}")
+    console.print(result["answer"])
+    if result["rows"]:
+        table = Table(show_lines=False)
+        for column in result["columns"]:
+            table.add_column(str(column))
+        for row in result["rows"][:20]:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        console.print(table)
+        if len(result["rows"]) > 20:
+            console.print(f"… {len(result['rows']) - 20} more rows (use --json for all)")
+    for sql in result["sql"]:
+        console.print(Syntax(sql, "sql", theme="ansi_dark", word_wrap=True))
+    if result["follow_ups"]:
+        console.print("[dim]Follow-ups: " + " · ".join(result["follow_ups"]) + "[/dim]")
+    console.print(f"[dim]{result['intent']} · {', '.join(result['models']) or 'no model'} · "
+                  f"{result['elapsed_ms']:.0f} ms · thread {thread}[/dim]\n")
