@@ -1,0 +1,224 @@
+"""Whizzy chat: Chainlit events wired to the agent graph (house style 16).
+
+Thin on purpose: what is shown is decided in `whizzy/chat/` (render, charts, personas,
+freshness); this file only turns it into Chainlit steps, messages, elements and actions.
+Run it with `whizzy chat` (or `make run`), which passes the warehouse and options as
+environment variables (`whizzy.chat.options`).
+"""
+
+from __future__ import annotations
+
+import chainlit as cl
+from chainlit.input_widget import Select, Slider
+from chainlit.logger import logger
+from chainlit.types import ThreadDict
+
+from whizzy.chat import offline
+from whizzy.chat.auth import LOCAL_USER, check_password, ensure_secret, parse_users
+from whizzy.chat.datalayer import SQLiteDataLayer
+from whizzy.chat.feedback import META_KEY
+from whizzy.chat.freshness import warehouse_freshness
+from whizzy.chat.options import ChatOptions, auth_users_setting
+from whizzy.chat.personas import PERSONAS, SettingsSpec
+from whizzy.chat.render import answer_view, problem_text, step_view
+from whizzy.chat.runtime import ChatRuntime, stream_answer
+from whizzy.errors import WhizzyError
+
+OPTIONS = ChatOptions.from_env()
+RUNTIME = ChatRuntime(OPTIONS)
+AUTH_USERS = parse_users(users) if (users := auth_users_setting()) else None
+ASSISTANT_NAME = "Whizzy"
+
+
+def _readme_facts() -> dict[str, str]:
+    try:
+        fresh = warehouse_freshness(OPTIONS.warehouse)
+        return {"as_of_date": fresh.as_of_date.isoformat(), "built_at": fresh.built_label,
+                "warehouse": str(OPTIONS.warehouse)}
+    except WhizzyError as exc:
+        return {"as_of_date": "unknown (" + exc.user_message().replace("\n", " ") + ")",
+                "built_at": "unknown", "warehouse": str(OPTIONS.warehouse)}
+
+
+offline.install(_readme_facts)
+
+if OPTIONS.persist:
+
+    @cl.data_layer
+    def data_layer() -> SQLiteDataLayer:
+        """Threads, steps, elements and feedback in `chat.sqlite` beside the warehouse."""
+        return SQLiteDataLayer(OPTIONS.chat_db)
+
+
+if AUTH_USERS is not None or OPTIONS.persist:
+    ensure_secret(OPTIONS.secret_file)  # signs the login cookie (Chainlit reads the env)
+
+if AUTH_USERS is not None:
+
+    @cl.password_auth_callback
+    async def login(username: str, password: str) -> cl.User | None:
+        """Accounts from WHIZZY_AUTH_USERS."""
+        if check_password(AUTH_USERS, username, password):
+            return cl.User(identifier=username, metadata={"provider": "password"})
+        return None
+
+elif OPTIONS.persist:
+
+    @cl.header_auth_callback
+    async def local_login(headers) -> cl.User:  # noqa: ANN001 - starlette Headers
+        """No accounts configured: everyone on this machine is the one local user."""
+        return cl.User(identifier=LOCAL_USER, metadata={"provider": "local"})
+
+
+@cl.on_app_startup
+async def startup() -> None:
+    """Open the graph's checkpointer inside the server's event loop; load the catalog."""
+    await RUNTIME.start()
+    await RUNTIME.warm_up()
+
+
+@cl.on_app_shutdown
+async def shutdown() -> None:
+    """Close the checkpointer."""
+    await RUNTIME.close()
+
+
+@cl.set_starter_categories
+async def starter_categories(user=None, language=None, chat_profile=None):  # noqa: ANN001, ANN201
+    """Starter questions grouped by persona."""
+    return [
+        cl.StarterCategory(
+            label=p.label,
+            icon=p.icon,
+            starters=[cl.Starter(label=s.label, message=s.message, icon=p.icon)
+                      for s in p.starters],
+        )
+        for p in PERSONAS
+    ]
+
+
+def _settings() -> SettingsSpec:
+    return SettingsSpec.from_values(
+        cl.user_session.get("chat_settings"), engine=OPTIONS.engine, row_limit=OPTIONS.row_limit
+    )
+
+
+async def _send_settings(spec: SettingsSpec) -> None:
+    personas = {p.label: p.key for p in PERSONAS}
+    await cl.ChatSettings(
+        [
+            Select(id="persona", label="Persona", items=personas, initial_value=spec.persona,
+                   description="Tailors the follow-up suggestions to this role."),
+            Select(id="engine", label="Engine",
+                   items={"Offline (deterministic, no network)": "offline",
+                          "LLM (needs a configured endpoint)": "llm"},
+                   initial_value=spec.engine),
+            Slider(id="row_limit", label="Row limit", initial=spec.row_limit, min=10,
+                   max=10_000, step=10, description="Most rows a query may return."),
+        ]
+    ).send()
+
+
+async def _warehouse_problem() -> bool:
+    """Tell the user (once per question) when the warehouse is missing or unbuilt."""
+    try:
+        warehouse_freshness(OPTIONS.warehouse)
+        return False
+    except WhizzyError as exc:
+        await cl.Message(content=problem_text(exc), author=ASSISTANT_NAME).send()
+        return True
+
+
+@cl.on_chat_start
+async def start() -> None:
+    """New thread: show the settings; warn right away if there is no data."""
+    await _send_settings(_settings())
+    await _warehouse_problem()
+
+
+@cl.on_chat_resume
+async def resume(thread: ThreadDict) -> None:
+    """Old thread: settings come back from its metadata, memory from the checkpointer."""
+    await _send_settings(_settings())
+
+
+@cl.on_settings_update
+async def settings_update(values: dict) -> None:
+    """Settings are read per question from the session; nothing else to do."""
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    """A question typed, or a starter clicked."""
+    await answer(message.content)
+
+
+@cl.action_callback("follow_up")
+async def on_follow_up(action: cl.Action) -> None:
+    """A follow-up suggestion clicked: ask it as if typed."""
+    question = str(action.payload.get("question", "")).strip()
+    if question:
+        user = cl.user_session.get("user")
+        await cl.Message(content=question, type="user_message",
+                         author=getattr(user, "identifier", "User")).send()
+        await answer(question)
+
+
+async def _run_graph(question: str) -> tuple[dict, list[dict]]:
+    """Stream the question through the graph, one step per finished node.
+
+    Returns the answer object and every query result the nodes produced.
+    """
+    assistant = await RUNTIME.assistant(_settings())
+    result: dict = {}
+    results: list[dict] = []
+    thread_id = cl.context.session.thread_id
+    async for node, update, ms in stream_answer(assistant, question, thread_id=thread_id):
+        if node == "answer":
+            result = update
+            continue
+        view = step_view(node, update, ms)
+        results += [r for r in update.get("results") or [] if isinstance(r, dict)]
+        async with cl.Step(name=view.title, type="tool") as step:
+            step.output = view.body
+            for query in view.queries:
+                async with cl.Step(name=query.title, type="tool", language="sql") as sql_step:
+                    sql_step.output = query.sql
+    return result, results
+
+
+async def answer(question: str) -> None:
+    """Stream the question through the graph: a step per node, then the answer message."""
+    if await _warehouse_problem():
+        return
+    fresh = warehouse_freshness(OPTIONS.warehouse)
+    try:
+        result, results = await _run_graph(question)
+    except WhizzyError as exc:
+        await cl.Message(content=problem_text(exc), author=ASSISTANT_NAME).send()
+        return
+    except Exception as exc:  # a bug: say so plainly, keep the traceback in the server log
+        logger.exception("answering %r failed", question)
+        await cl.Message(
+            content=f"Something went wrong while answering ({type(exc).__name__}: {exc}). "
+            "Nothing was changed; the details are in the server log.",
+            author=ASSISTANT_NAME,
+        ).send()
+        return
+
+    view = answer_view(result, results, fresh)
+    elements: list = []
+    if view.figure is not None:
+        elements.append(cl.Plotly(name="Chart", figure=view.figure, display="inline",
+                                  size="large"))
+    if view.table is not None:
+        elements.append(cl.Dataframe(name="Result", data=view.table, display="inline",
+                                     size="large"))
+    for title, table in view.records:
+        elements.append(cl.Dataframe(name=title, data=table, display="inline", size="large"))
+    actions = [
+        cl.Action(name="follow_up", payload={"question": q}, label=q, icon="message-circle")
+        for q in view.follow_ups
+    ]
+    await cl.Message(content=view.content, author=ASSISTANT_NAME, elements=elements,
+                     actions=actions, metadata={META_KEY: view.metadata}).send()

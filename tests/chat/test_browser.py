@@ -1,0 +1,485 @@
+"""The chat in a real browser: Playwright drives Debian's Chromium against `whizzy chat`.
+
+Each server runs on a free port as a subprocess over a copy of the demo warehouse; each
+test saves a screenshot in its own tmp folder. Every request the page makes must stay on
+the chat's own origin (the app makes no outbound connection).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from evals.matching import matches
+from whizzy.config import PROJECT_ROOT
+from whizzy.warehouse import connect_readonly
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+    ),
+]
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ChatServer:
+    """`whizzy chat` in a subprocess (its own process group, so it stops with its child)."""
+
+    def __init__(self, home: Path, *, env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> None:
+        self.home = home
+        self.warehouse = home / "warehouse.duckdb"
+        self.extra_env = env or {}
+        self.args = args
+        self.proc: subprocess.Popen | None = None
+        self.log = home / "server.log"
+        self.url = ""
+
+    def start(self, timeout: float = 180) -> ChatServer:
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "DO_NOT_TRACK": "1", **self.extra_env}
+        if "WHIZZY_AUTH_USERS" not in self.extra_env:
+            env.pop("WHIZZY_AUTH_USERS", None)
+        with self.log.open("a") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "whizzy.cli", "chat", "--warehouse", str(self.warehouse),
+                 "--host", "127.0.0.1", "--port", str(port), *self.args],
+                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"chat server exited:\n{self.log.read_text()[-3000:]}")
+            with contextlib.suppress(OSError, urllib.error.URLError):
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"chat server did not start:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)  # our own process group only
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def _home(built_warehouse: Path, folder: Path) -> Path:
+    """A chat home: a copy of the demo warehouse and its manifest."""
+    from whizzy.build import manifest_path_for
+
+    folder.mkdir(parents=True, exist_ok=True)
+    wh = folder / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse, wh)
+    shutil.copyfile(manifest_path_for(built_warehouse), manifest_path_for(wh))
+    return folder
+
+
+def _raw_win_rate(warehouse: Path, start: dt.date, end: dt.date) -> float:
+    """Win rate by count of opportunities closed in [start, end], straight from the raw tables."""
+    con = connect_readonly(warehouse)
+    try:
+        won, closed = con.execute(
+            """
+            select count(*) filter (where is_won), count(*)
+            from salesforce.opportunity
+            where is_closed and not coalesce(is_deleted, false)
+              and close_date between ? and ?
+            """,
+            [start, end],
+        ).fetchone()
+    finally:
+        con.close()
+    return won / closed
+
+
+@pytest.fixture(scope="module")
+def expected(built_warehouse):
+    """Figures computed on the raw tables before any server holds the file."""
+    return {  # as of 2026-11-15: this quarter is Q4 2026 to date, last quarter Q3 2026
+        "q4": _raw_win_rate(built_warehouse, dt.date(2026, 10, 1), dt.date(2026, 11, 15)),
+        "q3": _raw_win_rate(built_warehouse, dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+    }
+
+
+@pytest.fixture(scope="module")
+def server(built_warehouse, tmp_path_factory, expected):
+    srv = ChatServer(_home(built_warehouse, tmp_path_factory.mktemp("chat"))).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+REQUESTS: dict[int, list[str]] = {}
+
+
+def _new_page(browser):
+    """A page in a fresh context (own cookies) that records every URL it requests."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    REQUESTS[id(pg)] = []
+    pg.on("request", lambda r: REQUESTS[id(pg)].append(r.url))
+    return context, pg
+
+
+@pytest.fixture
+def page(browser):
+    context, pg = _new_page(browser)
+    yield pg
+    context.close()
+
+
+def _assert_local_only(pg, *origins: str) -> None:
+    requested = REQUESTS[id(pg)]
+    assert requested, "no request was recorded"
+    outside = [u for u in requested if not u.startswith((*origins, "data:", "blob:", "about:"))]
+    assert not outside, f"the page reached outside {origins}: {outside[:5]}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _open(pg, url: str) -> None:
+    pg.goto(url)
+    pg.wait_for_selector("#chat-input", timeout=60_000)
+    # The settings button appears once on_chat_start ran: the socket session is live.
+    pg.wait_for_selector("#chat-settings-open-modal", timeout=60_000)
+
+
+_MESSAGE_IDS = (
+    "[...document.querySelectorAll('[data-step-type=\"assistant_message\"] [id^=\"step-\"]')]"
+    ".map(e => e.id)"
+)
+
+
+def _mark_answers(pg) -> None:
+    """Remember which answers are on the page (by step id: React may re-create their nodes)."""
+    pg.seen_answers = set(pg.evaluate(_MESSAGE_IDS))
+
+
+def _wait_new_answer(pg, timeout: float = 60) -> tuple[str, float]:
+    """Text of the first paragraph of an answer that was not on the page before, and seconds."""
+    started = time.perf_counter()
+    deadline = started + timeout
+    seen = sorted(getattr(pg, "seen_answers", set()))
+    script = """(seen) => {
+        for (const m of document.querySelectorAll('[data-step-type="assistant_message"]')) {
+            const step = m.querySelector('[id^="step-"]');
+            if (!step || seen.includes(step.id)) continue;
+            const a = m.querySelector('[role="article"]');
+            if (a && a.textContent.trim()) return a.textContent;
+        }
+        return null;
+    }"""
+    while time.perf_counter() < deadline:
+        text = pg.evaluate(script, seen)
+        if text:
+            return text, time.perf_counter() - started
+        pg.wait_for_timeout(20)
+    raise AssertionError(f"no answer within {timeout} s")
+
+
+def _ask(pg, question: str) -> tuple[str, float]:
+    _mark_answers(pg)
+    pg.click("#chat-input")
+    pg.keyboard.type(question)
+    pg.keyboard.press("Enter")
+    return _wait_new_answer(pg)
+
+
+def _last_message(pg):
+    return pg.locator('[data-step-type="assistant_message"]').last
+
+
+def _wait_visible(pg, locator, shot: Path, what: str, timeout: float = 60_000) -> None:
+    """Wait for `locator`; on timeout save a screenshot and say what was missing."""
+    try:
+        locator.wait_for(timeout=timeout)
+    except Exception as exc:
+        pg.screenshot(path=shot)
+        raise AssertionError(f"{what} did not appear (screenshot: {shot})") from exc
+
+
+def _settle(pg) -> None:
+    """Let the answer's chart and table finish rendering (the plotly bundle loads lazily)."""
+    pg.wait_for_timeout(300)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def _report(capsys, text: str) -> None:
+    """Print past pytest's capture: latency figures belong in every run's output."""
+    with capsys.disabled():
+        print(f"\n[chat latency] {text}", end="")
+
+
+def test_starter_gives_an_answer_with_steps_sql_table_and_chart(page, server, tmp_path, capsys):
+    _open(page, server.url)
+    page.get_by_role("button", name="Sales manager").click()
+    _mark_answers(page)
+    page.get_by_role("button", name="Win rate by rep").click()
+    text, seconds = _wait_new_answer(page)
+    _report(capsys, f"starter click → first answer text after {seconds * 1000:.0f} ms")
+    message = _last_message(page)
+    _wait_visible(page, message.locator(".js-plotly-plot").first, tmp_path / "no-chart.png",
+                  f"the chart of {text!r}")
+    _wait_visible(page, message.locator("table").first, tmp_path / "no-table.png", "the table")
+    assert "win rate" in text.lower()
+    # The table's first owner is the one the answer names first.
+    first_owner = message.locator("table tbody tr").first.locator("td").first.inner_text()
+    assert first_owner.strip() and first_owner.strip() in text
+    # One step per graph node, and the SQL shown as code.
+    for name in ("intent classifier", "model selector", "query planner", "SQL executor",
+                 "result fusion", "answer writer"):
+        assert page.get_by_text(f"Used {name}", exact=False).last.is_visible()
+    page.get_by_text("Used SQL executor", exact=False).last.click()
+    page.get_by_text("Used Query 1", exact=False).last.click()
+    sql = page.locator("code", has_text="SELECT").last
+    sql.wait_for(timeout=10_000)
+    assert "FROM" in sql.inner_text()
+    footer = message.get_by_text("Data as of 2026-11-15", exact=False)
+    assert footer.is_visible()
+    _settle(page)
+    page.screenshot(path=tmp_path / "starter-steps.png")
+    message.screenshot(path=tmp_path / "starter-answer.png")
+    _assert_local_only(page, server.url)
+
+
+def test_forecast_band_and_stage_bottleneck_charts_render(page, server, tmp_path):
+    _open(page, server.url)
+    page.get_by_role("button", name="RevOps").click()
+    _mark_answers(page)
+    page.get_by_role("button", name="Days in stage").click()
+    text, _ = _wait_new_answer(page)
+    chart = _last_message(page).locator(".js-plotly-plot").first
+    _wait_visible(page, chart, tmp_path / "no-stage-chart.png", f"the chart of {text!r}")
+    assert chart.get_by_text("30-day bottleneck line").count() == 1
+    _last_message(page).screenshot(path=tmp_path / "stage-durations.png")
+    _ask(page, "Show the revenue forecast trend")
+    chart = _last_message(page).locator(".js-plotly-plot").first
+    _wait_visible(page, chart, tmp_path / "no-forecast-chart.png", "the forecast chart")
+    assert chart.get_by_text("95% interval").count() >= 1  # the band's legend entry
+    _last_message(page).screenshot(path=tmp_path / "forecast.png")
+    _assert_local_only(page, server.url)
+
+
+def test_follow_up_in_the_same_thread_uses_context(page, server, expected, tmp_path, capsys):
+    _open(page, server.url)
+    first, seconds = _ask(page, "What is our win rate this quarter?")
+    _report(capsys, f"typed question → first answer text after {seconds * 1000:.0f} ms")
+    assert matches(expected["q4"], first) and matches("2026-Q4", first), first
+    follow, seconds = _ask(page, "and last quarter?")  # only the period: the rest is context
+    _report(capsys, f"follow-up → first answer text after {seconds * 1000:.0f} ms")
+    assert matches(expected["q3"], follow) and matches("2026-Q3", follow), follow
+    assert "win rate" in follow.lower()
+    page.screenshot(path=tmp_path / "follow-up.png")
+    _assert_local_only(page, server.url)
+
+
+def test_follow_up_buttons_ask_the_suggested_question(page, server, tmp_path):
+    _open(page, server.url)
+    _ask(page, "How has our win rate changed by quarter?")
+    button = _last_message(page).get_by_role("button", name="Why?")
+    button.wait_for(timeout=10_000)
+    _mark_answers(page)
+    button.click()
+    text, _ = _wait_new_answer(page)
+    assert page.locator('[data-step-type="user_message"]', has_text="Why?").count() >= 1
+    assert text.strip()
+    page.screenshot(path=tmp_path / "follow-up-button.png")
+
+
+def test_out_of_scope_question_gets_a_polite_refusal(page, server, tmp_path):
+    _open(page, server.url)
+    text, _ = _ask(page, "Delete all the closed lost opportunities")
+    lowered = text.lower()
+    assert "can't" in lowered or "cannot" in lowered
+    assert "read" in lowered  # says what it does instead: it only reads
+    message = _last_message(page)
+    assert message.locator(".js-plotly-plot").count() == 0
+    assert message.locator("table").count() == 0
+    page.screenshot(path=tmp_path / "refusal.png")
+    _assert_local_only(page, server.url)
+
+
+def test_thumbs_up_is_stored_and_exported_as_an_eval_case(page, server, tmp_path):
+    from evals.loader import load_file
+    from whizzy.cli import main
+
+    _open(page, server.url)
+    _ask(page, "What is our weighted pipeline?")
+    _last_message(page).locator(".positive-feedback-off").first.click()
+    page.get_by_placeholder("Your feedback...").fill("right figure")
+    page.screenshot(path=tmp_path / "thumbs-up.png")
+    page.get_by_role("button", name="Submit feedback").click()
+    page.wait_for_timeout(1500)  # the rating is saved through the REST API
+    out = tmp_path / "feedback.yaml"
+    assert main(["feedback", "export", "--warehouse", str(server.warehouse),
+                 "--out", str(out)]) == 0
+    cases = {c.question: c for c in load_file(out)}
+    case = cases["What is our weighted pipeline?"]
+    assert case.id.startswith("fb-up-") and case.intent == "analytics"
+    assert case.gold_sql, "a thumbs-up answer that states a figure pins it with gold_sql"
+    assert "# thumbs up on" in out.read_text() and "right figure" in out.read_text()
+
+
+def test_reload_keeps_the_thread_and_it_resumes_after_a_restart(
+    browser, built_warehouse, tmp_path, expected
+):
+    home = _home(built_warehouse, tmp_path / "home")
+    srv = ChatServer(home).start()
+    try:
+        context, pg = _new_page(browser)
+        _open(pg, srv.url)
+        trend, _ = _ask(pg, "How has our win rate changed by quarter?")
+        _wait_visible(pg, _last_message(pg).locator(".js-plotly-plot").first,
+                      tmp_path / "trend-missing-chart.png", f"the chart of {trend!r}")
+        first, _ = _ask(pg, "What is our win rate this quarter?")
+        assert matches(expected["q4"], first), first
+        thread_url = pg.url
+        assert "/thread/" in thread_url
+        first_url = srv.url
+    finally:
+        srv.stop()
+    srv = ChatServer(home).start()  # same chat.sqlite and checkpoints.sqlite, new process
+    try:
+        pg.goto(srv.url)
+        pg.wait_for_selector("#chat-input", timeout=60_000)
+        entry = pg.locator(f"#thread-{thread_url.rsplit('/', 1)[-1]}")
+        entry.wait_for(timeout=30_000)
+        assert "win rate changed by quarter" in entry.inner_text()
+        entry.click()
+        pg.wait_for_selector("#chat-settings-open-modal", timeout=60_000)
+        old = pg.locator('[data-step-type="assistant_message"]').first
+        _wait_visible(pg, old.locator(".js-plotly-plot").first, tmp_path / "resume-no-chart.png",
+                      "the restored chart")
+        assert old.locator("table").count() >= 1  # restored table
+        pg.screenshot(path=tmp_path / "resumed.png")
+        follow, _ = _ask(pg, "and last quarter?")  # memory from before the restart
+        assert matches(expected["q3"], follow) and matches("2026-Q3", follow), follow
+        pg.screenshot(path=tmp_path / "resumed-follow-up.png")
+        _assert_local_only(pg, first_url, srv.url)  # the restarted server has another port
+        context.close()
+    finally:
+        srv.stop()
+
+
+def test_with_auth_on_the_page_asks_for_login(browser, built_warehouse, tmp_path):
+    home = _home(built_warehouse, tmp_path / "home")
+    srv = ChatServer(home, env={"WHIZZY_AUTH_USERS": "ana:s3cret-pass"}).start()
+    try:
+        context, pg = _new_page(browser)
+        pg.goto(srv.url)
+        pg.wait_for_url("**/login", timeout=60_000)
+        pg.wait_for_selector("input#password")
+        assert pg.locator("#chat-input").count() == 0
+        pg.screenshot(path=tmp_path / "login.png")
+        for path in ("/project/settings", "/user", "/project/translations?language=en-US"):
+            status = pg.request.get(srv.url + path).status
+            assert status == 401 or path.startswith("/project/translations"), (path, status)
+        assert pg.request.post(srv.url + "/project/threads",
+                               data={"pagination": {"first": 5}, "filter": {}}).status == 401
+        pg.fill("input#email", "ana")
+        pg.fill("input#password", "wrong")
+        pg.get_by_role("button", name="Sign In").click()
+        pg.wait_for_timeout(1000)
+        assert "/login" in pg.url and pg.locator("#chat-input").count() == 0
+        pg.fill("input#password", "s3cret-pass")
+        pg.get_by_role("button", name="Sign In").click()
+        pg.wait_for_selector("#chat-input", timeout=60_000)
+        assert pg.request.get(srv.url + "/user").status == 200
+        pg.screenshot(path=tmp_path / "logged-in.png")
+        _assert_local_only(pg, srv.url)
+        context.close()
+    finally:
+        srv.stop()
+
+
+def test_a_missing_warehouse_is_explained_with_the_fixing_command(browser, tmp_path):
+    home = tmp_path / "empty"
+    home.mkdir()
+    srv = ChatServer(home).start()
+    try:
+        context, pg = _new_page(browser)
+        _open(pg, srv.url)
+        text, _ = _wait_new_answer(pg)
+        assert "There is no warehouse" in text or "No warehouse" in text
+        message = _last_message(pg).inner_text()
+        assert "whizzy data generate" in message and "whizzy build" in message
+        pg.screenshot(path=tmp_path / "no-warehouse.png")
+        context.close()
+    finally:
+        srv.stop()
+
+
+def test_no_persist_keeps_nothing_and_needs_no_login(browser, built_warehouse, tmp_path):
+    import json
+
+    home = _home(built_warehouse, tmp_path / "home")
+    srv = ChatServer(home, args=("--no-persist",)).start()
+    try:
+        with urllib.request.urlopen(srv.url + "/auth/config") as r:
+            assert not json.load(r)["requireLogin"]
+        with urllib.request.urlopen(srv.url + "/project/settings?language=en-US") as r:
+            settings = json.load(r)
+        assert settings["dataPersistence"] is False
+        assert "Data as of 2026-11-15" in settings["markdown"]  # the readme shows the as-of date
+        context, pg = _new_page(browser)
+        _open(pg, srv.url)
+        text, _ = _ask(pg, "What is our weighted pipeline?")
+        assert "weighted pipeline" in text.lower()
+        pg.screenshot(path=tmp_path / "no-persist.png")
+        context.close()
+    finally:
+        srv.stop()
+    assert not (home / "chat.sqlite").exists()
+    assert not (home / "checkpoints.sqlite").exists()

@@ -1,0 +1,126 @@
+"""Chat settings, login accounts, the offline page and the `whizzy chat` command."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import stat
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from whizzy.chat import auth, offline
+from whizzy.chat.options import ChatOptions
+from whizzy.chat.personas import PERSONAS, SettingsSpec
+from whizzy.cli import main
+from whizzy.config import PROJECT_ROOT
+from whizzy.errors import ConfigError
+
+
+def test_options_round_trip_and_reject_bad_values(tmp_path):
+    opts = ChatOptions(warehouse=tmp_path / "w.duckdb", persist=True, engine="llm", row_limit=50)
+    assert ChatOptions.from_env(opts.to_env()) == opts
+    assert opts.chat_db == tmp_path / "chat.sqlite"
+    assert opts.checkpoints_db == tmp_path / "checkpoints.sqlite"
+    with pytest.raises(ConfigError, match="WHIZZY_ENGINE"):
+        ChatOptions.from_env({"WHIZZY_ENGINE": "gpt"})
+    with pytest.raises(ConfigError, match="WHIZZY_ROW_LIMIT"):
+        ChatOptions.from_env({"WHIZZY_ROW_LIMIT": "lots"})
+    with pytest.raises(ConfigError, match="yes/no"):
+        ChatOptions.from_env({"WHIZZY_CHAT_PERSIST": "maybe"})
+
+
+def test_settings_from_the_ui_are_checked():
+    spec = SettingsSpec.from_values({"persona": "executive", "engine": "llm", "row_limit": 50.0},
+                                    engine="offline", row_limit=1000)
+    assert spec == SettingsSpec(persona="executive", engine="llm", row_limit=50)
+    assert SettingsSpec.from_values(None, engine="offline", row_limit=7).row_limit == 7
+    bad = SettingsSpec.from_values({"row_limit": "x"}, engine="offline", row_limit=9)
+    assert bad.row_limit == 9
+
+
+def test_every_persona_has_starters_with_distinct_questions():
+    questions = [s.message for p in PERSONAS for s in p.starters]
+    assert len(questions) == len(set(questions))
+    for p in PERSONAS:
+        assert (PROJECT_ROOT / p.icon.removeprefix("/")).is_file()
+
+
+def test_auth_users_parse_and_check():
+    users = auth.parse_users("ana:pa:ss, bo:sha256:" + hashlib.sha256(b"x").hexdigest().upper())
+    assert auth.check_password(users, "ana", "pa:ss")  # colons after the first are the password
+    assert auth.check_password(users, "bo", "x")
+    assert not auth.check_password(users, "bo", "X")
+    for bad, why in [("", "names no user"), ("ana", "not name:password"),
+                     ("ana:a,ana:b", "twice"), ("a:sha256:zz", "64 hex")]:
+        with pytest.raises(ConfigError, match=why):
+            auth.parse_users(bad)
+
+
+def test_auth_secret_is_generated_once_and_private(tmp_path, monkeypatch):
+    monkeypatch.delenv("CHAINLIT_AUTH_SECRET", raising=False)
+    path = tmp_path / "secret"
+    first = auth.ensure_secret(path)
+    assert os.environ["CHAINLIT_AUTH_SECRET"] == first
+    monkeypatch.delenv("CHAINLIT_AUTH_SECRET")
+    assert auth.ensure_secret(path) == first  # survives a restart
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    monkeypatch.setenv("CHAINLIT_AUTH_SECRET", "from-env")
+    assert auth.ensure_secret(path) == "from-env"
+
+
+def test_page_html_of_the_installed_chainlit_loads_nothing_remote():
+    import chainlit.server as server
+
+    html = offline.page_html(server.get_html_template(""))
+    assert "googleapis" not in html and "jsdelivr" not in html and "gstatic" not in html
+    assert "Content-Security-Policy" in html
+    assert '<script type="module" crossorigin src="/assets/' in html
+
+
+def test_markdown_placeholders_are_filled():
+    text = (PROJECT_ROOT / "chainlit.md").read_text()
+    assert "{{as_of_date}}" in text
+    filled = offline.fill_markdown(text, {"as_of_date": "2026-11-15", "built_at": "x",
+                                          "warehouse": "w"})
+    assert "Data as of 2026-11-15" in filled and "{{" not in filled
+
+
+def test_committed_chainlit_config_is_ours():
+    cfg = tomllib.loads((PROJECT_ROOT / ".chainlit" / "config.toml").read_text())
+    assert cfg["UI"]["name"] == "Whizzy"
+    assert cfg["UI"]["custom_css"] == "/public/whizzy.css"
+    assert cfg["features"]["spontaneous_file_upload"]["enabled"] is False
+    assert cfg["features"]["latex"] is False
+    assert cfg["project"]["allow_origins"] == []
+    assert (PROJECT_ROOT / "public" / "whizzy.css").is_file()
+    assert '"custom_fonts": []' in (PROJECT_ROOT / "public" / "theme.json").read_text()
+
+
+def test_chat_command_refuses_a_busy_port(tmp_path, capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        code = main(["chat", "--warehouse", str(tmp_path / "w.duckdb"), "--port", str(port)])
+    assert code == 2
+    assert f"Port {port} on 127.0.0.1 is already in use" in capsys.readouterr().err
+
+
+def test_chat_command_rejects_bad_auth_users(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WHIZZY_AUTH_USERS", "nobody")
+    assert main(["chat", "--warehouse", str(tmp_path / "w.duckdb"), "--port", "1"]) == 2
+    assert "WHIZZY_AUTH_USERS entry 1" in capsys.readouterr().err
+
+
+def test_chat_command_line_and_environment(tmp_path):
+    from whizzy.commands.chat import APP, chat_command, chat_env
+
+    cmd = chat_command(host="0.0.0.0", port=8123)
+    assert cmd[1:4] == ["-m", "chainlit", "run"] and Path(cmd[4]) == APP
+    assert cmd[-1] == "--headless" and "8123" in cmd
+    env = chat_env(tmp_path / "w.duckdb", persist=False)
+    assert env["WHIZZY_WAREHOUSE"] == str(tmp_path / "w.duckdb")
+    assert env["WHIZZY_CHAT_PERSIST"] == "0"

@@ -1,0 +1,199 @@
+"""What the chat shows: steps per node, tables, footer, follow-ups, stored answer metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+
+from whizzy.chat.freshness import Freshness
+from whizzy.chat.render import (
+    NODE_TITLES,
+    answer_metadata,
+    answer_text,
+    display_table,
+    follow_ups,
+    footer,
+    records_tables,
+    result_units,
+    step_view,
+)
+
+FRESH = Freshness(dt.date(2026, 11, 15), dt.datetime(2026, 11, 16, 8, 30, 12))
+
+
+def test_footer_shows_as_of_date_build_time_models_and_timing():
+    text = footer(FRESH, {"models": ["m_pipeline_health"], "elapsed_ms": 23.7})
+    assert text == (
+        "Data as of 2026-11-15 · warehouse built 2026-11-16 08:30 UTC · from m_pipeline_health"
+        " · 24 ms"
+    )
+
+
+def test_footer_with_an_aware_build_time_is_in_utc():
+    fresh = Freshness(dt.date(2026, 11, 15),
+                      dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))))
+    assert "built 2026-11-16 08:00 UTC" in footer(fresh, {})
+
+
+def test_footer_names_the_models_actually_queried():
+    text = footer(FRESH, {"models": ["a", "b", "c"]}, models=["b"])
+    assert "from b ·" in text or text.endswith("from b")
+
+
+def test_footer_without_freshness_falls_back_to_the_answer_date():
+    assert footer(None, {"as_of_date": "2026-11-15", "models": list("abcd")}) == (
+        "Data as of 2026-11-15 · warehouse build time unknown · from a, b, c …"
+    )
+
+
+def test_every_node_has_a_titled_step():
+    for node, title in NODE_TITLES.items():
+        view = step_view(node, {}, 3.2)
+        assert view.title.startswith(title) and view.title.endswith(" · 3 ms")
+        assert view.body
+
+
+def test_titles_say_what_each_node_decided():
+    assert step_view("classify_intent", {"intent": "lookup"}).title == "intent classifier: lookup"
+    assert step_view("select_models", {"models": ["a", "b"]}).title == "model selector: a (+1)"
+    assert step_view("plan_query", {"plans": []}).title == "query planner: no query fits"
+    assert step_view("fuse_results", {"records": {"rows": [[1], [2]]}}).title == (
+        "result fusion: 2 records"
+    )
+    assert step_view("write_answer", {"chart": {"kind": "bar"}}).title == (
+        "answer writer: bar chart"
+    )
+
+
+def test_intent_step_says_what_was_understood():
+    view = step_view("classify_intent", {"intent": "analytics",
+                                         "intent_reason": "asks for a win rate"})
+    assert "**analytics**" in view.body and "asks for a win rate" in view.body
+
+
+def test_model_step_names_each_model_and_why():
+    view = step_view("select_models", {
+        "models": ["m_pipeline_health", "fct_opportunity"],
+        "model_reasons": {"m_pipeline_health": "matches 'health score'",
+                          "fct_opportunity": "supporting deals"},
+    })
+    assert "`m_pipeline_health` — matches 'health score'" in view.body
+    assert "`fct_opportunity` — supporting deals" in view.body
+
+
+def test_plan_step_lists_measures_filters_order_and_limit():
+    plan = {"model": "fct_opportunity", "purpose": "main", "description": "win rate by owner",
+            "selections": [{"name": "owner_name", "role": "dimension", "label": "Owner"},
+                           {"name": "win_rate", "role": "measure", "label": "Win rate"}],
+            "filters": [{"column": "close_quarter_label", "op": "eq", "values": ["2026-Q3"],
+                         "label": "quarter is 2026-Q3"}],
+            "order_by": [{"name": "win_rate", "desc": True}], "limit": 5,
+            "period_label": "Q3 2026"}
+    body = step_view("plan_query", {"plans": [plan]}).body
+    for text in ("`fct_opportunity`", "win rate by owner", "measures: Win rate", "by: Owner",
+                 "quarter is 2026-Q3", "period: Q3 2026", "order: win_rate desc", "limit: 5"):
+        assert text in body
+
+
+def test_sql_step_has_one_child_per_query_with_rows_and_time():
+    view = step_view("run_queries", {"results": [
+        {"purpose": "main", "sql": "select 1", "row_count": 12, "elapsed_ms": 4.2},
+        {"purpose": "records", "sql": "select 2", "rows": [[1]], "elapsed_ms": 1.0},
+    ]})
+    assert [q.sql for q in view.queries] == ["select 1", "select 2"]
+    assert view.queries[0].title == "Query 1 · main · 12 rows · 4 ms"
+    assert view.queries[1].title == "Query 2 · records · 1 row · 1 ms"
+    assert view.body.startswith("2 queries")
+
+
+def test_a_failed_query_is_reported_not_hidden():
+    view = step_view("run_queries", {"results": [
+        {"sql": "select nope", "error": "Binder Error: column nope not found"}]})
+    assert "failed" in view.queries[0].title
+    assert "Binder Error" in view.body
+
+
+def test_answer_text_never_invents_an_answer():
+    assert answer_text({"answer": "Win rate is 31.3%."}) == "Win rate is 31.3%."
+    assert answer_text({"answer": "", "error": "query failed"}) == (
+        "I couldn't answer that: query failed"
+    )
+
+
+def test_display_table_formats_by_plan_units_and_labels_columns():
+    result = {"plans": [{"selections": [{"name": "share", "unit": "percent"},
+                                        {"name": "value", "unit": "currency"}]}]}
+    table = display_table(["owner_name", "share", "value", "avg_days_in_stage", "close_date"],
+                          [["Ana", 0.125, decimal.Decimal("1234567.8"), 42.36,
+                            dt.date(2026, 11, 30)]],
+                          units=result_units(result))
+    assert table.columns.tolist() == ["Owner name", "Share", "Value", "Avg days in stage",
+                                      "Close date"]
+    assert table.iloc[0].tolist() == ["Ana", "12.5%", "$1,234,568", 42.4, "2026-11-30"]
+
+
+def test_records_tables_accept_the_shapes_fusion_returns():
+    single = {"title": "Overdue deals", "columns": ["opportunity_name", "amount"],
+              "rows": [["Big deal", 50000]]}
+    assert [(t, d.shape) for t, d in records_tables(single)] == [("Overdue deals", (1, 2))]
+    many = [single, {"columns": ["a"], "rows": []}]
+    assert len(records_tables(many)) == 1
+    assert records_tables(None) == [] and records_tables([]) == []
+
+
+def test_follow_ups_are_distinct_and_capped():
+    got = follow_ups({"follow_ups": [{"question": "Why?"}, "why?", "By owner?", "A", "B"]})
+    assert got == ["Why?", "By owner?", "A"]
+
+
+def test_answer_metadata_is_json_and_keeps_what_export_needs():
+    meta = answer_metadata({
+        "question": "Win rate?", "intent": "analytics", "models": ["m_forecast"],
+        "sql": ["select 1"], "columns": ["quarter", "win_rate"],
+        "rows": [[dt.date(2026, 7, 1), decimal.Decimal("0.3125")]], "answer": "31.3%",
+        "as_of_date": dt.date(2026, 11, 15), "elapsed_ms": 3.0,
+    })
+    assert json.loads(json.dumps(meta)) == meta
+    assert meta["first_row"] == ["2026-07-01", 0.3125]
+    assert meta["as_of_date"] == "2026-11-15"
+
+
+def test_answer_view_of_a_ranking_has_chart_table_records_and_footer():
+    from whizzy.chat.render import answer_view
+
+    result = {
+        "question": "Top reps?", "intent": "analytics", "models": ["fct_opportunity", "x"],
+        "columns": ["owner", "win_rate"], "rows": [["Ana", 0.5], ["Bo", 0.4]],
+        "chart": {"kind": "bar", "x": "owner", "y": "win_rate"},
+        "records": {"title": "the deals behind the figure",
+                    "columns": ["opportunity_name", "amount"], "rows": [["Deal", 10.0]]},
+        "answer": "Ana leads with 50.0%.", "follow_ups": ["Why?"], "elapsed_ms": 9,
+    }
+    view = answer_view(result, [{"model": "fct_opportunity", "units": {"win_rate": "percent"}}],
+                       FRESH)
+    assert view.content.startswith("Ana leads with 50.0%.")
+    assert "Supporting Salesforce records below: the deals behind the figure (1)." in view.content
+    assert view.content.endswith("from fct_opportunity · 9 ms*")
+    assert view.figure.data[0].type == "bar"
+    assert view.table.iloc[0].tolist() == ["Ana", "50.0%"]
+    assert [t for t, _ in view.records] == ["The deals behind the figure"]
+    assert view.follow_ups == ["Why?"] and view.metadata["question"] == "Top reps?"
+
+
+def test_answer_view_of_one_number_is_text_only():
+    from whizzy.chat.render import answer_view
+
+    view = answer_view({"columns": ["weighted_pipeline"], "rows": [[5_120_000]],
+                        "answer": "Weighted pipeline is $5.12M."}, [], FRESH)
+    assert view.figure is None and view.table is None and view.records == []
+    assert view.content.splitlines()[0] == "Weighted pipeline is $5.12M."
+
+
+def test_answer_view_of_a_refusal_has_no_data():
+    from whizzy.chat.render import answer_view
+
+    view = answer_view({"intent": "out_of_scope", "answer": "I can't do that: I only read.",
+                        "columns": [], "rows": []})
+    assert view.figure is None and view.table is None
+    assert "Data date unknown" in view.content

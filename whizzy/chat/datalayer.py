@@ -1,0 +1,239 @@
+"""Chainlit's SQLAlchemy data layer on a local SQLite file (threads, steps, elements, feedback).
+
+Chainlit ships the schema of its SQLAlchemy data layer only as PostgreSQL DDL in its docs
+(docs.chainlit.io/data-layers/sqlalchemy) and no migration for SQLite, so `ensure_schema`
+creates the same tables in SQLite types. Two SQLite gaps in the stock layer are closed by
+`SQLiteDataLayer`: list/dict parameters (`tags`, `modes`, `props`) are stored as JSON text
+(the stock layer passes them through, which SQLite rejects, silently dropping the step),
+and JSON columns are decoded again when a thread is read back.
+
+Elements (tables, charts) need a storage client to be persisted at all. `InlineStorageClient`
+keeps each element's content inside its row as a `data:` URL, which the browser fetches
+like any other URL, so a resumed thread shows its tables and charts with no file server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
+from chainlit.data.storage_clients.base import BaseStorageClient
+
+#: Tables of Chainlit's SQLAlchemy data layer, in SQLite types. The column lists follow
+#: Chainlit 2.12's `StepDict`, `ElementDict` and `Feedback` (a test checks they still match).
+SCHEMA = """
+create table if not exists users (
+    "id" text primary key,
+    "identifier" text not null unique,
+    "metadata" text not null default '{}',
+    "createdAt" text
+);
+create table if not exists threads (
+    "id" text primary key,
+    "createdAt" text,
+    "name" text,
+    "userId" text references users("id") on delete cascade,
+    "userIdentifier" text,
+    "tags" text,
+    "metadata" text
+);
+create table if not exists steps (
+    "id" text primary key,
+    "name" text not null,
+    "type" text not null,
+    "threadId" text not null references threads("id") on delete cascade,
+    "parentId" text,
+    "streaming" boolean not null default 0,
+    "waitForAnswer" boolean,
+    "isError" boolean,
+    "metadata" text,
+    "tags" text,
+    "input" text,
+    "output" text,
+    "createdAt" text,
+    "command" text,
+    "modes" text,
+    "start" text,
+    "end" text,
+    "generation" text,
+    "showInput" text,
+    "language" text,
+    "indent" integer,
+    "defaultOpen" boolean,
+    "autoCollapse" boolean,
+    "icon" text,
+    "feedback" text
+);
+create index if not exists steps_thread on steps("threadId", "createdAt");
+create table if not exists elements (
+    "id" text primary key,
+    "threadId" text references threads("id") on delete cascade,
+    "type" text,
+    "url" text,
+    "chainlitKey" text,
+    "name" text not null,
+    "display" text,
+    "objectKey" text,
+    "size" text,
+    "page" integer,
+    "language" text,
+    "forId" text,
+    "mime" text,
+    "props" text,
+    "autoPlay" boolean,
+    "playerConfig" text,
+    "path" text
+);
+create index if not exists elements_thread on elements("threadId");
+create table if not exists feedbacks (
+    "id" text primary key,
+    "forId" text not null,
+    "threadId" text,
+    "value" integer not null,
+    "comment" text
+);
+create index if not exists feedbacks_for on feedbacks("forId");
+"""
+
+
+def ensure_schema(path: Path) -> Path:
+    """Create the chat database and its tables if they are missing; returns `path`.
+
+    >>> import tempfile
+    >>> db = ensure_schema(Path(tempfile.mkdtemp()) / "chat.sqlite")
+    >>> sorted(table_columns(db))
+    ['elements', 'feedbacks', 'steps', 'threads', 'users']
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    try:
+        con.execute("pragma journal_mode=wal")
+        con.executescript(SCHEMA)
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
+def table_columns(path: Path) -> dict[str, set[str]]:
+    """Columns of every table in a SQLite file (for checks and tests)."""
+    con = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+        return {t: {r[1] for r in con.execute(f'pragma table_info("{t}")')} for t in tables}
+    finally:
+        con.close()
+
+
+def data_url(content: bytes | str, mime: str) -> str:
+    """`content` as a `data:` URL.
+
+    >>> data_url('{"a": 1}', "application/json")
+    'data:application/json;base64,eyJhIjogMX0='
+    """
+    raw = content.encode() if isinstance(content, str) else content
+    return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
+
+
+class InlineStorageClient(BaseStorageClient):
+    """Keeps element content in the element's own row, as a `data:` URL."""
+
+    async def upload_file(
+        self,
+        object_key: str,
+        data: bytes | str,
+        mime: str = "application/octet-stream",
+        overwrite: bool = True,
+        content_disposition: str | None = None,
+    ) -> dict[str, Any]:
+        """Return the content as a `data:` URL; there is no object to store elsewhere."""
+        # An empty object key makes the data layer serve the stored URL on read.
+        return {"object_key": "", "url": data_url(data, mime)}
+
+    async def delete_file(self, object_key: str) -> bool:
+        """Nothing to delete: the content lives and dies with its row."""
+        return True
+
+    async def get_read_url(self, object_key: str) -> str:
+        """Not used: elements keep their URL in the row."""
+        return ""
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+
+#: JSON columns the stock layer returns as text from SQLite.
+_JSON_STEP_FIELDS = ("metadata", "generation", "tags", "modes")
+
+
+def _encode(value: Any) -> Any:
+    """SQLite takes no lists or dicts: store them as JSON text.
+
+    >>> _encode(["a"]), _encode({"k": 1}), _encode(3)
+    ('["a"]', '{"k": 1}', 3)
+    """
+    if isinstance(value, (list, dict, tuple)):
+        return json.dumps(value, default=str)
+    return value
+
+
+def _decode(value: Any) -> Any:
+    """JSON text back to lists/dicts; anything else unchanged.
+
+    >>> _decode('{"k": 1}'), _decode("plain"), _decode(None)
+    ({'k': 1}, 'plain', None)
+    """
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class SQLiteDataLayer(SQLAlchemyDataLayer):
+    """Chainlit's SQLAlchemy data layer, adjusted for a local SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        ensure_schema(path)
+        self.path = path
+        self._step_lock = asyncio.Lock()
+        super().__init__(
+            conninfo=f"sqlite+aiosqlite:///{path}",
+            storage_provider=InlineStorageClient(),
+        )
+
+    # Chainlit fires step writes as independent tasks (create, then update with the output);
+    # the stock layer awaits the thread upsert first, so an update can land before its create
+    # and the create then blanks the output. One FIFO lock keeps the writes in call order.
+    async def create_step(self, step_dict):  # noqa: ANN001, D102
+        async with self._step_lock:
+            await super().create_step(step_dict)
+
+    async def update_step(self, step_dict):  # noqa: ANN001, D102
+        async with self._step_lock:
+            await super().create_step(step_dict)
+
+    async def execute_sql(self, query: str, parameters: dict) -> Any:
+        """Run one statement, storing list/dict parameters as JSON text."""
+        return await super().execute_sql(
+            query, {k: _encode(v) for k, v in (parameters or {}).items()}
+        )
+
+    async def get_all_user_threads(self, user_id=None, thread_id=None):  # noqa: ANN001, D102
+        threads = await super().get_all_user_threads(user_id=user_id, thread_id=thread_id)
+        for thread in threads or []:
+            thread["metadata"] = _decode(thread.get("metadata")) or {}
+            thread["tags"] = _decode(thread.get("tags"))
+            for step in thread.get("steps", []):
+                for key in _JSON_STEP_FIELDS:
+                    if key in step:
+                        step[key] = _decode(step[key])
+            for element in thread.get("elements") or []:
+                element["props"] = _decode(element.get("props")) or {}
+        return threads

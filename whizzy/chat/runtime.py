@@ -1,0 +1,135 @@
+"""The chat server's long-lived pieces: the graph's checkpointer and one assistant per setting.
+
+The LangGraph checkpointer is a SQLite file beside the warehouse (`checkpoints.sqlite`), so a
+thread's memory survives a server restart and a resumed Chainlit thread (same thread id)
+continues where it stopped. With persistence off it is in memory. Assistants are cheap but
+not free (each compiles the graph), so one is kept per (persona, engine, row limit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+from whizzy.chat.charts import warm_up as warm_up_charts
+from whizzy.chat.options import ChatOptions
+from whizzy.chat.personas import SettingsSpec
+
+
+class AssistantLike(Protocol):
+    """The part of `agents.assistant.Assistant` the chat uses."""
+
+    graph: Any  # the compiled graph (its async `aget_state` reads the last answer)
+
+    @staticmethod
+    def to_json(state: dict[str, Any], *, elapsed_ms: float) -> dict[str, Any]:
+        """The `--json` answer object from a final state."""
+        ...
+
+    def astream(self, question: str, *, thread_id: str) -> AsyncIterator[tuple[str, Any]]:
+        """Yield (node name, update) as each graph node finishes."""
+        ...
+
+
+class ChatRuntime:
+    """Checkpointer and assistants shared by every chat session of one server."""
+
+    def __init__(self, options: ChatOptions) -> None:
+        self.options = options
+        self.checkpointer: Any = None
+        self._conn: Any = None
+        self._assistants: dict[SettingsSpec, AssistantLike] = {}
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Open the checkpointer (call once the server's event loop runs)."""
+        async with self._lock:
+            if self.checkpointer is not None:
+                return
+            if self.options.persist:
+                import aiosqlite
+                from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+                self.options.checkpoints_db.parent.mkdir(parents=True, exist_ok=True)
+                self._conn = await aiosqlite.connect(str(self.options.checkpoints_db))
+                saver = AsyncSqliteSaver(self._conn)
+                await saver.setup()
+                self.checkpointer = saver
+            else:
+                from langgraph.checkpoint.memory import InMemorySaver
+
+                self.checkpointer = InMemorySaver()
+
+    async def close(self) -> None:
+        """Close the checkpointer's connection."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+        self.checkpointer = None
+        self._assistants.clear()
+
+    async def assistant(self, spec: SettingsSpec) -> AssistantLike:
+        """The assistant for these settings (created on first use)."""
+        await self.start()
+        if spec not in self._assistants:
+            from agents.assistant import Assistant
+
+            self._assistants[spec] = Assistant(
+                self.options.warehouse,
+                engine=spec.engine,
+                checkpointer=self.checkpointer,
+                row_limit=spec.row_limit,
+                persona=spec.persona,
+            )
+        return self._assistants[spec]
+
+    async def warm_up(self) -> bool:
+        """Do the slow first-time work now, so the first question is as fast as the rest.
+
+        Plotly's first figure, the agents' imports and compiled graph, the catalog and the
+        value index each take seconds the first time. Returns False (and leaves the
+        explaining to the chat) when the warehouse isn't ready.
+        """
+        from agents.resources import open_warehouse
+        from whizzy.errors import WhizzyError
+
+        def load() -> None:
+            warm_up_charts()
+            open_warehouse(self.options.warehouse).values()
+
+        try:
+            await self.assistant(
+                SettingsSpec(engine=self.options.engine, row_limit=self.options.row_limit)
+            )
+            await asyncio.to_thread(load)
+        except WhizzyError:
+            return False
+        return True
+
+
+async def stream_answer(
+    assistant: Any, question: str, *, thread_id: str
+) -> AsyncIterator[tuple[str, dict[str, Any], float]]:
+    """`(node, update, ms)` as each graph node finishes, then `("answer", <object>, total ms)`.
+
+    `ms` is the time the graph spent on that node (not the time the chat spends showing it).
+    The answer object is the one `whizzy ask --json` prints, read from the thread's
+    checkpoint after the last node (asynchronously: the chat's checkpointer is async).
+    """
+    stream = assistant.astream(question, thread_id=thread_id).__aiter__()
+    total = 0.0
+    while True:
+        started = time.perf_counter()
+        try:
+            node, update = await stream.__anext__()
+        except StopAsyncIteration:
+            break
+        spent = (time.perf_counter() - started) * 1000
+        total += spent
+        yield node, update, spent
+    started = time.perf_counter()
+    snapshot = await assistant.graph.aget_state({"configurable": {"thread_id": str(thread_id)}})
+    total += (time.perf_counter() - started) * 1000
+    yield "answer", type(assistant).to_json(snapshot.values, elapsed_ms=total), total

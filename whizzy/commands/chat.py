@@ -1,0 +1,136 @@
+"""`whizzy chat`: serve the Chainlit chat (`app.py`) on http://HOST:PORT."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from whizzy.commands import settings_from
+from whizzy.config import PROJECT_ROOT
+from whizzy.errors import ConfigError, WhizzyError
+
+console = Console(stderr=True)
+
+#: The Chainlit app; Chainlit reads `.chainlit/`, `public/` and `chainlit.md` beside it.
+APP = PROJECT_ROOT / "app.py"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `whizzy chat`."""
+    from whizzy.cli import add_warehouse_flag
+
+    p = sub.add_parser(
+        "chat",
+        help="open the chat on http://127.0.0.1:8000",
+        description=(
+            "Serve the chat: ask questions in the browser, see each step the assistant takes, "
+            "tables and charts. Threads, feedback and the assistant's memory are kept beside the "
+            "warehouse (chat.sqlite, checkpoints.sqlite) unless --no-persist. Set "
+            "WHIZZY_AUTH_USERS=name:password[,name:password] to require a login."
+        ),
+    )
+    add_warehouse_flag(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument(
+        "--no-persist",
+        action="store_true",
+        help="keep nothing: no thread history, feedback or memory across restarts",
+    )
+    p.add_argument("--open", action="store_true", help="also open the chat in a browser tab")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the chat with the resolved warehouse."""
+    return start_chat(
+        settings_from(args).warehouse,
+        host=args.host,
+        port=args.port,
+        persist=not args.no_persist,
+        open_browser=args.open,
+    )
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise a clear error when `host:port` can't be listened on."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port must be between 1 and 65535, not {port}.")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"Port {port} on {host} is already in use.",
+                    hint="stop the other server or pick another port with --port",
+                ) from None
+            raise ConfigError(f"Can't listen on {host}:{port} ({exc.strerror}).") from None
+
+
+def chat_command(*, host: str, port: int, open_browser: bool = False) -> list[str]:
+    """The Chainlit command line that serves `app.py`."""
+    cmd = [sys.executable, "-m", "chainlit", "run", str(APP), "--host", host, "--port", str(port)]
+    if not open_browser:
+        cmd.append("--headless")
+    return cmd
+
+
+def chat_env(warehouse: Path, *, persist: bool) -> dict[str, str]:
+    """The environment `app.py` runs with (options travel as variables)."""
+    from whizzy.chat.auth import parse_users
+    from whizzy.chat.options import ChatOptions, auth_users_setting
+
+    base = ChatOptions.from_env()
+    if users := auth_users_setting():
+        parse_users(users)  # a bad WHIZZY_AUTH_USERS fails here, before the server starts
+    opts = ChatOptions(warehouse=warehouse, persist=persist, engine=base.engine,
+                       row_limit=base.row_limit)
+    env = dict(os.environ)
+    env.update(opts.to_env())
+    env.setdefault("DO_NOT_TRACK", "1")
+    return env
+
+
+def start_chat(
+    warehouse: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    persist: bool = True,
+    open_browser: bool = False,
+) -> int:
+    """Serve the chat until interrupted; returns the server's exit status."""
+    from whizzy.chat.freshness import warehouse_freshness
+
+    env = chat_env(warehouse, persist=persist)
+    check_port(host, port)
+    try:
+        fresh = warehouse_freshness(warehouse)
+        console.print(
+            f"[green]✓[/] warehouse {warehouse} — data as of {fresh.as_of_date}, "
+            f"built {fresh.built_label}"
+        )
+    except WhizzyError as exc:  # the chat still starts and explains the same thing
+        console.print(f"[yellow]![/] {exc.user_message()}")
+    where = "kept beside the warehouse" if persist else "not kept (--no-persist)"
+    console.print(f"Chat threads and memory: {where}.")
+    console.print(f"[bold]Starting the chat on http://{host}:{port}[/] (ready in a few seconds; "
+                  "Ctrl+C stops it)")
+    try:
+        return subprocess.call(
+            chat_command(host=host, port=port, open_browser=open_browser),
+            cwd=PROJECT_ROOT,
+            env=env,
+        )
+    except KeyboardInterrupt:
+        return 0

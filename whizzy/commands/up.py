@@ -1,0 +1,64 @@
+"""`whizzy up`: what `make run` does — demo org if there is no warehouse, build, then the chat."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+
+from rich.console import Console
+
+from whizzy.commands import settings_from
+
+console = Console(stderr=True)
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `whizzy up`."""
+    from whizzy.cli import add_warehouse_flag
+
+    p = sub.add_parser(
+        "up",
+        help="demo data if needed, build, and start the chat (what `make run` does)",
+        description=(
+            "Generate the demo org when there is no warehouse yet, build the dbt models into it, "
+            "and start the chat on http://HOST:PORT."
+        ),
+    )
+    add_warehouse_flag(p)
+    p.add_argument("--opportunities", type=int, default=5000, help="demo org size (default 5000)")
+    p.add_argument("--seed", type=int, default=42, help="demo org seed (default 42)")
+    p.add_argument("--host", default="127.0.0.1", help="chat host (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="chat port (default 8000)")
+    p.add_argument("--no-chat", action="store_true", help="stop after the build")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run each step that exists, in order."""
+    settings = settings_from(args)
+    wh = settings.warehouse
+    if wh.exists():
+        console.print(f"[green]✓[/] warehouse found at {wh}")
+    else:
+        from whizzy.commands.data import generate_with_progress
+
+        console.print(f"No warehouse at {wh}: generating the demo org ({args.opportunities:,} opps)")
+        generate_with_progress(wh, opportunities=args.opportunities, seed=args.seed, as_of=None)
+    if not _has("whizzy.build"):
+        console.print("[yellow]Stopping here:[/] the build step is not part of this version yet.")
+        return 0
+    from whizzy.commands.build import build_with_progress
+
+    build_with_progress(wh)
+    if args.no_chat:
+        return 0
+    if not _has("whizzy.commands.chat"):
+        console.print("[yellow]Stopping here:[/] the chat is not part of this version yet.")
+        return 0
+    from whizzy.commands.chat import start_chat
+
+    return start_chat(wh, host=args.host, port=args.port)
