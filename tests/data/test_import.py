@@ -18,9 +18,8 @@ from whizzy.data.importer import import_csv_dir
 from whizzy.errors import DataImportError
 from whizzy.schema import TABLES
 
-FIVETRAN = Path("/work/shared/reference/fivetran_salesforce")
-if not FIVETRAN.is_dir():  # the reference files live beside the repository
-    FIVETRAN = Path(__file__).resolve().parents[3] / "shared/reference/fivetran_salesforce"
+#: A copy of shared/reference/fivetran_salesforce: the four objects as Fivetran lands them.
+FIVETRAN = Path(__file__).resolve().parents[1] / "fixtures" / "fivetran_salesforce"
 
 
 def sha256(path: Path) -> str:

@@ -17,9 +17,8 @@ from whizzy.errors import BuildError, ConfigError, WarehouseMissingError
 from whizzy.schema import TABLES
 from whizzy.warehouse import connect_readonly
 
-REFERENCE = Path("/work/shared/reference/fivetran_salesforce")
-if not REFERENCE.is_dir():  # the shared folder sits beside the checkout
-    REFERENCE = Path(__file__).resolve().parents[3] / "shared/reference/fivetran_salesforce"
+#: A copy of shared/reference/fivetran_salesforce: the four objects as Fivetran lands them.
+REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "fivetran_salesforce"
 
 # The four sample queries of shared/seed/dbt-pipeline-documentation.md, verbatim.
 SAMPLE_HEALTH = """SELECT 
@@ -336,25 +335,11 @@ def test_missing_warehouse_and_bad_arguments_are_clear(tmp_path: Path) -> None:
 
 
 def load_fivetran_reference(path: Path) -> None:
-    """The four reference CSVs as landed (hundreds of extra columns, _fivetran_* flags), and
-    the two contract tables they lack created empty."""
-    try:
-        from whizzy.data.importer import import_csv_dir  # noqa: F401
-    except ImportError:
-        pass
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("create schema salesforce")
-        for csv in sorted(REFERENCE.glob("*.csv")):
-            con.execute(
-                f"create table salesforce.\"{csv.stem}\" as "
-                f"select * from read_csv('{csv}', header = true)"
-            )
-        for table in TABLES.values():
-            if not (REFERENCE / f"{table.name}.csv").exists():
-                con.execute(table.ddl())
-    finally:
-        con.close()
+    """The four reference CSVs loaded by `whizzy data import` (hundreds of extra columns,
+    _fivetran_* flags kept); the two contract tables they lack are created empty."""
+    from whizzy.data.importer import import_csv_dir
+
+    import_csv_dir(REFERENCE, path)
 
 
 @pytest.mark.slow
