@@ -43,7 +43,7 @@ def setting(name: str, default: str | None = None) -> str | None:
 
 
 def warehouse_path(flag: str | os.PathLike[str] | None = None) -> Path:
-    """The warehouse file: `--warehouse`, else `WHIZZY_WAREHOUSE`, else `.whizzy/warehouse.duckdb`."""
+    """The warehouse file: `--warehouse`, else `WHIZZY_WAREHOUSE`, else the default path."""
     value = flag or setting("WHIZZY_WAREHOUSE")
     return Path(value).expanduser().resolve() if value else DEFAULT_WAREHOUSE
 

@@ -52,7 +52,7 @@ def _t(name: str, sf_object: str, *cols: tuple[str, str] | tuple[str, str, bool]
     return Table(name, sf_object, tuple(Column(*c) for c in cols))
 
 
-V, D, TS, B, I, M = "VARCHAR", "DATE", "TIMESTAMP", "BOOLEAN", "INTEGER", "DECIMAL(18,2)"
+V, D, TS, B, I, M = "VARCHAR", "DATE", "TIMESTAMP", "BOOLEAN", "INTEGER", "DECIMAL(18,2)"  # noqa: E741
 
 TABLES: dict[str, Table] = {
     t.name: t

@@ -20,7 +20,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from evals.matching import matches

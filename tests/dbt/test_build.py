@@ -14,7 +14,6 @@ import pytest
 from whizzy.build import build_warehouse, docs_path_for, manifest_path_for
 from whizzy.config import DBT_PROJECT_DIR
 from whizzy.errors import BuildError, ConfigError, WarehouseMissingError
-from whizzy.schema import TABLES
 from whizzy.warehouse import connect_readonly
 
 #: A copy of shared/reference/fivetran_salesforce: the four objects as Fivetran lands them.

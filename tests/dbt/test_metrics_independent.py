@@ -11,8 +11,8 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
+
 from whizzy.warehouse import connect_readonly
 
 DEMO_AS_OF = "2026-11-15"  # tests/conftest.py's demo org

@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         from whizzy.commands.data import generate_with_progress
 
-        console.print(f"No warehouse at {wh}: generating the demo org ({args.opportunities:,} opps)")
+        console.print(f"No warehouse at {wh}: generating the demo org "
+                      f"({args.opportunities:,} opportunities)")
         generate_with_progress(wh, opportunities=args.opportunities, seed=args.seed, as_of=None)
     if not _has("whizzy.build"):
         console.print("[yellow]Stopping here:[/] the build step is not part of this version yet.")
