@@ -164,18 +164,26 @@ async def on_follow_up(action: cl.Action) -> None:
         await answer(question)
 
 
-async def _run_graph(question: str) -> tuple[dict, list[dict]]:
+async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None]:
     """Stream the question through the graph, one step per finished node.
 
-    Returns the answer object and every query result the nodes produced.
+    With the LLM engine the answer's sentences stream into a message as they pass the
+    grounding check. Returns the answer object, every query result the nodes produced, and
+    the streamed message (None when nothing streamed).
     """
     assistant = await RUNTIME.assistant(_settings())
     result: dict = {}
     results: list[dict] = []
+    streamed: cl.Message | None = None
     thread_id = cl.context.session.thread_id
     async for node, update, ms in stream_answer(assistant, question, thread_id=thread_id):
         if node == "answer":
             result = update
+            continue
+        if node == "token":
+            if streamed is None:
+                streamed = cl.Message(content="", author=ASSISTANT_NAME)
+            await streamed.stream_token(str(update.get("text", "")))
             continue
         view = step_view(node, update, ms)
         results += [r for r in update.get("results") or [] if isinstance(r, dict)]
@@ -184,7 +192,7 @@ async def _run_graph(question: str) -> tuple[dict, list[dict]]:
             for query in view.queries:
                 async with cl.Step(name=query.title, type="tool", language="sql") as sql_step:
                     sql_step.output = query.sql
-    return result, results
+    return result, results, streamed
 
 
 async def answer(question: str) -> None:
@@ -193,7 +201,7 @@ async def answer(question: str) -> None:
         return
     fresh = warehouse_freshness(OPTIONS.warehouse)
     try:
-        result, results = await _run_graph(question)
+        result, results, streamed = await _run_graph(question)
     except WhizzyError as exc:
         await cl.Message(content=problem_text(exc), author=ASSISTANT_NAME).send()
         return
@@ -220,5 +228,12 @@ async def answer(question: str) -> None:
         cl.Action(name="follow_up", payload={"question": q}, label=q, icon="message-circle")
         for q in view.follow_ups
     ]
+    if streamed is not None:
+        # the final answer replaces the streamed text (the offline answer, if the LLM's
+        # wording failed the grounding check part-way)
+        streamed.content, streamed.elements, streamed.actions = view.content, elements, actions
+        streamed.metadata = {META_KEY: view.metadata}
+        await streamed.send()
+        return
     await cl.Message(content=view.content, author=ASSISTANT_NAME, elements=elements,
                      actions=actions, metadata={META_KEY: view.metadata}).send()

@@ -3,7 +3,13 @@
 ``Assistant(warehouse).ask(question, thread_id=...)`` runs the compiled graph with a
 checkpointer (in memory unless one is given; the CLI passes a SQLite one beside the
 warehouse) and returns exactly the ``whizzy ask --json`` object. ``astream`` yields
-``(node_name, update)`` pairs as each node finishes, for the chat's steps.
+``(node_name, update)`` pairs as each node finishes, for the chat's steps (and, when asked,
+``("token", {"text": ...})`` pieces of the LLM's answer as they are released).
+
+The engine is chosen per assistant: ``offline`` (the default here), ``llm`` (settings from
+the environment or ``.env``, `agents.llm.settings`; a `ConfigError` names the variables to
+set when nothing says how to reach a model), or None to follow ``WHIZZY_ENGINE`` (``llm``
+when a key is set, else ``offline``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.context import Context
+from agents.llm.settings import LLMSettings, load_llm_settings
 from whizzy.errors import ConfigError
 
 #: Rows of the main result returned in the JSON object.
@@ -53,26 +60,39 @@ class Assistant:
         self,
         warehouse: Path,
         *,
-        engine: str = "offline",
+        engine: str | None = "offline",
         checkpointer: BaseCheckpointSaver | None = None,
         row_limit: int = 1000,
         persona: str = "sales_manager",
         manifest: Path | None = None,
+        model: str | None = None,
+        llm: LLMSettings | None = None,
     ) -> None:
         from graph import build_graph  # the top-level module the house style asks for
 
-        if engine not in ENGINES:
+        if engine is not None and engine not in ENGINES:
             raise ConfigError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
-        if engine == "llm":
-            raise ConfigError(
-                "The LLM engine is not available yet; use --engine offline.",
-                hint="the offline engine needs no API key",
-            )
         if row_limit < 1:
             raise ConfigError("The row limit must be at least 1.")
+        if llm is None and engine != "offline":
+            # raises a ConfigError naming OPENAI_API_KEY / OPENAI_BASE_URL / AZURE_OPENAI_*
+            # when the LLM engine is asked for but not configured
+            llm = load_llm_settings(engine, model=model)
+        if engine is None:
+            engine = llm.engine if llm is not None else "offline"
+        if engine == "offline":
+            llm = None
+        elif not llm.configured:  # never send a request to a default endpoint by accident
+            raise ConfigError(
+                "The LLM engine needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server, "
+                "or AZURE_OPENAI_API_KEY with AZURE_OPENAI_ENDPOINT).",
+                hint="set them in the environment or in .env, or use --engine offline")
         self.warehouse = Path(warehouse).expanduser().resolve()
+        self.engine = engine
+        self.llm = llm
         self.context = Context(warehouse=self.warehouse, engine=engine, row_limit=row_limit,
-                               persona=persona, manifest=manifest)
+                               persona=persona, manifest=manifest,
+                               model_name=llm.model if llm else None, llm=llm)
         self.checkpointer = checkpointer if checkpointer is not None else InMemorySaver()
         self.graph = build_graph().compile(checkpointer=self.checkpointer)
 
@@ -90,21 +110,32 @@ class Assistant:
             state = {"question": question, "intent": "", "answer":
                      f"Sorry, something went wrong answering that ({type(exc).__name__}). "
                      "No figures are shown.", "error": f"{type(exc).__name__}: {exc}"}
-        return self.to_json(state, elapsed_ms=(time.perf_counter() - started) * 1000)
+        return self.to_json(state, elapsed_ms=(time.perf_counter() - started) * 1000,
+                            llm=self.llm)
 
-    async def astream(self, question: str, *, thread_id: str
+    async def astream(self, question: str, *, thread_id: str, tokens: bool = False
                       ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """Yield ``(node_name, update)`` as each node of the graph finishes."""
-        async for chunk in self.graph.astream({"question": question or ""},
-                                              self._config(thread_id), context=self.context,
-                                              stream_mode="updates"):
+        """Yield ``(node_name, update)`` as each node of the graph finishes.
+
+        With `tokens`, the LLM's answer also arrives piece by piece as ``("token",
+        {"text": piece})`` while write_answer runs (each piece a sentence whose figures
+        passed the grounding check; the final answer is in write_answer's update).
+        """
+        modes = ["updates", "custom"] if tokens else ["updates"]
+        async for mode, chunk in self.graph.astream({"question": question or ""},
+                                                    self._config(thread_id),
+                                                    context=self.context, stream_mode=modes):
+            if mode == "custom":
+                if isinstance(chunk, dict) and chunk.get("token"):
+                    yield "token", {"text": str(chunk["token"])}
+                continue
             for node, update in chunk.items():
                 yield node, update or {}
 
     def final(self, thread_id: str, *, elapsed_ms: float = 0.0) -> dict[str, Any]:
         """The ``--json`` object of the thread's last answer (after `astream`)."""
         snapshot = self.graph.get_state(self._config(thread_id))
-        return self.to_json(snapshot.values, elapsed_ms=elapsed_ms)
+        return self.to_json(snapshot.values, elapsed_ms=elapsed_ms, llm=self.llm)
 
     def history(self, thread_id: str) -> list[dict[str, Any]]:
         """The finished turns of a thread (question, intent, answer)."""
@@ -113,8 +144,14 @@ class Assistant:
         return list(values.get("history") or [])
 
     @staticmethod
-    def to_json(state: dict[str, Any], *, elapsed_ms: float) -> dict[str, Any]:
-        """The public answer object from the graph's final state."""
+    def to_json(state: dict[str, Any], *, elapsed_ms: float, llm: LLMSettings | None = None
+                ) -> dict[str, Any]:
+        """The public answer object from the graph's final state.
+
+        ``usage`` is empty for the offline engine; for the LLM engine it holds the turn's
+        calls, tokens in/out and latency in total and per node (`agents.llm.usage`), the
+        number of fallbacks, and a cost when prices are configured in `llm`.
+        """
         results = state.get("results") or []
         main = next((r for r in results if r.get("purpose") in
                      {"main", "trend", "records", "drivers"}), None)
@@ -136,6 +173,33 @@ class Assistant:
             "citations": list(state.get("citations") or []),
             "as_of_date": state.get("as_of_date"),
             "elapsed_ms": round(elapsed_ms, 1),
-            "usage": {},
+            "engine": state.get("engine") or "offline",
+            "usage": usage_json(state, llm),
+            "llm_fallbacks": list(state.get("llm_fallbacks") or []),
             "error": state.get("error") or (errors[0] if errors else None),
         }
+
+
+def usage_json(state: dict[str, Any], llm: LLMSettings | None = None) -> dict[str, Any]:
+    """The ``usage`` object of an answer: empty offline, totals and per node with the LLM.
+
+    >>> usage_json({"engine": "offline"})
+    {}
+    >>> u = usage_json({"engine": "llm", "usage": [{"node": "plan_query", "model": "m",
+    ...     "input_tokens": 10, "output_tokens": 2, "latency_ms": 5.0}],
+    ...     "llm_fallbacks": [{"node": "write_answer", "kind": "ungrounded"}]})
+    >>> u["input_tokens"], u["output_tokens"], u["fallbacks"], u["nodes"][0]["node"]
+    (10, 2, 1, 'plan_query')
+    """
+    if (state.get("engine") or "offline") != "llm":
+        return {}
+    from agents.llm.usage import summarize
+
+    calls = list(state.get("usage") or [])
+    summary = summarize(calls, price_in=llm.price_in if llm else None,
+                        price_out=llm.price_out if llm else None)
+    if not summary:
+        summary = {"model": llm.model if llm else None, "calls": 0, "input_tokens": 0,
+                   "output_tokens": 0, "latency_ms": 0.0, "nodes": []}
+    summary["fallbacks"] = len(state.get("llm_fallbacks") or [])
+    return summary

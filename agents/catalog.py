@@ -90,6 +90,13 @@ class RecordsSpec:
 
     model: str
     filter: str | None = None
+    #: A predicate per measure, when the deals behind one figure differ from another's
+    #: (the open deals behind a pipeline figure, the won deals behind revenue).
+    by_measure: tuple[tuple[str, str], ...] = ()
+
+    def filter_for(self, measure: str | None) -> str | None:
+        """The predicate for the deals behind `measure` (else the model-wide one)."""
+        return dict(self.by_measure).get(measure or "", self.filter)
 
 
 @dataclass(frozen=True)
@@ -408,7 +415,8 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
             sort.append(SortKey(raw["column"], bool(raw.get("desc"))))
     records = meta.get("records")
     records_spec = (
-        RecordsSpec(str(records["model"]), records.get("filter"))
+        RecordsSpec(str(records["model"]), records.get("filter"),
+                    tuple((str(k), str(v)) for k, v in (records.get("by_measure") or {}).items()))
         if isinstance(records, dict) and records.get("model") else None
     )
     if not measures:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from agents.llm.settings import LLMSettings
+
 Engine = Literal["offline", "llm"]
 Persona = Literal["executive", "sales_manager", "account_executive", "revops"]
 
@@ -18,7 +20,12 @@ PERSONAS: tuple[str, ...] = ("executive", "sales_manager", "account_executive", 
 
 @dataclass(kw_only=True, frozen=True)
 class Context:
-    """Settings for answering: which warehouse, which engine, how many rows, for whom."""
+    """Settings for answering: which warehouse, which engine, how many rows, for whom.
+
+    Every node reads `engine`: with ``llm`` it tries the model first and keeps its offline
+    result as the net (`agents.llm.nodes`); with ``offline`` no LLM code runs and nothing
+    goes over the network.
+    """
 
     warehouse: Path
     engine: Engine = "offline"
@@ -26,3 +33,5 @@ class Context:
     persona: str = "sales_manager"
     model_name: str | None = None
     manifest: Path | None = None
+    #: Resolved LLM settings when `engine` is ``llm`` (None: read them from the environment).
+    llm: LLMSettings | None = None

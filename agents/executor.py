@@ -2,11 +2,14 @@
 
 One builder (`agents.sqlbuild`) writes the SQL, the gate checks it, and it runs on a
 read-only connection with a row limit. A failed query is recorded as failed, never papered
-over.
+over. The one exception to the builder is the LLM engine's free SQL (a plan whose
+``notes["free_sql"]`` holds a query written when no catalog plan fits): it passes the gate
+again here, restricted to the catalog's models, before it runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import time
@@ -19,7 +22,7 @@ from langgraph.runtime import Runtime
 from agents.catalog import expr_columns
 from agents.context import Context
 from agents.plan import QueryPlan
-from agents.resources import Warehouse, open_warehouse, user_text
+from agents.resources import Warehouse, open_warehouse, pinned, user_text
 from agents.sqlbuild import sqlbuild
 from agents.state import State
 from whizzy.errors import UnsafeQueryError
@@ -54,6 +57,16 @@ def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[st
         "period_label": plan.period_label,
     }
     try:
+        if plan.notes.get("free_sql"):
+            result = _free_sql(plan, warehouse, row_limit=row_limit)
+            base["sql"] = result["sql"]
+            base.update(
+                columns=result["columns"],
+                rows=[[jsonable(v) for v in row] for row in result["rows"]],
+                row_count=result["row_count"], truncated=result["truncated"],
+            )
+            base["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            return base
         model = warehouse.catalog.model(plan.model)
         if plan.predicate:
             unknown = expr_columns(plan.predicate) - set(model.columns)
@@ -76,14 +89,27 @@ def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[st
     return base
 
 
+def _free_sql(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[str, Any]:
+    """Run an LLM-written query: gated against the catalog's models only, then as usual."""
+    from agents.gate import gate
+    from agents.llm.nodes import model_relations
+
+    sql = gate(str(plan.notes["free_sql"]), model_relations(warehouse.catalog),
+               row_limit=row_limit)
+    return warehouse.query(sql, row_limit=row_limit)
+
+
 def run_queries(state: State, runtime: Runtime[Context]) -> dict:
-    """Node: run every plan of the turn on a read-only connection."""
-    try:
-        warehouse = open_warehouse(runtime.context.warehouse, runtime.context.manifest)
-    except Exception as exc:  # noqa: BLE001 - reported in the answer
-        return {"error": user_text(exc)}
-    results = [
-        execute(QueryPlan.from_state(p), warehouse, row_limit=runtime.context.row_limit)
-        for p in state.plans
-    ]
+    """Node: run every plan of the turn on a read-only connection (one file version)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            # all queries of the turn read one warehouse version; a swap meanwhile waits
+            stack.enter_context(pinned(runtime.context.warehouse))
+            warehouse = open_warehouse(runtime.context.warehouse, runtime.context.manifest)
+        except Exception as exc:  # noqa: BLE001 - reported in the answer
+            return {"error": user_text(exc)}
+        results = [
+            execute(QueryPlan.from_state(p), warehouse, row_limit=runtime.context.row_limit)
+            for p in state.plans
+        ]
     return {"results": results}

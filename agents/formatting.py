@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 #: Shown for a missing value (a null from the warehouse) instead of inventing one.
 MISSING = "n/a"
@@ -22,11 +22,19 @@ _MONTHS = (
 
 
 def _number(value: object) -> float | None:
+    """A finite float, or None for anything that is not one (shown as n/a, never raised).
+
+    >>> _number(Decimal("1.5")), _number(float("inf")), _number(Decimal("sNaN")), _number(10**400)
+    (1.5, None, None, None)
+    """
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, Decimal | int | float):
-        number = float(value)
-        return None if math.isnan(number) else number
+        try:
+            number = float(value)
+        except (OverflowError, ValueError):  # beyond float range, signalling NaN
+            return None
+        return number if math.isfinite(number) else None
     return None
 
 
@@ -37,11 +45,13 @@ def _fixed(number: float, digits: int, *, thousands: bool = False, sign: bool = 
     ('31.3', '1,235', '+2.0')
     """
     quantum = Decimal(1).scaleb(-digits)
-    rounded = Decimal(repr(number)).quantize(quantum, rounding=ROUND_HALF_UP)
-    if rounded == 0:
-        rounded = abs(rounded)  # never '-0.0'
-    spec = ("+" if sign else "") + ("," if thousands else "") + f".{digits}f"
-    return format(rounded, spec)
+    with localcontext() as ctx:
+        ctx.prec = 400  # room for every float's integer digits (up to 309) plus the decimals
+        rounded = Decimal(repr(number)).quantize(quantum, rounding=ROUND_HALF_UP)
+        if rounded == 0:
+            rounded = abs(rounded)  # never '-0.0'
+        spec = ("+" if sign else "") + ("," if thousands else "") + f".{digits}f"
+        return format(rounded, spec)
 
 
 def format_percent(value: object, *, signed: bool = False) -> str:
@@ -59,7 +69,7 @@ def format_percent(value: object, *, signed: bool = False) -> str:
     'n/a'
     """
     number = _number(value)
-    if number is None:
+    if number is None or not math.isfinite(number * 100):  # too large to be a share
         return MISSING
     if signed:
         return f"{_fixed(number * 100, 1, sign=True)} pts"
@@ -253,8 +263,8 @@ def format_value(value: object, unit: str | None = None) -> str:
         return format_date(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if _number(value) is not None:
-        return format_number(value)
+    if isinstance(value, Decimal | int | float):
+        return format_number(value)  # NaN, infinity, out of range: n/a, never "nan"
     return str(value)
 
 

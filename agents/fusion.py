@@ -63,10 +63,11 @@ def records_plan(plan: QueryPlan, catalog: Catalog) -> QueryPlan | None:
             return None  # the records cannot be scoped like the figure: show none
     predicate = None
     spec = model.answerable.records
-    if spec and spec.filter and target.name == spec.model:
+    wanted = spec.filter_for(headline.name if headline else None) if spec else None
+    if spec and wanted and target.name == spec.model:
         try:
-            if not (expr_columns(spec.filter) - set(target.columns)):
-                predicate = spec.filter
+            if not (expr_columns(wanted) - set(target.columns)):
+                predicate = wanted
         except ValueError:
             predicate = None
     if predicate is None and headline is not None and headline.expr:
@@ -95,6 +96,39 @@ def records_plan(plan: QueryPlan, catalog: Catalog) -> QueryPlan | None:
         period_label=plan.period_label, description="the deals behind the figure",
         notes={"records_for": plan.model},
     )
+
+
+def top_row_scope(plan: QueryPlan, catalog: Catalog, main: dict[str, Any]
+                  ) -> tuple[QueryPlan, Any] | None:
+    """For a ranking ("which stage is our bottleneck?"), `plan` narrowed to its first row.
+
+    Returns the plan with an ``eq`` filter on the first row's dimension value (and without
+    the row-kind filter of a stacked model, which the records model does not have), plus that
+    value; None when the ranking has no single dimension to narrow by.
+    """
+    model = catalog.models.get(plan.model)
+    meta = model.answerable if model is not None else None
+    dims = [s for s in plan.selections if s.role == "dimension"]
+    if meta is None or len(dims) != 1 or not main.get("rows") or dims[0].name not in \
+            main.get("columns", []):
+        return None
+    sel = dims[0]
+    column = sel.column or sel.name
+    candidates = [d for d in meta.dimensions if d.column == column or d.name == sel.name]
+    kind_filters = [f for f in plan.filters if meta.kind_column and f.column == meta.kind_column]
+    if len(candidates) > 1:  # a stacked model: the kind filter tells which dimension it is
+        kinds = {v for f in kind_filters for v in f.values}
+        candidates = [d for d in candidates if d.kind_value in kinds]
+    if len(candidates) != 1:
+        return None
+    dim = candidates[0]
+    value = main["rows"][0][main["columns"].index(sel.name)]
+    if value is None:
+        return None
+    filters = [f for f in plan.filters if f not in kind_filters]
+    filters.append(Filter(column=column, op="eq", values=[value], dimension=dim.name,
+                          label=f"{dim.name} = {value}"))
+    return plan.model_copy(update={"filters": filters, "group_by": []}), value
 
 
 def movers(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -149,13 +183,24 @@ def fuse_results(state: State, runtime: Runtime[Context]) -> dict:
                              "rows": main["rows"][:50], "sql": main["sql"]}
     elif main["purpose"] == "main" and state.intent == "analytics" and state.plans:
         plan = QueryPlan.from_state(state.plans[0])
-        single = not plan.group_by and main["row_count"] <= 1
-        if single:
+        single = not plan.group_by and main["row_count"] <= 1 and not plan.notes.get("free_sql")
+        ranked = (not single and main["row_count"] >= 1 and not plan.notes.get("free_sql")
+                  and bool(plan.order_by) and state.understanding.get("singular"))
+        if single or ranked:
             try:
                 warehouse = open_warehouse(runtime.context.warehouse, runtime.context.manifest)
             except Exception:  # noqa: BLE001 - records are a bonus; the figure stands alone
                 warehouse = None
-            rplan = records_plan(plan, warehouse.catalog) if warehouse else None
+            rplan = None
+            if warehouse is not None and single:
+                rplan = records_plan(plan, warehouse.catalog)
+            elif warehouse is not None:
+                scoped = top_row_scope(plan, warehouse.catalog, main)
+                if scoped is not None:
+                    rplan = records_plan(scoped[0], warehouse.catalog)
+                    if rplan is not None:
+                        rplan = rplan.model_copy(update={
+                            "description": f"the deals behind {scoped[1]}"})
             if rplan is not None:
                 result = execute(rplan, warehouse, row_limit=RECORDS_LIMIT)
                 update["results"] = [result]

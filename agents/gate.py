@@ -52,6 +52,8 @@ FORBIDDEN_FUNCTIONS = frozenset({
     "sqlite_scan", "mysql_scan", "query", "query_table", "getenv", "read_file", "http_get",
     "load_extension", "install_extension", "duckdb_settings", "duckdb_extensions",
     "duckdb_secrets", "which_secret", "current_setting", "pg_read_file", "system",
+    # sequences and the random seed are session state, not data
+    "nextval", "currval", "setseed",
 })
 
 #: Table functions that only generate values (no I/O).
@@ -59,9 +61,48 @@ _SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 
 
 def _function_name(node: exp.Func) -> str:
+    """The lower-case name DuckDB resolves, quoted or not (``"getenv"('HOME')`` is getenv)."""
     if isinstance(node, exp.Anonymous):
-        return str(node.this).lower()
+        this = node.this
+        return (this.name if isinstance(this, exp.Identifier) else str(this)).lower()
     return node.sql_name().lower()
+
+
+def _with_of(query: exp.Expression) -> exp.With | None:
+    """The WITH clause a query owns (sqlglot names the argument ``with_`` or ``with``)."""
+    for key in ("with_", "with"):
+        value = query.args.get(key)
+        if isinstance(value, exp.With):
+            return value
+    return None
+
+
+def _is_cte_reference(node: exp.Table, name: str) -> bool:
+    """Whether the unqualified table `name` read by `node` is a CTE visible at that point.
+
+    DuckDB resolves a name to a CTE only inside the query that defines it: an outer query
+    can't see a subquery's CTEs, and a CTE's own body sees only the CTEs defined before it
+    (all of them, itself included, under ``WITH RECURSIVE``). Anything else is a real table,
+    so ``with secrets as (select * from secrets) ...`` reads the table ``secrets``.
+    """
+    child: exp.Expression = node
+    parent = node.parent
+    owner_done: exp.Expression | None = None
+    while parent is not None:
+        if isinstance(parent, exp.With) and isinstance(child, exp.CTE):
+            ctes = list(parent.expressions)
+            position = next(i for i, cte in enumerate(ctes) if cte is child)
+            visible = ctes if parent.args.get("recursive") else ctes[:position]
+            if any(cte.alias_or_name.lower() == name for cte in visible):
+                return True
+            owner_done = parent.parent  # the query owning this WITH was just checked
+        elif isinstance(parent, exp.Query) and parent is not owner_done:
+            with_ = _with_of(parent)
+            if with_ is not None and any(cte.alias_or_name.lower() == name
+                                         for cte in with_.expressions):
+                return True
+        child, parent = parent, parent.parent
+    return False
 
 
 def _refuse(reason: str) -> UnsafeQueryError:
@@ -85,7 +126,6 @@ def check(sql: str, allowed: Collection[tuple[str, str]], *, default_schema: str
         raise _refuse(f"Only SELECT queries are allowed (got {kind}).")
 
     allowed_lower = {(s.lower(), t.lower()) for s, t in allowed}
-    cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for node in tree.walk():
         if isinstance(node, _FORBIDDEN_NODES):
             raise _refuse(f"The query contains a forbidden {node.key.upper()} clause.")
@@ -94,12 +134,12 @@ def check(sql: str, allowed: Collection[tuple[str, str]], *, default_schema: str
             if name in FORBIDDEN_FUNCTIONS or name.startswith(("read_", "duckdb_", "pragma_")):
                 raise _refuse(f"The function {name}() is not allowed.")
         if isinstance(node, exp.Table):
-            _check_table(node, allowed_lower, cte_names, default_schema)
+            _check_table(node, allowed_lower, default_schema)
     return tree
 
 
-def _check_table(node: exp.Table, allowed: set[tuple[str, str]], ctes: set[str],
-                 default_schema: str) -> None:
+def _check_table(node: exp.Table, allowed: set[tuple[str, str]], default_schema: str
+                 ) -> None:
     target = node.this
     if isinstance(target, exp.Func):  # a table function: FROM read_csv(...), range(10)
         name = _function_name(target)
@@ -112,7 +152,7 @@ def _check_table(node: exp.Table, allowed: set[tuple[str, str]], ctes: set[str],
     if node.args.get("catalog") is not None:
         raise _refuse(f"Database-qualified tables ({node.sql()}) are not allowed.")
     schema = (node.db or "").lower()
-    if not schema and name in ctes:
+    if not schema and _is_cte_reference(node, name):
         return
     if (schema or default_schema, name) not in allowed:
         shown = f"{schema}.{name}" if schema else name
@@ -126,14 +166,19 @@ def enforce_limit(tree: exp.Query, row_limit: int) -> exp.Query:
     SELECT 1 LIMIT 100
     >>> print(enforce_limit(sqlglot.parse_one("select 1 limit 5"), 100).sql())
     SELECT 1 LIMIT 5
+    >>> percent = sqlglot.parse_one("select 1 limit 5 percent", read="duckdb")
+    >>> print(enforce_limit(percent, 100).sql())  # a share of the rows has no bound
+    SELECT 1 LIMIT 100
     """
     limit = tree.args.get("limit")
     current = None
-    if limit is not None:
+    if isinstance(limit, exp.Limit):
         value = limit.args.get("expression") or limit.this
-        if isinstance(value, exp.Literal) and value.is_int:
+        options = limit.args.get("limit_options")
+        percent = bool(options and options.args.get("percent"))  # LIMIT 50%: no row bound
+        if isinstance(value, exp.Literal) and value.is_int and not percent:
             current = int(value.this)
-    if current is None or current > row_limit:
+    if current is None or current < 0 or current > row_limit:
         tree = tree.limit(row_limit)
     return tree
 

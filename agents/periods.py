@@ -400,13 +400,16 @@ def find_periods(
         for m in rx.finditer(lowered):
             if not free(m.start(), m.end()):
                 continue
-            if name == "since":
-                match = _since_or_range(m, as_of, fiscal_year_start_month)
-                if match is not None:
-                    found.append(match)
-                    taken.append((match.start, match.end))
+            try:  # a date past year 9999 or before year 1 ("9999-Q4") names no period
+                if name == "since":
+                    match = _since_or_range(m, as_of, fiscal_year_start_month)
+                    if match is not None:
+                        found.append(match)
+                        taken.append((match.start, match.end))
+                    continue
+                period = _resolve(name, m, as_of, fiscal_year_start_month, _after_preposition)
+            except (ValueError, OverflowError):
                 continue
-            period = _resolve(name, m, as_of, fiscal_year_start_month, _after_preposition)
             if period is None:
                 continue
             span = (m.start("mon") if name == "monthname" else m.start(), m.end())

@@ -28,16 +28,19 @@ from agents.catalog import Catalog, Measure, Model, expr_columns
 from agents.context import Context
 from agents.periods import (
     Period,
+    _range_label,
     add_months,
+    month_end,
     month_start,
     overall_window,
     previous,
+    quarter_end,
     quarter_start,
 )
 from agents.plan import Filter, Order, QueryPlan, Selection
 from agents.question import DEFAULT_DIMENSION_WORDS, Ask, read_question
 from agents.resources import Warehouse, open_warehouse, user_text
-from agents.selector import ModelChoice, can_serve, has_subject, rank_models
+from agents.selector import ModelChoice, _coarser, can_serve, has_subject, rank_models
 from agents.state import State
 from agents.text import has_any
 
@@ -161,6 +164,34 @@ def _period_filter(model: Model, period: Period) -> Filter | None:
         start = month_start(start)
     return Filter(column=meta.time_column, op="between", values=[start, end],
                   dimension="period", label=f"{meta.time_column} in {period.label}")
+
+
+def _fit(time_grain: str, period: Period | None) -> Period | None:
+    """A period a quarter-level model cannot cut, widened to whole quarters.
+
+    The label says so: never a quarter's figure under a month's name.
+
+    >>> import datetime as dt
+    >>> p = _fit("quarter", Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), "Mar 2026", "month"))
+    >>> p.start, p.end
+    (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
+    >>> p.label
+    'Q1 2026 (the quarter holding Mar 2026: this figure is by quarter)'
+    """
+    if period is None or time_grain not in {"quarter", "month"} or not _coarser(time_grain,
+                                                                                 period):
+        return period
+    if time_grain == "quarter":
+        start, end = quarter_start(period.start), quarter_end(period.end)
+        first = f"Q{(start.month - 1) // 3 + 1} {start.year}"
+        last = f"Q{(end.month - 1) // 3 + 1} {end.year}"
+        name, unit = (first if first == last else f"{first} – {last}"), "quarter"
+    else:
+        start, end = month_start(period.start), month_end(period.end)
+        name, unit = _range_label(start, end), "month"
+    holding = "the quarter holding" if unit == "quarter" else "the months holding"
+    return Period(start, end, f"{name} ({holding} {period.label}: this figure is by {unit})",
+                  unit if name.count("–") == 0 else "range", "explicit")
 
 
 def _grain_start(start: dt.date, period: Period, grain: str) -> dt.date:
@@ -308,7 +339,8 @@ def choose(ranked: list[ModelChoice], ask: Ask) -> tuple[ModelChoice, list[Measu
         return choice, measures
     if ask.measure_hint:
         same = [c for c in ranked if c.model.answerable.measure(ask.measure_hint) and serves(c)]
-        same.sort(key=lambda c: (-timed(c), c.name != ask.model_hint, -c.score))
+        same.sort(key=lambda c: (-timed(c), ask.period is not None and _coarser(
+            c.model.answerable.time_grain, ask.period), c.name != ask.model_hint, -c.score))
         if same:
             return same[0], [same[0].model.answerable.measure(ask.measure_hint)]
     floor = 1.0 if ask.values else 3.0  # "how is Jane doing?": the best model for Jane
@@ -434,6 +466,9 @@ def _row_plans(ask: Ask, warehouse: Warehouse, model: Model, measures: list[Meas
     used_dims = [meta.dimension(d) for d in [*ask.group_by, *(m.dimension for m in ask.values)]]
     used_dims = [d for d in used_dims if d is not None]
     label = used_dims[0].column if used_dims else _label_column(model)
+    # a dimension shows under its own name ("stage", not the stacked model's "dimension")
+    label_name = used_dims[0].name if used_dims and used_dims[0].name not in model.columns \
+        else label
     selections: list[Selection] = []
     columns_seen: set[str] = set()
 
@@ -444,7 +479,7 @@ def _row_plans(ask: Ask, warehouse: Warehouse, model: Model, measures: list[Meas
             selections.append(sel)
 
     if label:
-        add(Selection(name=label, column=label, role="dimension", label=label))
+        add(Selection(name=label_name, column=label, role="dimension", label=label_name))
     for dim_name in ask.group_by:
         dim = meta.dimension(dim_name)
         add(Selection(name=dim.column, column=dim.column, role="dimension", label=dim.name))
@@ -459,7 +494,7 @@ def _row_plans(ask: Ask, warehouse: Warehouse, model: Model, measures: list[Meas
 
     order: list[Order] = []
     limit: int | None = None
-    period = ask.period
+    period = _fit(meta.time_grain, ask.period)
     ranking = bool(ask.group_by) or ask.direction is not None
     grain = meta.time_grain
     if meta.time_column and grain in {"quarter", "month"}:
@@ -795,6 +830,19 @@ def suggestions(catalog: Catalog, ranked: list[ModelChoice] | None = None, n: in
     return out
 
 
+def plan_kind(ask: Ask, intent: str) -> str:
+    """Which planner serves a question: ``briefing``, ``lookup`` or ``analytics``.
+
+    "Which deals were pushed the most?" is a ranking of records, so it is a lookup.
+    """
+    if intent == "briefing":
+        return "briefing"
+    deals_ranking = has_any(ask.words, ("deal", "opportunity"), fuzzy=False) and has_any(
+        ask.words, ("pushed", "slipped", "pushes"), fuzzy=False) and has_any(
+        ask.words, ("most", "which", "top", "biggest"), fuzzy=False) and not ask.group_by
+    return "lookup" if intent == "lookup" or deals_ranking else "analytics"
+
+
 def make_plans(ask: Ask, warehouse: Warehouse, intent: str) -> tuple[Outcome,
                                                                     list[ModelChoice]]:
     """Plans for a question of `intent` (pure apart from the warehouse's catalog)."""
@@ -816,12 +864,10 @@ def make_plans(ask: Ask, warehouse: Warehouse, intent: str) -> tuple[Outcome,
                        suggestions=[ask.question.replace(m.text, v, 1)
                                     if m.text in ask.question else f"{ask.question} ({v})"
                                     for v in m.values[:3]]), ranked
-    deals_ranking = has_any(ask.words, ("deal", "opportunity"), fuzzy=False) and has_any(
-        ask.words, ("pushed", "slipped", "pushes"), fuzzy=False) and has_any(
-        ask.words, ("most", "which", "top", "biggest"), fuzzy=False) and not ask.group_by
-    if intent == "briefing":
+    kind = plan_kind(ask, intent)
+    if kind == "briefing":
         outcome = briefing_plans(ask, warehouse, ranked)
-    elif intent == "lookup" or deals_ranking:
+    elif kind == "lookup":
         outcome = lookup_plans(ask, warehouse, ranked)
     else:
         outcome = analytics_plans(ask, warehouse, ranked)
@@ -831,7 +877,12 @@ def make_plans(ask: Ask, warehouse: Warehouse, intent: str) -> tuple[Outcome,
 
 
 def plan_query(state: State, runtime: Runtime[Context]) -> dict:
-    """Node: turn the question into typed query plans (or say why it cannot)."""
+    """Node: turn the question into typed query plans (or say why it cannot).
+
+    The offline plans are made first; with the LLM engine the model's reading then
+    replaces them when it checks out against the catalog (`agents.llm.nodes.plan`), and
+    the offline plans stand on any failure.
+    """
     try:
         warehouse, ask = understand(state, runtime)
     except Exception as exc:  # noqa: BLE001 - the answer reports it
@@ -840,16 +891,22 @@ def plan_query(state: State, runtime: Runtime[Context]) -> dict:
         outcome, ranked = make_plans(ask, warehouse, state.intent)
     except Exception as exc:  # noqa: BLE001 - a planner bug is reported, never raised
         return {"plans": [], "error": f"I could not plan a query ({type(exc).__name__}: {exc})."}
+    llm_update: dict[str, Any] = {}
+    planner = "offline"
+    if runtime.context.engine == "llm":
+        outcome, ranked, ask, llm_update, planner = _llm_plans(
+            state, runtime, warehouse, ask, outcome, ranked)
     understanding = ask.to_state()
     understanding["measure_hint"] = outcome.notes.get("measure")
     understanding["model_hint"] = outcome.notes.get("model")
-    facts = {"notes": outcome.notes}
+    facts: dict[str, Any] = {"notes": outcome.notes, "planner": planner}
     if outcome.unanswerable:
         facts.update(unanswerable=outcome.unanswerable, suggestions=outcome.suggestions)
     update: dict[str, Any] = {
         "plans": [p.to_state() for p in outcome.plans],
         "understanding": understanding,
         "facts": facts,
+        **llm_update,
     }
     used = list(dict.fromkeys(p.model for p in outcome.plans))
     if used:
@@ -862,3 +919,28 @@ def plan_query(state: State, runtime: Runtime[Context]) -> dict:
         update["models"] = list(dict.fromkeys([*used, *state.models]))
         update["model_reasons"] = reasons
     return update
+
+
+def _llm_plans(state: State, runtime: Runtime[Context], warehouse: Warehouse, ask: Ask,
+               outcome: Outcome, ranked: list[ModelChoice]
+               ) -> tuple[Outcome, list[ModelChoice], Ask, dict[str, Any], str]:
+    """The LLM's plans for the question, or the offline ones (with the reason recorded)."""
+    from agents.llm import nodes as llm_nodes
+
+    if state.intent not in {"analytics", "lookup", "briefing"}:
+        return outcome, ranked, ask, {}, "offline"
+    if ask.unknown_names or any(m.ambiguous for m in ask.values):
+        # A name the warehouse does not know, or one matching several people: the offline
+        # answer asks the user to clarify; no model should guess past it.
+        return outcome, ranked, ask, {}, "offline"
+    engine, ready = llm_nodes.turn_engine(runtime.context, "plan_query", state.llm_fallbacks)
+    if engine is None:
+        return outcome, ranked, ask, ready.update(), "offline"
+    planned, llm_ranked, llm_ask, step = llm_nodes.plan(
+        engine, question=state.question, history=state.history, ask=ask, warehouse=warehouse,
+        intent=state.intent, persona=runtime.context.persona,
+        row_limit=runtime.context.row_limit)
+    records = llm_nodes.merge(ready, step).update()
+    if planned is None:
+        return outcome, ranked, ask, records, "offline"
+    return planned, llm_ranked, llm_ask, records, "llm"

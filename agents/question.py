@@ -21,7 +21,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from agents.periods import Period, find_periods
+from agents.formatting import format_month
+from agents.periods import (
+    Period,
+    _range_label,
+    add_months,
+    find_periods,
+    fiscal_year_of,
+    month_end,
+    month_start,
+    quarter_end,
+    quarter_key,
+    quarter_period,
+    quarter_start,
+)
 from agents.text import (
     COMMON_WORDS,
     expand,
@@ -208,8 +221,8 @@ def read_question(
         direction = "bottom"
     elif has_any(words, _TOP, fuzzy=False) or words[:1] == ["which"] or "who" in words:
         direction = "top"
-    if limit is None and singular and group_by:
-        limit = 1 if direction else None
+    # "which stage is our bottleneck?" keeps no limit: the table ranks every stage and the
+    # answer names the first and the runner-up.
     trend = has_any(words, _TREND, fuzzy=False) or any(
         p.kind in {"last_quarters", "last_months"} for p in periods) and not group_by
     if trend and "quarter" in group_by:
@@ -228,8 +241,62 @@ def read_question(
         own = [w for i, w in enumerate(words) if i not in value_positions]
         subject = has_subject(own) if has_subject else False
         if cue or (len(words) <= 4 and not subject):
-            ask = _inherit(ask, previous, keep_measure=not subject)
+            ask = _inherit(ask, previous, keep_measure=not subject,
+                           fiscal_year_start_month=fiscal_year_start_month)
     return ask
+
+
+#: "the quarter before", "the month after", "the year prior", "before that".
+_RELATIVE_TO_PREVIOUS = re.compile(
+    r"\b(?:(?P<unit>quarter|month|year)\s+(?P<dir>before|prior|earlier|after|later)"
+    r"(?!\s+(?:last|this|next))|(?P<dir2>before|after) (?:that|then|it))\b")
+
+
+def shifted_period(text: str, period: Period | None, fiscal_year_start_month: int = 1
+                   ) -> Period | None:
+    """The period a follow-up such as "the quarter before?" means, relative to `period`.
+
+    >>> from agents.periods import quarter_period
+    >>> shifted_period("and the quarter before?", quarter_period(2026, 3)).label
+    'Q2 2026'
+    >>> shifted_period("the quarter after", quarter_period(2026, 4)).label
+    'Q1 2027'
+    >>> shifted_period("and before that?", quarter_period(2026, 1)).label
+    'Q4 2025'
+    >>> shifted_period("the month before", quarter_period(2026, 3)).label
+    'Jun 2026'
+    >>> shifted_period("what about Acme?", quarter_period(2026, 3)) is None
+    True
+    """
+    m = _RELATIVE_TO_PREVIOUS.search(text)
+    if m is None or period is None:
+        return None
+    step = -1 if (m.group("dir") or m.group("dir2")) in {"before", "prior", "earlier"} else 1
+    unit = m.group("unit") or period.grain
+    fsm = fiscal_year_start_month
+    if unit == "quarter":
+        base = quarter_start(period.start, fsm) if step < 0 else quarter_start(period.end, fsm)
+        start = add_months(base, 3 * step)
+        key = quarter_key(start, fsm)
+        return Period(start, quarter_end(start, fsm), f"Q{key[-1]} {key[:4]}", "quarter",
+                      "explicit")
+    if unit == "month":
+        base = month_start(period.start) if step < 0 else month_start(period.end)
+        start = add_months(base, step)
+        return Period(start, month_end(start), format_month(start), "month", "explicit")
+    if unit == "year":
+        fy = fiscal_year_of(period.start if step < 0 else period.end, fsm) + step
+        start = quarter_period(fy, 1, fsm).start
+        end = add_months(start, 12) - dt.timedelta(days=1)
+        return Period(start, end, str(fy) if fsm == 1 else f"FY{fy}", "year", "explicit")
+    days = period.days
+    if step < 0:
+        end = period.start - dt.timedelta(days=1)
+        start = end - dt.timedelta(days=days - 1)
+    else:
+        start = period.end + dt.timedelta(days=1)
+        end = start + dt.timedelta(days=days - 1)
+    return Period(start, end, _range_label(start, end), "range", "explicit")
 
 
 _POSSESSIVE = re.compile(r"\b([A-Za-z][\w\-]+)'s\b")
@@ -265,9 +332,14 @@ def _is_filter_word(words: Sequence[str], start: int) -> bool:
     return start > 0 and words[start - 1] in {"for", "from", "of", "with", "in"}
 
 
-def _inherit(ask: Ask, previous: Mapping[str, Any], *, keep_measure: bool = True) -> Ask:
+def _inherit(ask: Ask, previous: Mapping[str, Any], *, keep_measure: bool = True,
+             fiscal_year_start_month: int = 1) -> Ask:
     """Complete a follow-up fragment from the previous question of the thread."""
     prev_period = period_from_state(previous.get("period"))
+    if ask.period is None:
+        shifted = shifted_period(ask.text, prev_period, fiscal_year_start_month)
+        if shifted is not None:
+            ask = replace(ask, period=shifted, periods=[shifted])
     prev_values = [value_from_state(v) for v in previous.get("values") or []]
     value_words = {w for v in previous.get("values") or [] for w in tokens(v.get("text", ""))}
     inherited: dict[str, Any] = {"question": previous.get("question", ""),

@@ -3,15 +3,27 @@
 Everything here is cached per warehouse *file version* (inode, mtime, size): answering a
 question reuses one read-only DuckDB connection and one parsed catalog, and a warehouse
 that `whizzy build` swaps in with ``os.replace`` is picked up on the next question.
+
+Swaps under load: every query holds a *lease* on the connection it runs on. When the file
+is replaced, new queries wait until the leases on the old connection are released (queries
+are short, and each is bounded by the time limit), then the old connection is closed and
+the new file opened: no query ever fails or mixes versions because of a swap. A turn that
+runs several queries pins one connection (`pinned`), so all its figures come from one file.
+
+Time limit: each query runs under a timer (``WHIZZY_QUERY_TIMEOUT`` seconds, default 30)
+that interrupts it (``cursor.interrupt()``); it then fails with `QueryTimeout`, whose text
+tells the user what happened and what to try.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +33,18 @@ import duckdb
 from agents.catalog import Catalog, load_catalog
 from agents.gate import gate
 from agents.values import TIME_DIMENSIONS, ValueIndex, cached_index
-from whizzy.errors import WarehouseMissingError, WarehouseNotBuiltError
+from whizzy.config import setting
+from whizzy.errors import QueryTimeoutError, WarehouseMissingError, WarehouseNotBuiltError
 from whizzy.warehouse import connect_readonly
+
+log = logging.getLogger("whizzy.resources")
 
 #: Dimensions whose distinct values are indexed only when there are at most this many.
 MAX_INDEXED_VALUES = 200_000
+#: Seconds a warehouse query may run before it is interrupted (``WHIZZY_QUERY_TIMEOUT``).
+DEFAULT_QUERY_TIMEOUT = 30.0
+#: Extra seconds a swap waits, beyond the time limit, for queries on the old file.
+DRAIN_GRACE = 5.0
 
 
 def manifest_path_for(warehouse: Path) -> Path:
@@ -51,56 +70,226 @@ def _version(path: Path) -> tuple[int, int, int]:
 # ---------------------------------------------------------------------------- connections
 
 
-@dataclass
+class QueryTimeout(QueryTimeoutError, duckdb.Error):
+    """A query interrupted at the time limit; its text is meant for the user.
+
+    It is a `duckdb.Error` too, so every caller that handles a failed query handles it.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the query took longer than the {seconds:g}-second limit and was stopped; "
+            "try a shorter period or fewer breakdowns"
+        )
+        self.seconds = seconds
+
+
+def query_timeout() -> float:
+    """The per-query time limit in seconds: ``WHIZZY_QUERY_TIMEOUT``, else 30.
+
+    An unreadable value is reported in the log and the default is used: a typo in a
+    setting must not stop every answer.
+    """
+    raw = setting("WHIZZY_QUERY_TIMEOUT")
+    if raw is None or not str(raw).strip():
+        return DEFAULT_QUERY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        log.warning("WHIZZY_QUERY_TIMEOUT=%r is not a number of seconds; using %gs",
+                    raw, DEFAULT_QUERY_TIMEOUT)
+        return DEFAULT_QUERY_TIMEOUT
+    return value
+
+
+@dataclass(eq=False)
 class _Connection:
+    """One read-only connection to one version of a warehouse file."""
+
     version: tuple[int, int, int]
     con: duckdb.DuckDBPyConnection
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    active: int = 0  # leases held: running queries and pinned turns
+    cursors: set[Any] = field(default_factory=set)  # cursors open under a lease
 
 
 _CONNECTIONS: dict[Path, _Connection] = {}
-_CONN_LOCK = threading.Lock()
+#: Guards `_CONNECTIONS` and the lease counts; waited on while a replaced file drains.
+_CONN_LOCK = threading.Condition()
+#: Per thread: the connection each path is pinned to (see `pinned`).
+_PINS = threading.local()
 
 
-def connection(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the current version of `path` (reused between questions)."""
-    path = Path(os.path.abspath(path))
+def _abspath(path: Path | str) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def _pinned(path: Path) -> _Connection | None:
+    pins: dict[Path, _Connection] | None = getattr(_PINS, "entries", None)
+    return pins.get(path) if pins else None
+
+
+def _open(path: Path) -> duckdb.DuckDBPyConnection:
     try:
-        version = _version(path)
-    except FileNotFoundError:
-        raise WarehouseMissingError(f"No warehouse at {path}.") from None
-    with _CONN_LOCK:
-        cached = _CONNECTIONS.get(path)
-        if cached and cached.version == version:
-            return cached.con
-        if cached is not None:
-            # DuckDB caches one database instance per path: until the old connection is
-            # closed, connecting again would return the old (replaced) file's data.
-            cached.con.close()
-        try:
-            con = connect_readonly(path)
-        except duckdb.ConnectionException:
-            # Another reader in this process opened the file with other settings; DuckDB then
-            # refuses new settings. Share that instance read-only and switch external access
-            # off on it (a one-way switch), so the gate is still backed by the engine.
-            con = duckdb.connect(str(path), read_only=True)
-            with contextlib.suppress(duckdb.Error):
-                con.execute("set enable_external_access = false")
-        _CONNECTIONS[path] = _Connection(version, con)
+        return connect_readonly(path)
+    except duckdb.ConnectionException:
+        # Another reader in this process opened the file with other settings; DuckDB then
+        # refuses new settings. Share that instance read-only and switch external access
+        # off on it (a one-way switch), so the gate is still backed by the engine.
+        con = duckdb.connect(str(path), read_only=True)
+        with contextlib.suppress(duckdb.Error):
+            con.execute("set enable_external_access = false")
         return con
 
 
-def run_sql(path: Path, sql: str, *, row_limit: int) -> tuple[list[str], list[tuple[Any, ...]],
-                                                              bool, float]:
-    """Run one (already gated) query; returns columns, rows, truncated flag, milliseconds."""
-    started = time.perf_counter()
-    cursor = connection(path).cursor()  # a cursor per query: safe across threads
+def _current(path: Path) -> _Connection:
+    """The connection to the file now at `path` (call with `_CONN_LOCK` held).
+
+    DuckDB keeps one database instance per path until its last connection closes, so a
+    replaced file can only be opened once the old connection is closed, and closing it
+    while a cursor runs fails: wait for the old connection's leases to be released first.
+    """
+    deadline: float | None = None
+    while True:
+        try:
+            version = _version(path)
+        except FileNotFoundError:
+            raise WarehouseMissingError(f"No warehouse at {path}.") from None
+        entry = _CONNECTIONS.get(path)
+        if entry is not None and entry.version == version:
+            return entry
+        if entry is not None:
+            if deadline is None:
+                deadline = time.monotonic() + query_timeout() + DRAIN_GRACE
+            remaining = deadline - time.monotonic()
+            if entry.active and remaining > 0:
+                _CONN_LOCK.wait(min(remaining, 0.5))  # released by the last lease
+                continue
+            if remaining <= 0:  # stuck past every time limit: stop what still runs
+                for cur in list(entry.cursors):
+                    with contextlib.suppress(Exception):
+                        cur.interrupt()
+            try:
+                entry.con.close()
+            except duckdb.Error:  # a cursor is still busy (interrupted, or outside a lease)
+                if remaining > -DRAIN_GRACE:
+                    _CONN_LOCK.wait(0.05)
+                    continue
+                log.error("could not close the connection to the replaced %s", path)
+            del _CONNECTIONS[path]
+        con = _open(path)
+        try:
+            unchanged = _version(path) == version
+        except FileNotFoundError:
+            unchanged = False
+        if not unchanged:  # replaced again while opening: which file did we get? retry
+            con.close()
+            continue
+        entry = _Connection(version, con)
+        _CONNECTIONS[path] = entry
+        return entry
+
+
+@contextlib.contextmanager
+def _lease(path: Path | str) -> Iterator[_Connection]:
+    """Hold the current connection of `path` (or this thread's pinned one) for a while."""
+    path = _abspath(path)
+    pinned_entry = _pinned(path)
+    if pinned_entry is not None:
+        yield pinned_entry
+        return
+    with _CONN_LOCK:
+        entry = _current(path)
+        entry.active += 1
     try:
-        result = cursor.execute(sql)
-        columns = [d[0] for d in result.description or []]
-        rows = result.fetchmany(row_limit + 1)
+        yield entry
     finally:
-        cursor.close()
+        with _CONN_LOCK:
+            entry.active -= 1
+            _CONN_LOCK.notify_all()
+
+
+@contextlib.contextmanager
+def pinned(path: Path | str) -> Iterator[None]:
+    """Inside the block, every query this thread runs on `path` reads the same file version.
+
+    A swap that lands meanwhile waits for the block to end (it is bounded: each query has
+    the time limit). Nested blocks reuse the outer pin.
+    """
+    path = _abspath(path)
+    if _pinned(path) is not None:
+        yield
+        return
+    with _lease(path) as entry:
+        pins = _PINS.__dict__.setdefault("entries", {})
+        pins[path] = entry
+        try:
+            yield
+        finally:
+            pins.pop(path, None)
+
+
+@contextlib.contextmanager
+def cursor(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on the current version of `path`, leased for the block (thread-safe)."""
+    with _lease(path) as entry:
+        cur = entry.con.cursor()
+        entry.cursors.add(cur)
+        try:
+            yield cur
+        finally:
+            entry.cursors.discard(cur)
+            with contextlib.suppress(duckdb.Error):
+                cur.close()
+
+
+def connection(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current version of `path` (reused between questions).
+
+    Prefer `cursor` or `run_sql`: a cursor taken from this connection outside a lease is
+    not counted, so a swap may close the connection under it.
+    """
+    path = _abspath(path)
+    pinned_entry = _pinned(path)
+    if pinned_entry is not None:
+        return pinned_entry.con
+    with _CONN_LOCK:
+        return _current(path).con
+
+
+def run_sql(path: Path, sql: str, *, row_limit: int, timeout: float | None = None
+            ) -> tuple[list[str], list[tuple[Any, ...]], bool, float]:
+    """Run one (already gated) query; returns columns, rows, truncated flag, milliseconds.
+
+    Raises:
+        QueryTimeout: the query ran longer than `timeout` seconds (default: the
+            ``WHIZZY_QUERY_TIMEOUT`` setting) and was interrupted.
+        duckdb.Error: the query failed.
+    """
+    limit = query_timeout() if timeout is None else float(timeout)
+    started = time.perf_counter()
+    with cursor(path) as cur:  # a cursor per query: safe across threads
+        fired = threading.Event()
+
+        def interrupt() -> None:
+            fired.set()
+            with contextlib.suppress(Exception):
+                cur.interrupt()
+
+        timer = threading.Timer(limit, interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            result = cur.execute(sql)
+            columns = [d[0] for d in result.description or []]
+            rows = result.fetchmany(row_limit + 1)
+        except duckdb.Error:
+            if fired.is_set():
+                raise QueryTimeout(limit) from None
+            raise
+        finally:
+            timer.cancel()
     truncated = len(rows) > row_limit
     return columns, rows[:row_limit], truncated, (time.perf_counter() - started) * 1000
 
@@ -119,11 +308,14 @@ class Warehouse:
     built_at: str | None
     build_info: dict[str, Any]
     allowed: frozenset[tuple[str, str]]
+    #: (inode, mtime, size) of the file version these facts were read from.
+    version: tuple[int, int, int] | None = None
 
     def values(self) -> ValueIndex:
-        """The value index of this warehouse version (built on first use)."""
-        return cached_index(self.path, lambda: build_value_index(self),
-                            tag=str(self.catalog.path))
+        """The value index of this warehouse version (built on first use, by one thread)."""
+        tag = str(self.catalog.path)
+        with _single_flight(("values", self.path, tag)):
+            return cached_index(self.path, lambda: build_value_index(self), tag=tag)
 
     def query(self, sql: str, *, row_limit: int = 1000) -> dict[str, Any]:
         """Gate and run `sql`; the result as a JSON-friendly dict (never raises for SQL errors)."""
@@ -134,22 +326,59 @@ class Warehouse:
 
 
 _WAREHOUSES: dict[tuple[Path, Path], tuple[tuple[Any, ...], Warehouse]] = {}
+_CATALOGS: dict[Path, tuple[tuple[int, int, int], Catalog]] = {}
 _WH_LOCK = threading.Lock()
+_FLIGHTS: dict[tuple[Any, ...], threading.Lock] = {}
+
+
+@contextlib.contextmanager
+def _single_flight(key: tuple[Any, ...]) -> Iterator[None]:
+    """One thread at a time does the work named by `key`; the others wait, then reuse it.
+
+    After a swap every conversation needs the new version's catalog and value index at
+    once: without this, each builds its own copy and they all crawl. A thread holding a
+    pinned connection never waits here (it could be what a waiting swap waits for).
+    """
+    if getattr(_PINS, "entries", None):
+        yield
+        return
+    with _WH_LOCK:
+        lock = _FLIGHTS.setdefault(key, threading.Lock())
+    with lock:
+        yield
+
+
+def _catalog(manifest: Path, version: tuple[int, int, int]) -> Catalog:
+    """The parsed manifest, once per manifest file version (a warehouse swap keeps it)."""
+    with _WH_LOCK:
+        cached = _CATALOGS.get(manifest)
+        if cached and cached[0] == version:
+            return cached[1]
+    with _single_flight(("catalog", manifest)):
+        with _WH_LOCK:
+            cached = _CATALOGS.get(manifest)
+            if cached and cached[0] == version:
+                return cached[1]
+        catalog = load_catalog(manifest)
+        with _WH_LOCK:
+            _CATALOGS[manifest] = (version, catalog)
+        return catalog
 
 
 def open_warehouse(path: Path, manifest: Path | None = None) -> Warehouse:
     """The built warehouse at `path`, cached per file version of warehouse and manifest.
 
+    The version is the one of the connection the build facts were read from, so the
+    catalog, as-of date and data of one `Warehouse` always belong together.
+
     Raises:
         WarehouseMissingError: no file at `path`.
         WarehouseNotBuiltError: the file holds no built models (or no manifest beside it).
     """
-    path = Path(os.path.abspath(path))
-    manifest = Path(os.path.abspath(manifest or manifest_path_for(path)))
-    try:
-        warehouse_version = _version(path)
-    except FileNotFoundError:
-        raise WarehouseMissingError(f"No warehouse at {path}.") from None
+    path = _abspath(path)
+    manifest = _abspath(manifest or manifest_path_for(path))
+    if not os.path.exists(path):
+        raise WarehouseMissingError(f"No warehouse at {path}.")
     try:
         manifest_version = _version(manifest)
     except FileNotFoundError:
@@ -157,26 +386,40 @@ def open_warehouse(path: Path, manifest: Path | None = None) -> Warehouse:
             f"The warehouse at {path} has not been built (no {manifest.name} beside it)."
         ) from None
     key = (path, manifest)
-    version = (warehouse_version, manifest_version)
-    with _WH_LOCK:
-        cached = _WAREHOUSES.get(key)
-        if cached and cached[0] == version:
-            return cached[1]
-    catalog = load_catalog(manifest)
-    con = connection(path)
-    try:
-        cursor = con.cursor()
-        result = cursor.execute("select * from main.build_info limit 1")
-        columns = [d[0] for d in result.description]
-        row = result.fetchone()
-        cursor.close()
-    except duckdb.Error:
-        raise WarehouseNotBuiltError(
-            f"The warehouse at {path} holds no build_info: it has not been built."
-        ) from None
-    if row is None:
-        raise WarehouseNotBuiltError(f"The warehouse at {path} has an empty build_info.")
-    info = dict(zip(columns, row, strict=True))
+    with _lease(path) as entry:
+        version = (entry.version, manifest_version)
+        with _WH_LOCK:
+            cached = _WAREHOUSES.get(key)
+            if cached and cached[0] == version:
+                return cached[1]
+        with _single_flight(("warehouse", *key)):
+            with _WH_LOCK:  # another thread may have opened this version meanwhile
+                cached = _WAREHOUSES.get(key)
+                if cached and cached[0] == version:
+                    return cached[1]
+            cur = entry.con.cursor()
+            try:
+                result = cur.execute("select * from main.build_info limit 1")
+                columns = [d[0] for d in result.description]
+                row = result.fetchone()
+            except duckdb.Error:
+                raise WarehouseNotBuiltError(
+                    f"The warehouse at {path} holds no build_info: it has not been built."
+                ) from None
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    cur.close()
+            if row is None:
+                raise WarehouseNotBuiltError(f"The warehouse at {path} has an empty build_info.")
+            warehouse = _make_warehouse(path, _catalog(manifest, manifest_version),
+                                        dict(zip(columns, row, strict=True)), entry.version)
+            with _WH_LOCK:
+                _WAREHOUSES[key] = (version, warehouse)
+            return warehouse
+
+
+def _make_warehouse(path: Path, catalog: Catalog, info: dict[str, Any],
+                    version: tuple[int, int, int]) -> Warehouse:
     as_of = info.get("as_of_date")
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
@@ -184,7 +427,7 @@ def open_warehouse(path: Path, manifest: Path | None = None) -> Warehouse:
         as_of = dt.date.fromisoformat(str(as_of)[:10])
     fsm = int(info.get("fiscal_year_start_month") or 1)
     built_at = info.get("built_at")
-    warehouse = Warehouse(
+    return Warehouse(
         path=path,
         catalog=catalog,
         as_of=as_of,
@@ -192,10 +435,8 @@ def open_warehouse(path: Path, manifest: Path | None = None) -> Warehouse:
         built_at=str(built_at) if built_at is not None else None,
         build_info={k: _jsonable(v) for k, v in info.items()},
         allowed=frozenset(catalog.relations() | {("main", "build_info")}),
+        version=version,
     )
-    with _WH_LOCK:
-        _WAREHOUSES[key] = (version, warehouse)
-    return warehouse
 
 
 def _jsonable(value: Any) -> Any:
@@ -227,18 +468,16 @@ def build_value_index(warehouse: Warehouse) -> ValueIndex:
                 continue
             sources[dim.name] = (model.relation, dim.column)
     values: dict[str, list[str]] = {}
-    con = connection(warehouse.path)
-    for name, (relation, column) in sources.items():
-        schema, table = relation.split(".", 1)
-        sql = (f'select distinct cast("{column}" as varchar) from "{schema}"."{table}" '
-               f'where "{column}" is not null limit {MAX_INDEXED_VALUES + 1}')
-        cursor = con.cursor()
-        try:
-            rows = cursor.execute(sql).fetchall()
-        except duckdb.Error:
-            continue
-        finally:
-            cursor.close()
-        if len(rows) <= MAX_INDEXED_VALUES:
-            values[name] = [r[0] for r in rows]
+    with pinned(warehouse.path):  # every dimension from one file version
+        for name, (relation, column) in sources.items():
+            schema, table = relation.split(".", 1)
+            sql = (f'select distinct cast("{column}" as varchar) from "{schema}"."{table}" '
+                   f'where "{column}" is not null limit {MAX_INDEXED_VALUES + 1}')
+            try:
+                _, rows, truncated, _ = run_sql(warehouse.path, sql,
+                                                row_limit=MAX_INDEXED_VALUES)
+            except duckdb.Error:  # includes the time limit: that dimension goes unindexed
+                continue
+            if not truncated:
+                values[name] = [r[0] for r in rows]
     return ValueIndex(values)

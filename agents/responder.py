@@ -6,6 +6,11 @@ named with their values. Plus a chart suggestion, two or three follow-up questio
 citations (models and SQL). Every number comes from a query result: a failed query is
 reported as failed, an empty one as empty, and a question the catalog cannot answer gets
 a plain "I can't" with nearby questions it can answer.
+
+With the LLM engine the offline answer is still written first: it is the reference the LLM
+words from and the answer shown whenever the LLM fails or cites a figure that is not in
+the results (`agents.llm.writer`); the LLM's text streams to the chat sentence by sentence
+through LangGraph's custom stream (``{"token": ...}`` items).
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ from agents.text import has_any, tokens
 
 #: Names and values a ranking answer spells out.
 NAMED_ROWS = 5
+#: Said with every answer from an LLM-written query.
+FREE_SQL_NOTE = ("(No catalog model answers this directly; the LLM wrote the query shown "
+                 "below, checked by the SQL gate.)")
 _TIME_COLUMNS = re.compile(r"(quarter|month|period)(_label)?$")
 
 
@@ -165,6 +173,15 @@ def _ranking(result: dict[str, Any], understanding: dict[str, Any]) -> str:
                 f"it from.")
     named = rows_with_value[: min(limit or NAMED_ROWS, NAMED_ROWS)]
     items = [f"{show(r[dim], None, dim)} {show(r[headline], units.get(headline))}" for r in named]
+    flag = result["notes"].get("flag")
+    if flag:  # "which reps need coaching?": the rows are the ones the model flags
+        n = len(rows)
+        who = _label(dim) + ("s are" if n != 1 else " is")
+        text = (f"{n} {who} flagged '{_label(flag)}'{scope}{period}, lowest {label} first: "
+                f"{join_names(items)}.")
+        if n > len(named):
+            text += f" The table lists all {n}."
+        return text
     which = {"bottom": "lowest", "top": "highest"}.get(direction or "", "highest")
     first = named[0]
     if understanding.get("singular") or limit == 1:
@@ -254,6 +271,32 @@ def _rows_answer(result: dict[str, Any], understanding: dict[str, Any]) -> str:
     if result["row_count"] == 1:
         return _single(result, None, understanding)
     return _trend(result, understanding)
+
+
+def _free_result(result: dict[str, Any]) -> str:
+    """The answer to an LLM-written query (no catalog plan fitted): its rows, plainly.
+
+    >>> _free_result({"description": "Deals by lead source", "columns": ["lead_source", "deals"],
+    ...               "rows": [["Web", 120], ["Partner", 80]], "row_count": 2})
+    'Deals by lead source (2 rows): lead source Web, deals 120; lead source Partner, deals 80. \
+(No catalog model answers this directly; the LLM wrote the query shown below, checked by \
+the SQL gate.)'
+    """
+    columns = list(result.get("columns") or [])
+    rows = [_row_dict(result, r) for r in (result.get("rows") or [])[:NAMED_ROWS]]
+
+    def cells(row: dict[str, Any]) -> str:
+        return ", ".join(f"{_label(c)} {show(row.get(c), None, c)}" for c in columns)
+
+    what = (result.get("description") or "The query").rstrip(".")
+    count = result.get("row_count", len(rows))
+    if count == 1:
+        text = f"{what}: {cells(rows[0])}."
+    else:
+        text = f"{what} ({format_count(count)} rows): {'; '.join(cells(r) for r in rows)}."
+        if count > len(rows):
+            text = text[:-1] + "; the table lists the rest."
+    return f"{text} {FREE_SQL_NOTE}"
 
 
 def _lookup(result: dict[str, Any], detail: dict[str, Any] | None,
@@ -552,6 +595,8 @@ def compose(state: State, catalog: Catalog | None, persona: str) -> dict[str, An
             reason = (main or (failed[0] if failed else {})).get("error") or "no query ran"
             text = (f"I couldn't get that figure: {reason}. No numbers are shown rather than "
                     "guesses.")
+        elif (main.get("notes") or {}).get("free_sql"):
+            text = _free_result(main)
         elif understanding.get("why") and main["purpose"] == "drivers":
             text = _why(results, facts, understanding)
         elif intent == "briefing" and main["rows"]:
@@ -616,6 +661,10 @@ def write_answer(state: State, runtime: Runtime[Context]) -> dict:
         update = {"answer": f"I couldn't write an answer ({type(exc).__name__}: {exc}). "
                             "The query results are attached.", "chart": None,
                   "follow_ups": [], "citations": []}
+    if runtime.context.engine == "llm":
+        answer, records = _llm_answer(state, runtime, update["answer"])
+        update["answer"] = answer
+        update.update(records)
     update["history"] = [{
         "question": state.question,
         "intent": state.intent,
@@ -623,3 +672,51 @@ def write_answer(state: State, runtime: Runtime[Context]) -> dict:
         "understanding": state.understanding,
     }]
     return update
+
+
+def _wordable(state: State) -> dict[str, Any] | None:
+    """The main result when the LLM may word the answer (a data answer with rows)."""
+    if state.intent not in {"analytics", "lookup", "briefing"} or (state.facts or {}).get(
+            "unanswerable"):
+        return None
+    results = state.results or []
+    main = _headline_result(results, {"main", "trend", "records", "drivers"})
+    if main is None or main.get("error") or not main.get("rows"):
+        return None
+    return main
+
+
+def _llm_answer(state: State, runtime: Runtime[Context], offline: str
+                ) -> tuple[str, dict[str, Any]]:
+    """The LLM's grounded wording (streamed), or the offline answer with a note saying why."""
+    from agents.llm import nodes as llm_nodes
+
+    fallbacks = list(state.llm_fallbacks or [])
+    records: dict[str, Any] = {}
+    text = None
+    main = _wordable(state)
+    if main is not None:
+        engine, outcome = llm_nodes.turn_engine(runtime.context, "write_answer", fallbacks)
+        if engine is not None:
+            writer = runtime.stream_writer
+
+            def on_token(piece: str) -> None:
+                writer({"token": piece})
+
+            text, step = llm_nodes.write(
+                engine, question=state.question, persona=runtime.context.persona,
+                as_of=state.as_of_date, results=state.results, reference=offline,
+                on_token=on_token)
+            outcome = llm_nodes.merge(outcome, step)
+        fallbacks += outcome.fallbacks
+        records = outcome.update()
+    if text:
+        if main is not None and main.get("truncated") and "row limit" not in text:
+            text += " (The result was cut at the row limit.)"
+        if main is not None and (main.get("notes") or {}).get("free_sql"):
+            text += f" {FREE_SQL_NOTE}"
+        answer = text
+    else:
+        answer = offline
+    note = llm_nodes.fallback_note(fallbacks, answered_by_llm=bool(text))
+    return (f"{answer} {note}" if note else answer), records

@@ -20,7 +20,8 @@ WHERE
 GROUP BY
   "owner_name"
 ORDER BY
-  "won" DESC
+  "won" DESC,
+  "owner"
 LIMIT 3
 """
 
@@ -137,7 +138,12 @@ def build_select(plan: QueryPlan, *, schema: str = "main", table: str | None = N
     for order in plan.order_by:
         target = exp.column(exp.to_identifier(order.name, quoted=True))
         orders.append(exp.Ordered(this=target, desc=order.desc, nulls_first=not order.nulls_last))
-    if orders:
+    if orders:  # ties come out in the same order on every run: by the dimensions, A→Z
+        ordered = {o.name for o in plan.order_by}
+        for sel in plan.selections:
+            if sel.role == "dimension" and sel.name not in ordered:
+                orders.append(exp.Ordered(this=exp.column(exp.to_identifier(sel.name,
+                                                                            quoted=True))))
         query = query.order_by(*orders, copy=False)
     if plan.limit is not None:
         query = query.limit(int(plan.limit), copy=False)

@@ -28,6 +28,31 @@ def add_results(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] |
     return [*(left or []), *right]
 
 
+#: First item of a per-turn list update that starts the turn afresh (see `add_turn_items`).
+NEW_TURN: dict[str, Any] = {"__new_turn__": True}
+
+
+def add_turn_items(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | None
+                   ) -> list[dict[str, Any]]:
+    """Append per-turn records (LLM usage, fallbacks); `NEW_TURN` first starts a new turn.
+
+    The first node of a turn must both reset the list and add its own records, so the reset
+    is a marker at the head of its update rather than ``None``.
+
+    >>> add_turn_items([{"a": 1}], [{"b": 2}])
+    [{'a': 1}, {'b': 2}]
+    >>> add_turn_items([{"a": 1}], [NEW_TURN, {"c": 3}])
+    [{'c': 3}]
+    >>> add_turn_items([{"a": 1}], None)
+    []
+    """
+    if right is None:
+        return []
+    if right and right[0] == NEW_TURN:
+        return [dict(r) for r in right[1:]]
+    return [*(left or []), *right]
+
+
 def add_turns(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | None
               ) -> list[dict[str, Any]]:
     """Append finished turns, keeping the last `HISTORY_TURNS`.
@@ -62,6 +87,12 @@ class OutputState:
     citations: list[dict[str, Any]] = field(default_factory=list)
     as_of_date: str | None = None
     error: str | None = None
+    #: The engine that ran the turn (``offline`` or ``llm``).
+    engine: str = "offline"
+    #: One record per LLM call of the turn: node, tokens in/out, latency, attempts, error.
+    usage: Annotated[list[dict[str, Any]], add_turn_items] = field(default_factory=list)
+    #: Where the LLM failed this turn and the offline engine answered: node, kind, reason.
+    llm_fallbacks: Annotated[list[dict[str, Any]], add_turn_items] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)

@@ -50,6 +50,8 @@ _WORDY_NAMES = {"mark", "grace", "will", "ray", "rose", "hope", "joy", "may", "j
                 "young", "stone", "black", "gray", "green", "bell", "rice", "ford", "cook"}
 _MONTH_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august",
                 "september", "october", "november", "december"}
+#: Candidates `ValueIndex.closest` shortlists with the cheap scorer before ranking them.
+CLOSEST_SHORTLIST = 50
 _SAFE_ALIASES = {"usa": ("country", "United States"), "uk": ("country", "United Kingdom")}
 
 
@@ -137,8 +139,14 @@ class ValueIndex:
         if self._pool is None:
             self._pool = [(dim, value) for dim, vals in self.values.items() for value in vals]
             self._pool_keys = [_key(v) for _, v in self._pool]
-        scored = process.extract(_key(text), self._pool_keys, scorer=fuzz.WRatio, limit=n)
-        return [self._pool[index] for _, _, index in scored]
+        # WRatio over every value costs ~0.4 s with 150,000 account names; the plain ratio
+        # is ~30x cheaper, so it shortlists and WRatio only orders the shortlist.
+        query = _key(text)
+        shortlist = process.extract(query, self._pool_keys, scorer=fuzz.QRatio,
+                                    limit=max(CLOSEST_SHORTLIST, n))
+        scored = sorted(((fuzz.WRatio(query, key), -rank, index)
+                         for rank, (key, _, index) in enumerate(shortlist)), reverse=True)
+        return [self._pool[index] for _, _, index in scored[:n]]
 
     def dimension_of(self, value: str) -> list[str]:
         """Dimensions holding `value` exactly."""

@@ -138,7 +138,35 @@ def case_record(r: CaseResult) -> dict:
         "scores": {n: {"value": s.value, "passed": s.passed, "detail": s.detail}
                    for n, s in r.scores.items()},
         "usage": _plain(response.get("usage") or {}),
+        "llm_fallbacks": _plain(response.get("llm_fallbacks") or []),
     }
+
+
+def case_usage_rows(results: list[CaseResult]) -> list[tuple[str, ...]]:
+    """Per case: id, pass, latency, LLM calls, tokens in/out, fallbacks (LLM runs).
+
+    >>> from evals.evaluators import _case
+    >>> r = CaseResult(case=_case(id="c1"), thread_id="t", response={"usage": {"calls": 3,
+    ...     "input_tokens": 900, "output_tokens": 80, "fallbacks": 1}, "llm_fallbacks": [
+    ...     {"node": "write_answer", "kind": "ungrounded"}]}, gold=None, scores={},
+    ...     elapsed_ms=412.3)
+    >>> case_usage_rows([r])
+    [('c1', 'pass', '412 ms', '3', '900', '80', 'write_answer: ungrounded')]
+    """
+    rows = []
+    for r in results:
+        response = r.response or {}
+        usage = response.get("usage") or {}
+        fallbacks = ", ".join(f"{f.get('node')}: {f.get('kind')}"
+                              for f in response.get("llm_fallbacks") or []) or "–"
+        rows.append((r.case.id, "pass" if r.passed else "FAIL", _ms(r.elapsed_ms),
+                     str(usage.get("calls", 0)), str(usage.get("input_tokens", 0)),
+                     str(usage.get("output_tokens", 0)), fallbacks))
+    return rows
+
+
+_USAGE_HEADER = ("Case", "Result", "Latency", "LLM calls", "Tokens in", "Tokens out",
+                 "Fallbacks")
 
 
 def write_json(run: EvalRun, path: Path, summary: dict | None = None) -> Path:
@@ -174,7 +202,7 @@ def _headline(summary: dict) -> list[tuple[str, str]]:
         ("Latency p50 / p95", f"{_ms(lat['p50'])} / {_ms(lat['p95'])}"),
         ("Warehouse unchanged", "yes" if summary["warehouse_unchanged"] else "NO"),
     ]
-    rows += [(f"Usage: {k}", f"{v:,.4f}" if k.endswith("cost") else f"{v:,.0f}")
+    rows += [(f"Usage: {k}", f"{v:,.4f}" if "cost" in k else f"{v:,.0f}")
              for k, v in sorted(summary["usage"].items())]
     return rows
 
@@ -195,6 +223,13 @@ def print_report(run: EvalRun, summary: dict, console: Console, *, max_failures:
     for label, value in _headline(summary):
         headline.add_row(label, value)
     console.print(headline)
+    if summary["engine"] == "llm":
+        per_case = Table(title="Per case (LLM engine)")
+        for i, name in enumerate(_USAGE_HEADER):
+            per_case.add_column(name, justify="right" if 2 <= i <= 5 else "left")
+        for row in case_usage_rows(run.results):
+            per_case.add_row(*row, style=None if row[1] == "pass" else "red")
+        console.print(per_case)
     failing = [r for r in run.results if not r.passed]
     if failing:
         table = Table(title=f"Failing cases ({len(failing)})", show_lines=True)
@@ -290,6 +325,12 @@ def write_html(run: EvalRun, path: Path, summary: dict | None = None) -> Path:
         f"<h2>Failing cases ({len(failing)})</h2>",
     ]
     body += [_failing_html(r) for r in failing] or ["<p class='ok'>None.</p>"]
+    if summary["engine"] == "llm":
+        head = "".join(f"<th>{e(h)}</th>" for h in _USAGE_HEADER)
+        cells = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                        for row in case_usage_rows(run.results))
+        body += ["<h2>Per case: latency and LLM usage</h2>",
+                 f"<table><tr>{head}</tr>{cells}</table>"]
     body.append("</body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(body), encoding="utf-8")

@@ -375,7 +375,7 @@ def build_warehouse(
         BuildError: a model, data test or unit test failed (named in the message); the
             served warehouse is left unchanged.
     """
-    warehouse = Path(warehouse)
+    warehouse = Path(warehouse).resolve()  # dbt resolves relative paths against its project
     require(warehouse)
     as_of_date = resolve_as_of(as_of)
     start_month = resolve_fiscal_year_start_month(fiscal_year_start_month)

@@ -58,6 +58,12 @@ class UnsafeQueryError(WhizzyError):
     """A query was refused by the SQL gate."""
 
 
+class QueryTimeoutError(WhizzyError):
+    """A warehouse query ran past the per-query time limit and was interrupted."""
+
+    hint = "ask about a shorter period or fewer breakdowns (WHIZZY_QUERY_TIMEOUT sets the limit)"
+
+
 class EvalCaseError(WhizzyError):
     """An eval case file is invalid; the message names the file, the case and the problem."""
 

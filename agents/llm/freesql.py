@@ -87,14 +87,11 @@ def _is_refusal(sql: str) -> bool:
 
 def explain_on(warehouse: Path) -> Callable[[str], None]:
     """A dry run: ``EXPLAIN`` the query on the warehouse's read-only connection."""
-    from agents.resources import connection
+    from agents.resources import cursor
 
     def run(sql: str) -> None:
-        cursor = connection(warehouse).cursor()
-        try:
-            cursor.execute(f"EXPLAIN {sql}").fetchall()
-        finally:
-            cursor.close()
+        with cursor(warehouse) as cur:  # leased: a warehouse swap waits for the dry run
+            cur.execute(f"EXPLAIN {sql}").fetchall()
 
     return run
 

@@ -44,8 +44,9 @@ _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\
 _DATE_PATTERNS = [
     ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")),
     ("quarter_ymq", re.compile(r"\b(?P<y>\d{4})[- ]?Q(?P<q>[1-4])\b", re.I)),
-    ("quarter_qy", re.compile(r"\bQ(?P<q>[1-4])(?:\s*(?:of\s+)?(?:FY\s?)?'?(?P<y>\d{4}|\d{2}))?\b",
-                              re.I)),
+    # the year after "Q3" is never the start of a figure: "Q3 35.7%" is Q3 and 35.7%
+    ("quarter_qy", re.compile(r"\bQ(?P<q>[1-4])(?:\s*(?:of\s+)?(?:FY\s?)?'?(?P<y>\d{4}|\d{2})"
+                              r"(?![.,]\d|\s?%|\s?percent))?\b", re.I)),
     ("month_day", re.compile(_MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{4}))?\b",
                              re.I)),
     ("month_year", re.compile(_MONTH + r",?\s+(?P<y>\d{4})\b", re.I)),
@@ -266,6 +267,11 @@ def grounding(text: str, facts: Iterable[object], *, question: str = "",
     True
     >>> grounding("As of Nov 15, 2026.", [dt.date(2026, 11, 15)]).ok
     True
+    >>> grounding("Before that: Q3 2026 35.7%, Q2 2026 29.1%.", [0.357, 0.291, "2026",
+    ...           "2026-Q3", "2026-Q2"]).ok
+    True
+    >>> grounding("In Q3 35.7% closed.", [0.357, "2026-Q3"]).checked
+    ['Q3', '35.7%']
     """
     facts = list(facts)
     strings = [f for f in facts if isinstance(f, str) and f.strip()]
@@ -282,7 +288,8 @@ def grounding(text: str, facts: Iterable[object], *, question: str = "",
     masked = text
     # Names and labels from the result may contain digits ("Acme 2000 Inc."): take them out.
     for name in sorted(strings, key=len, reverse=True):
-        if any(ch.isdigit() for ch in name) and len(name) >= 3:
+        # names only: a bare year or number ("2026") is a fact checked below, not a name
+        if any(ch.isdigit() for ch in name) and len(name) >= 3 and re.search(r"[A-Za-z]", name):
             masked = re.sub(re.escape(name), lambda mm: " " * len(mm.group()), masked,
                             flags=re.I)
     # "72/100" writes a 0–100 score: the denominator is a format, not a figure.

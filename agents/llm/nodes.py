@@ -76,6 +76,12 @@ def fallback_note(fallbacks: Sequence[dict[str, Any]], *, answered_by_llm: bool)
     return f"(The LLM was unavailable — {phrase} — so the offline engine answered.)"
 
 
+#: Failure kinds that mean the endpoint is unusable right now: once one happened in a turn,
+#: the later nodes of that turn do not call the LLM again (no second timeout to wait for).
+UNAVAILABLE_KINDS = frozenset({"timeout", "rate_limit", "server_error", "http_error",
+                               "connection", "config"})
+
+
 def engine_of(context: Any) -> LLMEngine | None:
     """The LLM engine of a run's `Context` (None when the run is offline).
 
@@ -91,6 +97,42 @@ def engine_of(context: Any) -> LLMEngine | None:
         except WhizzyError as error:
             raise LLMUnavailableError(str(error), kind="config") from None
     return engine_for(settings)
+
+
+def is_down(fallbacks: Sequence[dict[str, Any]]) -> bool:
+    """Whether an earlier node of the turn found the endpoint unusable.
+
+    >>> is_down([{"node": "classify_intent", "kind": "timeout"}])
+    True
+    >>> is_down([{"node": "plan_query", "kind": "schema_invalid"}])
+    False
+    """
+    return any(f.get("kind") in UNAVAILABLE_KINDS for f in fallbacks)
+
+
+def turn_engine(context: Any, node: str, fallbacks: Sequence[dict[str, Any]] = ()
+                ) -> tuple[LLMEngine | None, LLMOutcome]:
+    """The engine a node of this turn should use, or None (offline run, or LLM down).
+
+    A configuration problem becomes a fallback record (the node answers offline).
+    """
+    outcome = LLMOutcome()
+    if getattr(context, "engine", "offline") != "llm" or is_down(fallbacks):
+        return None, outcome
+    try:
+        return engine_of(context), outcome
+    except Exception as error:  # noqa: BLE001 - the offline engine answers
+        fallback(node, error, outcome)
+        return None, outcome
+
+
+def merge(*outcomes: LLMOutcome) -> LLMOutcome:
+    """One outcome holding the records of several."""
+    merged = LLMOutcome()
+    for outcome in outcomes:
+        merged.usage.extend(outcome.usage)
+        merged.fallbacks.extend(outcome.fallbacks)
+    return merged
 
 
 def attempt(node: str, outcome: LLMOutcome, fn: Callable[[], Any]) -> Any | None:
@@ -114,6 +156,10 @@ def classify(engine: LLMEngine, *, question: str, history: Sequence[dict[str, An
     if step is None:
         return offline_intent, offline_reason, outcome
     outcome.usage.extend(u.to_state() for u in step.usage)
+    if step.value.intent == offline_intent:
+        # Agreement: keep the offline reason, which the responder reads ("asks what a
+        # term means" gets a definition, "not about ..." gets examples).
+        return offline_intent, offline_reason, outcome
     return step.value.intent, f"LLM: {step.value.reason}", outcome
 
 
@@ -122,11 +168,20 @@ def plan(engine: LLMEngine, *, question: str, history: Sequence[dict[str, Any]],
          ) -> tuple[Any, list[Any], Any, LLMOutcome]:
     """plan_query: the LLM's reading planned by the offline planner (or free SQL).
 
+    Free SQL is written only when the LLM, having seen the catalog, finds no model whose
+    measures and dimensions answer an analytics question.
+
     Returns ``(outcome, ranked, ask, llm)``; `outcome` is None when the offline plans
-    should stand (the reason is in ``llm.fallbacks``).
+    should stand (a failure's reason is in ``llm.fallbacks``).
     """
     from agents.plan import QueryPlan
-    from agents.planner import Outcome, analytics_plans, briefing_plans, lookup_plans
+    from agents.planner import (
+        Outcome,
+        analytics_plans,
+        briefing_plans,
+        lookup_plans,
+        plan_kind,
+    )
     from agents.selector import rank_models
 
     llm = LLMOutcome()
@@ -160,9 +215,10 @@ def plan(engine: LLMEngine, *, question: str, history: Sequence[dict[str, Any]],
         return Outcome(plans=[free_plan], notes={"model": model, "free_sql": True}), \
             ranked, new_ask, llm
     ordered = [choice, *[c for c in ranked if c.name != choice.name]]
-    if intent == "briefing":
+    kind = plan_kind(new_ask, intent)
+    if kind == "briefing":
         outcome = briefing_plans(new_ask, warehouse, ordered)
-    elif intent == "lookup":
+    elif kind == "lookup":
         outcome = lookup_plans(new_ask, warehouse, ordered)
     else:
         outcome = analytics_plans(new_ask, warehouse, [choice])

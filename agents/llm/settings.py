@@ -98,7 +98,9 @@ class LLMSettings:
         found = [key] if len(key) >= 4 else []
         for url in (self.base_url, self.azure_endpoint):
             found.extend(_url_secrets(url))
-        return found
+        from whizzy.logs import current_secrets  # chat passwords too, wherever they are set
+
+        return list(dict.fromkeys([*found, *current_secrets()]))
 
     def redact(self, text: str) -> str:
         """`text` with every secret replaced by ``***``.

@@ -9,7 +9,7 @@ MODULES = [
     "agents.formatting", "agents.periods", "agents.text", "agents.values", "agents.catalog",
     "agents.plan", "agents.sqlbuild", "agents.gate", "agents.intent", "agents.question",
     "agents.selector", "agents.state", "agents.executor", "agents.fusion", "agents.responder",
-    "graph",
+    "agents.assistant", "graph",
 ]
 
 

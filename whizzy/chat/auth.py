@@ -37,7 +37,9 @@ def parse_users(spec: str) -> dict[str, str]:
     >>> parse_users("nobody")
     Traceback (most recent call last):
     ...
-    whizzy.errors.ConfigError: WHIZZY_AUTH_USERS entry 1 ('nobody') is not name:password.
+    whizzy.errors.ConfigError: WHIZZY_AUTH_USERS entry 1 is not name:password.
+
+    Errors never repeat the entry: a malformed one ("ana=s3cret") may be a password.
     """
     users: dict[str, str] = {}
     for i, entry in enumerate((e.strip() for e in spec.split(",")), start=1):
@@ -46,7 +48,7 @@ def parse_users(spec: str) -> dict[str, str]:
         name, sep, password = entry.partition(":")
         name = name.strip()
         if not sep or not name or not password:
-            raise ConfigError(f"WHIZZY_AUTH_USERS entry {i} ({entry!r}) is not name:password.")
+            raise ConfigError(f"WHIZZY_AUTH_USERS entry {i} is not name:password.")
         if name in users:
             raise ConfigError(f"WHIZZY_AUTH_USERS names {name!r} twice.")
         if password.startswith("sha256:"):

@@ -86,7 +86,11 @@ class ChatOptions:
         def get(name: str) -> str | None:
             return env.get(name) if env is not None else setting(name)
 
-        engine = (get("WHIZZY_ENGINE") or "offline").strip().lower()
+        # as everywhere (agents.llm.settings): llm when a key is set, else offline
+        has_key = bool((get("OPENAI_API_KEY") or "").strip()) or bool(
+            (get("AZURE_OPENAI_API_KEY") or "").strip()
+            and (get("AZURE_OPENAI_ENDPOINT") or "").strip())
+        engine = (get("WHIZZY_ENGINE") or ("llm" if has_key else "offline")).strip().lower()
         if engine not in ENGINES:
             raise ConfigError(f"WHIZZY_ENGINE must be one of {', '.join(ENGINES)}, not {engine!r}.")
         raw_limit = get("WHIZZY_ROW_LIMIT") or "1000"

@@ -344,7 +344,36 @@ def step_view(
         body = _answer_body(update)
     else:
         body = _compact(update) if update else "Done."
+    if llm := _llm_line(update):
+        body = f"{body}\n\n{llm}"
     return StepView(node=node, title=title, body=body, queries=queries)
+
+
+def _llm_line(update: Mapping[str, Any]) -> str:
+    """What the LLM did in a step: calls, tokens, latency, and any fallback to offline.
+
+    >>> print(_llm_line({"usage": [{"__new_turn__": True}, {"node": "plan_query",
+    ...     "input_tokens": 900, "output_tokens": 60, "latency_ms": 410.0}],
+    ...     "llm_fallbacks": [{"node": "plan_query", "kind": "schema_invalid",
+    ...                        "reason": "no such measure"}]}))
+    LLM: 1 call, 900 tokens in / 60 out, 410 ms
+    LLM unavailable here (schema_invalid: no such measure): the offline engine's result is used.
+    >>> _llm_line({"intent": "analytics"})
+    ''
+    """
+    calls = [c for c in update.get("usage") or [] if isinstance(c, dict) and c.get("node")]
+    lines = []
+    if calls:
+        tokens_in = sum(int(c.get("input_tokens") or 0) for c in calls)
+        tokens_out = sum(int(c.get("output_tokens") or 0) for c in calls)
+        ms = sum(float(c.get("latency_ms") or 0) for c in calls)
+        lines.append(f"LLM: {len(calls)} call{'s' if len(calls) != 1 else ''}, {tokens_in} "
+                     f"tokens in / {tokens_out} out, {_ms(ms)}")
+    for f in update.get("llm_fallbacks") or []:
+        if isinstance(f, dict) and f.get("node"):
+            lines.append(f"LLM unavailable here ({f.get('kind')}: {f.get('reason')}): the "
+                         "offline engine's result is used.")
+    return "\n".join(lines)
 
 
 def _units_from_plan(plan: Any) -> dict[str, str]:

@@ -28,8 +28,9 @@ class AssistantLike(Protocol):
         """The `--json` answer object from a final state."""
         ...
 
-    def astream(self, question: str, *, thread_id: str) -> AsyncIterator[tuple[str, Any]]:
-        """Yield (node name, update) as each graph node finishes."""
+    def astream(self, question: str, *, thread_id: str, tokens: bool = False
+                ) -> AsyncIterator[tuple[str, Any]]:
+        """Yield (node name, update) as each graph node finishes (and answer tokens)."""
         ...
 
 
@@ -115,11 +116,17 @@ async def stream_answer(
     """`(node, update, ms)` as each graph node finishes, then `("answer", <object>, total ms)`.
 
     `ms` is the time the graph spent on that node (not the time the chat spends showing it).
-    The answer object is the one `whizzy ask --json` prints, read from the thread's
-    checkpoint after the last node (asynchronously: the chat's checkpointer is async).
+    With the LLM engine, pieces of the answer arrive while write_answer runs as
+    `("token", {"text": piece}, 0.0)` (their time counts towards write_answer). The answer
+    object is the one `whizzy ask --json` prints, read from the thread's checkpoint after
+    the last node (asynchronously: the chat's checkpointer is async).
     """
-    stream = assistant.astream(question, thread_id=thread_id).__aiter__()
+    try:
+        stream = assistant.astream(question, thread_id=thread_id, tokens=True).__aiter__()
+    except TypeError:  # an assistant without token streaming
+        stream = assistant.astream(question, thread_id=thread_id).__aiter__()
     total = 0.0
+    pending = 0.0
     while True:
         started = time.perf_counter()
         try:
@@ -128,8 +135,17 @@ async def stream_answer(
             break
         spent = (time.perf_counter() - started) * 1000
         total += spent
-        yield node, update, spent
+        if node == "token":
+            pending += spent
+            yield node, update, 0.0
+            continue
+        yield node, update, spent + pending
+        pending = 0.0
     started = time.perf_counter()
     snapshot = await assistant.graph.aget_state({"configurable": {"thread_id": str(thread_id)}})
     total += (time.perf_counter() - started) * 1000
-    yield "answer", type(assistant).to_json(snapshot.values, elapsed_ms=total), total
+    llm = getattr(getattr(assistant, "context", None), "llm", None)
+    to_json = type(assistant).to_json
+    answer = to_json(snapshot.values, elapsed_ms=total, llm=llm) if llm is not None else \
+        to_json(snapshot.values, elapsed_ms=total)
+    yield "answer", answer, total

@@ -3,7 +3,11 @@
 The questions are asked in order in one conversation; without `--thread` a new thread is
 started, and giving the same id again continues it (the threads live in
 `checkpoints.sqlite` beside the warehouse). `--json` prints one JSON object per question,
-one per line; otherwise each answer is printed with its table and SQL.
+one per line (LLM tokens in/out and latency per node under ``usage``); otherwise each
+answer is printed with its table and SQL.
+
+`--engine` picks the answering engine for the run; without it ``WHIZZY_ENGINE`` decides
+(``llm`` when an API key is set, else ``offline``). See docs/llm.md.
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("questions", nargs="+", metavar="QUESTION", help="question(s) to ask")
     parser.add_argument("--thread", metavar="ID", help="continue (or name) this thread")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--engine", choices=("offline", "llm"), default="offline",
-                        help="answering engine (default: offline, no API key)")
+    parser.add_argument("--engine", choices=("offline", "llm"), default=None,
+                        help="answering engine (default: WHIZZY_ENGINE, else llm when an API "
+                             "key is set, else offline)")
+    parser.add_argument("--model", metavar="NAME", default=None,
+                        help="LLM model name (default: WHIZZY_MODEL, else gpt-4o-mini)")
     parser.add_argument("--row-limit", type=int, default=1000, metavar="N",
                         help="most rows a query returns (default 1000)")
     parser.add_argument("--persona", default="sales_manager",
@@ -41,14 +48,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Answer each question; exit 2 with a clear message when the warehouse is not ready."""
     from agents.assistant import Assistant, checkpoints_path, sqlite_checkpointer
+    from agents.llm.settings import load_llm_settings
     from agents.resources import open_warehouse
 
     settings = settings_from(args)
+    # engine first: `--engine llm` with nothing configured fails here, naming the variables
+    llm = load_llm_settings(args.engine, model=args.model)
     open_warehouse(settings.warehouse)  # missing / unbuilt → a WhizzyError with the fix
     thread = args.thread or f"cli-{uuid.uuid4().hex[:12]}"
     with sqlite_checkpointer(checkpoints_path(settings.warehouse)) as saver:
-        assistant = Assistant(settings.warehouse, engine=args.engine, checkpointer=saver,
-                              row_limit=args.row_limit, persona=args.persona)
+        assistant = Assistant(settings.warehouse, engine=llm.engine, checkpointer=saver,
+                              row_limit=args.row_limit, persona=args.persona, llm=llm)
         for question in args.questions:
             result = assistant.ask(question, thread_id=thread)
             if args.json:
@@ -81,5 +91,10 @@ def _print(result: dict[str, Any], thread: str) -> None:
         console.print(Syntax(sql, "sql", theme="ansi_dark", word_wrap=True))
     if result["follow_ups"]:
         console.print("[dim]Follow-ups: " + " · ".join(result["follow_ups"]) + "[/dim]")
+    usage = result.get("usage") or {}
+    llm = ""
+    if result.get("engine") == "llm":
+        llm = (f" · LLM {usage.get('calls', 0)} call(s), {usage.get('input_tokens', 0)} in / "
+               f"{usage.get('output_tokens', 0)} out tokens")
     console.print(f"[dim]{result['intent']} · {', '.join(result['models']) or 'no model'} · "
-                  f"{result['elapsed_ms']:.0f} ms · thread {thread}[/dim]\n")
+                  f"{result['elapsed_ms']:.0f} ms{llm} · thread {thread}[/dim]\n")

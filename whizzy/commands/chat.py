@@ -91,6 +91,10 @@ def chat_env(warehouse: Path, *, persist: bool) -> dict[str, str]:
     from whizzy.chat.options import ChatOptions, auth_users_setting
 
     base = ChatOptions.from_env()
+    if base.engine == "llm":  # not configured: say which variables to set, before serving
+        from agents.llm.settings import load_llm_settings
+
+        load_llm_settings("llm")
     if users := auth_users_setting():
         parse_users(users)  # a bad WHIZZY_AUTH_USERS fails here, before the server starts
     opts = ChatOptions(warehouse=warehouse, persist=persist, engine=base.engine,

@@ -42,7 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--only", nargs="+", action="extend", metavar="ID",
                    help="run only cases whose id matches these globs (plus earlier thread turns)")
     p.add_argument("--engine", choices=("offline", "llm"), default="offline",
-                   help="answering engine (default offline)")
+                   help="answering engine (default offline); llm reads OPENAI_API_KEY, "
+                        "OPENAI_BASE_URL, WHIZZY_MODEL, ... (docs/llm.md) and reports tokens "
+                        "and latency per case")
     p.add_argument("--report", type=Path, default=Path("eval-report"), metavar="DIR",
                    help="folder for report.json and report.html (default ./eval-report)")
     p.add_argument("--min-pass", type=float, default=None, metavar="RATE",
@@ -62,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
     from whizzy.config import warehouse_path
     from whizzy.warehouse import require
 
+    if args.engine == "llm":  # fail now, naming the variables, not after building the org
+        from agents.llm.settings import load_llm_settings
+
+        load_llm_settings("llm")
     min_pass = DEFAULT_MIN_PASS[args.engine] if args.min_pass is None else args.min_pass
     if not 0 <= min_pass <= 1:
         raise ConfigError(f"--min-pass must be between 0 and 1 (got {min_pass}).")

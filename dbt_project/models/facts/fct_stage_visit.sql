@@ -155,4 +155,6 @@ final as (
 
 )
 
+-- stored by stage: questions about one stage read only that stage's row groups
 select * from final
+order by stage_name, started_date

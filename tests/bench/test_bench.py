@@ -1,0 +1,140 @@
+"""`whizzy bench` at smoke sizes, so the benchmark never rots (no timing thresholds here)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from whizzy.bench import growth, loglog_slope, percentile, targets
+from whizzy.cli import main
+from whizzy.commands.bench import parse_sizes
+from whizzy.errors import ConfigError
+
+SIZES = (300, 600)
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, int]:
+    """One `whizzy bench --sizes 300,600 --passes 1` run (about 2-3 minutes)."""
+    tmp = tmp_path_factory.mktemp("bench")
+    out = tmp / "results" / "bench.json"
+    status = main(["bench", "--sizes", ",".join(map(str, SIZES)), "--passes", "1",
+                   "--out", str(out), "--work-dir", str(tmp / "work")])
+    return json.loads(out.read_text()), tmp, status
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0 \
+        and math.isfinite(value)
+
+
+@pytest.mark.slow
+def test_run_writes_every_size_and_cleans_up(bench_run: tuple[dict, Path, int]) -> None:
+    doc, tmp, status = bench_run
+    assert status == 0
+    assert [s["opportunities"] for s in doc["sizes"]] == list(SIZES)
+    assert doc["finished_at"] and doc["machine"]["cpus"] >= 1
+    assert doc["settings"]["seed"] == 42 and doc["settings"]["timed_passes"] == 1
+    assert len(doc["load"]["start"]) == 3 and len(doc["load"]["end"]) == 3
+    assert not list((tmp / "work").glob("bench-*")), "generated warehouses are removed"
+    assert Path(doc["log"]).is_file()
+
+
+@pytest.mark.slow
+def test_generation_and_build_figures(bench_run: tuple[dict, Path, int]) -> None:
+    for size in bench_run[0]["sizes"]:
+        gen, build, floor = size["generate"], size["build"], size["floor"]
+        assert gen["rows"]["opportunity"] == size["opportunities"]
+        assert _positive(gen["seconds"]) and _positive(gen["peak_rss_mb"])
+        assert _positive(build["seconds"]) and _positive(build["peak_rss_mb"])
+        assert build["counts"]["model"] == floor["counts"]["model"] > 10
+        assert build["counts"]["test"] == floor["counts"]["test"] > 10
+        assert set(build["models"]) == set(floor["models"])
+        assert {"model", "test"} <= set(build["node_seconds"])
+        assert floor["seconds"] == pytest.approx(
+            floor["models_seconds"] + floor["tests_seconds"], abs=0.01)
+        ratio = size["build_vs_floor"]
+        assert ratio["ratio"] == pytest.approx(build["seconds"] / floor["seconds"], rel=0.02)
+        assert ratio["target_seconds"] == pytest.approx(1.5 * floor["seconds"] + 10, abs=0.1)
+        for phase in ("generate", "build", "floor", "answers", "server"):
+            assert set(size[phase]["load"]) == {"start", "end"}
+
+
+@pytest.mark.slow
+def test_answer_figures(bench_run: tuple[dict, Path, int]) -> None:
+    from evals.loader import load_cases
+
+    cases = load_cases([Path(__file__).resolve().parents[2] / "evals" / "cases"])
+    families = {c.family for c in cases}
+    for size in bench_run[0]["sizes"]:
+        answers = size["answers"]
+        assert answers["questions"] == len(cases) == answers["samples"]
+        assert set(answers["families"]) == families
+        for figures in [answers["all"], *answers["families"].values()]:
+            assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+            assert 0 < figures["floor_p50_ms"] <= figures["floor_p95_ms"]
+            assert _positive(figures["ratio_p50"])
+        assert sum(f["n"] for f in answers["families"].values()) == answers["all"]["n"]
+        assert _positive(answers["empty_graph_ms"]) and _positive(answers["peak_rss_mb"])
+        assert answers["answers_with_error"] == []
+
+
+@pytest.mark.slow
+def test_server_figures(bench_run: tuple[dict, Path, int]) -> None:
+    for size in bench_run[0]["sizes"]:
+        server = size["server"]
+        assert _positive(server["startup_seconds"]) and _positive(server["rss_mb"])
+        assert server["questions_answered"] == size["answers"]["questions"]
+        assert server["latency_via_websocket"]["n"] == server["questions_answered"]
+        assert "Chainlit" in server["rss_measured_on"]
+
+
+@pytest.mark.slow
+def test_growth_and_targets(bench_run: tuple[dict, Path, int]) -> None:
+    doc = bench_run[0]
+    for name in ("generate_seconds", "build_seconds", "answer_p50_ms", "server_rss_mb"):
+        assert doc["growth"][name]["sizes"] == list(SIZES)
+        assert isinstance(doc["growth"][name]["slope"], float)
+    names = [t["target"] for t in doc["targets"]]
+    assert len(names) == 7 and any("linearly" in n for n in names)
+    assert all(isinstance(t["met"], bool) for t in doc["targets"])
+
+
+def test_percentile_and_slope() -> None:
+    assert percentile([1.0], 95) == 1.0
+    assert percentile(list(map(float, range(1, 101))), 95) == 95.0
+    assert loglog_slope(10, 1, 1000, 100) == pytest.approx(1.0)
+    assert loglog_slope(10, 0, 1000, 100) is None
+
+
+def test_growth_and_targets_on_made_up_figures() -> None:
+    def size(n: int, gen_s: float, rss: float) -> dict:
+        return {"opportunities": n, "generate": {"seconds": gen_s, "peak_rss_mb": rss}}
+
+    slopes = growth([size(1_000, 1.0, 100.0), size(1_000_000, 5000.0, 200.0)])
+    assert slopes["generate_seconds"]["slope"] > 1 > slopes["generate_peak_rss_mb"]["slope"]
+    checks = {t["target"]: t for t in targets([size(1_000_000, 5000.0, 200.0)], slopes)}
+    assert checks["generation time ≤ 30 s"]["met"] is False
+    assert checks["generation peak RSS ≤ 4 GB"]["met"] is True
+    assert checks["no figure grows faster than linearly (log-log slope ≤ 1)"]["steeper"] == {
+        "generate_seconds": slopes["generate_seconds"]["slope"]}
+
+
+def test_sizes_argument() -> None:
+    assert parse_sizes("600,300,300") == [300, 600]
+    with pytest.raises(ConfigError):
+        parse_sizes("0")
+    assert main(["bench", "--sizes", "lots"]) == 2
+
+
+@pytest.mark.parametrize("module", ["whizzy.bench", "whizzy.commands.bench"])
+def test_docstring_examples(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS
+                             | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
