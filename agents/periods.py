@@ -225,6 +225,35 @@ def overall_window(as_of: dt.date, fiscal_year_start_month: int = 1) -> Period:
     return Period(start, as_of, label, "range", "overall", 5)
 
 
+def shift(period: Period, steps: int, fiscal_year_start_month: int = 1, *,
+          unit: str | None = None, kind: str = "explicit") -> Period:
+    """The `unit` (default: the period's grain) `steps` away from `period`.
+
+    Moving back starts from the period's first unit, forward from its last; a range with no
+    grain moves by its own length.
+
+    >>> shift(quarter_period(2026, 4), 1).label
+    'Q1 2027'
+    >>> shift(quarter_period(2026, 3), -1, unit="month").label
+    'Jun 2026'
+    >>> shift(Period(dt.date(2026, 11, 1), dt.date(2026, 11, 10), "x", "range"), -1).label
+    'Oct 22 – Oct 31, 2026'
+    """
+    fsm = fiscal_year_start_month
+    unit = unit or period.grain
+    base = period.start if steps < 0 else period.end
+    if unit == "quarter":
+        return _quarter(add_months(quarter_start(base, fsm), 3 * steps), fsm, kind)
+    if unit == "month":
+        return _month(add_months(month_start(base), steps), kind)
+    if unit == "year":
+        return _year(fiscal_year_of(base, fsm) + steps, fsm, kind)
+    length = dt.timedelta(days=period.days)
+    start = period.start + steps * length
+    end = start + length - dt.timedelta(days=1)
+    return Period(start, end, _range_label(start, end), "range", kind)
+
+
 def previous(period: Period, fiscal_year_start_month: int = 1) -> Period:
     """The period of the same length just before `period` (for "compared with ...").
 
@@ -233,17 +262,51 @@ def previous(period: Period, fiscal_year_start_month: int = 1) -> Period:
     >>> previous(Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30), "Nov 2026", "month")).label
     'Oct 2026'
     """
-    if period.grain == "quarter" and period.count == 1 and period.kind not in {"qtd"}:
-        return _quarter(add_months(period.start, -3), fiscal_year_start_month, "previous")
-    if period.grain == "month" and period.count == 1 and period.kind not in {"mtd"}:
-        return _month(add_months(period.start, -1), "previous")
-    if period.grain == "year" and period.count == 1 and period.kind not in {"ytd"}:
-        prior = fiscal_year_of(period.start, fiscal_year_start_month) - 1
-        return _year(prior, fiscal_year_start_month, "previous")
-    length = period.days
-    end = period.start - dt.timedelta(days=1)
-    start = end - dt.timedelta(days=length - 1)
-    return Period(start, end, _range_label(start, end), "range", "previous")
+    whole = period.count == 1 and period.kind not in {"qtd", "mtd", "ytd"}
+    unit = period.grain if whole and period.grain in {"quarter", "month", "year"} else "range"
+    return shift(period, -1, fiscal_year_start_month, unit=unit, kind="previous")
+
+
+_GRAIN_MONTHS = {"quarter": 3, "month": 1}
+
+
+def cuts_grain(time_grain: str, period: Period) -> bool:
+    """True when rows of `time_grain` cannot be cut to `period` (one month of a quarter model).
+
+    >>> march = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), "Mar 2026", "month")
+    >>> cuts_grain("quarter", march), cuts_grain("month", march), cuts_grain("day", march)
+    (True, False, False)
+    """
+    months = _GRAIN_MONTHS.get(time_grain)
+    if months is None or period.grain == "year" or period.kind in {
+            "qtd", "mtd", "ytd", "overall", "trend"}:
+        return False
+    after = period.end + dt.timedelta(days=1)
+    return not (period.start.day == 1 and (period.start.month - 1) % months == 0
+                and after.day == 1 and (after.month - 1) % months == 0)
+
+
+def widen_to_grain(time_grain: str, period: Period | None) -> Period | None:
+    """A period a coarser model cannot cut, widened to whole units, its label saying so.
+
+    >>> p = widen_to_grain("quarter",
+    ...                    Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), "Mar 2026", "month"))
+    >>> p.start, p.end
+    (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
+    >>> p.label
+    'Q1 2026 (the quarter holding Mar 2026: this figure is by quarter)'
+    """
+    if period is None or not cuts_grain(time_grain, period):
+        return period
+    first = shift(period, 0, unit=time_grain)
+    last = shift(Period(period.end, period.end, "", "day"), 0, unit=time_grain)
+    if first == last:
+        name, holding = first.label, f"the {time_grain} holding"
+    else:
+        name, holding = _range_label(first.start, last.end), f"the {time_grain}s holding"
+    return Period(first.start, last.end,
+                  f"{name} ({holding} {period.label}: this figure is by {time_grain})",
+                  first.grain if first == last else "range", "explicit")
 
 
 # ----------------------------------------------------------------------------- parsing

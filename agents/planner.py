@@ -28,19 +28,18 @@ from agents.catalog import Catalog, Measure, Model, expr_columns
 from agents.context import Context
 from agents.periods import (
     Period,
-    _range_label,
     add_months,
-    month_end,
+    cuts_grain,
     month_start,
     overall_window,
     previous,
-    quarter_end,
     quarter_start,
+    widen_to_grain,
 )
 from agents.plan import Filter, Order, QueryPlan, Selection
 from agents.question import DEFAULT_DIMENSION_WORDS, Ask, read_question
 from agents.resources import Warehouse, open_warehouse, user_text
-from agents.selector import ModelChoice, _coarser, can_serve, has_subject, rank_models
+from agents.selector import ModelChoice, can_serve, has_subject, rank_models
 from agents.state import State
 from agents.text import has_any
 
@@ -164,34 +163,6 @@ def _period_filter(model: Model, period: Period) -> Filter | None:
         start = month_start(start)
     return Filter(column=meta.time_column, op="between", values=[start, end],
                   dimension="period", label=f"{meta.time_column} in {period.label}")
-
-
-def _fit(time_grain: str, period: Period | None) -> Period | None:
-    """A period a quarter-level model cannot cut, widened to whole quarters.
-
-    The label says so: never a quarter's figure under a month's name.
-
-    >>> import datetime as dt
-    >>> p = _fit("quarter", Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), "Mar 2026", "month"))
-    >>> p.start, p.end
-    (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
-    >>> p.label
-    'Q1 2026 (the quarter holding Mar 2026: this figure is by quarter)'
-    """
-    if period is None or time_grain not in {"quarter", "month"} or not _coarser(time_grain,
-                                                                                 period):
-        return period
-    if time_grain == "quarter":
-        start, end = quarter_start(period.start), quarter_end(period.end)
-        first = f"Q{(start.month - 1) // 3 + 1} {start.year}"
-        last = f"Q{(end.month - 1) // 3 + 1} {end.year}"
-        name, unit = (first if first == last else f"{first} – {last}"), "quarter"
-    else:
-        start, end = month_start(period.start), month_end(period.end)
-        name, unit = _range_label(start, end), "month"
-    holding = "the quarter holding" if unit == "quarter" else "the months holding"
-    return Period(start, end, f"{name} ({holding} {period.label}: this figure is by {unit})",
-                  unit if name.count("–") == 0 else "range", "explicit")
 
 
 def _grain_start(start: dt.date, period: Period, grain: str) -> dt.date:
@@ -339,7 +310,7 @@ def choose(ranked: list[ModelChoice], ask: Ask) -> tuple[ModelChoice, list[Measu
         return choice, measures
     if ask.measure_hint:
         same = [c for c in ranked if c.model.answerable.measure(ask.measure_hint) and serves(c)]
-        same.sort(key=lambda c: (-timed(c), ask.period is not None and _coarser(
+        same.sort(key=lambda c: (-timed(c), ask.period is not None and cuts_grain(
             c.model.answerable.time_grain, ask.period), c.name != ask.model_hint, -c.score))
         if same:
             return same[0], [same[0].model.answerable.measure(ask.measure_hint)]
@@ -494,7 +465,7 @@ def _row_plans(ask: Ask, warehouse: Warehouse, model: Model, measures: list[Meas
 
     order: list[Order] = []
     limit: int | None = None
-    period = _fit(meta.time_grain, ask.period)
+    period = widen_to_grain(meta.time_grain, ask.period)
     ranking = bool(ask.group_by) or ask.direction is not None
     grain = meta.time_grain
     if meta.time_column and grain in {"quarter", "month"}:

@@ -21,20 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from agents.formatting import format_month
-from agents.periods import (
-    Period,
-    _range_label,
-    add_months,
-    find_periods,
-    fiscal_year_of,
-    month_end,
-    month_start,
-    quarter_end,
-    quarter_key,
-    quarter_period,
-    quarter_start,
-)
+from agents.periods import Period, find_periods, shift
 from agents.text import (
     COMMON_WORDS,
     expand,
@@ -272,31 +259,7 @@ def shifted_period(text: str, period: Period | None, fiscal_year_start_month: in
     if m is None or period is None:
         return None
     step = -1 if (m.group("dir") or m.group("dir2")) in {"before", "prior", "earlier"} else 1
-    unit = m.group("unit") or period.grain
-    fsm = fiscal_year_start_month
-    if unit == "quarter":
-        base = quarter_start(period.start, fsm) if step < 0 else quarter_start(period.end, fsm)
-        start = add_months(base, 3 * step)
-        key = quarter_key(start, fsm)
-        return Period(start, quarter_end(start, fsm), f"Q{key[-1]} {key[:4]}", "quarter",
-                      "explicit")
-    if unit == "month":
-        base = month_start(period.start) if step < 0 else month_start(period.end)
-        start = add_months(base, step)
-        return Period(start, month_end(start), format_month(start), "month", "explicit")
-    if unit == "year":
-        fy = fiscal_year_of(period.start if step < 0 else period.end, fsm) + step
-        start = quarter_period(fy, 1, fsm).start
-        end = add_months(start, 12) - dt.timedelta(days=1)
-        return Period(start, end, str(fy) if fsm == 1 else f"FY{fy}", "year", "explicit")
-    days = period.days
-    if step < 0:
-        end = period.start - dt.timedelta(days=1)
-        start = end - dt.timedelta(days=days - 1)
-    else:
-        start = period.end + dt.timedelta(days=1)
-        end = start + dt.timedelta(days=days - 1)
-    return Period(start, end, _range_label(start, end), "range", "explicit")
+    return shift(period, step, fiscal_year_start_month, unit=m.group("unit"))
 
 
 _POSSESSIVE = re.compile(r"\b([A-Za-z][\w\-]+)'s\b")

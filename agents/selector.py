@@ -8,7 +8,6 @@ loses points, so a documented model added to dbt competes on equal terms.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +17,7 @@ from rapidfuzz import fuzz
 
 from agents.catalog import Catalog, Measure, Model
 from agents.context import Context
+from agents.periods import cuts_grain
 from agents.question import Ask
 from agents.state import State
 from agents.text import COMMON_WORDS, find_phrase, has_any, phrase_tokens
@@ -74,29 +74,6 @@ class ModelChoice:
     def name(self) -> str:
         """The model's name."""
         return self.model.name
-
-
-_GRAIN_MONTHS = {"quarter": 3, "month": 1}
-
-
-def _coarser(time_grain: str, period) -> bool:  # noqa: ANN001 - agents.periods.Period
-    """True when rows of `time_grain` cannot be cut to `period` (a month of a quarter model).
-
-    >>> import datetime as dt
-    >>> from agents.periods import Period
-    >>> march = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), "Mar 2026", "month")
-    >>> _coarser("quarter", march), _coarser("month", march), _coarser("day", march)
-    (True, False, False)
-    """
-    months = _GRAIN_MONTHS.get(time_grain)
-    if months is None or period.grain == "year":
-        return False
-    start, end = period.start, period.end
-    aligned_start = start.day == 1 and (start.month - 1) % months == 0
-    nxt = end + dt.timedelta(days=1)
-    aligned_end = nxt.day == 1 and (nxt.month - 1) % months == 0
-    return period.kind not in {"qtd", "mtd", "ytd", "overall", "trend"} and not (
-        aligned_start and aligned_end)
 
 
 @lru_cache(maxsize=4096)
@@ -231,7 +208,7 @@ def rank_models(ask: Ask, catalog: Catalog, *, intent: str = "analytics") -> lis
             score -= 1.5
         if ask.trend and meta.time_column and meta.time_grain in {"quarter", "month"}:
             score += 1.0
-        if ask.period is not None and _coarser(meta.time_grain, ask.period):
+        if ask.period is not None and cuts_grain(meta.time_grain, ask.period):
             score -= 3.5  # a quarter-level model cannot show one month's figure
             reasons.append(f"is by {meta.time_grain}: cannot show {ask.period.label} alone")
         if has_any(ask.words, ("doing", "performing", "perform", "performance"), fuzzy=False) \
