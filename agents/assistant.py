@@ -160,6 +160,7 @@ class Assistant:
         return {
             "question": state.get("question", ""),
             "intent": state.get("intent", ""),
+            "status": answer_status(state),
             "models": list(state.get("models") or []),
             "model_reasons": dict(state.get("model_reasons") or {}),
             "plan": list(state.get("plans") or []),
@@ -178,6 +179,31 @@ class Assistant:
             "llm_fallbacks": list(state.get("llm_fallbacks") or []),
             "error": state.get("error") or (errors[0] if errors else None),
         }
+
+
+def answer_status(state: dict[str, Any]) -> str:
+    """What kind of answer a turn gave.
+
+    ``answered`` (figures or records from queries), ``clarify`` (a question back: a name
+    that matches several people or nothing known), ``unanswerable`` (the data holds nothing
+    that answers it), ``refused`` (out of scope), or ``error``.
+
+    >>> answer_status({"intent": "out_of_scope"}), answer_status({"intent": "analytics"})
+    ('refused', 'answered')
+    >>> answer_status({"intent": "analytics", "facts": {"unanswerable": "no model"}})
+    'unanswerable'
+    """
+    facts = state.get("facts") or {}
+    notes = facts.get("notes") or {}
+    if state.get("intent") == "out_of_scope":
+        return "refused"
+    if facts.get("clarify") or notes.get("ambiguous") or notes.get("unknown"):
+        return "clarify"
+    if facts.get("unanswerable"):
+        return "unanswerable"
+    if state.get("error"):
+        return "error"
+    return "answered"
 
 
 def usage_json(state: dict[str, Any], llm: LLMSettings | None = None) -> dict[str, Any]:

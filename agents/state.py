@@ -87,6 +87,8 @@ class OutputState:
     citations: list[dict[str, Any]] = field(default_factory=list)
     as_of_date: str | None = None
     error: str | None = None
+    #: What the planner and fusion established (unanswerable reasons, notes).
+    facts: dict[str, Any] = field(default_factory=dict)
     #: The engine that ran the turn (``offline`` or ``llm``).
     engine: str = "offline"
     #: One record per LLM call of the turn: node, tokens in/out, latency, attempts, error.
@@ -101,5 +103,4 @@ class State(OutputState):
 
     intent_reason: str = ""
     understanding: dict[str, Any] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
     history: Annotated[list[dict[str, Any]], add_turns] = field(default_factory=list)

@@ -150,6 +150,27 @@ def score_refusal(case: EvalCase, response: dict) -> Score:
     return Score("refusal", float(ok), ok, "" if ok else "refused a question it should answer")
 
 
+def score_status(case: EvalCase, response: dict) -> Score | None:
+    """For ``expect: clarify`` / ``unanswerable``: the assistant asked back, or said it can't.
+
+    Such a case is right only when no figure is offered in place of the one asked for: the
+    response's ``status`` is ``clarify`` (a question back to the user) or ``unanswerable``
+    (the data holds nothing that answers it).
+
+    >>> score_status(_case(expect="clarify"), {"status": "clarify"}).passed
+    True
+    >>> score_status(_case(expect="unanswerable"), {"status": "answered"}).detail
+    'status answered, expected unanswerable'
+    >>> score_status(_case(), {"status": "answered"}) is None
+    True
+    """
+    if case.expect not in {"clarify", "unanswerable"}:
+        return None
+    got = response.get("status")
+    ok = got == case.expect
+    return Score("status", float(ok), ok, "" if ok else f"status {got}, expected {case.expect}")
+
+
 def score_case(
     case: EvalCase,
     response: dict | None,
@@ -166,6 +187,7 @@ def score_case(
         "models": score_models(case, response),
         "answer": score_answer(case, response, gold),
         "refusal": score_refusal(case, response),
+        "status": score_status(case, response),
     }
     return {name: s for name, s in scores.items() if s is not None}
 

@@ -22,11 +22,16 @@ import yaml
 from whizzy.errors import EvalCaseError
 
 INTENTS = ("analytics", "lookup", "briefing", "help", "smalltalk", "out_of_scope")
-EXPECTS = ("first_value", "first_row", "all_rows")
+EXPECTS = ("first_value", "first_row", "all_rows", "clarify", "unanswerable")
+#: Expectations that take values from the gold query (the others need none).
+VALUE_EXPECTS = ("first_value", "first_row", "all_rows")
 REQUIRED_KEYS = ("id", "question", "intent")
 OPTIONAL_KEYS = (
     "models", "gold_sql", "expect", "tolerance", "thread", "must_contain", "must_not_contain",
+    "bind",
 )
+#: A placeholder in a question, gold SQL or must_contain string: ``{{name}}`` of `bind`.
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 
 
@@ -46,6 +51,8 @@ class EvalCase:
     thread: str | None = None
     must_contain: tuple[str, ...] = ()
     must_not_contain: tuple[str, ...] = ()
+    #: Placeholder name → SQL returning one value on the raw tables (see cases/README.md).
+    bind: tuple[tuple[str, str], ...] = ()
     line: int | None = field(default=None, compare=False)
 
     @property
@@ -174,8 +181,21 @@ def _case(file: Path, index: int, raw: object, line: int | None) -> EvalCase:
     expect = raw.get("expect", "first_value")
     if expect not in EXPECTS:
         raise fail(f"expect must be one of {', '.join(EXPECTS)} (got {expect!r}).")
-    if "expect" in raw and gold_sql is None:
+    if expect in VALUE_EXPECTS and "expect" in raw and gold_sql is None:
         raise fail("expect is set but there is no gold_sql to take values from.")
+    if expect not in VALUE_EXPECTS and gold_sql is not None:
+        raise fail(f"expect {expect} takes no gold_sql (the right answer states no figure).")
+    bind = raw.get("bind") or {}
+    if not isinstance(bind, dict) or not all(
+        isinstance(k, str) and re.fullmatch(r"[a-z_][a-z0-9_]*", k)
+        and isinstance(v, str) and v.strip() for k, v in bind.items()
+    ):
+        raise fail("bind must map lower-case names to SQL texts, e.g. {rep: select ...}.")
+    used = {m for text in [raw["question"], gold_sql or "", *(raw.get("must_contain") or []),
+                           *(raw.get("must_not_contain") or [])]
+            if isinstance(text, str) for m in PLACEHOLDER.findall(text)}
+    if used - set(bind):
+        raise fail(f"placeholder(s) {', '.join(sorted(used - set(bind)))} have no bind query.")
     tolerance = raw.get("tolerance")
     if tolerance is not None and (
         isinstance(tolerance, bool) or not isinstance(tolerance, (int, float))
@@ -198,6 +218,7 @@ def _case(file: Path, index: int, raw: object, line: int | None) -> EvalCase:
         thread=None if thread is None else str(thread),
         must_contain=_strings(raw, "must_contain", fail),
         must_not_contain=_strings(raw, "must_not_contain", fail),
+        bind=tuple((k, v) for k, v in bind.items()),
         line=line,
     )
 

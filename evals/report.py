@@ -70,6 +70,7 @@ def summarise(run: EvalRun) -> dict:
         "started_at": run.started_at,
         "duration_s": round(run.duration_s, 3),
         "cases": len(results),
+        "skipped": len(run.skipped),
         "passed": passed,
         "pass_rate": passed / len(results) if results else None,
         "families": {
@@ -194,6 +195,7 @@ def _headline(summary: dict) -> list[tuple[str, str]]:
     lat = summary["latency_ms"]
     rows = [
         ("Pass rate", f"{_pct(summary['pass_rate'])} ({summary['passed']}/{summary['cases']})"),
+        ("Not applicable on this org", str(summary.get("skipped", 0))),
         ("Intent accuracy", _pct(summary["intent_accuracy"]["rate"])),
         ("Model-selection hit rate", _pct(summary["model_hit_rate"]["rate"])),
         ("Answer correctness", _pct(summary["answer_correctness"]["rate"])),

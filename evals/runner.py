@@ -8,20 +8,24 @@ with one thread id; every other case gets a fresh thread. The assistant is anyth
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from evals.evaluators import Score, gold_values, score_case
-from evals.loader import EvalCase
+from evals.loader import PLACEHOLDER, VALUE_EXPECTS, EvalCase
 from whizzy.warehouse import connect_readonly
+
+#: Temporary macros every gold and bind query may use (as-of and fiscal calendar maths).
+GOLD_MACROS = Path(__file__).with_name("gold.sql")
 
 
 class AssistantLike(Protocol):
@@ -74,6 +78,8 @@ class EvalRun:
     duration_s: float
     warehouse_unchanged: bool
     as_of_date: str | None = None
+    #: Cases not asked on this warehouse (a bind found no value), with why.
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def run_gold(con, sql: str) -> GoldResult:  # noqa: ANN001 - duckdb connection
@@ -84,6 +90,53 @@ def run_gold(con, sql: str) -> GoldResult:  # noqa: ANN001 - duckdb connection
         return GoldResult(columns=columns, rows=tuple(tuple(r) for r in cursor.fetchall()))
     except Exception as exc:  # noqa: BLE001 - any SQL error is reported on its case
         return GoldResult(error=f"{type(exc).__name__}: {exc}".strip())
+
+
+def bind_case(con, case: EvalCase) -> EvalCase:  # noqa: ANN001 - duckdb connection
+    """The case with its ``{{name}}`` placeholders filled from its bind queries.
+
+    Each bind query must return at least one row; its first value is used. In the gold SQL
+    the value's single quotes are doubled (it sits inside a quoted literal there).
+
+    Raises:
+        ValueError: a bind query failed or returned no row.
+    """
+    if not case.bind:
+        return case
+    values: dict[str, str] = {}
+    for name, sql in case.bind:
+        try:
+            row = con.execute(_fill(sql, values, sql_text=True)).fetchone()
+        except Exception as exc:  # noqa: BLE001 - reported on the case
+            raise ValueError(f"bind {name} failed: {type(exc).__name__}: {exc}") from None
+        if row is None or row[0] is None:
+            raise BindMissing(f"bind {name} returned no value on this warehouse")
+        values[name] = str(row[0])
+    return replace(
+        case,
+        question=_fill(case.question, values),
+        gold_sql=_fill(case.gold_sql, values, sql_text=True) if case.gold_sql else None,
+        must_contain=tuple(_fill(s, values) for s in case.must_contain),
+        must_not_contain=tuple(_fill(s, values) for s in case.must_not_contain),
+    )
+
+
+def _fill(text: str, values: dict[str, str], *, sql_text: bool = False) -> str:
+    def value(m: re.Match[str]) -> str:
+        v = values.get(m.group(1), m.group(0))
+        return v.replace("'", "''") if sql_text else v
+
+    return PLACEHOLDER.sub(value, text)
+
+
+def gold_connection(warehouse: Path):  # noqa: ANN201 - duckdb connection
+    """A read-only connection to `warehouse` with the gold macros (`evals/gold.sql`)."""
+    con = connect_readonly(warehouse)
+    try:
+        con.execute(GOLD_MACROS.read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - no build_info as a build writes it: gold using a macro fails
+        pass
+    return con
 
 
 def thread_ids(cases: Sequence[EvalCase], run_id: str) -> list[str]:
@@ -160,8 +213,9 @@ def run_eval(
     # with building the assistant (imports, catalog, value index) and with asking.
     with ThreadPoolExecutor(max_workers=1) as pool:
         as_of_future = pool.submit(_gold_worker, warehouse, "select as_of_date from build_info")
-        golds = [pool.submit(_gold_worker, warehouse, c.gold_sql) if c.gold_sql else None
-                 for c in cases]
+        skipped = pool.submit(_missing_binds, warehouse, cases).result()
+        cases = [c for c in cases if c.id not in skipped]
+        golds = [pool.submit(_prepare_worker, warehouse, c) for c in cases]
         pool.submit(_close_worker_connection)
         if assistant is None:
             assistant = make_assistant(warehouse, engine)
@@ -181,17 +235,54 @@ def run_eval(
         duration_s=time.perf_counter() - t0,
         warehouse_unchanged=file_digest(warehouse) == before,
         as_of_date=str(as_of.rows[0][0]) if as_of.rows else None,
+        skipped=skipped,
     )
 
 
 _worker = threading.local()
 
 
+def _worker_connection(warehouse: Path):  # noqa: ANN202 - duckdb connection
+    if getattr(_worker, "con", None) is None:
+        _worker.con = gold_connection(warehouse)
+    return _worker.con
+
+
 def _gold_worker(warehouse: Path, sql: str) -> GoldResult:
     """Run a gold query on the worker thread's own connection (opened on first use)."""
-    if getattr(_worker, "con", None) is None:
-        _worker.con = connect_readonly(warehouse)
-    return run_gold(_worker.con, sql)
+    return run_gold(_worker_connection(warehouse), sql)
+
+
+class BindMissing(ValueError):
+    """A bind query found no value on this warehouse: the case does not apply to it."""
+
+
+def _missing_binds(warehouse: Path, cases: Sequence[EvalCase]) -> dict[str, str]:
+    """Cases (and every turn of their threads) whose bind finds no value on `warehouse`."""
+    con = _worker_connection(warehouse)
+    missing: dict[str, str] = {}
+    for case in cases:
+        try:
+            bind_case(con, case)
+        except BindMissing as exc:
+            missing[case.id] = str(exc)
+        except ValueError:
+            pass  # a failing bind query fails its case when asked
+    threads = {c.thread_key for c in cases if c.id in missing and c.thread_key}
+    for case in cases:
+        if case.thread_key in threads and case.id not in missing:
+            missing[case.id] = "another turn of its thread does not apply"
+    return missing
+
+
+def _prepare_worker(warehouse: Path, case: EvalCase) -> tuple[EvalCase, GoldResult | None]:
+    """Bind the case's placeholders and run its gold query (on the worker's connection)."""
+    con = _worker_connection(warehouse)
+    try:
+        case = bind_case(con, case)
+    except ValueError as exc:
+        return case, GoldResult(error=str(exc))
+    return case, (run_gold(con, case.gold_sql) if case.gold_sql else None)
 
 
 def _close_worker_connection() -> None:
@@ -200,8 +291,8 @@ def _close_worker_connection() -> None:
         con.close()
 
 
-def _ask(assistant: AssistantLike, case: EvalCase, thread_id: str, gold_future):  # noqa: ANN001, ANN202
-    gold = gold_future.result() if gold_future is not None else None
+def _ask(assistant: AssistantLike, case: EvalCase, thread_id: str, prepared):  # noqa: ANN001, ANN202
+    case, gold = prepared.result()
     t0 = time.perf_counter()
     response, exception = None, None
     try:
@@ -214,7 +305,7 @@ def _ask(assistant: AssistantLike, case: EvalCase, thread_id: str, gold_future):
         if last:
             exception += f" (at {Path(last[0].filename).name}:{last[0].lineno})"
     elapsed = (time.perf_counter() - t0) * 1000
-    if gold is None:
+    if gold is None or case.expect not in VALUE_EXPECTS:
         values = None
     elif gold.error:
         values = []
@@ -222,7 +313,8 @@ def _ask(assistant: AssistantLike, case: EvalCase, thread_id: str, gold_future):
         values = gold_values(gold.rows, case.expect)
     scores = score_case(case, response, values, exception)
     if gold is not None and gold.error:
-        scores["gold"] = Score("gold", 0.0, False, f"gold SQL failed: {gold.error}")
+        what = "bind" if gold.error.startswith("bind ") else "gold SQL failed"
+        scores["gold"] = Score("gold", 0.0, False, f"{what}: {gold.error}")
     return CaseResult(
         case=case, thread_id=thread_id, response=response, gold=gold, scores=scores,
         elapsed_ms=elapsed, exception=exception,

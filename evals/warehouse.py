@@ -32,9 +32,60 @@ class EvalOrg:
     opportunities: int = 20_000
     seed: int = 42
     as_of: str = "2026-11-15"
+    fiscal_year_start_month: int = 1
+
+    @property
+    def key(self) -> str:
+        """A folder name for this org's cache (the default org keeps `.whizzy/eval` itself).
+
+        >>> EvalOrg(seed=7, opportunities=8000, as_of="2026-03-20", fiscal_year_start_month=2).key
+        'seed7-n8000-2026-03-20-fy2'
+        """
+        return (f"seed{self.seed}-n{self.opportunities}-{self.as_of}"
+                f"-fy{self.fiscal_year_start_month}")
+
+    @classmethod
+    def parse(cls, text: str) -> EvalOrg:
+        """An org from ``seed=7,opportunities=8000,as_of=2026-03-20,fiscal=2`` (any subset).
+
+        >>> EvalOrg.parse("seed=7,fiscal=2")
+        EvalOrg(opportunities=20000, seed=7, as_of='2026-11-15', fiscal_year_start_month=2)
+        >>> EvalOrg.parse("colour=red")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown org setting 'colour' (use seed, opportunities, as_of, fiscal)
+        """
+        import datetime as dt
+
+        names = {"seed": "seed", "opportunities": "opportunities", "as_of": "as_of",
+                 "fiscal": "fiscal_year_start_month"}
+        values: dict[str, object] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            key, _, value = part.partition("=")
+            key = key.strip().replace("-", "_")
+            if key not in names:
+                raise ValueError(f"unknown org setting {key!r} (use {', '.join(names)})")
+            value = value.strip()
+            try:
+                if key == "as_of":
+                    values[names[key]] = dt.date.fromisoformat(value).isoformat()
+                else:
+                    values[names[key]] = int(value)
+            except ValueError:
+                raise ValueError(f"org setting {key} has a bad value {value!r}") from None
+        org = cls(**values)
+        if not 1 <= org.fiscal_year_start_month <= 12 or org.opportunities < 100:
+            raise ValueError("fiscal must be 1-12 and opportunities at least 100")
+        return org
 
 
 EVAL_ORG = EvalOrg()
+#: Orgs the suite also runs on (`tests/evals/test_eval_orgs.py`): other seeds, sizes, as-of
+#: dates and fiscal-year starts than the one the cases were first written for.
+OTHER_ORGS = (
+    EvalOrg(seed=7, opportunities=8_000, as_of="2026-03-20", fiscal_year_start_month=2),
+    EvalOrg(seed=123, opportunities=8_000, as_of="2025-08-05", fiscal_year_start_month=10),
+)
 #: Folders inside the dbt project that are build output, not sources.
 _DBT_SKIP = {"target", "logs", "dbt_packages", ".user.yml", "__pycache__"}
 
@@ -115,6 +166,8 @@ def ensure_eval_warehouse(
     from whizzy.build import build_warehouse, manifest_path_for
     from whizzy.data.generate import generate_org
 
+    if org != EVAL_ORG and home == EVAL_HOME:
+        home = EVAL_HOME / org.key
     raw, built = home / "raw.duckdb", home / "warehouse.duckdb"
     with _locked(home):
         raw_print, built_print = raw_fingerprint(org), built_fingerprint(org, project_dir)
@@ -125,7 +178,8 @@ def ensure_eval_warehouse(
             _stamp(raw).unlink(missing_ok=True)
             generate_org(raw, opportunities=org.opportunities, seed=org.seed, as_of=org.as_of)
             _stamp(raw).write_text(raw_print)
-        say(f"Building the eval warehouse (as of {org.as_of})")
+        say(f"Building the eval warehouse (as of {org.as_of}, fiscal year from month "
+            f"{org.fiscal_year_start_month})")
         _stamp(built).unlink(missing_ok=True)
         # Build beside, then swap the file and its manifest in: a reader of the old warehouse
         # never sees a raw-only file.
@@ -133,7 +187,8 @@ def ensure_eval_warehouse(
         staging.parent.mkdir(exist_ok=True)
         try:
             shutil.copyfile(raw, staging)
-            build_warehouse(staging, as_of=org.as_of, project_dir=project_dir)
+            build_warehouse(staging, as_of=org.as_of, project_dir=project_dir,
+                            fiscal_year_start_month=org.fiscal_year_start_month)
             os.replace(staging, built)
             os.replace(manifest_path_for(staging), manifest_path_for(built))
         finally:

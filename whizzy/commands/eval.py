@@ -49,6 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="folder for report.json and report.html (default ./eval-report)")
     p.add_argument("--min-pass", type=float, default=None, metavar="RATE",
                    help="pass-rate threshold 0–1 (default 1.0 offline, 0.9 llm)")
+    p.add_argument("--org", metavar="SPEC", default=None,
+                   help="run on another generated org instead of the default one, e.g. "
+                        "seed=7,opportunities=8000,as_of=2026-03-20,fiscal=2 (built once and "
+                        "cached under .whizzy/eval/)")
     p.add_argument("--rebuild", action="store_true",
                    help="regenerate and rebuild the eval warehouse even if it is current")
     p.set_defaults(func=run)
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from evals.loader import load_cases
     from evals.report import print_report, summarise, write_html, write_json
     from evals.runner import run_eval, select_cases
-    from evals.warehouse import ensure_eval_warehouse
+    from evals.warehouse import EVAL_ORG, EvalOrg, ensure_eval_warehouse
     from whizzy.config import warehouse_path
     from whizzy.warehouse import require
 
@@ -74,11 +78,17 @@ def run(args: argparse.Namespace) -> int:
     cases = select_cases(load_cases(args.cases or [CASES_DIR]), args.only or [])
     if not cases:
         raise ConfigError(f"No case id matches {' '.join(args.only)}.")
+    try:
+        org = EvalOrg.parse(args.org) if args.org else EVAL_ORG
+    except ValueError as exc:
+        raise ConfigError(f"--org: {exc}.") from None
     if getattr(args, "warehouse", None):
+        if args.org:
+            raise ConfigError("Give --warehouse or --org, not both.")
         warehouse = require(warehouse_path(args.warehouse))
     else:
         with console.status("Preparing the eval warehouse…"):
-            warehouse = ensure_eval_warehouse(rebuild=args.rebuild, say=console.print)
+            warehouse = ensure_eval_warehouse(org=org, rebuild=args.rebuild, say=console.print)
 
     with Progress(TextColumn("[bold]Asking[/]"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.description}"), console=console, transient=True) as progress:
