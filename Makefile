@@ -40,8 +40,9 @@ test-load: install  ## heavy concurrency tests
 bench: install  ## benchmark generation, build and answers at 10k/100k/1M opportunities
 	$(WHIZZY) bench
 
-lint: install
+lint: install  ## ruff, and import-linter: the layers of README "Architecture" (make test runs it too)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 clean:  ## remove the venvs and local warehouses
 	rm -rf $(VENV) $(UVENV) .whizzy dbt_project/target dbt_project/logs

@@ -20,9 +20,13 @@ from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import warehouse_freshness
 from whizzy.chat.options import ChatOptions, auth_users_setting
 from whizzy.chat.personas import PERSONAS, SettingsSpec
-from whizzy.chat.render import answer_view, problem_text, step_view
+from whizzy.chat.render import answer_view, problem_text
 from whizzy.chat.runtime import ChatRuntime, stream_answer
-from whizzy.errors import WhizzyError
+from whizzy.chat.steps import step_view
+from whizzy.core.errors import WhizzyError
+from whizzy.core.logs import install as install_log_redaction
+
+install_log_redaction()  # the chat server logs without secrets
 
 OPTIONS = ChatOptions.from_env()
 RUNTIME = ChatRuntime(OPTIONS)

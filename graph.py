@@ -2,7 +2,7 @@
 
 `build_graph()` returns the uncompiled `StateGraph`; `graph` is compiled without a
 checkpointer for tools that inspect it. The CLI, the chat and the tests compile their own
-with a checkpointer (`agents.assistant.Assistant` does that).
+with a checkpointer (`whizzy.assistant.Assistant` does that).
 
 >>> sorted(graph.get_graph().nodes)
 ['__end__', '__start__', 'classify_intent', 'fuse_results', 'plan_query', 'run_queries', \

@@ -12,10 +12,11 @@ from typing import Literal
 from agents.llm.settings import LLMSettings
 
 Engine = Literal["offline", "llm"]
-Persona = Literal["executive", "sales_manager", "account_executive", "revops"]
 
-#: Personas the chat offers, with the angle their follow-up suggestions take.
+#: Who is asking (the one list; the chat adds labels and starter questions to each): the
+#: angle follow-up suggestions and the LLM's wording take.
 PERSONAS: tuple[str, ...] = ("executive", "sales_manager", "account_executive", "revops")
+DEFAULT_PERSONA = "sales_manager"
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -30,7 +31,7 @@ class Context:
     warehouse: Path
     engine: Engine = "offline"
     row_limit: int = 1000
-    persona: str = "sales_manager"
+    persona: str = DEFAULT_PERSONA
     model_name: str | None = None
     manifest: Path | None = None
     #: Resolved LLM settings when `engine` is ``llm`` (None: read them from the environment).

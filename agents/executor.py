@@ -10,41 +10,20 @@ again here, restricted to the catalog's models, before it runs.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import math
 import time
-from decimal import Decimal
 from typing import Any
 
 import duckdb
 from langgraph.runtime import Runtime
 
-from agents.catalog import expr_columns
 from agents.context import Context
 from agents.plan import QueryPlan
-from agents.resources import Warehouse, open_warehouse, pinned, user_text
 from agents.sqlbuild import sqlbuild
 from agents.state import State
-from whizzy.errors import UnsafeQueryError
-
-
-def jsonable(value: Any) -> Any:
-    """A warehouse value as JSON-friendly data (dates as ISO text, decimals as floats).
-
-    >>> jsonable(Decimal("1.50")), jsonable(dt.date(2026, 7, 1)), jsonable(float("nan"))
-    (1.5, '2026-07-01', None)
-    """
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, int | float | str | bool) or value is None:
-        return value
-    return str(value)
+from whizzy.core.errors import UnsafeQueryError
+from whizzy.core.jsonable import jsonable
+from whizzy.warehouse.catalog import expr_columns
+from whizzy.warehouse.reader import Warehouse, open_warehouse, pinned, user_text
 
 
 def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[str, Any]:
@@ -91,8 +70,8 @@ def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[st
 
 def _free_sql(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[str, Any]:
     """Run an LLM-written query: gated against the catalog's models only, then as usual."""
-    from agents.gate import gate
     from agents.llm.nodes import model_relations
+    from whizzy.warehouse.gate import gate
 
     sql = gate(str(plan.notes["free_sql"]), model_relations(warehouse.catalog),
                row_limit=row_limit)

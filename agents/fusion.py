@@ -16,13 +16,13 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents.catalog import Catalog, Model, expr_columns
 from agents.context import Context
 from agents.executor import execute
 from agents.plan import Filter, Order, QueryPlan, Selection
 from agents.planner import RECORD_COLUMNS
-from agents.resources import open_warehouse
 from agents.state import State
+from whizzy.warehouse.catalog import Catalog, Model, expr_columns
+from whizzy.warehouse.reader import open_warehouse
 
 #: Supporting records shown under an answer.
 RECORDS_LIMIT = 10

@@ -35,6 +35,7 @@ from langgraph.runtime import Runtime
 from agents.context import Context
 from agents.state import NEW_TURN, State
 from agents.text import has_any, normalize, tokens
+from agents.values import value_index
 
 Intent = Literal["analytics", "lookup", "briefing", "help", "smalltalk", "out_of_scope"]
 INTENTS: tuple[str, ...] = ("analytics", "lookup", "briefing", "help", "smalltalk",
@@ -250,7 +251,7 @@ def catalog_vocabulary(catalog: Any) -> tuple[str, ...]:
 
 def classify_intent(state: State, runtime: Runtime[Context]) -> dict:
     """Node: decide the intent and start a fresh turn (per-turn fields reset)."""
-    from agents.resources import open_warehouse, user_text  # keeps classify() light
+    from whizzy.warehouse.reader import open_warehouse, user_text  # keeps classify() light
 
     vocabulary: tuple[str, ...] = ()
     as_of = None
@@ -264,7 +265,7 @@ def classify_intent(state: State, runtime: Runtime[Context]) -> dict:
     follow_up = any(turn.get("intent") in {"analytics", "lookup"} for turn in state.history[-3:])
     names_value = False
     if error is None and len(state.question) <= MAX_QUESTION_CHARS:
-        names_value = bool(warehouse.values().match(state.question))
+        names_value = bool(value_index(warehouse).match(state.question))
     decision = classify(state.question, vocabulary=vocabulary, follow_up=follow_up,
                         names_value=names_value)
     last = state.history[-1] if state.history else None

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from agents.formatting import format_date, format_month
+from whizzy.core.formatting import format_date, format_month
 
 _SHORT = re.compile(r"\b(nxt|qtr|yr|mth|prev)\b")
 _SHORT_MAP = {"nxt": "next", "qtr": "quarter", "yr": "year", "mth": "month", "prev": "previous"}

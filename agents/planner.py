@@ -24,7 +24,6 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents.catalog import Catalog, Measure, Model, expr_columns
 from agents.context import Context
 from agents.periods import (
     Period,
@@ -38,10 +37,12 @@ from agents.periods import (
 )
 from agents.plan import Filter, Order, QueryPlan, Selection
 from agents.question import DEFAULT_DIMENSION_WORDS, Ask, read_question
-from agents.resources import Warehouse, open_warehouse, user_text
 from agents.selector import ModelChoice, can_serve, has_subject, rank_models
 from agents.state import State
 from agents.text import has_any
+from agents.values import value_index
+from whizzy.warehouse.catalog import Catalog, Measure, Model, expr_columns
+from whizzy.warehouse.reader import Warehouse, open_warehouse, user_text
 
 #: Rows a ranking or list shows when the question names no number.
 DEFAULT_LIST_LIMIT = 10
@@ -124,7 +125,7 @@ def understand(state: State, runtime: Runtime[Context]) -> tuple[Warehouse, Ask]
     ask = read_question(
         state.question,
         as_of=warehouse.as_of,
-        values=warehouse.values(),
+        values=value_index(warehouse),
         dimension_words=dimension_words(catalog),
         fiscal_year_start_month=warehouse.fiscal_year_start_month,
         previous=previous,
@@ -820,7 +821,7 @@ def make_plans(ask: Ask, warehouse: Warehouse, intent: str) -> tuple[Outcome,
     ranked = rank_models(ask, warehouse.catalog, intent=intent)
     if ask.unknown_names:
         name = ask.unknown_names[0]
-        near = warehouse.values().closest(name, 3)
+        near = value_index(warehouse).closest(name, 3)
         return Outcome(
             unanswerable=f"I couldn't find '{name}' among the owners, accounts or other names "
             "in the warehouse",

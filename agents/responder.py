@@ -21,9 +21,11 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from agents.catalog import Catalog
 from agents.context import Context
-from agents.formatting import (
+from agents.selector import measure_hits
+from agents.state import State
+from agents.text import has_any, tokens
+from whizzy.core.formatting import (
     format_change,
     format_count,
     format_currency,
@@ -32,10 +34,8 @@ from agents.formatting import (
     join_names,
     quarter_label,
 )
-from agents.resources import open_warehouse
-from agents.selector import measure_hits
-from agents.state import State
-from agents.text import has_any, tokens
+from whizzy.warehouse.catalog import Catalog
+from whizzy.warehouse.reader import open_warehouse
 
 #: Names and values a ranking answer spells out.
 NAMED_ROWS = 5

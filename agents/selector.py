@@ -15,12 +15,12 @@ from functools import lru_cache
 from langgraph.runtime import Runtime
 from rapidfuzz import fuzz
 
-from agents.catalog import Catalog, Measure, Model
 from agents.context import Context
 from agents.periods import cuts_grain
 from agents.question import Ask
 from agents.state import State
 from agents.text import COMMON_WORDS, find_phrase, has_any, phrase_tokens
+from whizzy.warehouse.catalog import Catalog, Measure, Model
 
 #: How many ranked models are reported as "selected".
 SELECTED = 3
@@ -230,7 +230,7 @@ def rank_models(ask: Ask, catalog: Catalog, *, intent: str = "analytics") -> lis
 def select_models(state: State, runtime: Runtime[Context]) -> dict:
     """Node: rank the catalog models for the question; keep the best few with reasons."""
     from agents.planner import understand  # shared reading of the question
-    from agents.resources import user_text
+    from whizzy.warehouse.reader import user_text
 
     try:
         warehouse, ask = understand(state, runtime)

@@ -31,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 from rapidfuzz import fuzz, process
 
 from agents.text import COMMON_WORDS, fold, tokens
+from whizzy.warehouse.reader import Warehouse, pinned, run_sql, single_flight
 
 How = Literal["exact", "alias", "first_name", "last_name", "prefix", "fuzzy"]
 
@@ -253,3 +255,49 @@ def cached_index(warehouse: Path, build: Callable[[], ValueIndex], *, tag: str =
     with _LOCK:
         _CACHE[(path, tag)] = (version, index)
     return index
+
+
+#: Dimensions whose distinct values are indexed only when there are at most this many.
+MAX_INDEXED_VALUES = 200_000
+
+
+def value_index(warehouse: Warehouse) -> ValueIndex:
+    """The value index of this warehouse version (built on first use, by one thread)."""
+    tag = str(warehouse.catalog.path)
+    with single_flight(("values", warehouse.path, tag)):
+        return cached_index(warehouse.path, lambda: build_value_index(warehouse), tag=tag)
+
+def build_value_index(warehouse: Warehouse) -> ValueIndex:
+    """Distinct values of every text dimension the catalog declares.
+
+    Each dimension is read from the answerable model that declares the most dimensions
+    (the flexible fact model), so one scan per dimension covers every model.
+    """
+    sources: dict[str, tuple[str, str]] = {}
+    models = sorted(warehouse.catalog.answerable,
+                    key=lambda m: (-len(m.answerable.dimensions), m.name))
+    for model in models:
+        for dim in model.answerable.dimensions:
+            if dim.name in TIME_DIMENSIONS or dim.name in sources or \
+                    dim.column == model.answerable.kind_column:
+                continue
+            column = model.columns.get(dim.column)
+            if column and column.data_type and not column.data_type.lower().startswith(
+                ("varchar", "text", "string", "char")
+            ):
+                continue
+            sources[dim.name] = (model.relation, dim.column)
+    values: dict[str, list[str]] = {}
+    with pinned(warehouse.path):  # every dimension from one file version
+        for name, (relation, column) in sources.items():
+            schema, table = relation.split(".", 1)
+            sql = (f'select distinct cast("{column}" as varchar) from "{schema}"."{table}" '
+                   f'where "{column}" is not null limit {MAX_INDEXED_VALUES + 1}')
+            try:
+                _, rows, truncated, _ = run_sql(warehouse.path, sql,
+                                                row_limit=MAX_INDEXED_VALUES)
+            except duckdb.Error:  # includes the time limit: that dimension goes unindexed
+                continue
+            if not truncated:
+                values[name] = [r[0] for r in rows]
+    return ValueIndex(values)

@@ -9,7 +9,7 @@ Modules, one job each:
 - `evals.runner`: ask every case, run its gold SQL, score it.
 - `evals.report`: summary metrics, terminal table, `report.json`, `report.html`.
 
-`whizzy eval` (in `whizzy/commands/eval.py`) wires them together.
+`whizzy eval` (in `whizzy/cli/eval.py`) wires them together.
 """
 
 from pathlib import Path

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from whizzy.errors import EvalCaseError
+from whizzy.core.errors import EvalCaseError
 
 INTENTS = ("analytics", "lookup", "briefing", "help", "smalltalk", "out_of_scope")
 EXPECTS = ("first_value", "first_row", "all_rows", "clarify", "unanswerable")
@@ -87,7 +87,7 @@ def case_files(paths: Iterable[Path]) -> list[Path]:
     >>> case_files([Path("/surely/not/there.yaml")])
     Traceback (most recent call last):
     ...
-    whizzy.errors.EvalCaseError: No case file or folder at /surely/not/there.yaml.
+    whizzy.core.errors.EvalCaseError: No case file or folder at /surely/not/there.yaml.
     """
     files: list[Path] = []
     for path in map(Path, paths):

@@ -8,31 +8,16 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from evals.runner import CaseResult, EvalRun
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0–100) with linear interpolation; None for no values.
-
-    >>> percentile([10, 20, 30, 40], 50), percentile([10, 20, 30, 40], 95), percentile([], 50)
-    (25.0, 38.5, None)
-    """
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    low, high = math.floor(pos), math.ceil(pos)
-    return float(ordered[low] + (ordered[high] - ordered[low]) * (pos - low))
+from whizzy.core.jsonable import jsonable
+from whizzy.core.stats import percentile
 
 
 def _rate(results: Sequence[CaseResult], score: str, *, only_refusals: bool | None = None) -> dict:
@@ -96,21 +81,6 @@ def summarise(run: EvalRun) -> dict:
     }
 
 
-def _plain(value: object) -> object:
-    """A JSON-friendly copy of a value from a response or a gold row."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def case_record(r: CaseResult) -> dict:
@@ -127,19 +97,19 @@ def case_record(r: CaseResult) -> dict:
         "expected_intent": r.case.intent,
         "intent": response.get("intent"),
         "expected_models": list(r.case.models),
-        "models": _plain(response.get("models") or []),
+        "models": jsonable(response.get("models") or []),
         "answer": response.get("answer"),
-        "sql": _plain(response.get("sql") or []),
+        "sql": jsonable(response.get("sql") or []),
         "error": response.get("error"),
         "exception": r.exception,
         "gold_sql": r.case.gold_sql,
         "gold_columns": list(r.gold.columns) if r.gold else None,
-        "gold_rows": _plain(list(r.gold.rows[:5])) if r.gold else None,
+        "gold_rows": jsonable(list(r.gold.rows[:5])) if r.gold else None,
         "elapsed_ms": round(r.elapsed_ms, 2),
         "scores": {n: {"value": s.value, "passed": s.passed, "detail": s.detail}
                    for n, s in r.scores.items()},
-        "usage": _plain(response.get("usage") or {}),
-        "llm_fallbacks": _plain(response.get("llm_fallbacks") or []),
+        "usage": jsonable(response.get("usage") or {}),
+        "llm_fallbacks": jsonable(response.get("llm_fallbacks") or []),
     }
 
 

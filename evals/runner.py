@@ -2,7 +2,7 @@
 
 Cases run in file order. Cases that share a `thread` (within one file) form one conversation
 with one thread id; every other case gets a fresh thread. The assistant is anything with
-`ask(question, *, thread_id) -> dict` in the shape of `agents.assistant.Assistant.ask`.
+`ask(question, *, thread_id) -> dict` in the shape of `whizzy.assistant.Assistant.ask`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Protocol
 
 from evals.evaluators import Score, gold_values, score_case
 from evals.loader import PLACEHOLDER, VALUE_EXPECTS, EvalCase
-from whizzy.warehouse import connect_readonly
+from whizzy.warehouse.connection import connect_readonly
 
 #: Temporary macros every gold and bind query may use (as-of and fiscal calendar maths).
 GOLD_MACROS = Path(__file__).with_name("gold.sql")
@@ -185,7 +185,7 @@ def file_digest(path: Path) -> str:
 
 def make_assistant(warehouse: Path, engine: str) -> AssistantLike:
     """The product's assistant on `warehouse` (a fresh in-memory checkpointer per run)."""
-    from agents.assistant import Assistant
+    from whizzy.assistant import Assistant
 
     return Assistant(warehouse, engine=engine)
 

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
-from whizzy.config import DBT_PROJECT_DIR, DEFAULT_HOME, PROJECT_ROOT
-from whizzy.warehouse import remove_quietly
+from whizzy.core.settings import DBT_PROJECT_DIR, DEFAULT_HOME, PROJECT_ROOT
+from whizzy.warehouse.files import remove_quietly
 
 EVAL_HOME = DEFAULT_HOME / "eval"
 
@@ -108,7 +108,7 @@ def raw_fingerprint(org: EvalOrg = EVAL_ORG) -> str:
     digest.update(metadata.version("duckdb").encode())
     whizzy_dir = PROJECT_ROOT / "whizzy"
     _hash_files(digest, PROJECT_ROOT, (whizzy_dir / "data").rglob("*.py"))
-    _hash_files(digest, PROJECT_ROOT, iter([whizzy_dir / "schema.py"]))
+    _hash_files(digest, PROJECT_ROOT, iter([whizzy_dir / "warehouse" / "schema.py"]))
     return digest.hexdigest()
 
 
@@ -163,8 +163,9 @@ def ensure_eval_warehouse(
     Returns:
         Path of the built warehouse (`<home>/warehouse.duckdb`).
     """
-    from whizzy.build import build_warehouse, manifest_path_for
+    from whizzy.build import build_warehouse
     from whizzy.data.generate import generate_org
+    from whizzy.warehouse.connection import manifest_path_for
 
     if org != EVAL_ORG and home == EVAL_HOME:
         home = EVAL_HOME / org.key

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from whizzy.core.logs import install as install_log_redaction
+
 os.environ.setdefault("DO_NOT_TRACK", "1")
+install_log_redaction()  # as every entry point does: no test log line carries a secret
 
 #: The org every shared-warehouse test sees (small, deterministic).
 DEMO_SEED = 7

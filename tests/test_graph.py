@@ -17,10 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agents.assistant import Assistant
-from agents.formatting import format_count, format_currency, format_days, format_percent
 from graph import build_graph, route_intent, route_plan
-from whizzy.warehouse import connect_readonly
+from whizzy.assistant import Assistant
+from whizzy.core.formatting import format_count, format_currency, format_days, format_percent
+from whizzy.warehouse.connection import connect_readonly
 
 A = "date '2026-11-15'"
 LIVE = "not o.is_deleted"
@@ -423,7 +423,7 @@ def test_missing_and_unbuilt_warehouse(tmp_path, raw_warehouse):
 
 
 def test_swapped_in_warehouse_is_picked_up(tmp_path, built_warehouse):
-    from agents.resources import manifest_path_for
+    from whizzy.warehouse.connection import manifest_path_for
 
     path = tmp_path / "warehouse.duckdb"
     shutil.copyfile(built_warehouse, path)

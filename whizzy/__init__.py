@@ -1,8 +1,7 @@
-"""Whizzy: shared code for the CLI, configuration and warehouse access."""
+"""Whizzy: the layers around the agents.
 
-from whizzy.logs import install as _install_log_redaction
+Foundation, warehouse access, data in and build, the assistant facade and the front ends
+(CLI, chat, bench). Importing it changes nothing.
+"""
 
 __version__ = "0.1.0"
-
-# Every process that imports whizzy (the CLI, the chat server, tests) logs without secrets.
-_install_log_redaction()

@@ -27,9 +27,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from whizzy.config import DBT_PROJECT_DIR, setting
-from whizzy.errors import BuildError, ConfigError
-from whizzy.warehouse import replacing, require
+from whizzy.core.errors import BuildError, ConfigError
+from whizzy.core.settings import DBT_PROJECT_DIR, setting
+from whizzy.warehouse.connection import manifest_path_for, require
+from whizzy.warehouse.files import replacing
 
 #: dbt result statuses that count as passing (`warn` is a passing test with a warning).
 PASSING = frozenset({"success", "pass", "warn"})
@@ -97,14 +98,6 @@ class BuildResult:
 Progress = Callable[[int, int | None, str], None]
 
 
-def manifest_path_for(warehouse: Path) -> Path:
-    """Where the dbt manifest of `warehouse` lives: beside it, `<stem>.manifest.json`."""
-    warehouse = Path(warehouse)
-    name = warehouse.name
-    stem = name[: -len(".duckdb")] if name.endswith(".duckdb") else name
-    return warehouse.with_name(f"{stem}.manifest.json")
-
-
 def docs_path_for(warehouse: Path) -> Path:
     """Where `build_warehouse(..., docs=True)` writes the static dbt docs page."""
     return manifest_path_for(warehouse).with_name(
@@ -120,7 +113,7 @@ def resolve_as_of(as_of: str | date | None) -> date:
     >>> resolve_as_of("15/11/2026")
     Traceback (most recent call last):
     ...
-    whizzy.errors.ConfigError: As-of date '15/11/2026' is not a date in YYYY-MM-DD form.
+    whizzy.core.errors.ConfigError: As-of date '15/11/2026' is not a date in YYYY-MM-DD form.
     """
     if as_of is None or as_of == "":
         return date.today()
@@ -140,7 +133,7 @@ def resolve_fiscal_year_start_month(month: int | str | None) -> int:
     >>> resolve_fiscal_year_start_month(13)
     Traceback (most recent call last):
     ...
-    whizzy.errors.ConfigError: Fiscal year start month must be a month number 1-12, got 13.
+    whizzy.core.errors.ConfigError: Fiscal year start month must be a month number 1-12, got 13.
     """
     value = month if month is not None else setting("WHIZZY_FISCAL_YEAR_START_MONTH", "1")
     try:
@@ -260,6 +253,15 @@ def _common_args(
     ]
 
 
+def quiet_dbt() -> None:
+    """Switch dbt's anonymous usage tracking off before dbt runs (it must never phone home).
+
+    Called by everything here that runs dbt, so importing this module changes nothing.
+    """
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
 def parsed_manifest(
     project_dir: Path, *, database: Path, work_dir: Path, variables: dict[str, Any]
 ) -> Any:
@@ -270,6 +272,7 @@ def parsed_manifest(
     """
     from dbt.cli.main import dbtRunner
 
+    quiet_dbt()
     key = (str(project_dir.resolve()), _project_fingerprint(project_dir), catalog_name(database))
     with _DBT_LOCK:
         if key not in _MANIFESTS:
@@ -324,6 +327,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
     from dbt.parser.manifest import write_manifest
 
+    quiet_dbt()
     listener = _ProgressListener(progress)
     with _DBT_LOCK:
         manifest = parsed_manifest(

@@ -4,7 +4,7 @@ Only answerable models go in, best-ranked first (the offline selector's ranking)
 as many as fit the budget — so a project with hundreds of models still fits a prompt. The
 text comes from the typed `Catalog` (never from ``manifest.json`` directly).
 
->>> from agents.catalog import Answerable, Catalog, Dimension, Measure, Model
+>>> from whizzy.warehouse.catalog import Answerable, Catalog, Dimension, Measure, Model
 >>> m = Model("m_win", "model.p.m_win", description="One row per owner per quarter. More.",
 ...           answerable=Answerable(label="Win rate", synonyms=("close rate",),
 ...               time_column="quarter", time_grain="quarter",
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agents.catalog import Catalog, Model
+from whizzy.warehouse.catalog import Catalog, Model
 
 #: Models described to the planner at most (the offline ranking's best).
 TOP_MODELS = 8

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from agents.llm.settings import LLMSettings
 from agents.llm.usage import CallUsage
-from whizzy.errors import LLMUnavailableError
+from whizzy.core.errors import LLMUnavailableError
 
 log = logging.getLogger("whizzy.llm")
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.catalog import Catalog
 from agents.llm.catalog_text import render_catalog
 from agents.llm.client import LLMClient
 from agents.llm.freesql import FreeSql, explain_on, write_sql
@@ -33,7 +32,8 @@ from agents.llm.usage import CallUsage
 from agents.llm.writer import write_answer_llm
 from agents.question import Ask
 from agents.values import ValueIndex
-from whizzy.errors import LLMUnavailableError
+from whizzy.core.errors import LLMUnavailableError
+from whizzy.warehouse.catalog import Catalog
 
 #: Offline intent reasons that are final: hostile or invalid input never reaches the LLM.
 FINAL_OFFLINE_REASONS = ("SQL", "injection", "instructions", "secrets", "change or move data",

@@ -1,7 +1,7 @@
 """Free-form SQL, only when no catalog plan fits: written by the LLM, trusted by nobody.
 
 Each query the LLM writes must parse as one statement and pass the SQL gate
-(`agents.gate`: one SELECT over catalog models and raw Salesforce tables, no DDL/DML, no
+(`whizzy.warehouse.gate`: one SELECT over catalog models and raw Salesforce tables, no DDL/DML, no
 file or network functions, LIMIT enforced), then an ``EXPLAIN`` dry run on the read-only
 connection. A query that does not parse, reads an unknown table or column, or fails
 ``EXPLAIN`` goes back to the LLM with the error, at most `MAX_REPAIRS` times. A query that
@@ -20,14 +20,14 @@ import sqlglot
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from sqlglot import exp
 
-from agents.catalog import Catalog
-from agents.gate import DIALECT, check, gate
 from agents.llm.catalog_text import render_catalog
 from agents.llm.client import LLMClient
 from agents.llm.prompts import load_prompt
 from agents.llm.schemas import SqlOutput
 from agents.llm.usage import CallUsage
-from whizzy.errors import LLMUnavailableError, UnsafeQueryError
+from whizzy.core.errors import LLMUnavailableError, UnsafeQueryError
+from whizzy.warehouse.catalog import Catalog
+from whizzy.warehouse.gate import DIALECT, check, gate
 
 log = logging.getLogger("whizzy.llm")
 
@@ -87,7 +87,7 @@ def _is_refusal(sql: str) -> bool:
 
 def explain_on(warehouse: Path) -> Callable[[str], None]:
     """A dry run: ``EXPLAIN`` the query on the warehouse's read-only connection."""
-    from agents.resources import cursor
+    from whizzy.warehouse.reader import cursor
 
     def run(sql: str) -> None:
         with cursor(warehouse) as cur:  # leased: a warehouse swap waits for the dry run

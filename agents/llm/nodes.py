@@ -16,7 +16,8 @@ from typing import Any
 
 from agents.llm.engine import LLMEngine, engine_for, failure_usage, offline_is_final
 from agents.llm.settings import LLMSettings, load_llm_settings
-from whizzy.errors import LLMUnavailableError, WhizzyError
+from agents.values import value_index
+from whizzy.core.errors import LLMUnavailableError, WhizzyError
 
 log = logging.getLogger("whizzy.llm")
 
@@ -189,7 +190,7 @@ def plan(engine: LLMEngine, *, question: str, history: Sequence[dict[str, Any]],
     ranked = rank_models(ask, catalog, intent=intent)
     step = attempt("plan_query", llm, lambda: engine.read(
         question, ask=ask, catalog=catalog, ranked=[c.name for c in ranked],
-        values=warehouse.values(), as_of=warehouse.as_of,
+        values=value_index(warehouse), as_of=warehouse.as_of,
         fiscal_year_start_month=warehouse.fiscal_year_start_month, history=history,
         persona=persona))
     if step is None:

@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from whizzy.config import PROJECT_ROOT
+from whizzy.core.settings import PROJECT_ROOT
 
 #: Where the prompt files live.
 PROMPTS_DIR = PROJECT_ROOT / "prompts"

@@ -15,13 +15,13 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from agents.catalog import Catalog, Model
 from agents.llm.schemas import Reading
 from agents.periods import Period, parse_period
 from agents.question import Ask
 from agents.selector import MeasureHit, ModelChoice
 from agents.values import TIME_DIMENSIONS, ValueIndex, ValueMatch
-from whizzy.errors import LLMUnavailableError
+from whizzy.core.errors import LLMUnavailableError
+from whizzy.warehouse.catalog import Catalog, Model
 
 
 def _invalid(message: str) -> LLMUnavailableError:

@@ -1,6 +1,6 @@
 """LLM settings: which engine answers, and how to reach the model.
 
-Read from flags, the environment or `.env` through `whizzy.config.setting` (one reader):
+Read from flags, the environment or `.env` through `whizzy.core.settings.setting` (one reader):
 
 ==========================  ==============================================================
 ``WHIZZY_ENGINE``           ``offline`` or ``llm``; default ``llm`` when a key is set,
@@ -40,8 +40,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from whizzy.config import setting
-from whizzy.errors import ConfigError
+from whizzy.core.errors import ConfigError
+from whizzy.core.settings import setting
 
 Engine = Literal["offline", "llm"]
 Provider = Literal["openai", "azure"]
@@ -98,7 +98,7 @@ class LLMSettings:
         found = [key] if len(key) >= 4 else []
         for url in (self.base_url, self.azure_endpoint):
             found.extend(_url_secrets(url))
-        from whizzy.logs import current_secrets  # chat passwords too, wherever they are set
+        from whizzy.core.logs import current_secrets  # chat passwords too, wherever they are set
 
         return list(dict.fromkeys([*found, *current_secrets()]))
 
@@ -211,7 +211,7 @@ def load_llm_settings(engine: str | None = None, *, model: str | None = None,
     >>> load_llm_settings("llm", read={}.get)
     Traceback (most recent call last):
     ...
-    whizzy.errors.ConfigError: The LLM engine needs OPENAI_API_KEY (or OPENAI_BASE_URL for a \
+    whizzy.core.errors.ConfigError: The LLM engine needs OPENAI_API_KEY (or OPENAI_BASE_URL for a \
 local server, or AZURE_OPENAI_API_KEY with AZURE_OPENAI_ENDPOINT).
     """
     openai_key = _text(read("OPENAI_API_KEY"))

@@ -26,7 +26,7 @@ from agents.llm.client import LLMClient
 from agents.llm.grounding import Grounding, grounding, result_facts
 from agents.llm.prompts import load_prompt, persona_text
 from agents.llm.usage import CallUsage
-from whizzy.errors import LLMUnavailableError
+from whizzy.core.errors import LLMUnavailableError
 
 #: Rows of each result shown to the writer.
 FACT_ROWS = 15

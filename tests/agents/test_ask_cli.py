@@ -1,8 +1,8 @@
 import json
 import shutil
 
-from agents.resources import manifest_path_for
 from whizzy.cli import main
+from whizzy.warehouse.connection import manifest_path_for
 
 
 def _copy(built_warehouse, tmp_path):

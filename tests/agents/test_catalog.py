@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.catalog import Catalog, expr_columns, load_catalog
+from whizzy.warehouse.catalog import Catalog, expr_columns, load_catalog
 
 FIXTURE = Path(__file__).parent / "fixtures" / "manifest.json"
 
@@ -70,7 +70,7 @@ def test_expr_columns_refuses_queries():
 
 
 def test_real_manifest_from_the_build(built_warehouse):
-    from agents.resources import manifest_path_for
+    from whizzy.warehouse.connection import manifest_path_for
 
     cat = load_catalog(manifest_path_for(built_warehouse))
     names = {m.name for m in cat.answerable}

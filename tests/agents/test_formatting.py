@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from agents.formatting import format_value
+from whizzy.core.formatting import format_value
 
 CASES = [
     (0.3125, "percent", "31.3%"), (0.0, "percent", "0.0%"), (1, "percent", "100.0%"),

@@ -1,7 +1,7 @@
 import pytest
 
-from agents.gate import gate
-from whizzy.errors import UnsafeQueryError
+from whizzy.core.errors import UnsafeQueryError
+from whizzy.warehouse.gate import gate
 
 ALLOWED = {("main", "fct_opportunity"), ("main", "m_pipeline_health"),
            ("salesforce", "opportunity")}

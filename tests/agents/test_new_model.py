@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 
-from agents.assistant import Assistant
-from agents.formatting import format_count
-from whizzy.config import DBT_PROJECT_DIR
-from whizzy.warehouse import connect_readonly
+from whizzy.assistant import Assistant
+from whizzy.core.formatting import format_count
+from whizzy.core.settings import DBT_PROJECT_DIR
+from whizzy.warehouse.connection import connect_readonly
 
 MODEL_SQL = """
 with opportunities as (

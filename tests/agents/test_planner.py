@@ -6,8 +6,9 @@ import pytest
 
 from agents.planner import dimension_words, make_plans
 from agents.question import read_question
-from agents.resources import open_warehouse
 from agents.selector import rank_models
+from agents.values import value_index
+from whizzy.warehouse.reader import open_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +17,7 @@ def warehouse(built_warehouse):
 
 
 def plan_for(warehouse, question, intent="analytics"):
-    ask = read_question(question, as_of=warehouse.as_of, values=warehouse.values(),
+    ask = read_question(question, as_of=warehouse.as_of, values=value_index(warehouse),
                         dimension_words=dimension_words(warehouse.catalog))
     outcome, ranked = make_plans(ask, warehouse, intent)
     return ask, outcome, ranked

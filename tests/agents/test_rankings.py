@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.assistant import Assistant
-from whizzy.warehouse import connect_readonly
+from whizzy.assistant import Assistant
+from whizzy.warehouse.connection import connect_readonly
 
 LIVE_OPEN = "not o.is_deleted and not o.is_closed"
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from evals.matching import matches
-from whizzy.config import PROJECT_ROOT
-from whizzy.warehouse import connect_readonly
+from whizzy.core.settings import PROJECT_ROOT
+from whizzy.warehouse.connection import connect_readonly
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -104,7 +104,7 @@ class ChatServer:
 
 def _home(built_warehouse: Path, folder: Path) -> Path:
     """A chat home: a copy of the demo warehouse and its manifest."""
-    from whizzy.build import manifest_path_for
+    from whizzy.warehouse.connection import manifest_path_for
 
     folder.mkdir(parents=True, exist_ok=True)
     wh = folder / "warehouse.duckdb"

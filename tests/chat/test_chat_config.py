@@ -15,8 +15,8 @@ from whizzy.chat import auth, offline
 from whizzy.chat.options import ChatOptions
 from whizzy.chat.personas import PERSONAS, SettingsSpec
 from whizzy.cli import main
-from whizzy.config import PROJECT_ROOT
-from whizzy.errors import ConfigError
+from whizzy.core.errors import ConfigError
+from whizzy.core.settings import PROJECT_ROOT
 
 
 def test_options_round_trip_and_reject_bad_values(tmp_path):
@@ -116,7 +116,7 @@ def test_chat_command_rejects_bad_auth_users(tmp_path, monkeypatch, capsys):
 
 
 def test_chat_command_line_and_environment(tmp_path):
-    from whizzy.commands.chat import APP, chat_command, chat_env
+    from whizzy.cli.chat import APP, chat_command, chat_env
 
     cmd = chat_command(host="0.0.0.0", port=8123)
     assert cmd[1:4] == ["-m", "chainlit", "run"] and Path(cmd[4]) == APP

@@ -7,17 +7,9 @@ import decimal
 import json
 
 from whizzy.chat.freshness import Freshness
-from whizzy.chat.render import (
-    NODE_TITLES,
-    answer_metadata,
-    answer_text,
-    display_table,
-    follow_ups,
-    footer,
-    records_tables,
-    result_units,
-    step_view,
-)
+from whizzy.chat.render import answer_metadata, answer_text, follow_ups, footer
+from whizzy.chat.steps import NODE_TITLES, step_view
+from whizzy.chat.tables import display_table, records_tables, result_units
 
 FRESH = Freshness(dt.date(2026, 11, 15), dt.datetime(2026, 11, 16, 8, 30, 12))
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from whizzy.core.errors import ConfigError
 from whizzy.data.generate import generate_org
 from whizzy.data.ids import checksum
-from whizzy.errors import ConfigError
-from whizzy.schema import DEFAULT_STAGES, INDUSTRIES, TABLES
+from whizzy.warehouse.schema import DEFAULT_STAGES, INDUSTRIES, TABLES
 
 AS_OF = date(2026, 11, 15)
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from whizzy.core.errors import DataImportError
 from whizzy.data.export import export_csv_dir
 from whizzy.data.generate import generate_org
 from whizzy.data.importer import import_csv_dir
-from whizzy.errors import DataImportError
-from whizzy.schema import TABLES
+from whizzy.warehouse.schema import TABLES
 
 #: A copy of shared/reference/fivetran_salesforce: the four objects as Fivetran lands them.
 FIVETRAN = Path(__file__).resolve().parents[1] / "fixtures" / "fivetran_salesforce"

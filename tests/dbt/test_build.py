@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from whizzy.build import build_warehouse, docs_path_for, manifest_path_for
-from whizzy.config import DBT_PROJECT_DIR
-from whizzy.errors import BuildError, ConfigError, WarehouseMissingError
-from whizzy.warehouse import connect_readonly
+from whizzy.build import build_warehouse, docs_path_for
+from whizzy.core.errors import BuildError, ConfigError, WarehouseMissingError
+from whizzy.core.settings import DBT_PROJECT_DIR
+from whizzy.warehouse.connection import connect_readonly, manifest_path_for
 
 #: A copy of shared/reference/fivetran_salesforce: the four objects as Fivetran lands them.
 REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "fivetran_salesforce"
@@ -384,8 +384,8 @@ def test_build_modules_doctests() -> None:
     import doctest
 
     import whizzy.build
-    import whizzy.commands.build
+    import whizzy.cli.build
 
-    for module in (whizzy.build, whizzy.commands.build):
+    for module in (whizzy.build, whizzy.cli.build):
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, module.__name__

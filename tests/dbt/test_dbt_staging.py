@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from whizzy.build import build_warehouse
-from whizzy.errors import BuildError
-from whizzy.schema import TABLES
+from whizzy.core.errors import BuildError
+from whizzy.warehouse.schema import TABLES
 
 
 def landed_org(path: Path, *, drop_required: str | None = None) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from whizzy.warehouse import connect_readonly
+from whizzy.warehouse.connection import connect_readonly
 
 DEMO_AS_OF = "2026-11-15"  # tests/conftest.py's demo org
 SECOND_AS_OF = "2026-08-20"

@@ -8,7 +8,7 @@ import pytest
 from evals.checkgold import check
 from evals.loader import load_cases
 from evals.runner import bind_case, gold_connection, run_eval
-from whizzy.errors import EvalCaseError
+from whizzy.core.errors import EvalCaseError
 
 CASES = """\
 - id: rep-wins

@@ -22,8 +22,9 @@ import yaml
 from evals import CASES_DIR
 from evals.loader import load_cases
 from evals.runner import run_eval
-from whizzy.build import manifest_path_for, run_dbt
-from whizzy.config import DBT_PROJECT_DIR
+from whizzy.build import run_dbt
+from whizzy.core.settings import DBT_PROJECT_DIR
+from whizzy.warehouse.connection import manifest_path_for
 
 #: Plain win-rate questions: each must fail on the broken build.
 WIN_RATE_CORE = {

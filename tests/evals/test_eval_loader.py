@@ -7,7 +7,7 @@ import pytest
 
 from evals import CASES_DIR
 from evals.loader import EXPECTS, INTENTS, load_cases
-from whizzy.errors import EvalCaseError
+from whizzy.core.errors import EvalCaseError
 
 GOOD = """\
 - id: hi

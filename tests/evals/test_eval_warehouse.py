@@ -5,7 +5,7 @@ import shutil
 import duckdb
 
 from evals import warehouse as ew
-from whizzy.build import manifest_path_for
+from whizzy.warehouse.connection import manifest_path_for
 
 
 def fake_steps(monkeypatch, calls):
@@ -15,7 +15,7 @@ def fake_steps(monkeypatch, calls):
         con.execute("create or replace table marker as select 'raw' as kind")
         con.close()
 
-    def build_warehouse(path, *, as_of, project_dir):
+    def build_warehouse(path, *, as_of, project_dir, fiscal_year_start_month=None):
         calls.append(("build", as_of))
         con = duckdb.connect(str(path))
         con.execute("create or replace table build_info as select date '2026-11-15' as as_of_date")

@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from llm_support import SECRET, load_project, manifest_from  # noqa: E402
 from openai_stub import StubLLM  # noqa: E402
 
-from agents.catalog import Catalog  # noqa: E402
 from agents.llm.client import LLMClient  # noqa: E402
 from agents.llm.settings import LLMSettings  # noqa: E402
+from whizzy.warehouse.catalog import Catalog  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,9 @@ from openai_stub import Reply, structured, text
 
 from agents.planner import dimension_words, make_plans
 from agents.question import read_question
-from agents.resources import open_warehouse
 from agents.selector import has_subject
+from agents.values import value_index
+from whizzy.warehouse.reader import open_warehouse
 
 
 def empty_reading(**overrides: Any) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def empty_reading(**overrides: Any) -> dict[str, Any]:
 def offline_ask(warehouse: Any, question: str):
     """The offline reader's `Ask` for a first question in a thread."""
     catalog = warehouse.catalog
-    return read_question(question, as_of=warehouse.as_of, values=warehouse.values(),
+    return read_question(question, as_of=warehouse.as_of, values=value_index(warehouse),
                          dimension_words=dimension_words(catalog),
                          fiscal_year_start_month=warehouse.fiscal_year_start_month,
                          has_subject=lambda words: has_subject(words, catalog))
@@ -109,7 +110,7 @@ class OfflineReplay:
     """
 
     def __init__(self, warehouse: Path, *, word: Callable[[str], str] | None = None) -> None:
-        from agents.assistant import Assistant
+        from whizzy.assistant import Assistant
 
         self.path = warehouse
         self.offline = Assistant(warehouse, engine="offline")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from llm_support import manifest_from
 
-from agents.catalog import Catalog
 from agents.llm.catalog_text import BUDGET_CHARS, TOP_MODELS, estimate_tokens, render_catalog
+from whizzy.warehouse.catalog import Catalog
 
 
 def _big_project(n: int) -> dict:

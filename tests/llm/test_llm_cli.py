@@ -12,10 +12,9 @@ from llm_replay import OfflineReplay
 from llm_support import SECRET
 from openai_stub import fail, text
 
-from agents.formatting import format_percent
-from agents.resources import manifest_path_for
 from whizzy.cli import main
-from whizzy.warehouse import connect_readonly
+from whizzy.core.formatting import format_percent
+from whizzy.warehouse.connection import connect_readonly, manifest_path_for
 
 pytestmark = pytest.mark.slow  # needs the built demo org
 
@@ -170,8 +169,8 @@ def test_eval_engine_llm_with_a_dead_endpoint_still_answers(built_warehouse, llm
 
 def test_chat_engine_follows_the_key_and_refuses_an_unconfigured_llm(monkeypatch, tmp_path):
     from whizzy.chat.options import ChatOptions
-    from whizzy.commands.chat import chat_env
-    from whizzy.errors import ConfigError
+    from whizzy.cli.chat import chat_env
+    from whizzy.core.errors import ConfigError
 
     assert ChatOptions.from_env({"OPENAI_API_KEY": SECRET}).engine == "llm"
     assert ChatOptions.from_env({}).engine == "offline"

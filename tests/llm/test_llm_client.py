@@ -15,7 +15,7 @@ from pydantic import BaseModel, SecretStr
 from agents.llm.client import LLMClient
 from agents.llm.settings import LLMSettings
 from agents.llm.usage import summarize
-from whizzy.errors import LLMUnavailableError
+from whizzy.core.errors import LLMUnavailableError
 
 MESSAGES = [HumanMessage(content="What is our win rate?")]
 

@@ -10,7 +10,7 @@ from openai_stub import fail, structured
 
 from agents.llm.engine import LLMEngine
 from agents.llm.freesql import MAX_REPAIRS, explain_on, hostile, write_sql
-from whizzy.errors import LLMUnavailableError
+from whizzy.core.errors import LLMUnavailableError
 
 QUESTION = "What is the average deal size by stage?"
 

@@ -21,12 +21,12 @@ from llm_replay import OfflineReplay, empty_reading, offline_reading
 from llm_support import SECRET
 from openai_stub import fail, hang, raw, structured, text
 
-from agents.assistant import Assistant
-from agents.formatting import format_percent
 from agents.llm.settings import LLMSettings
-from agents.resources import open_warehouse
-from whizzy.errors import ConfigError
-from whizzy.warehouse import connect_readonly
+from whizzy.assistant import Assistant
+from whizzy.core.errors import ConfigError
+from whizzy.core.formatting import format_percent
+from whizzy.warehouse.connection import connect_readonly
+from whizzy.warehouse.reader import open_warehouse
 
 pytestmark = pytest.mark.slow  # needs the built demo org (~1 min when run alone)
 

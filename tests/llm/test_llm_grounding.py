@@ -10,8 +10,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agents.formatting import format_currency, format_days, format_percent
 from agents.llm.grounding import grounding, result_facts
+from whizzy.core.formatting import format_currency, format_days, format_percent
 
 CASES = yaml.safe_load((Path(__file__).parent / "fixtures" / "grounding_cases.yaml").read_text())
 

@@ -9,7 +9,8 @@ from agents.llm.engine import LLMEngine
 from agents.llm.nodes import classify, fallback_note, plan
 from agents.planner import dimension_words, make_plans
 from agents.question import read_question
-from agents.resources import open_warehouse
+from agents.values import value_index
+from whizzy.warehouse.reader import open_warehouse
 
 pytestmark = pytest.mark.slow  # builds the shared demo warehouse (~1 min) when run alone
 
@@ -25,7 +26,7 @@ def engine(llm_settings, llm_client):
 
 
 def _ask(warehouse, question):
-    return read_question(question, as_of=warehouse.as_of, values=warehouse.values(),
+    return read_question(question, as_of=warehouse.as_of, values=value_index(warehouse),
                          dimension_words=dimension_words(warehouse.catalog))
 
 

@@ -11,7 +11,7 @@ from agents.llm.reading import apply_reading
 from agents.llm.schemas import Reading
 from agents.question import DEFAULT_DIMENSION_WORDS, read_question
 from agents.values import ValueIndex
-from whizzy.errors import LLMUnavailableError
+from whizzy.core.errors import LLMUnavailableError
 
 VALUES = ValueIndex({"owner": ["Jane Doe", "Jane Roe", "John Roe"],
                      "industry": ["Healthcare", "Retail"]})

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from agents.llm.settings import load_llm_settings
-from whizzy.errors import ConfigError
+from whizzy.core.errors import ConfigError
 
 VARS = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "WHIZZY_MODEL", "WHIZZY_LLM_TIMEOUT",
         "WHIZZY_LLM_TEMPERATURE", "WHIZZY_ENGINE", "AZURE_OPENAI_API_KEY",

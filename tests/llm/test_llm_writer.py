@@ -7,7 +7,7 @@ from openai_stub import fail, text
 
 from agents.llm.engine import LLMEngine
 from agents.llm.writer import render_facts, write_answer_llm
-from whizzy.errors import LLMUnavailableError
+from whizzy.core.errors import LLMUnavailableError
 
 RESULTS = [{
     "purpose": "main", "description": "win rate by owner", "period_label": "Q3 2026",

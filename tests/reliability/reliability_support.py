@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from whizzy.build import manifest_path_for
+from whizzy.warehouse.connection import manifest_path_for
 
 
 def sha256(path: Path) -> str:

@@ -30,11 +30,11 @@ import sqlglot
 from reliability_support import audited, event_path, open_fd_targets, sha256
 from sqlglot import exp
 
-from agents.assistant import Assistant
-from agents.gate import gate
 from agents.intent import INTENTS
-from agents.resources import open_warehouse
-from whizzy.config import PROJECT_ROOT
+from whizzy.assistant import Assistant
+from whizzy.core.settings import PROJECT_ROOT
+from whizzy.warehouse.gate import gate
+from whizzy.warehouse.reader import open_warehouse
 
 # --------------------------------------------------------------------------- the inputs
 

@@ -24,7 +24,7 @@ import pytest
 import socketio
 from reliability_support import ChatClient, copy_warehouse, login_cookie, swap_in
 
-from agents.assistant import Assistant
+from whizzy.assistant import Assistant
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "chat"))
 from test_browser import ChatServer  # noqa: E402 - the browser tests' server helper

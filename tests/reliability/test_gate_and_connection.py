@@ -25,10 +25,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agents.assistant import Assistant
-from agents.gate import gate
 from agents.plan import QueryPlan, Selection
-from agents.resources import (
+from whizzy.assistant import Assistant
+from whizzy.core.errors import QueryTimeoutError, UnsafeQueryError, WhizzyError
+from whizzy.warehouse.gate import gate
+from whizzy.warehouse.reader import (
     QueryTimeout,
     connection,
     open_warehouse,
@@ -36,7 +37,6 @@ from agents.resources import (
     query_timeout,
     run_sql,
 )
-from whizzy.errors import QueryTimeoutError, UnsafeQueryError, WhizzyError
 
 ALLOWED = {("main", "fct_opportunity"), ("salesforce", "opportunity"), ("main", "build_info")}
 
@@ -296,7 +296,7 @@ def test_a_pinned_turn_reads_one_version(served: Path):
 
 def test_a_swap_never_waits_forever_for_a_runaway_query(served: Path, monkeypatch):
     """A query that outlives every limit is interrupted so the new file can be opened."""
-    import agents.resources as resources
+    import whizzy.warehouse.reader as resources
 
     monkeypatch.setenv("WHIZZY_QUERY_TIMEOUT", "0.2")  # the swap waits 0.2 s + the grace
     monkeypatch.setattr(resources, "DRAIN_GRACE", 0.5)

@@ -21,9 +21,10 @@ import pytest
 from reliability_support import sha256
 
 from whizzy.cli import main as whizzy
-from whizzy.config import PROJECT_ROOT
+from whizzy.core.settings import PROJECT_ROOT
 from whizzy.data.importer import import_csv_dir
-from whizzy.warehouse import connect_readonly, sweep_stale_temps, temp_path_for
+from whizzy.warehouse.connection import connect_readonly
+from whizzy.warehouse.files import sweep_stale_temps, temp_path_for
 
 AS_OF = "2026-11-15"
 OPPORTUNITIES = 60_000

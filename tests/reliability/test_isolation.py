@@ -14,7 +14,7 @@ import threading
 import uuid
 from pathlib import Path
 
-from agents.assistant import Assistant
+from whizzy.assistant import Assistant
 
 SUBJECTS = [
     "What was our win rate last quarter?",

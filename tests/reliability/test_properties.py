@@ -2,7 +2,7 @@
 never produce SQL the gate refuses, whatever text or values they are given.
 
 * period parser (`agents.periods`): any text, any as-of date, any fiscal year start;
-* number formatter (`agents.formatting`): any value (huge, infinite, NaN, signalling NaN,
+* number formatter (`whizzy.core.formatting`): any value (huge, infinite, NaN, signalling NaN,
   text, dates) in any unit;
 * value matcher (`agents.values`): any index of names, any question;
 * SQL builder (`agents.sqlbuild`): plans over the real catalog with arbitrary filter values
@@ -25,8 +25,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from agents.catalog import Catalog, load_catalog
-from agents.formatting import (
+from agents.periods import find_periods, parse_period, previous
+from agents.plan import Filter, Order, QueryPlan, Selection
+from agents.sqlbuild import sqlbuild
+from agents.text import tokens
+from agents.values import ValueIndex
+from whizzy.core.formatting import (
     MISSING,
     format_change,
     format_count,
@@ -39,13 +43,9 @@ from agents.formatting import (
     format_value,
     quarter_label,
 )
-from agents.gate import gate
-from agents.periods import find_periods, parse_period, previous
-from agents.plan import Filter, Order, QueryPlan, Selection
-from agents.sqlbuild import sqlbuild
-from agents.text import tokens
-from agents.values import ValueIndex
-from whizzy.build import manifest_path_for
+from whizzy.warehouse.catalog import Catalog, load_catalog
+from whizzy.warehouse.connection import manifest_path_for
+from whizzy.warehouse.gate import gate
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

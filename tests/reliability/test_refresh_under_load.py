@@ -26,8 +26,8 @@ import duckdb
 import pytest
 from reliability_support import copy_warehouse, swap_in
 
-from agents.assistant import Assistant
 from agents.intent import INTENTS
+from whizzy.assistant import Assistant
 from whizzy.build import build_warehouse
 
 pytestmark = pytest.mark.load

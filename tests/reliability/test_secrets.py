@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from whizzy.cli import main as whizzy
-from whizzy.config import PROJECT_ROOT
+from whizzy.core.settings import PROJECT_ROOT
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
 from openai_stub import StubLLM, fail  # noqa: E402 - the LLM tests' local endpoint

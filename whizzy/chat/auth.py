@@ -23,7 +23,7 @@ import os
 import secrets
 from pathlib import Path
 
-from whizzy.errors import ConfigError
+from whizzy.core.errors import ConfigError
 
 #: Identifier of the user when login is off.
 LOCAL_USER = "local"
@@ -37,7 +37,7 @@ def parse_users(spec: str) -> dict[str, str]:
     >>> parse_users("nobody")
     Traceback (most recent call last):
     ...
-    whizzy.errors.ConfigError: WHIZZY_AUTH_USERS entry 1 is not name:password.
+    whizzy.core.errors.ConfigError: WHIZZY_AUTH_USERS entry 1 is not name:password.
 
     Errors never repeat the entry: a malformed one ("ana=s3cret") may be a password.
     """

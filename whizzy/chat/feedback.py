@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from whizzy.errors import WhizzyError
+from whizzy.core.errors import WhizzyError
 
 #: Key of the block in an answer step's metadata that records what the agent did.
 META_KEY = "whizzy"

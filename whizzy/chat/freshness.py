@@ -1,7 +1,7 @@
 """How fresh the data is: the warehouse's as-of date and build time, or why it can't be read.
 
 Both come from the one-row `build_info` model every build writes, read through the agents'
-own warehouse cache (`agents.resources.open_warehouse`, cached per file version), so the
+own warehouse cache (`whizzy.warehouse.reader.open_warehouse`, cached per file version), so the
 footer describes exactly the warehouse version that answered, and a `whizzy build` that
 swaps in a new file shows up on the next answer.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from whizzy.errors import WarehouseMissingError
+from whizzy.core.errors import WarehouseMissingError
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def warehouse_freshness(path: Path) -> Freshness:
         WarehouseMissingError: no file at `path`, or a file DuckDB can't open.
         WarehouseNotBuiltError: the file holds no built models or has no manifest beside it.
     """
-    from agents.resources import open_warehouse
+    from whizzy.warehouse.reader import open_warehouse
 
     try:
         wh = open_warehouse(path)

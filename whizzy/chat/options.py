@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from whizzy.config import setting, warehouse_path
-from whizzy.errors import ConfigError
+from agents.llm.settings import ENGINES
+from whizzy.core.errors import ConfigError
+from whizzy.core.settings import setting, warehouse_path
 
-ENGINES = ("offline", "llm")
 MAX_ROW_LIMIT = 10_000
 
 

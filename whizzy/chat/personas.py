@@ -3,8 +3,8 @@
 Starters are questions the offline engine answers from the built models (a browser test
 clicks one); each persona gets the questions its role asks first.
 
->>> [p.key for p in PERSONAS]
-['executive', 'sales_manager', 'account_executive', 'revops']
+>>> tuple(p.key for p in PERSONAS) == PERSONA_KEYS
+True
 >>> all(len(p.starters) >= 3 for p in PERSONAS)
 True
 >>> persona("revops").label
@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whizzy.chat.options import ENGINES, MAX_ROW_LIMIT
+from agents.context import DEFAULT_PERSONA
+from agents.context import PERSONAS as PERSONA_KEYS
+from agents.llm.settings import ENGINES
+from whizzy.chat.options import MAX_ROW_LIMIT
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Persona:
 
 _I = "/public/icons/"
 
-PERSONAS: tuple[Persona, ...] = (
+_DETAILS: tuple[Persona, ...] = (
     Persona(
         "executive",
         "Executive",
@@ -85,7 +88,10 @@ PERSONAS: tuple[Persona, ...] = (
     ),
 )
 
-DEFAULT_PERSONA = "sales_manager"
+#: The personas of `agents.context.PERSONAS`, in that order, with their labels and starters.
+PERSONAS: tuple[Persona, ...] = tuple(
+    next(p for p in _DETAILS if p.key == key) for key in PERSONA_KEYS
+)
 
 
 def persona(key: str) -> Persona:

@@ -13,13 +13,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+from agents.values import value_index
 from whizzy.chat.charts import warm_up as warm_up_charts
 from whizzy.chat.options import ChatOptions
 from whizzy.chat.personas import SettingsSpec
 
 
 class AssistantLike(Protocol):
-    """The part of `agents.assistant.Assistant` the chat uses."""
+    """The part of `whizzy.assistant.Assistant` the chat uses."""
 
     graph: Any  # the compiled graph (its async `aget_state` reads the last answer)
 
@@ -75,7 +76,7 @@ class ChatRuntime:
         """The assistant for these settings (created on first use)."""
         await self.start()
         if spec not in self._assistants:
-            from agents.assistant import Assistant
+            from whizzy.assistant import Assistant
 
             self._assistants[spec] = Assistant(
                 self.options.warehouse,
@@ -93,12 +94,12 @@ class ChatRuntime:
         value index each take seconds the first time. Returns False (and leaves the
         explaining to the chat) when the warehouse isn't ready.
         """
-        from agents.resources import open_warehouse
-        from whizzy.errors import WhizzyError
+        from whizzy.core.errors import WhizzyError
+        from whizzy.warehouse.reader import open_warehouse
 
         def load() -> None:
             warm_up_charts()
-            open_warehouse(self.options.warehouse).values()
+            value_index(open_warehouse(self.options.warehouse))
 
         try:
             await self.assistant(

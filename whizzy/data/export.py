@@ -16,9 +16,9 @@ from pathlib import Path
 
 import duckdb
 
-from whizzy.errors import DataImportError
-from whizzy.schema import RAW_SCHEMA, TABLES
-from whizzy.warehouse import require
+from whizzy.core.errors import DataImportError
+from whizzy.warehouse.connection import require
+from whizzy.warehouse.schema import RAW_SCHEMA, TABLES
 
 Progress = Callable[[str, float], None]
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import duckdb
 
-from whizzy.errors import DataImportError
-from whizzy.schema import DEFAULT_STAGES, RAW_SCHEMA, TABLES, Table
-from whizzy.warehouse import replacing
+from whizzy.core.errors import DataImportError
+from whizzy.warehouse.files import replacing
+from whizzy.warehouse.schema import DEFAULT_STAGES, RAW_SCHEMA, TABLES, Table
 
 Progress = Callable[[str, float], None]
 

@@ -5,7 +5,7 @@ full names and account names are unique.
 
 >>> len(FIRST_NAMES) * len(LAST_NAMES) > 20_000
 True
->>> from whizzy.schema import INDUSTRIES
+>>> from whizzy.warehouse.schema import INDUSTRIES
 >>> sorted(INDUSTRY_NOUNS) == sorted(INDUSTRIES)
 True
 """

@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from whizzy.commands import settings_from
-from whizzy.errors import ConfigError, DataImportError
-from whizzy.schema import TABLES
+from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.core.errors import ConfigError, DataImportError
+from whizzy.warehouse.schema import TABLES
 
 console = Console(stderr=True)
 
@@ -59,8 +59,6 @@ example:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `whizzy data generate|import|export`."""
-    from whizzy.cli import add_warehouse_flag
-
     data = sub.add_parser(
         "data",
         help="generate a demo Salesforce org, import a CSV export, or export to CSV",

@@ -18,8 +18,7 @@ import sys
 import uuid
 from typing import Any
 
-from whizzy.cli import add_warehouse_flag
-from whizzy.commands import settings_from
+from whizzy.cli.common import add_warehouse_flag, settings_from
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,9 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Answer each question; exit 2 with a clear message when the warehouse is not ready."""
-    from agents.assistant import Assistant, checkpoints_path, sqlite_checkpointer
     from agents.llm.settings import load_llm_settings
-    from agents.resources import open_warehouse
+    from whizzy.assistant import Assistant, checkpoints_path, sqlite_checkpointer
+    from whizzy.warehouse.reader import open_warehouse
 
     settings = settings_from(args)
     # engine first: `--engine llm` with nothing configured fails here, naming the variables

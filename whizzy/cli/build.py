@@ -22,8 +22,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from whizzy.build import BuildResult, build_warehouse
-from whizzy.commands import settings_from
-from whizzy.errors import ConfigError, WhizzyError
+from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.core.errors import ConfigError, WhizzyError
 
 console = Console(stderr=True)
 
@@ -38,7 +38,7 @@ def parse_interval(text: str) -> float:
     >>> parse_interval("soon")
     Traceback (most recent call last):
     ...
-    whizzy.errors.ConfigError: --every takes a number with an optional unit s, m, h or d ...
+    whizzy.core.errors.ConfigError: --every takes a number with an optional unit s, m, h or d ...
     """
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text or "")
     if not match or float(match.group(1)) <= 0:
@@ -51,8 +51,6 @@ def parse_interval(text: str) -> float:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `whizzy build`."""
-    from whizzy.cli import add_warehouse_flag
-
     p = sub.add_parser(
         "build",
         help="build the dbt models into the warehouse (atomic swap when every test passes)",

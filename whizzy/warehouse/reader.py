@@ -30,30 +30,19 @@ from typing import Any
 
 import duckdb
 
-from agents.catalog import Catalog, load_catalog
-from agents.gate import gate
-from agents.values import TIME_DIMENSIONS, ValueIndex, cached_index
-from whizzy.config import setting
-from whizzy.errors import QueryTimeoutError, WarehouseMissingError, WarehouseNotBuiltError
-from whizzy.warehouse import connect_readonly
+from whizzy.core.errors import QueryTimeoutError, WarehouseMissingError, WarehouseNotBuiltError
+from whizzy.core.jsonable import jsonable
+from whizzy.core.settings import setting
+from whizzy.warehouse.catalog import Catalog, load_catalog
+from whizzy.warehouse.connection import connect_readonly, manifest_path_for
+from whizzy.warehouse.gate import gate
 
 log = logging.getLogger("whizzy.resources")
 
-#: Dimensions whose distinct values are indexed only when there are at most this many.
-MAX_INDEXED_VALUES = 200_000
 #: Seconds a warehouse query may run before it is interrupted (``WHIZZY_QUERY_TIMEOUT``).
 DEFAULT_QUERY_TIMEOUT = 30.0
 #: Extra seconds a swap waits, beyond the time limit, for queries on the old file.
 DRAIN_GRACE = 5.0
-
-
-def manifest_path_for(warehouse: Path) -> Path:
-    """Where `whizzy build` stores the manifest of `warehouse` (``<stem>.manifest.json``)."""
-    try:
-        from whizzy.build import manifest_path_for as build_manifest_path
-    except ImportError:  # the build module is optional for reading an already built warehouse
-        return warehouse.with_name(warehouse.stem + ".manifest.json")
-    return build_manifest_path(warehouse)
 
 
 def user_text(exc: BaseException) -> str:
@@ -311,12 +300,6 @@ class Warehouse:
     #: (inode, mtime, size) of the file version these facts were read from.
     version: tuple[int, int, int] | None = None
 
-    def values(self) -> ValueIndex:
-        """The value index of this warehouse version (built on first use, by one thread)."""
-        tag = str(self.catalog.path)
-        with _single_flight(("values", self.path, tag)):
-            return cached_index(self.path, lambda: build_value_index(self), tag=tag)
-
     def query(self, sql: str, *, row_limit: int = 1000) -> dict[str, Any]:
         """Gate and run `sql`; the result as a JSON-friendly dict (never raises for SQL errors)."""
         gated = gate(sql, self.allowed, row_limit=row_limit)
@@ -332,7 +315,7 @@ _FLIGHTS: dict[tuple[Any, ...], threading.Lock] = {}
 
 
 @contextlib.contextmanager
-def _single_flight(key: tuple[Any, ...]) -> Iterator[None]:
+def single_flight(key: tuple[Any, ...]) -> Iterator[None]:
     """One thread at a time does the work named by `key`; the others wait, then reuse it.
 
     After a swap every conversation needs the new version's catalog and value index at
@@ -354,7 +337,7 @@ def _catalog(manifest: Path, version: tuple[int, int, int]) -> Catalog:
         cached = _CATALOGS.get(manifest)
         if cached and cached[0] == version:
             return cached[1]
-    with _single_flight(("catalog", manifest)):
+    with single_flight(("catalog", manifest)):
         with _WH_LOCK:
             cached = _CATALOGS.get(manifest)
             if cached and cached[0] == version:
@@ -392,7 +375,7 @@ def open_warehouse(path: Path, manifest: Path | None = None) -> Warehouse:
             cached = _WAREHOUSES.get(key)
             if cached and cached[0] == version:
                 return cached[1]
-        with _single_flight(("warehouse", *key)):
+        with single_flight(("warehouse", *key)):
             with _WH_LOCK:  # another thread may have opened this version meanwhile
                 cached = _WAREHOUSES.get(key)
                 if cached and cached[0] == version:
@@ -433,51 +416,8 @@ def _make_warehouse(path: Path, catalog: Catalog, info: dict[str, Any],
         as_of=as_of,
         fiscal_year_start_month=fsm,
         built_at=str(built_at) if built_at is not None else None,
-        build_info={k: _jsonable(v) for k, v in info.items()},
+        build_info={k: jsonable(v) for k, v in info.items()},
         allowed=frozenset(catalog.relations() | {("main", "build_info")}),
         version=version,
     )
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, int | float | str | bool) or value is None:
-        return value
-    return str(value)
-
-
-def build_value_index(warehouse: Warehouse) -> ValueIndex:
-    """Distinct values of every text dimension the catalog declares.
-
-    Each dimension is read from the answerable model that declares the most dimensions
-    (the flexible fact model), so one scan per dimension covers every model.
-    """
-    sources: dict[str, tuple[str, str]] = {}
-    models = sorted(warehouse.catalog.answerable,
-                    key=lambda m: (-len(m.answerable.dimensions), m.name))
-    for model in models:
-        for dim in model.answerable.dimensions:
-            if dim.name in TIME_DIMENSIONS or dim.name in sources or \
-                    dim.column == model.answerable.kind_column:
-                continue
-            column = model.columns.get(dim.column)
-            if column and column.data_type and not column.data_type.lower().startswith(
-                ("varchar", "text", "string", "char")
-            ):
-                continue
-            sources[dim.name] = (model.relation, dim.column)
-    values: dict[str, list[str]] = {}
-    with pinned(warehouse.path):  # every dimension from one file version
-        for name, (relation, column) in sources.items():
-            schema, table = relation.split(".", 1)
-            sql = (f'select distinct cast("{column}" as varchar) from "{schema}"."{table}" '
-                   f'where "{column}" is not null limit {MAX_INDEXED_VALUES + 1}')
-            try:
-                _, rows, truncated, _ = run_sql(warehouse.path, sql,
-                                                row_limit=MAX_INDEXED_VALUES)
-            except duckdb.Error:  # includes the time limit: that dimension goes unindexed
-                continue
-            if not truncated:
-                values[name] = [r[0] for r in rows]
-    return ValueIndex(values)

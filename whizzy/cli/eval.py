@@ -8,7 +8,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from whizzy.errors import ConfigError
+from whizzy.cli.common import add_warehouse_flag
+from whizzy.core.errors import ConfigError
 
 console = Console(stderr=True)
 
@@ -19,8 +20,6 @@ DEFAULT_MIN_PASS = {"offline": 1.0, "llm": 0.9}
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `whizzy eval`."""
-    from whizzy.cli import add_warehouse_flag
-
     p = sub.add_parser(
         "eval",
         help="score the assistant on the eval cases (evals/cases/*.yaml)",
@@ -65,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from evals.report import print_report, summarise, write_html, write_json
     from evals.runner import run_eval, select_cases
     from evals.warehouse import EVAL_ORG, EvalOrg, ensure_eval_warehouse
-    from whizzy.config import warehouse_path
-    from whizzy.warehouse import require
+    from whizzy.core.settings import warehouse_path
+    from whizzy.warehouse.connection import require
 
     if args.engine == "llm":  # fail now, naming the variables, not after building the org
         from agents.llm.settings import load_llm_settings

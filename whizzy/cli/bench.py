@@ -4,7 +4,8 @@
     whizzy bench --sizes 300,600 --passes 1   # a quick smoke run
     whizzy bench --out results.json --keep    # keep the generated warehouses too
 
-The logic is in `whizzy.bench`; this module is the command line, the live progress and the tables.
+The logic is in `whizzy.bench` (`whizzy.bench.run`); this module is the command line, the live
+progress and the tables.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from whizzy.errors import ConfigError
+from whizzy.core.errors import ConfigError
 
 console = Console(stderr=True)
 
@@ -49,7 +50,7 @@ def parse_sizes(text: str) -> list[int]:
     >>> parse_sizes("ten")
     Traceback (most recent call last):
     ...
-    whizzy.errors.ConfigError: --sizes takes opportunity counts separated by commas \
+    whizzy.core.errors.ConfigError: --sizes takes opportunity counts separated by commas \
 (like 10000,100000 or 10k,1m), not 'ten'.
     """
     sizes = []
@@ -109,7 +110,7 @@ def results_table(doc: dict[str, Any]) -> Table:
 
     def row(label: str, path: tuple[str, ...], unit: str = "", digits: int = 1,
             slope: str | None = None) -> None:
-        from whizzy.bench import _get
+        from whizzy.bench.run import _get
 
         cells = [_fmt(_get(s, path), unit, digits) for s in sizes]
         g = growth.get(slope or "", {}).get("slope")
@@ -184,7 +185,7 @@ def print_report(doc: dict[str, Any], out: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark with live progress, then print the tables."""
-    from whizzy.bench import run_bench
+    from whizzy.bench.run import run_bench
 
     sizes = parse_sizes(args.sizes)
     if args.passes < 1:

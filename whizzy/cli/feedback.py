@@ -9,16 +9,14 @@ from pathlib import Path
 
 from rich.console import Console
 
-from whizzy.commands import settings_from
-from whizzy.errors import ConfigError
+from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.core.errors import ConfigError
 
 console = Console(stderr=True)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `whizzy feedback export`."""
-    from whizzy.cli import add_warehouse_flag
-
     p = sub.add_parser(
         "feedback",
         help="work with the thumbs up/down given in the chat",

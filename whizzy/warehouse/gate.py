@@ -13,7 +13,7 @@ SELECT COUNT(*) FROM fct_opportunity LIMIT 100
 >>> gate("drop table fct_opportunity", allowed)
 Traceback (most recent call last):
 ...
-whizzy.errors.UnsafeQueryError: Only SELECT queries are allowed (got DROP).
+whizzy.core.errors.UnsafeQueryError: Only SELECT queries are allowed (got DROP).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Collection
 import sqlglot
 from sqlglot import exp
 
-from whizzy.errors import UnsafeQueryError
+from whizzy.core.errors import UnsafeQueryError
 
 DIALECT = "duckdb"
 # sqlglot logs a warning when it falls back to a raw Command (LOAD, CALL, ...); the gate
@@ -191,15 +191,15 @@ def gate(sql: str, allowed: Collection[tuple[str, str]], *, row_limit: int = 100
     >>> gate("select * from read_csv('/etc/passwd')", allowed)
     Traceback (most recent call last):
     ...
-    whizzy.errors.UnsafeQueryError: The table function read_csv() is not allowed.
+    whizzy.core.errors.UnsafeQueryError: The table function read_csv() is not allowed.
     >>> gate("select 1; delete from m", allowed)
     Traceback (most recent call last):
     ...
-    whizzy.errors.UnsafeQueryError: Exactly one statement is allowed; got 2.
+    whizzy.core.errors.UnsafeQueryError: Exactly one statement is allowed; got 2.
     >>> gate("select * from secrets", allowed)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    whizzy.errors.UnsafeQueryError: The table secrets is not a catalog model or raw ...
+    whizzy.core.errors.UnsafeQueryError: The table secrets is not a catalog model or raw ...
     >>> print(gate("with x as (select * from salesforce.opportunity) select * from x limit 3",
     ...            allowed, pretty=False))
     WITH x AS (SELECT * FROM salesforce.opportunity) SELECT * FROM x LIMIT 3

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from whizzy.commands import settings_from
-from whizzy.config import PROJECT_ROOT
-from whizzy.errors import ConfigError, WhizzyError
+from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.core.errors import ConfigError, WhizzyError
+from whizzy.core.settings import PROJECT_ROOT
 
 console = Console(stderr=True)
 
@@ -24,8 +24,6 @@ APP = PROJECT_ROOT / "app.py"
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `whizzy chat`."""
-    from whizzy.cli import add_warehouse_flag
-
     p = sub.add_parser(
         "chat",
         help="open the chat on http://127.0.0.1:8000",

@@ -1,4 +1,4 @@
-"""Warehouse access: read-only connections and atomic file swaps.
+"""Warehouse files: atomic swaps and the temp files they leave.
 
 DuckDB locks a file against every other process while a read-write connection is open,
 so writers (generate, import, build) always write a new file next to the served one and
@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-
-from whizzy.errors import WarehouseMissingError
 
 #: A temp file `temp_path_for` names: <target>.<tag>-<pid>-<8 hex>, maybe with DuckDB's
 #: .wal file or .tmp spill folder after it.
@@ -120,32 +118,3 @@ def _fsync(path: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def require(path: Path) -> Path:
-    """Return `path` if the warehouse file exists, else raise a clear error."""
-    if not path.is_file():
-        raise WarehouseMissingError(f"No warehouse at {path}.")
-    return path
-
-
-def connect_readonly(path: Path, *, memory_limit: str = "2GB", threads: int = 2):
-    """A read-only connection with external access (files, network) switched off.
-
-    Extensions are never installed or loaded, Python objects are never read as tables, and
-    the configuration is locked, so no statement can switch any of that back on.
-    """
-    con = duckdb.connect(
-        str(require(path)),
-        read_only=True,
-        config={
-            "enable_external_access": False,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-            "python_enable_replacements": False,
-            "memory_limit": memory_limit,
-            "threads": threads,
-            "lock_configuration": True,
-        },
-    )
-    return con

@@ -3,10 +3,10 @@
 The secrets are the values of the settings that hold them — ``OPENAI_API_KEY``,
 ``AZURE_OPENAI_API_KEY``, ``CHAINLIT_AUTH_SECRET``, the passwords in ``WHIZZY_AUTH_USERS``,
 credentials inside ``OPENAI_BASE_URL`` / ``AZURE_OPENAI_ENDPOINT`` — from the environment or
-`.env`, plus anything shaped like an OpenAI key (``sk-...``). `install()` (run when the
-`whizzy` package is imported, so by the CLI, the chat server and the tests alike) makes
-every log record, from any library, carry its message, arguments and traceback with those
-replaced by ``***``. Libraries keep logging as they like; nothing they log can leak a key.
+`.env`, plus anything shaped like an OpenAI key (``sk-...``). `install()` (called by every
+entry point: the CLI, the chat app and the test suite's conftest) makes every log record,
+from any library, carry its message, arguments and traceback with those replaced by ``***``.
+Libraries keep logging as they like; nothing they log can leak a key.
 
 >>> redact("key=sk-proj-abcdef123456 ok", ["hunter2"])
 'key=*** ok'
@@ -21,8 +21,9 @@ import os
 import re
 import threading
 from collections.abc import Iterable
-from pathlib import Path
 from urllib.parse import urlsplit
+
+from whizzy.core.settings import setting
 
 #: Settings whose whole value is a secret.
 SECRET_SETTINGS = ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "CHAINLIT_AUTH_SECRET")
@@ -76,33 +77,12 @@ def url_secrets(url: str | None) -> list[str]:
     return found
 
 
-_DOTENV_CACHE: dict[tuple[str, float], dict[str, str]] = {}
-
-
-def _dotenv() -> dict[str, str]:
-    from whizzy.config import PROJECT_ROOT
-
-    path = Path(os.environ.get("WHIZZY_DOTENV", PROJECT_ROOT / ".env"))
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        return {}
-    key = (str(path), mtime)
-    if key not in _DOTENV_CACHE:
-        from dotenv import dotenv_values
-
-        _DOTENV_CACHE.clear()
-        _DOTENV_CACHE[key] = {k: v for k, v in dotenv_values(path).items() if v}
-    return _DOTENV_CACHE[key]
-
-
 def current_secrets() -> list[str]:
     """Every secret the settings hold now (environment first, then `.env`)."""
     names = (*SECRET_SETTINGS, *URL_SETTINGS, "WHIZZY_AUTH_USERS")
     values = {}
-    dotenv = _dotenv()
     for name in names:
-        value = os.environ.get(name) or dotenv.get(name)
+        value = setting(name)
         if value:
             values[name] = value
     found = [values[n] for n in SECRET_SETTINGS if n in values]

@@ -7,7 +7,7 @@ import importlib.util
 
 from rich.console import Console
 
-from whizzy.commands import settings_from
+from whizzy.cli.common import add_warehouse_flag, settings_from
 
 console = Console(stderr=True)
 
@@ -18,8 +18,6 @@ def _has(module: str) -> bool:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `whizzy up`."""
-    from whizzy.cli import add_warehouse_flag
-
     p = sub.add_parser(
         "up",
         help="demo data if needed, build, and start the chat (what `make run` does)",
@@ -44,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if wh.exists():
         console.print(f"[green]✓[/] warehouse found at {wh}")
     else:
-        from whizzy.commands.data import generate_with_progress
+        from whizzy.cli.data import generate_with_progress
 
         console.print(f"No warehouse at {wh}: generating the demo org "
                       f"({args.opportunities:,} opportunities)")
@@ -52,14 +50,14 @@ def run(args: argparse.Namespace) -> int:
     if not _has("whizzy.build"):
         console.print("[yellow]Stopping here:[/] the build step is not part of this version yet.")
         return 0
-    from whizzy.commands.build import build_with_progress
+    from whizzy.cli.build import build_with_progress
 
     build_with_progress(wh)
     if args.no_chat:
         return 0
-    if not _has("whizzy.commands.chat"):
+    if not _has("whizzy.cli.chat"):
         console.print("[yellow]Stopping here:[/] the chat is not part of this version yet.")
         return 0
-    from whizzy.commands.chat import start_chat
+    from whizzy.cli.chat import start_chat
 
     return start_chat(wh, host=args.host, port=args.port)

@@ -25,12 +25,11 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.context import Context
-from agents.llm.settings import LLMSettings, load_llm_settings
-from whizzy.errors import ConfigError
+from agents.llm.settings import ENGINES, LLMSettings, load_llm_settings
+from whizzy.core.errors import ConfigError
 
 #: Rows of the main result returned in the JSON object.
 ROWS_RETURNED = 50
-ENGINES = ("offline", "llm")
 
 
 def checkpoints_path(warehouse: Path) -> Path:

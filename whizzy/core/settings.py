@@ -1,4 +1,4 @@
-"""Settings: one place that reads flags, environment variables and `.env`.
+"""Settings: the one place that reads environment variables and `.env`.
 
 Precedence: command-line flag > environment variable > `.env` file > default.
 """
@@ -12,23 +12,31 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 #: Repository root (the folder holding pyproject.toml).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: The dbt project the build runs.
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 #: Where local state lives by default (warehouse, chat database, checkpoints).
 DEFAULT_HOME = PROJECT_ROOT / ".whizzy"
 DEFAULT_WAREHOUSE = DEFAULT_HOME / "warehouse.duckdb"
 
-# dbt must never phone home: the product makes no network call the user did not configure.
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+_DOTENV_CACHE: dict[tuple[str, int], dict[str, str]] = {}
 
 
-def _dotenv() -> dict[str, str]:
+def dotenv_settings() -> dict[str, str]:
+    """The `.env` file's settings (``WHIZZY_DOTENV`` names another file), read once per version.
+
+    >>> isinstance(dotenv_settings(), dict)
+    True
+    """
     path = Path(os.environ.get("WHIZZY_DOTENV", PROJECT_ROOT / ".env"))
-    if not path.is_file():
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError:
         return {}
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    if key not in _DOTENV_CACHE:
+        _DOTENV_CACHE.clear()
+        _DOTENV_CACHE[key] = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    return _DOTENV_CACHE[key]
 
 
 def setting(name: str, default: str | None = None) -> str | None:
@@ -39,7 +47,7 @@ def setting(name: str, default: str | None = None) -> str | None:
     """
     if name in os.environ:
         return os.environ[name]
-    return _dotenv().get(name, default)
+    return dotenv_settings().get(name, default)
 
 
 def warehouse_path(flag: str | os.PathLike[str] | None = None) -> Path:

@@ -1,6 +1,6 @@
 """`whizzy` command line: one entry point, one module per command group.
 
-Each module in `whizzy.commands` exposes `register(subparsers)`; this file only wires them.
+Each command module in `whizzy.cli` exposes `register(subparsers)`; this file only wires them.
 Errors a user can cause (`WhizzyError`) print one clear sentence and exit 2, never a traceback.
 """
 
@@ -12,9 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from whizzy import __version__
-from whizzy.errors import WhizzyError
+from whizzy.cli.common import add_warehouse_flag
+from whizzy.core.errors import WhizzyError
+from whizzy.core.logs import install as install_log_redaction
 
-#: Command modules in `whizzy.commands`, in the order `--help` lists them.
+#: Command modules in `whizzy.cli`, in the order `--help` lists them.
 COMMAND_MODULES = ("up", "data", "build", "ask", "chat", "eval", "feedback", "bench")
 
 EPILOG = """\
@@ -26,16 +28,6 @@ Typical first run:
 
 The warehouse is .whizzy/warehouse.duckdb unless --warehouse or WHIZZY_WAREHOUSE says otherwise.
 """
-
-
-def add_warehouse_flag(parser: argparse.ArgumentParser) -> None:
-    """Add the `--warehouse PATH` flag every command takes."""
-    parser.add_argument(
-        "--warehouse",
-        metavar="PATH",
-        default=argparse.SUPPRESS,
-        help="DuckDB warehouse file (env WHIZZY_WAREHOUSE; default .whizzy/warehouse.duckdb)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,9 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
-            module = importlib.import_module(f"whizzy.commands.{name}")
+            module = importlib.import_module(f"whizzy.cli.{name}")
         except ModuleNotFoundError as exc:  # a command group not built yet is simply absent
-            if exc.name != f"whizzy.commands.{name}":
+            if exc.name != f"whizzy.cli.{name}":
                 raise
             continue
         module.register(sub)
@@ -62,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit status."""
+    install_log_redaction()  # this process logs without secrets, whatever a library logs
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -76,6 +69,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("whizzy: interrupted; nothing was changed.", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

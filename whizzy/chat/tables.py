@@ -1,0 +1,152 @@
+"""Result and records tables as the chat shows them: units, formatted cells, titles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from whizzy.chat.charts import label_of, to_frame, unit_of
+from whizzy.chat.steps import plans_of
+
+#: Rows a table in the chat shows (the full result can be larger; the SQL is in its step).
+TABLE_ROWS = 200
+
+
+def _units_from_plan(plan: Any) -> dict[str, str]:
+    units: dict[str, str] = {}
+    for p in plans_of(plan):
+        for s in p.get("selections") or []:
+            if s.get("unit") and s.get("name"):
+                units.setdefault(str(s["name"]), str(s["unit"]))
+    return units
+
+
+def _cell(value: Any, unit: str) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()[:10] if not isinstance(value, dt.datetime) else (
+            value.strftime("%Y-%m-%d %H:%M")
+        )
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if unit == "percent":
+        return f"{value * 100:.1f}%"
+    if unit == "currency":
+        return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+    if unit == "days":
+        return round(float(value), 1)
+    if unit == "count":
+        return int(value) if float(value).is_integer() else round(value, 2)
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+def display_table(
+    columns: Sequence[str], rows: Sequence[Any], *, units: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """A result as people read it: labelled columns, 31.3%, $1,240,000, 42.4 (days).
+
+    >>> t = display_table(["owner_name", "win_rate", "won_amount"], [["Ann", 0.3125, 1240000]])
+    >>> t.columns.tolist(), t.iloc[0].tolist()
+    (['Owner name', 'Win rate', 'Won amount'], ['Ann', '31.2%', '$1,240,000'])
+    >>> display_table(["month_label", "month", "n"], [["2026-11", "2026-11-01", 1]]).columns
+    Index(['Month', 'N'], dtype=...)
+    """
+    frame = to_frame(columns, list(rows)[:TABLE_ROWS])
+    units = dict(units or {})
+    out = pd.DataFrame(index=frame.index)
+    for col in frame.columns:
+        if f"{col}_label" in frame.columns:  # `quarter` beside `quarter_label`: show the label
+            continue
+        unit = units.get(col) or (unit_of(col) if _is_numberish(frame[col]) else "text")
+        label = label_of(col)
+        out[label if label not in out.columns else col] = [
+            _cell(v, unit) for v in frame[col].tolist()
+        ]
+    return out
+
+
+def _is_numberish(s: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s))
+
+
+def result_units(
+    result: Mapping[str, Any], results: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, str]:
+    """Units of the result's columns: from the query results, else from the query plan.
+
+    >>> result_units({"plan": [{"selections": [{"name": "a", "unit": "percent"}]}]},
+    ...              [{"units": {"b": "currency"}}])
+    {'b': 'currency', 'a': 'percent'}
+    """
+    units: dict[str, str] = {}
+    for r in results:
+        for name, unit in (r.get("units") or {}).items():
+            if unit:
+                units.setdefault(str(name), str(unit))
+    for name, unit in _units_from_plan(result.get("plans") or result.get("plan")).items():
+        units.setdefault(name, unit)
+    return units
+
+
+def records_tables(records: Any) -> list[tuple[str, pd.DataFrame]]:
+    """The supporting Salesforce records as (title, table) pairs (none when there are none).
+
+    >>> [(t, d.shape) for t, d in records_tables([{"opportunity_name": "Acme", "amount": 5.0}])]
+    [('Supporting records', (1, 2))]
+    """
+    tables: list[tuple[str, pd.DataFrame]] = []
+    if not records:
+        return tables
+    groups: list[Mapping[str, Any]]
+    if isinstance(records, Mapping):
+        groups = [records]
+    elif isinstance(records, list) and isinstance(records[0], Mapping) and "rows" in records[0]:
+        groups = records
+    elif isinstance(records, list) and isinstance(records[0], Mapping):
+        groups = [{"columns": list(records[0].keys()), "rows": records}]
+    else:
+        return tables
+    for g in groups:
+        rows = g.get("rows") or []
+        cols = g.get("columns") or (list(rows[0].keys()) if rows and isinstance(rows[0], Mapping)
+                                    else [])
+        if not rows or not cols:
+            continue
+        title = str(g.get("title") or g.get("description") or "Supporting records")
+        title = title[:1].upper() + title[1:]
+        tables.append((title, display_table(cols, rows, units=g.get("units"))))
+    return tables
+
+
+def models_used(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The models the answer's queries actually read, in query order.
+
+    >>> models_used([{"model": "fct_opportunity"}, {"model": "m_forecast"},
+    ...              {"model": "fct_opportunity"}, {"sql": "x"}])
+    ['fct_opportunity', 'm_forecast']
+    """
+    return list(dict.fromkeys(str(r["model"]) for r in results if r.get("model")))
+
+
+def records_note(tables: Sequence[tuple[str, pd.DataFrame]]) -> str:
+    """One line naming the supporting-record tables shown under the answer.
+
+    >>> records_note([("The deals behind the figure", pd.DataFrame({"a": [1, 2]}))])
+    'Supporting Salesforce records below: the deals behind the figure (2).'
+    >>> records_note([])
+    ''
+    """
+    if not tables:
+        return ""
+    parts = [f"{title[:1].lower() + title[1:]} ({len(frame):,})" for title, frame in tables]
+    return "Supporting Salesforce records below: " + "; ".join(parts) + "."

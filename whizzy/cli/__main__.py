@@ -1,0 +1,7 @@
+"""`python -m whizzy.cli ...`: the same as the `whizzy` command."""
+
+import sys
+
+from whizzy.cli import main
+
+sys.exit(main())
