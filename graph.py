@@ -16,9 +16,10 @@ from typing import Literal
 from langgraph.graph import END, START, StateGraph
 
 from agents.context import Context
+from agents.contract import INTENTS
 from agents.executor import run_queries
 from agents.fusion import fuse_results
-from agents.intent import INTENTS, classify_intent
+from agents.intent import classify_intent
 from agents.planner import plan_query
 from agents.responder import write_answer
 from agents.selector import select_models

@@ -5,13 +5,11 @@ Nodes read them from ``runtime.context``; ``configurable`` only carries the thre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from agents.llm.settings import LLMSettings
-
-Engine = Literal["offline", "llm"]
+from agents.engine import Engine
+from agents.offline import OfflineEngine
 
 #: Who is asking (the one list; the chat adds labels and starter questions to each): the
 #: angle follow-up suggestions and the LLM's wording take.
@@ -23,16 +21,13 @@ DEFAULT_PERSONA = "sales_manager"
 class Context:
     """Settings for answering: which warehouse, which engine, how many rows, for whom.
 
-    Every node reads `engine`: with ``llm`` it tries the model first and keeps its offline
-    result as the net (`agents.llm.nodes`); with ``offline`` no LLM code runs and nothing
-    goes over the network.
+    `engine` reads questions and words answers (`agents.engine.Engine`): the offline engine
+    by default; `whizzy.assistant` passes the LLM engine when one is configured. Nodes call
+    it and never ask which one it is.
     """
 
     warehouse: Path
-    engine: Engine = "offline"
+    engine: Engine = field(default_factory=OfflineEngine)
     row_limit: int = 1000
     persona: str = DEFAULT_PERSONA
-    model_name: str | None = None
     manifest: Path | None = None
-    #: Resolved LLM settings when `engine` is ``llm`` (None: read them from the environment).
-    llm: LLMSettings | None = None

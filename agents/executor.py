@@ -3,8 +3,8 @@
 One builder (`agents.sqlbuild`) writes the SQL, the gate checks it, and it runs on a
 read-only connection with a row limit. A failed query is recorded as failed, never papered
 over. The one exception to the builder is the LLM engine's free SQL (a plan whose
-``notes["free_sql"]`` holds a query written when no catalog plan fits): it passes the gate
-again here, restricted to the catalog's models, before it runs.
+`free_sql` holds a query written when no catalog plan fits): it passes the gate again here,
+restricted to the catalog's models, before it runs.
 """
 
 from __future__ import annotations
@@ -23,7 +23,17 @@ from agents.state import State
 from whizzy.core.errors import UnsafeQueryError
 from whizzy.core.jsonable import jsonable
 from whizzy.warehouse.catalog import expr_columns
+from whizzy.warehouse.gate import gate
 from whizzy.warehouse.reader import Warehouse, open_warehouse, pinned, user_text
+
+
+def _kind(flt: Any) -> str:
+    """``flag``, ``number`` or ``members``: how the answer words a filter."""
+    if flt.op in {"is_true", "is_false"}:
+        return "flag"
+    if flt.op in {"gt", "gte", "lt", "lte", "between"}:
+        return "number"
+    return "members"
 
 
 def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[str, Any]:
@@ -32,11 +42,14 @@ def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[st
     base: dict[str, Any] = {
         "purpose": plan.purpose, "model": plan.model, "description": plan.description,
         "sql": None, "columns": [], "rows": [], "row_count": 0, "truncated": False,
-        "error": None, "notes": plan.notes, "units": {s.name: s.unit for s in plan.selections},
-        "period_label": plan.period_label,
+        "error": None, "units": {s.name: s.unit for s in plan.selections},
+        "period_label": plan.period_label, "headline": plan.headline, "driver": plan.driver,
+        "which": plan.which, "free_sql": bool(plan.free_sql),
+        "scope": [{"kind": _kind(f), "label": f.label} for f in plan.filters
+                  if f.label and f.dimension != "period"],
     }
     try:
-        if plan.notes.get("free_sql"):
+        if plan.free_sql:
             result = _free_sql(plan, warehouse, row_limit=row_limit)
             base["sql"] = result["sql"]
             base.update(
@@ -68,13 +81,14 @@ def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[st
     return base
 
 
+def model_relations(catalog: Any) -> set[tuple[str, str]]:
+    """What free SQL may read: the catalog's models only (not the raw source tables)."""
+    return {(m.schema.lower(), (m.alias or m.name).lower()) for m in catalog.models.values()}
+
+
 def _free_sql(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[str, Any]:
     """Run an LLM-written query: gated against the catalog's models only, then as usual."""
-    from agents.llm.nodes import model_relations
-    from whizzy.warehouse.gate import gate
-
-    sql = gate(str(plan.notes["free_sql"]), model_relations(warehouse.catalog),
-               row_limit=row_limit)
+    sql = gate(str(plan.free_sql), model_relations(warehouse.catalog), row_limit=row_limit)
     return warehouse.query(sql, row_limit=row_limit)
 
 

@@ -1,6 +1,6 @@
 """Periods people name in questions, resolved against the warehouse's as-of date.
 
-Understands what `shared/spec/metrics.md` lists: this/last/next quarter, ``Q3`` /
+Understands what `docs/metrics.md` lists: this/last/next quarter, ``Q3`` /
 ``Q3 2025`` / ``2025-Q3``, this/last/next month, QTD, MTD, YTD, "last N days/weeks/months/
 quarters/years", a year, a month name, "since <date>". Quarters are calendar quarters unless
 `fiscal_year_start_month` says otherwise. Every period is a closed date range
@@ -25,6 +25,9 @@ from typing import Literal
 
 from whizzy.core.formatting import format_date, format_month
 
+#: The time dimensions a model may split by, finest last.
+TIME_BUCKETS = ("quarter", "month")
+
 _SHORT = re.compile(r"\b(nxt|qtr|yr|mth|prev)\b")
 _SHORT_MAP = {"nxt": "next", "qtr": "quarter", "yr": "year", "mth": "month", "prev": "previous"}
 
@@ -33,7 +36,7 @@ def _expand(text: str) -> str:
     """Shorthand to words, same length kept where possible ("nxt qtr")."""
     return _SHORT.sub(lambda m: _SHORT_MAP[m.group(1)], text)
 
-Grain = Literal["day", "month", "quarter", "year", "range"]
+Grain = Literal["day", "month", "quarter", "half", "year", "range"]
 
 _WORD_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -50,6 +53,8 @@ _MONTH_NAMES = {
 _AMBIGUOUS_MONTHS = {"may", "march", "jan", "mar", "jun", "aug", "sep", "oct", "nov", "dec", "apr"}
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
              "4th": 4, "last": 4}
+_STEPS = {"last": -1, "previous": -1, "prior": -1, "past": -1, "next": 1, "coming": 1,
+          "upcoming": 1, "following": 1}
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,39 @@ def quarter_period(
 def _quarter(start: dt.date, fsm: int, kind: str) -> Period:
     key = quarter_key(start, fsm)
     end = quarter_end(start, fsm)
-    return Period(start, end, f"Q{key[-1]} {key[:4]}", "quarter", kind)
+    year = key[:4] if fsm == 1 else f"FY{key[:4]}"
+    return Period(start, end, f"Q{key[-1]} {year}", "quarter", kind)
+
+
+def half_start(day: dt.date, fiscal_year_start_month: int = 1) -> dt.date:
+    """First day of the (fiscal) half-year holding `day`.
+
+    >>> half_start(dt.date(2026, 11, 15)), half_start(dt.date(2026, 3, 1), 2)
+    (datetime.date(2026, 7, 1), datetime.date(2026, 2, 1))
+    """
+    offset = (day.month - fiscal_year_start_month) % 6
+    return add_months(month_start(day), -offset)
+
+
+def half_period(fiscal_year: int, number: int, fiscal_year_start_month: int = 1, *,
+                kind: str = "explicit") -> Period:
+    """Half `number` (1 or 2) of `fiscal_year`: ``H2 2025``, or ``H1 FY2027`` with a fiscal year.
+
+    >>> p = half_period(2027, 1, 2)
+    >>> p.start, p.end, p.label
+    (datetime.date(2026, 2, 1), datetime.date(2026, 7, 31), 'H1 FY2027')
+    """
+    start = add_months(quarter_period(fiscal_year, 1, fiscal_year_start_month).start,
+                       6 * (number - 1))
+    end = add_months(start, 6) - dt.timedelta(days=1)
+    year = str(fiscal_year) if fiscal_year_start_month == 1 else f"FY{fiscal_year}"
+    return Period(start, end, f"H{number} {year}", "half", kind)
+
+
+def _half_of(day: dt.date, fsm: int, kind: str) -> Period:
+    start = half_start(day, fsm)
+    number = 1 if start == fiscal_year_start(day, fsm) else 2
+    return half_period(fiscal_year_of(day, fsm), number, fsm, kind=kind)
 
 
 def _month(start: dt.date, kind: str) -> Period:
@@ -336,14 +373,31 @@ _MONTH_RE = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
 _NUM_RE = r"\d{1,3}|" + "|".join(_WORD_NUMBERS)
 _PREP = r"(?:in|for|of|since|during|through|until|from|to|by|before|after|on)"
 
+_YEAR_RE = r"(?:fy\s*)?(?P<y>\d{4}|'?\d{2}\b)"
 _PATTERNS: list[tuple[str, str]] = [
+    ("rest", r"\b(?:between now and|from now (?:to|until|through|till)|until|till|through|by|"
+             r"before)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|month|year|"
+             r"fiscal year)\b|\b(?:rest|remainder) of (?:the |this )?(?P<unit2>quarter|month|"
+             r"year|fiscal year)\b"),
+    ("sameyear", r"\b(?:the\s+)?same\s+(?P<unit>quarter|month|half)\s+(?:of\s+)?(?:last|"
+                 r"the previous|the prior|a)\s+year(?:\s+ago)?\b"),
+    ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|\b(?P<n>"
+            rf"{_NUM_RE})\s+(?P<unit2>quarters?|months?|years?|halves|half[- ]years?)\s+ago\b"),
+    ("half", rf"\b(?:(?P<rel>this|current|last|previous|prior|next|the)\s+)?(?:(?P<h>h[12])|"
+             rf"(?P<o>first|second|1st|2nd)\s+half(?:[- ]year)?)(?:\s+(?:of\s+)?(?:(?P<yrel>"
+             rf"this|last|next|the current|the last|the next)\s+(?:fiscal\s+)?year|{_YEAR_RE}))?"),
+    ("relhalf", r"\b(?P<rel>this|current|last|previous|prior|next|the last|the past)\s+"
+                r"half(?:[- ]year)?\b"),
+    ("nextn", rf"\b(?:next|coming|upcoming|following)\s+(?P<n>{_NUM_RE})\s+"
+              r"(?P<unit>days?|weeks?|months?|quarters?)\b"),
     ("since", r"\b(?:since|from|after|between|starting)\s+(?P<rest>.+)$"),
     ("xtd", r"\b(?P<unit>q|m|y)td\b|\b(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b"),
     ("lastn", rf"\b(?:last|past|previous|prior|trailing|the last)\s+(?P<n>{_NUM_RE})\s+"
-              r"(?P<unit>days?|weeks?|months?|quarters?|years?)\b"),
+              r"(?:full\s+|complete\s+|whole\s+)?(?P<unit>days?|weeks?|months?|quarters?|"
+              r"years?)\b"),
     ("lastweek", r"\b(?:last|past|previous|prior|trailing|this)\s+(?P<unit>week|day)\b"),
     ("relative", r"\b(?P<rel>this|current|the current|present|last|previous|prior|past|next|"
-                 r"coming|upcoming|following)\s+(?P<unit>quarter|month|year|fiscal year|q)\b"),
+                 r"coming|upcoming|following)\s+(?:fiscal\s+)?(?P<unit>quarter|month|year|q)\b"),
     ("isodate", r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
     ("yq", r"\b(?:fy\s*)?(?P<y>\d{4})[\s-]?q(?P<q>[1-4])\b"),
     ("qy", r"\bq(?P<q>[1-4])\b(?:\s*(?:of\s+|fy\s*|')?\s*(?P<y>\d{4}|'\d{2}|\d{2}\b))?"),
@@ -361,6 +415,9 @@ def _resolve(
     name: str, m: re.Match[str], as_of: dt.date, fsm: int, after_preposition: bool = False
 ) -> Period | None:
     fy_now = fiscal_year_of(as_of, fsm)
+    found = _resolve_relative(name, m, as_of, fsm, fy_now)
+    if found is not None or name in {"rest", "sameyear", "ago", "half", "relhalf", "nextn"}:
+        return found
     if name == "xtd":
         unit = (m.group("unit") or m.group("unit2"))[0]
         if unit == "q":
@@ -434,6 +491,106 @@ def _resolve(
         return _month(dt.date(year, month, 1), "month")
     if name == "year":
         return _year(int(m.group("y")), fsm, "year")
+    return None
+
+
+def _unit_of(as_of: dt.date, unit: str, fsm: int, kind: str) -> Period:
+    """The quarter, month, half or fiscal year holding `as_of`."""
+    if unit in {"quarter", "q"}:
+        return _quarter(quarter_start(as_of, fsm), fsm, kind)
+    if unit == "month":
+        return _month(month_start(as_of), kind)
+    if unit.startswith("half"):
+        return _half_of(as_of, fsm, kind)
+    return _year(fiscal_year_of(as_of, fsm), fsm, kind)
+
+
+def current(grain: str, as_of: dt.date, fiscal_year_start_month: int = 1) -> Period:
+    """The whole quarter, month, half or fiscal year holding `as_of` ("this quarter").
+
+    >>> current("quarter", dt.date(2026, 11, 15), 2).label
+    'Q4 FY2027'
+    >>> current("month", dt.date(2026, 11, 15)).label
+    'Nov 2026'
+    """
+    return _unit_of(as_of, grain, fiscal_year_start_month, f"this_{grain}")
+
+
+def _shift_unit(period: Period, steps: int, fsm: int) -> Period:
+    if period.grain == "half":
+        start = add_months(period.start, 6 * steps)
+        return _half_of(start, fsm, period.kind)
+    return shift(period, steps, fsm, kind=period.kind)
+
+
+def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
+                      fy_now: int) -> Period | None:
+    """Periods relative to the as-of date that the other patterns do not cover.
+
+    Halves, "the rest of the quarter", "two quarters ago", "next 3 months", "same quarter
+    last year".
+    """
+    if name == "rest":
+        unit = (m.group("unit") or m.group("unit2")).replace("fiscal ", "")
+        whole = _unit_of(as_of, unit, fsm, "rest")
+        return Period(as_of, whole.end, f"the rest of {whole.label} "
+                      f"({_range_label(as_of, whole.end)})", "range", "rest")
+    if name == "sameyear":
+        unit = m.group("unit")
+        now = _unit_of(as_of, unit, fsm, "same_last_year")
+        if unit == "half":
+            return _half_of(add_months(now.start, -12), fsm, "same_last_year")
+        return shift(now, -(4 if unit == "quarter" else 12), fsm, kind="same_last_year")
+    if name == "ago":
+        if m.group("unit"):
+            unit, n = m.group("unit"), 2
+        else:
+            unit, n = m.group("unit2").rstrip("s"), _number(m.group("n"))
+        unit = "half" if unit.startswith("hal") else unit
+        now = _unit_of(as_of, unit, fsm, "ago")
+        return _shift_unit(now, -n, fsm)
+    if name == "relhalf":
+        step = _STEPS.get(m.group("rel").replace("the ", ""), 0)
+        return _shift_unit(_half_of(as_of, fsm, "half"), step, fsm)
+    if name == "half":
+        number = int(m.group("h")[1]) if m.group("h") else _ORDINALS[m.group("o")]
+        year = fy_now
+        rel = m.group("yrel")
+        if rel:
+            year += _STEPS.get(rel.replace("the ", ""), 0)
+        elif m.group("y"):
+            raw = m.group("y").lstrip("'")
+            year = _year_of(raw, fy_now)
+        elif m.group("rel") in {"last", "previous", "prior"}:
+            current = _half_of(as_of, fsm, "half")
+            candidate = half_period(fy_now, number, fsm)
+            year = fy_now if candidate.end < current.start else fy_now - 1
+        elif m.group("rel") == "next":
+            year = fy_now + 1
+        elif not m.group("rel"):
+            # "H1" alone: the most recent one that has started
+            if half_period(fy_now, number, fsm).start > as_of:
+                year = fy_now - 1
+        return half_period(year, number, fsm, kind="half")
+    if name == "nextn":
+        n = _number(m.group("n"))
+        unit = m.group("unit").rstrip("s")
+        if not 1 <= n <= 400:
+            return None
+        if unit in {"day", "week"}:
+            days = n * (7 if unit == "week" else 1)
+            end = as_of + dt.timedelta(days=days - 1)
+            return Period(as_of, end, f"the next {n} {unit}s ({_range_label(as_of, end)})",
+                          "day", f"next_{unit}s", days)
+        if unit == "month":
+            first = add_months(month_start(as_of), 1)
+            last = add_months(first, n) - dt.timedelta(days=1)
+            return Period(first, last, f"the next {n} months ({_range_label(first, last)})",
+                          "month", "next_months", n)
+        first = add_months(quarter_start(as_of, fsm), 3)
+        last = add_months(first, 3 * n) - dt.timedelta(days=1)
+        return Period(first, last, f"the next {n} quarters ({_range_label(first, last)})",
+                      "quarter", "next_quarters", n)
     return None
 
 

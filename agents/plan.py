@@ -62,18 +62,32 @@ class Order(BaseModel):
 class QueryPlan(BaseModel):
     """One query against one catalog model."""
 
+    model_config = ConfigDict(extra="forbid")
+
     model: str
     purpose: Literal["main", "compare", "records", "drivers", "trend", "detail"] = "main"
     aggregate: bool = False
     selections: list[Selection]
     filters: list[Filter] = Field(default_factory=list)
+    #: Conditions on grouped figures ("stages averaging over 60 days"), by selection name.
+    having: list[Filter] = Field(default_factory=list)
+    #: A share: the headline measure over the rows that also meet these, and over all rows.
+    share: list[Filter] = Field(default_factory=list)
     predicate: str | None = None
     group_by: list[str] = Field(default_factory=list)
     order_by: list[Order] = Field(default_factory=list)
     limit: int | None = None
     period_label: str | None = None
     description: str = ""
-    notes: dict[str, Any] = Field(default_factory=dict)
+    #: The headline measure (the figure the answer states first).
+    headline: str | None = None
+    #: For a "why?": the dimension compared, and whether this is the current or prior period.
+    driver: str | None = None
+    which: Literal["current", "prior"] | None = None
+    #: Groups with too little data to rank are left out of a ranking of rates.
+    min_denominator: bool = False
+    #: The query text of the LLM's free SQL, when no catalog plan fitted (checked again).
+    free_sql: str | None = None
 
     @property
     def measure_names(self) -> list[str]:

@@ -118,6 +118,53 @@ def condition(flt: Filter) -> exp.Expression:
     raise ValueError(f"unknown filter operator {flt.op!r}")
 
 
+def _measure_expression(sel: Selection) -> exp.Expression:
+    return aggregate_expression(sel.expr) if sel.expr else column(sel.column or sel.name)
+
+
+def _having(flt: Filter, by_name: dict[str, Selection]) -> exp.Expression:
+    """A condition on a grouped figure: the filter's column names a measure selection."""
+    sel = by_name[flt.column]
+    cond = condition(flt.model_copy(update={"column": "__x__"}))
+    return cond.transform(lambda node: _measure_expression(sel)
+                          if isinstance(node, exp.Column) and node.name == "__x__" else node)
+
+
+def build_share(plan: QueryPlan, *, schema: str = "main", table: str | None = None
+                ) -> exp.Expression:
+    """The share of the headline measure: over the rows meeting `plan.share`, and over all.
+
+    >>> from agents.plan import Filter, QueryPlan, Selection
+    >>> plan = QueryPlan(model="t", aggregate=True, selections=[
+    ...     Selection(name="amt", expr="sum(amount)", role="measure")],
+    ...     filters=[Filter(column="is_open", op="is_true")],
+    ...     share=[Filter(column="is_overdue", op="is_true")])
+    >>> print(sqlbuild(plan, pretty=False))  # doctest: +NORMALIZE_WHITESPACE
+    WITH "scope" AS (SELECT * FROM "main"."t" WHERE "is_open" = TRUE) SELECT (SELECT SUM(amount)
+    FROM "scope" WHERE "is_overdue" = TRUE) AS "part", (SELECT SUM(amount) FROM "scope") AS
+    "whole", (SELECT SUM(amount) FROM "scope" WHERE "is_overdue" = TRUE) / NULLIF((SELECT
+    SUM(amount) FROM "scope"), 0) AS "share"
+    """
+    sel = next(s for s in plan.selections if s.role == "measure")
+    scope = exp.select(exp.Star()).from_(exp.table_(table or plan.model, db=schema,
+                                                     quoted=True))
+    for flt in plan.filters:
+        scope = scope.where(condition(flt), copy=False)
+    part = exp.select(_measure_expression(sel)).from_(exp.to_identifier("scope", quoted=True))
+    for flt in plan.share:
+        part = part.where(condition(flt), copy=False)
+    whole = exp.select(_measure_expression(sel)).from_(exp.to_identifier("scope", quoted=True))
+    ratio = exp.Div(this=exp.Subquery(this=part.copy()),
+                    expression=exp.func("nullif", exp.Subquery(this=whole.copy()),
+                                        exp.Literal.number(0)))
+    query = exp.select(
+        exp.alias_(exp.Subquery(this=part), exp.to_identifier("part", quoted=True)),
+        exp.alias_(exp.Subquery(this=whole), exp.to_identifier("whole", quoted=True)),
+        exp.alias_(ratio, exp.to_identifier("share", quoted=True)),
+    )
+    return query.with_(exp.to_identifier("scope", quoted=True), as_=scope, copy=False)
+
+
 def build_select(plan: QueryPlan, *, schema: str = "main", table: str | None = None) -> exp.Select:
     """The sqlglot expression of `plan` (``schema.table`` defaults to the plan's model)."""
     by_name = {s.name: s for s in plan.selections}
@@ -128,6 +175,8 @@ def build_select(plan: QueryPlan, *, schema: str = "main", table: str | None = N
         query = query.where(condition(flt), copy=False)
     if plan.predicate:  # a row predicate from the catalog (records.filter), checked there
         query = query.where(sqlglot.parse_one(plan.predicate, dialect=DIALECT), copy=False)
+    for flt in plan.having:
+        query = query.having(_having(flt, by_name), copy=False)
     if plan.aggregate and plan.group_by:
         groups = []
         for name in plan.group_by:
@@ -153,4 +202,6 @@ def build_select(plan: QueryPlan, *, schema: str = "main", table: str | None = N
 def sqlbuild(plan: QueryPlan, *, schema: str = "main", table: str | None = None,
              pretty: bool = True) -> str:
     """DuckDB SQL for `plan`."""
-    return build_select(plan, schema=schema, table=table).sql(dialect=DIALECT, pretty=pretty)
+    tree = build_share(plan, schema=schema, table=table) if plan.share else build_select(
+        plan, schema=schema, table=table)
+    return tree.sql(dialect=DIALECT, pretty=pretty)

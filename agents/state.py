@@ -2,7 +2,7 @@
 
 Values stored in the state are plain JSON-friendly data (dicts, lists, strings), so any
 checkpointer (in memory, SQLite) can persist a thread and resume it after a restart. Typed
-objects (`QueryPlan`, `Period`) are rebuilt from that data where a node needs them.
+objects (`Query`, `QueryPlan`) are rebuilt from that data where a node needs them.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ class OutputState:
 
     question: str = ""
     intent: str = ""
+    #: The question read: the typed query contract (`agents.contract.Query`) as data.
+    query: dict[str, Any] = field(default_factory=dict)
     models: list[str] = field(default_factory=list)
     model_reasons: dict[str, str] = field(default_factory=dict)
     plans: list[dict[str, Any]] = field(default_factory=list)
@@ -102,5 +104,6 @@ class State(OutputState):
     """Everything the nodes share during a turn, plus the thread's memory (`history`)."""
 
     intent_reason: str = ""
-    understanding: dict[str, Any] = field(default_factory=dict)
+    #: What the reader reads when the rules cut part of the question off (else the question).
+    read_question: str = ""
     history: Annotated[list[dict[str, Any]], add_turns] = field(default_factory=list)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
+from agents.contract import INTENTS
 from whizzy.core.errors import EvalCaseError
 
-INTENTS = ("analytics", "lookup", "briefing", "help", "smalltalk", "out_of_scope")
 EXPECTS = ("first_value", "first_row", "all_rows", "clarify", "unanswerable")
 #: Expectations that take values from the gold query (the others need none).
 VALUE_EXPECTS = ("first_value", "first_row", "all_rows")

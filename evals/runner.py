@@ -185,6 +185,8 @@ def file_digest(path: Path) -> str:
 
 def make_assistant(warehouse: Path, engine: str) -> AssistantLike:
     """The product's assistant on `warehouse` (a fresh in-memory checkpointer per run)."""
+    # imported here: `python -m evals.checkgold` checks gold SQL without loading LangGraph
+    # (about 0.6 s instead of 4 s)
     from whizzy.assistant import Assistant
 
     return Assistant(warehouse, engine=engine)

@@ -19,7 +19,10 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
+from whizzy.build import build_warehouse
 from whizzy.core.settings import DBT_PROJECT_DIR, DEFAULT_HOME, PROJECT_ROOT
+from whizzy.data.generate import generate_org
+from whizzy.warehouse.connection import manifest_path_for
 from whizzy.warehouse.files import remove_quietly
 
 EVAL_HOME = DEFAULT_HOME / "eval"
@@ -163,9 +166,6 @@ def ensure_eval_warehouse(
     Returns:
         Path of the built warehouse (`<home>/warehouse.duckdb`).
     """
-    from whizzy.build import build_warehouse
-    from whizzy.data.generate import generate_org
-    from whizzy.warehouse.connection import manifest_path_for
 
     if org != EVAL_ORG and home == EVAL_HOME:
         home = EVAL_HOME / org.key

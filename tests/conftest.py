@@ -41,3 +41,11 @@ def built_warehouse(raw_warehouse: Path, tmp_path_factory: pytest.TempPathFactor
     shutil.copyfile(raw_warehouse, path)
     build_warehouse(path, as_of=DEMO_AS_OF)
     return path
+
+
+@pytest.fixture(scope="session")
+def eval_warehouse() -> Path:
+    """The eval org (seed 42, 20,000 opportunities, as of 2026-11-15), built (cached on disk)."""
+    from evals.warehouse import ensure_eval_warehouse
+
+    return ensure_eval_warehouse()

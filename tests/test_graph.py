@@ -1,7 +1,7 @@
 """End to end: the compiled graph (in-memory checkpointer) on the built demo org.
 
 Every figure is checked against SQL written straight on the RAW `salesforce` tables from
-`shared/spec/metrics.md` — never against the models' own output — except forecasts, which
+`docs/metrics.md` — never against the models' own output — except forecasts, which
 are genuinely model outputs. Values are compared in the form the answer shows them.
 """
 
@@ -266,7 +266,7 @@ def test_most_pushed_deals(assistant, raw):
         select count(*) from h where close_date > prev group by opportunity_id
         order by 1 desc limit 1""")[0]
     out = ask(assistant, "Which deals have been pushed the most?")
-    assert f"pushed {top}×" in out["answer"], out["answer"]
+    assert f"push count {top}" in out["answer"], out["answer"]
 
 
 # ----------------------------------------------------------------------------- forecast

@@ -25,7 +25,11 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.context import Context
+from agents.engine import Engine
 from agents.llm.settings import ENGINES, LLMSettings, load_llm_settings
+from agents.llm.usage import summarize
+from agents.offline import OfflineEngine
+from graph import build_graph
 from whizzy.core.errors import ConfigError
 
 #: Rows of the main result returned in the JSON object.
@@ -67,8 +71,6 @@ class Assistant:
         model: str | None = None,
         llm: LLMSettings | None = None,
     ) -> None:
-        from graph import build_graph  # the top-level module the house style asks for
-
         if engine is not None and engine not in ENGINES:
             raise ConfigError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
         if row_limit < 1:
@@ -89,9 +91,8 @@ class Assistant:
         self.warehouse = Path(warehouse).expanduser().resolve()
         self.engine = engine
         self.llm = llm
-        self.context = Context(warehouse=self.warehouse, engine=engine, row_limit=row_limit,
-                               persona=persona, manifest=manifest,
-                               model_name=llm.model if llm else None, llm=llm)
+        self.context = Context(warehouse=self.warehouse, engine=make_engine(llm),
+                               row_limit=row_limit, persona=persona, manifest=manifest)
         self.checkpointer = checkpointer if checkpointer is not None else InMemorySaver()
         self.graph = build_graph().compile(checkpointer=self.checkpointer)
 
@@ -160,6 +161,8 @@ class Assistant:
             "question": state.get("question", ""),
             "intent": state.get("intent", ""),
             "status": answer_status(state),
+            "query": dict(state.get("query") or {}),
+            "not_applied": list((state.get("query") or {}).get("not_applied") or []),
             "models": list(state.get("models") or []),
             "model_reasons": dict(state.get("model_reasons") or {}),
             "plan": list(state.get("plans") or []),
@@ -180,6 +183,15 @@ class Assistant:
         }
 
 
+def make_engine(llm: LLMSettings | None) -> Engine:
+    """The engine of an assistant: offline, or the LLM one falling back to it."""
+    if llm is None:
+        return OfflineEngine()
+    from agents.llm.engine import LLMEngine  # imports langchain: only when the LLM is used
+
+    return LLMEngine.for_settings(llm)
+
+
 def answer_status(state: dict[str, Any]) -> str:
     """What kind of answer a turn gave.
 
@@ -193,10 +205,9 @@ def answer_status(state: dict[str, Any]) -> str:
     'unanswerable'
     """
     facts = state.get("facts") or {}
-    notes = facts.get("notes") or {}
     if state.get("intent") == "out_of_scope":
         return "refused"
-    if facts.get("clarify") or notes.get("ambiguous") or notes.get("unknown"):
+    if facts.get("clarify"):
         return "clarify"
     if facts.get("unanswerable"):
         return "unanswerable"
@@ -218,7 +229,6 @@ def usage_json(state: dict[str, Any], llm: LLMSettings | None = None) -> dict[st
     """
     if (state.get("engine") or "offline") != "llm":
         return {}
-    from agents.llm.usage import summarize
 
     calls = list(state.get("usage") or [])
     summary = summarize(calls, price_in=llm.price_in if llm else None,

@@ -28,6 +28,7 @@ from agents.llm.usage import CallUsage
 from whizzy.core.errors import LLMUnavailableError, UnsafeQueryError
 from whizzy.warehouse.catalog import Catalog
 from whizzy.warehouse.gate import DIALECT, check, gate
+from whizzy.warehouse.reader import cursor
 
 log = logging.getLogger("whizzy.llm")
 
@@ -87,7 +88,6 @@ def _is_refusal(sql: str) -> bool:
 
 def explain_on(warehouse: Path) -> Callable[[str], None]:
     """A dry run: ``EXPLAIN`` the query on the warehouse's read-only connection."""
-    from whizzy.warehouse.reader import cursor
 
     def run(sql: str) -> None:
         with cursor(warehouse) as cur:  # leased: a warehouse swap waits for the dry run

@@ -2,13 +2,14 @@
 
 Every field is required (nullable where it may be empty) so the schemas are valid for
 OpenAI's strict structured outputs. The LLM never returns SQL expressions or figures here:
-it names catalog models, measures and dimensions, and values as the user said them; the
-offline planner turns that into the typed `QueryPlan`.
+it names catalog models, measures, dimensions, flags and numbers, and values as the user said
+them; `agents.llm.reading` checks them and builds the typed `Query` the planner takes.
 
->>> Reading.model_validate({"model": "m", "measure": "win_rate", "extra_measures": [],
-...     "group_by": ["owner"], "filters": [], "period": "last quarter",
-...     "compare_period": None, "direction": "top", "limit": 3, "trend": False,
-...     "compare": False, "why": False, "reason": "ranking of reps"}).limit
+>>> Reading.model_validate({"model": "m", "measures": ["win_rate"], "group_by": ["owner"],
+...     "filters": [], "period": "last quarter", "compare_period": None,
+...     "compare_members": None, "direction": "top", "limit": 3, "trend": False,
+...     "why": False, "records": False, "order_by": None, "order_desc": True, "pick": None,
+...     "share_of": [], "reason": "ranking of reps"}).limit
 3
 """
 
@@ -30,35 +31,48 @@ class IntentOutput(BaseModel):
     reason: str = Field(description="one short sentence: why this intent")
 
 
-class ValueFilter(BaseModel):
-    """Rows restricted to values of one dimension."""
+class FilterOut(BaseModel):
+    """One restriction: members of a dimension, a flag, or a bound on a number."""
 
     model_config = ConfigDict(extra="forbid")
 
-    dimension: str = Field(description="a dimension name of the chosen model, e.g. industry")
-    values: list[str] = Field(description="values as the user wrote them, e.g. ['healthcare']")
+    field: str = Field(description="a dimension, flag or number name of the chosen model")
+    op: Literal["eq", "in", "not_in", "gt", "gte", "lt", "lte", "between", "is_true",
+                "is_false"] = Field(description="eq/in/not_in for dimension values, is_true/"
+                                                "is_false for flags, gt/gte/lt/lte/between "
+                                                "for numbers")
+    values: list[str] = Field(description="values as the user wrote them ('healthcare', "
+                                          "'250000'); empty for flags")
 
 
 class Reading(BaseModel):
-    """The question read into catalog terms (the offline planner builds the query)."""
+    """The question read into the catalog's terms: the typed query contract (`Query`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     model: str | None = Field(description="catalog model that answers; null if none fits")
-    measure: str | None = Field(description="headline measure name of that model")
-    extra_measures: list[str] = Field(description="other measures of the model to show")
+    measures: list[str] = Field(description="measure names of that model, headline first; "
+                                            "empty to list records")
     group_by: list[str] = Field(description="dimension names to break the figure down by")
-    filters: list[ValueFilter] = Field(description="dimension values the user restricts to")
+    filters: list[FilterOut] = Field(description="restrictions the user names")
     period: str | None = Field(
-        description="the period in plain words: 'last quarter', 'Q3 2025', 'YTD', '2025', "
-                    "'last 6 months', 'since 2026-01-01'; null if none is named")
+        description="the period in plain words: 'last quarter', 'Q3 2025', 'H2 2025', 'YTD', "
+                    "'2025', 'last 6 months', 'next 3 months', 'since 2026-01-01'; null if none")
     compare_period: str | None = Field(description="a second period to compare with, or null")
+    compare_members: str | None = Field(
+        description="the dimension whose members (listed in an 'in' filter) are compared, "
+                    "e.g. 'owner' for 'is Priya beating Tom'; else null")
     direction: Literal["top", "bottom"] | None = Field(
         description="top/best/highest or bottom/worst/lowest for rankings, else null")
     limit: int | None = Field(description="how many rows the user asked for ('top 5'), or null")
     trend: bool = Field(description="the user asks how the figure changed over time")
-    compare: bool = Field(description="the user asks to compare with another period")
     why: bool = Field(description="the user asks why a figure is what it is (drivers)")
+    records: bool = Field(description="the user asks for specific records (deals), not a figure")
+    order_by: str | None = Field(description="for records: a number name to order by, or null")
+    order_desc: bool = Field(description="for records: largest first")
+    pick: str | None = Field(description="for records: the one dimension asked of the first "
+                                         "record ('who owns the biggest one' → owner), or null")
+    share_of: list[FilterOut] = Field(description="for 'what % of X is Y': the Y restrictions")
     reason: str = Field(description="one short sentence: why this model and measure")
 
 

@@ -41,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import SecretStr
 
 from whizzy.core.errors import ConfigError
+from whizzy.core.logs import current_secrets
 from whizzy.core.settings import setting
 
 Engine = Literal["offline", "llm"]
@@ -98,7 +99,6 @@ class LLMSettings:
         found = [key] if len(key) >= 4 else []
         for url in (self.base_url, self.azure_endpoint):
             found.extend(_url_secrets(url))
-        from whizzy.core.logs import current_secrets  # chat passwords too, wherever they are set
 
         return list(dict.fromkeys([*found, *current_secrets()]))
 

@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from agents.llm.client import LLMClient
-from agents.llm.grounding import Grounding, grounding, result_facts
+from agents.llm.grounding import _NUMBER, Grounding, _figure, grounding, result_facts
 from agents.llm.prompts import load_prompt, persona_text
 from agents.llm.usage import CallUsage
 from whizzy.core.errors import LLMUnavailableError
+from whizzy.core.formatting import format_cell as show
 
 #: Rows of each result shown to the writer.
 FACT_ROWS = 15
@@ -84,8 +85,6 @@ def render_facts(results: Sequence[dict[str, Any]], *, rows: int = FACT_ROWS,
     Ann | 40.0%
     Bo | 35.0%
     """
-    from agents.responder import show  # the offline answers' formatter: one way to write
-
     blocks = []
     for res in results:
         head = f"[{res.get('purpose', 'result')}] {res.get('description') or ''}".rstrip()
@@ -117,7 +116,6 @@ def facts_for(results: Sequence[dict[str, Any]], *, reference: str = "", as_of: 
     """
     import datetime as dt
 
-    from agents.llm.grounding import _NUMBER, _figure  # the checker's own reading of figures
 
     base, counts = result_facts(results)
     for res in results:

@@ -1,4 +1,4 @@
-{#- Business rules shared by several models (definitions: shared/spec/metrics.md). -#}
+{#- Business rules shared by several models (definitions: docs/metrics.md). -#}
 
 {#- Deal size band of an amount: '<25k', '25k-50k', '50k-100k', '100k-250k', '250k+', or
     'unknown' when the amount is null. Lower bounds are inclusive. -#}

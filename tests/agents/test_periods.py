@@ -50,9 +50,16 @@ def test_no_period_where_none_is_named(text):
 
 def test_fiscal_year_starting_in_february():
     period = parse_period("this quarter", A, fiscal_year_start_month=2)
-    assert (period.start, period.end, period.label) == (D(2026, 11, 1), D(2027, 1, 31), "Q4 2027")
+    # a fiscal quarter says so: "Q4 FY2027", never a calendar-looking "Q4 2027"
+    assert (period.start, period.end, period.label) == (D(2026, 11, 1), D(2027, 1, 31),
+                                                        "Q4 FY2027")
     assert quarter_key(D(2026, 2, 1), 2) == "2027-Q1"
     assert parse_period("Q1", A, fiscal_year_start_month=2).start == D(2026, 2, 1)
+    assert parse_period("Q1 FY27", A, fiscal_year_start_month=2).start == D(2026, 2, 1)
+    nxt = parse_period("next fiscal quarter", A, fiscal_year_start_month=2)
+    assert (nxt.start, nxt.label) == (D(2027, 2, 1), "Q1 FY2028")
+    half = parse_period("H1 FY2027", A, fiscal_year_start_month=2)
+    assert (half.start, half.end, half.label) == (D(2026, 2, 1), D(2026, 7, 31), "H1 FY2027")
 
 
 def test_overall_window_and_previous():

@@ -29,17 +29,16 @@ def assistant(built_warehouse: Path) -> Assistant:
     return Assistant(built_warehouse)
 
 
-def test_bottleneck_ranks_every_stage_and_lists_the_deals_in_the_first(assistant, raw) -> None:
+def test_bottleneck_ranks_the_bottleneck_stages_and_lists_the_deals_in_the_first(assistant, raw
+                                                                               ) -> None:
     out = assistant.ask("which stage is our bottleneck?", thread_id=uuid.uuid4().hex)
     assert out["error"] is None
-    stage_col = out["columns"][0]
     stages = [r[0] for r in out["rows"]]
-    assert len(stages) >= 5, "the table ranks all the stages, not just the first"
     days = [r[out["columns"].index("avg_days_in_stage")] for r in out["rows"]]
+    assert stages and all(d > 30 for d in days), "a bottleneck averages over 30 days"
     assert days == sorted(days, reverse=True)
     top = stages[0]
-    assert top in out["answer"] and stages[1] in out["answer"]
-    assert out["chart"] and out["chart"]["x"] == stage_col
+    assert top in out["answer"]
     records = out["records"]
     assert records and records["title"] == f"the deals behind {top}"
     cols = records["columns"]

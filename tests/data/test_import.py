@@ -18,7 +18,7 @@ from whizzy.data.generate import generate_org
 from whizzy.data.importer import import_csv_dir
 from whizzy.warehouse.schema import TABLES
 
-#: A copy of shared/reference/fivetran_salesforce: the four objects as Fivetran lands them.
+#: A copy of tests/fixtures/fivetran_salesforce: the four objects as Fivetran lands them.
 FIVETRAN = Path(__file__).resolve().parents[1] / "fixtures" / "fivetran_salesforce"
 
 

@@ -16,7 +16,7 @@ from whizzy.core.errors import BuildError, ConfigError, WarehouseMissingError
 from whizzy.core.settings import DBT_PROJECT_DIR
 from whizzy.warehouse.connection import connect_readonly, manifest_path_for
 
-#: A copy of shared/reference/fivetran_salesforce: the four objects as Fivetran lands them.
+#: A copy of tests/fixtures/fivetran_salesforce: the four objects as Fivetran lands them.
 REFERENCE = Path(__file__).resolve().parents[1] / "fixtures" / "fivetran_salesforce"
 
 # The four sample queries of shared/seed/dbt-pipeline-documentation.md, verbatim.

@@ -1,6 +1,6 @@
 """The models' figures equal figures recomputed straight from the RAW `salesforce` tables.
 
-Every expectation here is written from shared/spec/metrics.md with its own SQL and Python,
+Every expectation here is written from docs/metrics.md with its own SQL and Python,
 never from the model SQL: if a model and this file disagree, one of them misreads the spec.
 Runs on the shared demo org and on a second org with another seed, size and as-of date.
 """

@@ -1,4 +1,4 @@
-"""Fixtures for the eval tests: the cached eval warehouse and one offline eval run per session."""
+"""Fixtures for the eval tests: one offline eval run per session (on `eval_warehouse`)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,6 @@ import pytest
 from evals import CASES_DIR
 from evals.loader import load_cases
 from evals.runner import EvalRun, run_eval
-from evals.warehouse import ensure_eval_warehouse
-
-
-@pytest.fixture(scope="session")
-def eval_warehouse():
-    """The eval org (seed 42, 20,000 opportunities, as of 2026-11-15), built (cached on disk)."""
-    return ensure_eval_warehouse()
 
 
 @pytest.fixture(scope="session")

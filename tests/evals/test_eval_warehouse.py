@@ -22,8 +22,8 @@ def fake_steps(monkeypatch, calls):
         con.close()
         manifest_path_for(path).write_text("{}")
 
-    monkeypatch.setattr("whizzy.data.generate.generate_org", generate_org)
-    monkeypatch.setattr("whizzy.build.build_warehouse", build_warehouse)
+    monkeypatch.setattr(ew, "generate_org", generate_org)
+    monkeypatch.setattr(ew, "build_warehouse", build_warehouse)
 
 
 def test_cache_is_reused_and_rebuilt_when_inputs_change(tmp_path, monkeypatch):

@@ -19,62 +19,53 @@ from typing import Any
 
 from openai_stub import Reply, structured, text
 
-from agents.planner import dimension_words, make_plans
-from agents.question import read_question
-from agents.selector import has_subject
-from agents.values import value_index
+from agents.llm.reading import reading_of
+from agents.reader import read
+from agents.understanding import read_context
 from whizzy.warehouse.reader import open_warehouse
 
 
 def empty_reading(**overrides: Any) -> dict[str, Any]:
     """A `Reading` payload with every field present (the schema is strict)."""
-    base = {"model": None, "measure": None, "extra_measures": [], "group_by": [],
-            "filters": [], "period": None, "compare_period": None, "direction": None,
-            "limit": None, "trend": False, "compare": False, "why": False,
+    base = {"model": None, "measures": [], "group_by": [], "filters": [], "period": None,
+            "compare_period": None, "compare_members": None, "direction": None, "limit": None,
+            "trend": False, "why": False, "records": False, "order_by": None,
+            "order_desc": True, "pick": None, "share_of": [],
             "reason": "replayed from the offline reading"}
     return {**base, **overrides}
 
 
-def offline_ask(warehouse: Any, question: str):
-    """The offline reader's `Ask` for a first question in a thread."""
-    catalog = warehouse.catalog
-    return read_question(question, as_of=warehouse.as_of, values=value_index(warehouse),
-                         dimension_words=dimension_words(catalog),
-                         fiscal_year_start_month=warehouse.fiscal_year_start_month,
-                         has_subject=lambda words: has_subject(words, catalog))
+def offline_query(warehouse: Any, question: str):
+    """The offline reader's `Query` for a first question in a thread."""
+    return read(question, read_context(warehouse, None))
 
 
-def offline_reading(warehouse: Any, question: str, intent: str) -> dict[str, Any]:
-    """What a perfect model would return for `question`: the offline planner's choice."""
-    ask = offline_ask(warehouse, question)
-    outcome, _ = make_plans(ask, warehouse, intent)
-    if not outcome.plans:
+def offline_reading(warehouse: Any, question: str, intent: str = "analytics"
+                    ) -> dict[str, Any]:
+    """What a perfect model would return for `question`: the offline engine's query."""
+    query = offline_query(warehouse, question)
+    if query.model is None or query.clarify or query.unanswerable:
         return empty_reading(reason="no catalog model answers this")
-    model = outcome.notes.get("model") or outcome.plans[0].model
-    main = next((p for p in outcome.plans if p.model == model), outcome.plans[0])
-    names = main.measure_names
-    meta = warehouse.catalog.models[model].answerable
-    measure = outcome.notes.get("measure") or (names[0] if names else meta.measures[0].name)
-    extra = [n for n in names if n != measure and meta.measure(n) is not None][:2]
-    periods = ask.periods or ([ask.period] if ask.period else [])
-    period = period_words(periods[0], warehouse) if periods else None
-    compare = period_words(periods[1], warehouse) if len(periods) > 1 else None
-    return empty_reading(
-        model=model, measure=measure, extra_measures=extra, group_by=list(ask.group_by),
-        filters=[{"dimension": m.dimension, "values": list(m.values)} for m in ask.values],
-        period=period, compare_period=compare, direction=ask.direction, limit=ask.limit,
-        trend=ask.trend, compare=ask.compare, why=ask.why)
+    reading = reading_of(query).model_dump(mode="json")
+    if query.window is not None:
+        reading["period"] = period_words(query.window, warehouse)
+    if query.compare_window is not None:
+        reading["compare_period"] = period_words(query.compare_window, warehouse)
+    return {**reading, "reason": "replayed from the offline reading"}
 
 
-def period_words(period: Any, warehouse: Any) -> str:
-    """How a user (and so a model) would name `period`: "last quarter", "Q3 2026", ..."""
+def period_words(window: Any, warehouse: Any) -> str | None:
+    """How a user (and so a model) would name the window: "last quarter", "Q3 2026", ..."""
     from agents.periods import parse_period
 
-    candidates = [period.kind.replace("_", " "), period.label, period.label.split(" (")[0]]
-    for words in candidates:
-        if parse_period(words, warehouse.as_of, warehouse.fiscal_year_start_month) == period:
+    if not window.text:
+        return None  # a default window: the reading names none, and gets the same default
+    for words in (window.text, window.kind.replace("_", " "), window.label,
+                  window.label.split(" (")[0]):
+        found = parse_period(words, warehouse.as_of, warehouse.fiscal_year_start_month)
+        if found is not None and (found.start, found.end) == (window.start, window.end):
             return words
-    return period.label
+    return window.text
 
 
 def schema_name(body: dict[str, Any]) -> str | None:

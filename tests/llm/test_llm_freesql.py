@@ -8,7 +8,6 @@ import pytest
 from llm_support import AS_OF
 from openai_stub import fail, structured
 
-from agents.llm.engine import LLMEngine
 from agents.llm.freesql import MAX_REPAIRS, explain_on, hostile, write_sql
 from whizzy.core.errors import LLMUnavailableError
 
@@ -112,15 +111,6 @@ def test_http_failure_carries_usage(llm_client, llm_stub, mini_catalog, mini_war
         _write(llm_client, mini_catalog, mini_warehouse)
     assert info.value.kind == "server_error"
     assert info.value.usage_calls[0].attempts == 2
-
-
-def test_engine_free_sql(llm_settings, llm_client, llm_stub, mini_catalog, mini_warehouse):
-    engine = LLMEngine(llm_settings, client=llm_client)
-    llm_stub.queue(_sql("select owner_name, sum(won_count) as wins from m_win_rate "
-                        "group by owner_name order by wins desc"))
-    step = engine.free_sql(QUESTION, catalog=mini_catalog, allowed=mini_catalog.relations(),
-                           warehouse=mini_warehouse, as_of=AS_OF, row_limit=10)
-    assert "LIMIT 10" in step.value.sql and step.usage[0].ok
 
 
 def test_hostile_does_not_flag_plain_reads():

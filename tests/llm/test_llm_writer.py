@@ -77,9 +77,9 @@ def test_http_failure_before_streaming(llm_client, llm_stub):
 def test_engine_write(llm_settings, llm_client, llm_stub):
     engine = LLMEngine(llm_settings, client=llm_client)
     llm_stub.queue(text("John Roe is first at 60.0% in Q3 2026."))
-    step = engine.write(QUESTION, persona="revops", as_of="2026-11-15", period="Q3 2026",
-                        results=RESULTS, reference=REFERENCE)
-    assert step.value == "John Roe is first at 60.0% in Q3 2026." and step.usage[0].ok
+    step = engine.word(QUESTION, persona="revops", as_of="2026-11-15", results=RESULTS,
+                       reference=REFERENCE)
+    assert step.value == "John Roe is first at 60.0% in Q3 2026." and step.usage[0]["ok"]
     assert "revenue-operations" in llm_stub.requests[0]["body"]["messages"][0]["content"]
 
 

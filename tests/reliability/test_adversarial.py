@@ -30,7 +30,7 @@ import sqlglot
 from reliability_support import audited, event_path, open_fd_targets, sha256
 from sqlglot import exp
 
-from agents.intent import INTENTS
+from agents.contract import INTENTS
 from whizzy.assistant import Assistant
 from whizzy.core.settings import PROJECT_ROOT
 from whizzy.warehouse.gate import gate

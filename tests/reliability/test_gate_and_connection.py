@@ -168,7 +168,7 @@ def test_free_sql_from_the_llm_engine_passes_the_gate(served: Path):
     for sql in ("drop table fct_opportunity", "select * from read_text('/etc/passwd')",
                 "select * from salesforce.user"):  # raw tables: not for free SQL
         plan = QueryPlan(model="fct_opportunity", selections=[Selection(name="x")],
-                         notes={"free_sql": sql})
+                         free_sql=sql)
         result = execute(plan, warehouse, row_limit=10)
         assert result["error"] and "refused" in result["error"], (sql, result["error"])
         assert not result["rows"]

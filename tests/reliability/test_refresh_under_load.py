@@ -26,7 +26,7 @@ import duckdb
 import pytest
 from reliability_support import copy_warehouse, swap_in
 
-from agents.intent import INTENTS
+from agents.contract import INTENTS
 from whizzy.assistant import Assistant
 from whizzy.build import build_warehouse
 
@@ -43,8 +43,11 @@ QUESTIONS = [
 CONVERSATIONS = 20
 #: Seconds a conversation pauses between questions (people read the answer first).
 THINK = 0.4
-#: Seconds between swaps: long enough for answers that start and end on one version.
+#: Seconds between swaps at least; then until `SETTLED` answers began and ended after it.
 SETTLE = 2.0
+#: Answers that must start and finish on a version before the next swap (a condition, not a
+#: clock: on a busy machine an answer may take longer than `SETTLE`).
+SETTLED = 3
 
 
 def _signature(out: dict) -> str:
@@ -132,22 +135,30 @@ def test_twenty_conversations_while_the_warehouse_is_rebuilt_and_swapped(
     started = time.monotonic()
     for w in workers:
         w.start()
-    try:
+    def settle(since: float) -> None:
+        """Wait until `SETTLED` answers started after `since` and finished."""
         time.sleep(SETTLE)
+        deadline = time.monotonic() + 300
+        while sum(1 for a in list(answers) if a.start >= since) < SETTLED:
+            assert time.monotonic() < deadline, "answers stopped coming"
+            time.sleep(0.1)
+
+    try:
+        settle(float("-inf"))
         t = time.monotonic()
         os.replace(staged, served)  # 1. new raw data (what `whizzy data import` does)
         swaps.append(Swap("A+raw", t, time.monotonic()))
-        time.sleep(SETTLE)
+        settle(swaps[-1].end)
         t = time.monotonic()
         build = build_warehouse(served, as_of=AS_OF, unit_tests=False)  # 2. the real build
         swaps.append(Swap("B", t, time.monotonic()))
         version_b = copy_warehouse(served, tmp_path / "b")
         for version, source in (("A", version_a), ("B", version_b), ("A", version_a)):
-            time.sleep(SETTLE)
+            settle(swaps[-1].end)
             t = time.monotonic()
             swap_in(source, served)  # 3-5. swaps back and forth
             swaps.append(Swap(version, t, time.monotonic()))
-        time.sleep(SETTLE)
+        settle(swaps[-1].end)
     finally:
         stop.set()
         for w in workers:

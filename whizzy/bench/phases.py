@@ -28,6 +28,7 @@ from whizzy.bench.common import (
 
 def phase_generate(args: dict[str, Any]) -> dict[str, Any]:
     """Generate an org of `args["opportunities"]` into `args["path"]`."""
+    # imported in the phase that needs it: each child process's peak memory is its own
     from whizzy.data.generate import generate_org
 
     rss_before = _self_peak_rss_mb()
@@ -56,9 +57,11 @@ def phase_generate(args: dict[str, Any]) -> dict[str, Any]:
 
 def phase_build(args: dict[str, Any]) -> dict[str, Any]:
     """`whizzy build` the warehouse at `args["path"]`; node timings by type."""
+    # imported in the phase that needs it: each child process's peak memory is its own
     from whizzy.build import build_warehouse
 
     try:
+        # imported in the phase that needs it: each child process's peak memory is its own
         from whizzy.build import _threads
 
         threads: int | None = _threads()
@@ -155,6 +158,7 @@ def empty_graph_ms(nodes: int = 1, runs: int = 30) -> float:
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.graph import END, START, StateGraph
 
+    # imported in the phase that needs it: each child process's peak memory is its own
     from agents.context import Context
     from agents.state import InputState, OutputState, State
 
@@ -197,6 +201,7 @@ def _bare_sql_ms(con: Any, sqls: Sequence[str], *, row_limit: int, runs: int) ->
 
 def phase_answers(args: dict[str, Any]) -> dict[str, Any]:
     """Ask every eval question: a cold first answer, one warm-up pass, then timed passes."""
+    # imported in the phase that needs it: each child process's peak memory is its own
     from evals.loader import load_cases
     from whizzy.assistant import Assistant
 
@@ -232,6 +237,7 @@ def phase_answers(args: dict[str, Any]) -> dict[str, Any]:
 
     # the floor of each question: its SQL on the assistant's own connection, plus the framework
     try:
+        # imported in the phase that needs it: each child process's peak memory is its own
         from whizzy.warehouse.reader import connection
 
         con = connection(warehouse)

@@ -242,6 +242,7 @@ def run_bench(
     The document is rewritten after each size, so a long run interrupted at 1,000,000 keeps
     the smaller sizes' figures.
     """
+    # imported in the phase that needs it: each child process's peak memory is its own
     from whizzy import __version__
 
     report = progress or (lambda *_: None)

@@ -105,6 +105,7 @@ def bench_server(warehouse: Path, *, log: Path, progress: Progress, label: str,
     RSS is the Chainlit server process's (the child `whizzy chat` starts), read from
     /proc after every eval question was answered through the chat's websocket.
     """
+    # imported in the phase that needs it: each child process's peak memory is its own
     from evals.loader import load_cases
 
     cases = load_cases([CASES_DIR])

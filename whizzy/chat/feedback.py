@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from evals.matching import matches
 from whizzy.core.errors import WhizzyError
 
 #: Key of the block in an answer step's metadata that records what the agent did.
@@ -155,8 +156,6 @@ def stated_columns(columns: Sequence[str], first_row: Sequence[Any], answer: str
     ...                "Win rate in Q3 2026 was 31.3%.")
     ['quarter_label', 'win_rate']
     """
-    from evals.matching import matches
-
     picked = []
     for col, value in zip(columns, first_row, strict=False):
         if value is None or isinstance(value, bool):

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from whizzy.core.errors import WarehouseMissingError
+from whizzy.warehouse.reader import open_warehouse
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,6 @@ def warehouse_freshness(path: Path) -> Freshness:
         WarehouseMissingError: no file at `path`, or a file DuckDB can't open.
         WarehouseNotBuiltError: the file holds no built models or has no manifest beside it.
     """
-    from whizzy.warehouse.reader import open_warehouse
-
     try:
         wh = open_warehouse(path)
     except duckdb.Error as exc:

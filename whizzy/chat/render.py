@@ -23,7 +23,7 @@ from whizzy.chat.tables import (
     records_tables,
     result_units,
 )
-from whizzy.core.errors import WhizzyError
+from whizzy.core.errors import WarehouseMissingError, WhizzyError
 from whizzy.core.jsonable import jsonable
 
 
@@ -157,8 +157,6 @@ def problem_text(exc: WhizzyError) -> str:
     >>> problem_text(ConfigError("The LLM engine is not set up.", hint="pick Offline"))
     'The LLM engine is not set up. (pick Offline)'
     """
-    from whizzy.core.errors import WarehouseMissingError
-
     if isinstance(exc, WarehouseMissingError):
         text = f"**The data isn't ready.** {exc}"
         return text + (f"\n\nTo fix it, {exc.hint}." if exc.hint else "")

@@ -14,9 +14,12 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from agents.values import value_index
+from whizzy.assistant import Assistant
 from whizzy.chat.charts import warm_up as warm_up_charts
 from whizzy.chat.options import ChatOptions
 from whizzy.chat.personas import SettingsSpec
+from whizzy.core.errors import WhizzyError
+from whizzy.warehouse.reader import open_warehouse
 
 
 class AssistantLike(Protocol):
@@ -76,7 +79,6 @@ class ChatRuntime:
         """The assistant for these settings (created on first use)."""
         await self.start()
         if spec not in self._assistants:
-            from whizzy.assistant import Assistant
 
             self._assistants[spec] = Assistant(
                 self.options.warehouse,
@@ -94,8 +96,6 @@ class ChatRuntime:
         value index each take seconds the first time. Returns False (and leaves the
         explaining to the chat) when the warehouse isn't ready.
         """
-        from whizzy.core.errors import WhizzyError
-        from whizzy.warehouse.reader import open_warehouse
 
         def load() -> None:
             warm_up_charts()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 #: Shown for a missing value (a null from the warehouse) instead of inventing one.
@@ -298,3 +299,22 @@ def join_names(items: list[str], conjunction: str = "and") -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def format_cell(value: object, unit: str | None = None, column: str = "") -> str:
+    """A result cell for an answer, with unit- and column-aware formatting.
+
+    >>> format_cell("2026-Q3", None, "quarter_label"), format_cell(0.25, "percent")
+    ('Q3 2026', '25.0%')
+    >>> format_cell("2026-07-01")
+    'Jul 1, 2026'
+    """
+    if isinstance(value, str):
+        if re.fullmatch(r"\d{4}-Q[1-4]", value):
+            return quarter_label(value)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}( .*)?", value):
+            if unit is None and column.endswith(("quarter",)):
+                return quarter_label(dt.date.fromisoformat(value[:10]))
+            return format_date(value)
+        return value
+    return format_value(value, unit)

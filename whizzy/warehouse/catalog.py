@@ -57,6 +57,11 @@ class Dimension:
     kind_value: str | None = None
 
 
+#: Default windows a measure may declare: the metrics.md "overall" window, every row, the
+#: period holding the as-of date, or the last periods of the model's grain.
+WINDOWS = frozenset({"overall", "all", "current", "trend"})
+
+
 @dataclass(frozen=True)
 class Measure:
     """A figure a model answers: a row value (`column`) or an aggregate (`expr`)."""
@@ -69,11 +74,59 @@ class Measure:
     higher_is_better: bool | None = None
     label: str = ""
     description: str = ""
+    #: What is measured, whatever the outcome (``count``, ``amount``, ``avg_amount`` ...):
+    #: measures sharing a base differ only in their `scope`.
+    base: str | None = None
+    #: Flags built into the measure (``won_amount`` is the ``amount`` of ``won`` deals).
+    scope: tuple[str, ...] = ()
+    #: The window used when the question names no period (`WINDOWS`; None: no filter).
+    window: str | None = None
+    #: Measures shown beside this one so the answer can explain it.
+    companions: tuple[str, ...] = ()
+    #: Phrases that might mean this measure but might mean something the data lacks: the
+    #: assistant asks before using them.
+    clarify: tuple[str, ...] = ()
+    #: A reference line for charts (a bottleneck is over 30 days).
+    threshold: float | None = None
 
     @property
     def is_aggregate(self) -> bool:
         """True when the measure re-aggregates over any filter or grouping (`expr`)."""
         return self.expr is not None
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A yes/no column a question can restrict rows to ("won", "open", "overdue")."""
+
+    name: str
+    column: str
+    synonyms: tuple[str, ...] = ()
+    label: str = ""
+    #: The flag marks a problem (needs coaching, a bottleneck): rows it picks are listed
+    #: worst first.
+    problem: bool = False
+
+
+@dataclass(frozen=True)
+class Number:
+    """A numeric column a question can put a threshold on ("deals over $250k")."""
+
+    name: str
+    column: str
+    unit: str = "number"
+    synonyms: tuple[str, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class TimeField:
+    """A date column other than the model's `time_column` that periods can apply to."""
+
+    name: str
+    column: str
+    synonyms: tuple[str, ...] = ()
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +172,20 @@ class Answerable:
     #: The row-kind column of a stacked model and the kind used when no dimension is named.
     kind_column: str | None = None
     default_kind: str | None = None
+    #: ``internal`` (never answers a business question), ``dashboard`` (the briefing) or "".
+    role: str = ""
+    flags: tuple[Flag, ...] = ()
+    numbers: tuple[Number, ...] = ()
+    times: tuple[TimeField, ...] = ()
+    #: Columns that describe one record, in the order an answer lists them, and their order.
+    record_columns: tuple[str, ...] = ()
+    record_order: tuple[SortKey, ...] = ()
+    #: Dimensions a "why?" compares between this period and the one before.
+    why_dimensions: tuple[str, ...] = ()
+    #: Measures shown when a question names a member but no figure ("how is Jane doing?").
+    overview: tuple[str, ...] = ()
+    #: Points each component of a score is out of (the health score's 25).
+    points_scale: int | None = None
 
     def measure(self, name: str) -> Measure | None:
         """The measure called `name`, if any."""
@@ -127,6 +194,24 @@ class Answerable:
     def dimension(self, name: str) -> Dimension | None:
         """The dimension called `name`, if any."""
         return next((d for d in self.dimensions if d.name == name), None)
+
+    def flag(self, name: str) -> Flag | None:
+        """The flag called `name`, if any."""
+        return next((f for f in self.flags if f.name == name), None)
+
+    def number(self, name: str) -> Number | None:
+        """The number called `name`, if any."""
+        return next((n for n in self.numbers if n.name == name), None)
+
+    def time(self, name: str | None) -> str | None:
+        """The date column of time `name` (None: the model's `time_column`)."""
+        if name is None:
+            return self.time_column
+        return next((t.column for t in self.times if t.name == name), None)
+
+    def measures_of(self, base: str) -> list[Measure]:
+        """The measures with this `base`, unscoped first."""
+        return sorted((m for m in self.measures if m.base == base), key=lambda m: len(m.scope))
 
     @property
     def is_additive(self) -> bool:
@@ -187,8 +272,13 @@ class Catalog:
 
     @property
     def answerable(self) -> list[Model]:
-        """Models with a valid ``config.meta.whizzy`` block, in name order."""
-        return [m for _, m in sorted(self.models.items()) if m.answerable is not None]
+        """Models that answer business questions, in name order.
+
+        A model answers when it has a valid ``config.meta.whizzy`` block that is not
+        ``role: internal`` (build information is never a candidate for a figure).
+        """
+        return [m for _, m in sorted(self.models.items())
+                if m.answerable is not None and m.answerable.role != "internal"]
 
     def model(self, name: str) -> Model:
         """The model called `name` (KeyError when unknown)."""
@@ -390,13 +480,71 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         else:
             column = column or name
         description = model.columns[column].description if column in model.columns else ""
+        window = raw.get("window")
+        if window is not None and window not in WINDOWS:
+            issues.append(f"measure {name} has unknown window {window!r} (use "
+                          f"{', '.join(sorted(WINDOWS))})")
+            window = None
+        threshold = raw.get("threshold")
         measures.append(Measure(
             name=name, unit=unit, column=column, expr=expr or None,
             synonyms=_strings(raw.get("synonyms")),
             higher_is_better=raw.get("higher_is_better"),
             label=str(raw.get("label") or name.replace("_", " ")),
             description=str(raw.get("description") or description),
+            base=str(raw["base"]) if raw.get("base") else None,
+            scope=_strings(raw.get("scope")),
+            window=window,
+            companions=_strings(raw.get("companions")),
+            clarify=_strings(raw.get("clarify")),
+            threshold=float(threshold) if isinstance(threshold, int | float) else None,
         ))
+    measure_names = {m.name for m in measures}
+    for m in measures:
+        for other in m.companions:
+            if other not in measure_names:
+                issues.append(f"measure {m.name} names unknown companion {other!r}")
+
+    def named_columns(key: str, make: Any) -> tuple[Any, ...]:
+        out = []
+        for raw in meta.get(key) or []:
+            if not isinstance(raw, dict) or not raw.get("name"):
+                issues.append(f"{key} entry {raw!r} has no name")
+                continue
+            column = raw.get("column") or raw["name"]
+            if exists(column, f"{key} {raw['name']}"):
+                out.append(make(raw, str(raw["name"]), str(column)))
+        return tuple(out)
+
+    flags = named_columns("flags", lambda raw, name, column: Flag(
+        name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name),
+        bool(raw.get("problem"))))
+    numbers = named_columns("numbers", lambda raw, name, column: Number(
+        name, column, str(raw.get("unit") or "number"), _strings(raw.get("synonyms")),
+        str(raw.get("label") or name.replace("_", " "))))
+    times = named_columns("times", lambda raw, name, column: TimeField(
+        name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name)))
+    flag_names = {f.name for f in flags}
+    for m in measures:
+        for flag in m.scope:
+            if flag not in flag_names and m.is_aggregate:
+                # a row figure may name the scope it is computed for ("slipped") without
+                # the model holding the yes/no column; an aggregate must filter on it
+                issues.append(f"measure {m.name} has scope {flag!r}, which is not a flag")
+    record_columns = tuple(c for c in _strings(meta.get("record_columns"))
+                           if exists(c, "record_columns"))
+    record_order = []
+    for raw in meta.get("record_order") or []:
+        if isinstance(raw, str):
+            raw = {"column": raw}
+        if isinstance(raw, dict) and exists(raw.get("column"), "record_order"):
+            record_order.append(SortKey(raw["column"], bool(raw.get("desc"))))
+    role = str(meta.get("role") or "")
+    if role not in {"", "internal", "dashboard"}:
+        issues.append(f"unknown role {role!r} (use internal or dashboard)")
+        role = ""
+    overview = tuple(m for m in _strings(meta.get("overview")) if m in measure_names)
+    points = meta.get("points_scale")
 
     kind_column, default_kind = None, None
     dimensions, kind_column, default_kind = _stacked_kinds(model, dimensions)
@@ -424,8 +572,12 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         return None, issues
     known_keys = {
         "label", "family", "synonyms", "example_questions", "grain", "time_column", "time_grain",
-        "default_sort", "default_limit", "dimensions", "measures", "records",
+        "default_sort", "default_limit", "dimensions", "measures", "records", "role", "flags",
+        "numbers", "times", "record_columns", "record_order", "why_dimensions", "overview",
+        "points_scale",
     }
+    issues += [f"unknown key {k!r} in config.meta.whizzy (docs/catalog-meta.md lists them)"
+               for k in meta if k not in known_keys]
     limit = meta.get("default_limit")
     return Answerable(
         label=str(meta.get("label") or model.name),
@@ -444,6 +596,16 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         extra={k: v for k, v in meta.items() if k not in known_keys},
         kind_column=kind_column,
         default_kind=default_kind,
+        role=role,
+        flags=flags,
+        numbers=numbers,
+        times=times,
+        record_columns=record_columns,
+        record_order=tuple(record_order),
+        why_dimensions=tuple(d for d in _strings(meta.get("why_dimensions"))
+                             if any(x.name == d for x in dimensions)),
+        overview=overview,
+        points_scale=int(points) if isinstance(points, int) else None,
     ), issues
 
 

@@ -1,4 +1,4 @@
-"""The raw Salesforce data contract (`shared/spec/data-contract.md`) as data.
+"""The raw Salesforce data contract (`docs/data-contract.md`) as data.
 
 Generator, importer, dbt sources and tests all take table and column definitions from
 here, so there is one place that knows the landed shape.

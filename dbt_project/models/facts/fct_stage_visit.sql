@@ -96,6 +96,8 @@ measured as (
     select
         visits.stage_visit_id,
         visits.opportunity_id,
+        opportunities.opportunity_name,
+        opportunities.amount,
         opportunities.owner_id,
         coalesce(users.user_name, opportunities.owner_id, 'Unknown') as owner_name,
         coalesce(accounts.industry, 'Unknown') as industry,
@@ -128,6 +130,8 @@ final as (
     select
         cast(stage_visit_id as varchar) as stage_visit_id,
         cast(opportunity_id as varchar) as opportunity_id,
+        cast(opportunity_name as varchar) as opportunity_name,
+        cast(amount as decimal(18,2)) as amount,
         cast(owner_id as varchar) as owner_id,
         cast(owner_name as varchar) as owner_name,
         cast(industry as varchar) as industry,

@@ -1,0 +1,234 @@
+"""The typed query contract: what a question asks, in catalog terms, before any SQL exists.
+
+Both engines fill in the same `Query`: the offline engine by parsing the question against
+the catalog's vocabulary (`agents.reader`), the LLM engine through structured output
+(`agents.llm`). The planner and the SQL builder take nothing else. Names in a query are
+*concept* names the catalog declares (a measure ``won_amount``, a dimension ``industry``, a
+flag ``open``, a number ``amount``, a time ``created``), never column names or SQL.
+
+Every constraint the user stated is either in the query (and so in the SQL), or listed in
+`Query.not_applied` with the reason, or the query asks back (`Query.clarify`).
+
+>>> q = Query(intent=Intent.ANALYTICS, measures=["win_rate"], group_by=["owner"],
+...           ranking=Ranking(direction="top", limit=3))
+>>> q.shape, q.to_state()["ranking"]
+('ranking', {'measure': None, 'direction': 'top', 'limit': 3})
+>>> Query.from_state(q.to_state()) == q
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Intent(StrEnum):
+    """The kind of question (the one enumeration of intents)."""
+
+    ANALYTICS = "analytics"
+    LOOKUP = "lookup"
+    BRIEFING = "briefing"
+    HELP = "help"
+    SMALLTALK = "smalltalk"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+#: The intents, in the order reports list them.
+INTENTS: tuple[str, ...] = tuple(i.value for i in Intent)
+#: Intents answered from the warehouse.
+DATA_INTENTS = frozenset({Intent.ANALYTICS, Intent.LOOKUP, Intent.BRIEFING})
+
+
+class Reason(StrEnum):
+    """Why an intent was chosen (typed, so nodes never match English sentences)."""
+
+    FIGURE = "asks for a sales figure"
+    RECORDS = "asks for specific records"
+    SUMMARY = "asks for a summary"
+    CAPABILITIES = "asks what I can do"
+    DEFINITION = "asks what a term means"
+    GREETING = "greeting or small talk"
+    EMPTY = "empty question"
+    TOO_LONG = "question too long"
+    SQL = "looks like SQL or an injection attempt"
+    INSTRUCTIONS = "asks to change my instructions or reveal secrets"
+    WRITE = "asks to change or move data (read-only)"
+    OFF_TOPIC = "not about the sales pipeline"
+    FOLLOW_UP = "follow-up to the previous question"
+    NAMES_VALUE = "names an owner, account or other value"
+    LLM = "the LLM's reading"
+
+
+Op = Literal["eq", "in", "not_in", "gt", "gte", "lt", "lte", "between", "is_true", "is_false"]
+Scalar = str | int | float | bool
+
+
+class Condition(BaseModel):
+    """One restriction on the rows: a dimension's members, a flag, or a number's range.
+
+    `field` is a catalog concept: a dimension (``industry``), a flag (``won``) or a number
+    (``amount``). `text` keeps the words it came from, for the answer and the not-applied list.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    op: Op = "eq"
+    values: list[Scalar] = Field(default_factory=list)
+    text: str = ""
+
+    @property
+    def kind(self) -> str:
+        """``flag``, ``number`` or ``members`` (from the operator)."""
+        if self.op in {"is_true", "is_false"}:
+            return "flag"
+        if self.op in {"gt", "gte", "lt", "lte", "between"}:
+            return "number"
+        return "members"
+
+
+class Window(BaseModel):
+    """A closed date range and which date of a row it applies to (`time`, None = the default).
+
+    `label` is how the answer names it; the answer may name it only when the SQL filters on it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    start: dt.date
+    end: dt.date
+    label: str
+    grain: str = "range"
+    kind: str = "explicit"
+    count: int = 1
+    time: str | None = None
+    text: str = ""
+
+    @property
+    def days(self) -> int:
+        """Days in the window, both ends included."""
+        return (self.end - self.start).days + 1
+
+
+class Ranking(BaseModel):
+    """Top or bottom N, by a measure (None: the query's first measure)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    measure: str | None = None
+    direction: Literal["top", "bottom"] = "top"
+    limit: int | None = None
+
+
+class Order(BaseModel):
+    """How listed records are ordered: by a measure-like column concept, up or down."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    desc: bool = True
+
+
+class NotApplied(BaseModel):
+    """Words of the question the query does not apply, and why (said in the answer)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    reason: str
+
+
+class Clarify(BaseModel):
+    """A question back to the user instead of a guess."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    options: list[str] = Field(default_factory=list)
+
+
+Shape = Literal["figure", "breakdown", "ranking", "trend", "comparison", "records", "share",
+                "drivers", "briefing", "overview"]
+
+
+class Query(BaseModel):
+    """One question, read: measures, grouping, filters, window, comparison, ranking, records."""
+
+    model_config = ConfigDict(frozen=True)
+
+    intent: Intent = Intent.ANALYTICS
+    measures: list[str] = Field(default_factory=list)
+    group_by: list[str] = Field(default_factory=list)
+    filters: list[Condition] = Field(default_factory=list)
+    window: Window | None = None
+    #: A second window to compare with (the first is `window`).
+    compare_window: Window | None = None
+    #: The dimension whose members are compared ("Retail vs Energy"): its filter lists them.
+    compare_members: str | None = None
+    ranking: Ranking | None = None
+    trend: bool = False
+    why: bool = False
+    #: Records (deals) asked for: listed with `order`, `limit`; `pick` names the one field
+    #: asked of the first record ("who owns the biggest one?").
+    records: bool = False
+    order: Order | None = None
+    limit: int | None = None
+    pick: str | None = None
+    #: The share of `share_of` within the rest of the query ("what % of pipeline is overdue").
+    share_of: list[Condition] = Field(default_factory=list)
+    #: The catalog model that answers (chosen with the measures by `agents.selector`).
+    model: str | None = None
+    #: With the LLM engine, when no catalog model fits: a read-only query it wrote (gated
+    #: again before it runs) and what it computes.
+    free_sql: str | None = None
+    free_sql_explanation: str = ""
+    not_applied: list[NotApplied] = Field(default_factory=list)
+    clarify: Clarify | None = None
+    #: Why the data cannot answer it (nothing in the catalog measures what was asked).
+    unanswerable: str | None = None
+    follow_up: bool = False
+    #: What a follow-up kept from the previous question, in words (shown in the answer).
+    inherited: list[str] = Field(default_factory=list)
+    question: str = ""
+
+    @property
+    def shape(self) -> Shape:
+        """What kind of answer the query asks for."""
+        if self.intent == Intent.BRIEFING:
+            return "briefing"
+        if self.free_sql:
+            return "figure"
+        if self.records:
+            return "records"
+        if self.why:
+            return "drivers"
+        if self.share_of:
+            return "share"
+        if self.compare_members or self.compare_window is not None:
+            return "comparison"
+        if self.trend:
+            return "trend"
+        if self.ranking is not None:
+            return "ranking"
+        if self.group_by:
+            return "breakdown"
+        if not self.measures:
+            return "overview"
+        return "figure"
+
+    def conditions(self, field: str) -> list[Condition]:
+        """The filters on `field`."""
+        return [c for c in self.filters if c.field == field]
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-friendly form kept in the graph state and the thread's memory."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any] | None) -> Query | None:
+        """Inverse of `to_state` (None for nothing stored)."""
+        return cls.model_validate(data) if data else None

@@ -1,0 +1,179 @@
+"""The grammar of questions: words that build a query's structure, not its vocabulary.
+
+Which *measures*, *dimensions* and *flags* exist is the catalog's business
+(`agents.vocabulary`). This module only knows how English puts a query together: words
+that compare ("vs"), rank ("top", "worst"), group ("by", "per", "which"), bound a number
+("over", "at least"), exclude ("except"), ask for a share ("% of"), a count ("how many"),
+records ("list"), a reason ("why") or a trend ("over time"), and the function words that
+carry no constraint at all. None of them names a model, a measure or a column.
+
+>>> direction_of("fastest", "days"), direction_of("fastest", "currency")
+('bottom', None)
+>>> direction_of("worst", "percent", True)
+'bottom'
+>>> parse_amount("$250k"), parse_amount("1.5m"), parse_amount("30%"), parse_amount("12")
+(250000.0, 1500000.0, 0.3, 12.0)
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Function words and generic verbs: consumed by nothing, constrain nothing.
+FILLER = frozenset("""
+a about actually all also am an and any anything are around as ask at be been being both but
+by can could currently did do does doing done each either else ever exactly for from get
+gets getting give go going got had has have having he hello help her here hers hey hi him his
+how i if im in into is it its just kind kindly know let lets like look looking looks many may
+me mine more most much my need needs now of off ok okay on one ones or our ours out over
+please pls quick quickly rather real really right roughly say see seems she show showing so
+some sort such tell than thank thanks that thats the their theirs them then there these they
+thing things this those through to today too up us very want wanna was way we were what
+whats when where whether which while who whom whose why will with would yeah yes yet you your
+yours basically overall currently total totals so far our we've weve i'd id we're were
+number numbers figure figures value much many looking like sitting sits sit right currently
+still now again another also versus via per each every across among between summary
+tell give show list display find pull bring report provide share breakdown
+sorry if basic one prepping prep review monday tuesday wednesday thursday friday saturday
+sunday tomorrow yesterday morning afternoon evening meeting meets board ceo vp
+know wondering wonder curious question quick brief briefly specifically exactly approximately
+roughly about approx estimate typical typically usually generally overall
+take takes took spend spends spent usually normally does do did make made come comes came
+""".split())
+
+#: Words that compare members or periods ("Retail vs Energy", "this quarter against last").
+COMPARE = frozenset({"vs", "versus", "v", "compare", "compared", "comparing", "comparison",
+                     "against", "beating", "beat", "outperforming", "better", "worse"})
+#: Words that exclude the value after them ("excluding Technology").
+EXCLUDE = frozenset({"exclude", "excluding", "except", "without", "minus", "besides",
+                     "not", "non", "ignoring", "ignore", "omit", "omitting", "leave", "leaving"})
+#: Words that narrow a previous answer ("only the ones in negotiation").
+ONLY = frozenset({"only", "just", "solely", "purely"})
+#: Words before a dimension that make it a breakdown ("by industry", "which reps").
+GROUP = frozenset({"by", "per", "each", "every", "across", "among", "which", "what"})
+#: Words asking for a count, a sum or an average (a measure's `base` in the catalog).
+COUNT_WORDS = ("how many", "number of", "count of", "count", "how many times")
+AMOUNT_WORDS = ("how much", "total value", "value of", "dollar amount", "dollars", "worth",
+                "total amount", "sum of", "in dollars", "dollar-wise", "$")
+AVERAGE_WORDS = ("average", "avg", "mean", "typical")
+#: Words asking for a share of the rest ("what % of pipeline is overdue").
+SHARE = re.compile(r"\b(?:what|which)?\s*(?:%|percent|percentage|share|proportion|fraction|"
+                   r"portion|ratio)\s+(?:of|is|are)\b|\bwhat\s+(?:%|percent|percentage|share|"
+                   r"proportion|fraction|portion)\b|\bhow\s+much\s+of\b")
+#: Words asking why a figure is what it is.
+WHY = re.compile(r"^(?:why|how come)\b|\bwhat(?:'s| is| are)? (?:driving|behind|causing|"
+                 r"dragging(?: down)?|hurting|holding (?:it|us) back)\b|\bwhat (?:drove|dragged|"
+                 r"hurt|caused|pulled)(?: down| up)?\b|\bexplain (?:why|that|this)\b|"
+                 r"\breasons? (?:for|why)\b")
+#: Words asking how a figure moved over time.
+TREND = re.compile(r"\b(?:trend|trends|trending|over time|history|historical|trajectory|"
+                   r"quarter over quarter|month over month|qoq|mom|each quarter|every quarter|"
+                   r"by quarter|per quarter|quarterly|by month|per month|each month|monthly|"
+                   r"evolve[ds]?|progression|getting better|getting worse|improv(?:e|ed|ing)|"
+                   r"declin(?:e|ed|ing)|over the (?:last|past) (?:few|several|\d+) quarters)\b|"
+                   r"^how (?:has|have) .+ (?:changed|moved|shifted|developed)\W*$")
+#: Words asking for specific records rather than a figure.
+LIST_WORDS = frozenset({"list", "show", "display", "which", "what", "name", "names", "give",
+                        "find", "pull", "biggest", "largest", "smallest", "top", "oldest",
+                        "newest", "latest", "soonest", "earliest", "most", "longest",
+                        "export"})
+#: Words that point back to the previous answer.
+ANAPHORA = frozenset({"it", "that", "those", "them", "they", "these", "this", "his", "her",
+                      "their", "theirs", "its", "one", "ones", "same", "there"})
+#: Words that keep the previous question's measure and change something else.
+FOLLOW_CUE = re.compile(
+    r"^(?:and|also|what about|how about|what of|same (?:for|but|thing)|now|then|ok|okay|but|"
+    r"only|just|excluding|exclude|except|without|instead|for|in|top|bottom|break|split|"
+    r"drill|slice|sort|rank|who|which|whose|when|how many of|how much of)\b|"
+    r"\b(?:that|this|it|those|them|they|these|the one|the ones)\b")
+
+#: "the quarter before", "the month after", "before that", "the one before that".
+RELATIVE = re.compile(
+    r"\b(?:(?:the\s+)?(?P<unit>quarter|month|year|half|one|period)\s+(?P<dir>before|prior|"
+    r"earlier|after|later)(?!\s+(?:last|this|next))(?:\s+that)?|(?P<dir2>before|after) "
+    r"(?:that|then|it)|(?:the\s+)?(?P<dir3>previous|prior|preceding|following|next)\s+"
+    r"(?P<unit3>one|quarter|month|year|half|period)(?!\s+\w*\s*(?:to date)))\b")
+
+_DIRECTIONS = {
+    # word stem → (direction for "higher", True when the word means "more of the figure")
+    "top": "top", "best": "better", "highest": "top", "most": "top", "biggest": "top",
+    "largest": "top", "strongest": "better", "leading": "better", "greatest": "top",
+    "max": "top", "maximum": "top", "longest": "top", "slowest": "top", "oldest": "top",
+    "more": "top", "bigger": "top", "larger": "top", "higher": "top", "better": "better",
+    "bottom": "bottom", "worst": "worse", "lowest": "bottom", "least": "bottom",
+    "smallest": "bottom", "weakest": "worse", "poorest": "worse", "min": "bottom",
+    "minimum": "bottom", "underperforming": "worse", "struggling": "worse",
+    "lagging": "worse", "shortest": "bottom", "fastest": "fast", "quickest": "fast",
+    "fewer": "bottom", "less": "bottom", "lower": "bottom", "worse": "worse",
+    "slower": "top", "faster": "fast", "quicker": "fast",
+}
+
+
+def direction_of(word: str, unit: str | None, higher_is_better: bool | None = None
+                 ) -> str | None:
+    """Whether a superlative asks for the ``top`` or the ``bottom`` of a figure of `unit`.
+
+    "fastest" is the bottom of a duration and means nothing for money; "worst" is the
+    bottom of a figure where higher is better and the top of one where lower is.
+    """
+    kind = _DIRECTIONS.get(word)
+    if kind is None:
+        return None
+    if kind == "fast":
+        return "bottom" if unit == "days" else None
+    if kind in {"better", "worse"}:
+        up = kind == "better"
+        if higher_is_better is False:
+            up = not up
+        return "top" if up else "bottom"
+    return kind
+
+
+def is_superlative(word: str) -> bool:
+    """Whether `word` ranks ("top", "worst", "fastest")."""
+    return word in _DIRECTIONS
+
+
+#: "over", "at least", ... → operator, and the words they may span.
+COMPARATORS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("more", "than"), "gt"), (("greater", "than"), "gt"), (("bigger", "than"), "gt"),
+    (("larger", "than"), "gt"), (("higher", "than"), "gt"), (("at", "least"), "gte"),
+    (("upwards", "of"), "gte"), (("no", "less", "than"), "gte"), (("over",), "gt"),
+    (("above",), "gt"), (("exceeding",), "gt"), (("exceeds",), "gt"), (("beyond",), "gt"),
+    (("less", "than"), "lt"), (("fewer", "than"), "lt"), (("smaller", "than"), "lt"),
+    (("lower", "than"), "lt"), (("at", "most"), "lte"), (("up", "to"), "lte"),
+    (("no", "more", "than"), "lte"), (("under",), "lt"), (("below",), "lt"),
+    (("between",), "between"), (("bigger",), "gt"), (("smaller",), "lt"),
+)
+#: Words after a number that turn it into a bound ("$200k or more", "10 or fewer").
+TRAILING = {("or", "more"): "gte", ("or", "above"): "gte", ("or", "higher"): "gte",
+            ("or", "bigger"): "gte", ("and", "up"): "gte", ("plus",): "gte",
+            ("or", "less"): "lte", ("or", "fewer"): "lte", ("or", "under"): "lte",
+            ("or", "below"): "lte", ("or", "lower"): "lte", ("or", "smaller"): "lte"}
+
+_AMOUNT = re.compile(r"^\$?(?P<n>\d+(?:\.\d+)?)(?P<suffix>k|m|mm|mn|b|bn|%)?\+?$")
+_SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "%": 0.01}
+SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "grand": 1e3, "k": 1e3,
+               "m": 1e6, "mil": 1e6, "bn": 1e9, "percent": 0.01, "pct": 0.01}
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
+                "twenty": 20, "dozen": 12, "single": 1}
+
+
+def parse_amount(word: str) -> float | None:
+    """A number as written in a question ("$250k", "1.5m", "30%", "12"), or None."""
+    m = _AMOUNT.match(word.replace(",", ""))
+    if m is None:
+        return None
+    return float(m["n"]) * _SCALE.get(m["suffix"] or "", 1.0)
+
+
+def is_money(word: str) -> bool:
+    """Whether a number is written as money ("$250k", "10k", "1.5m").
+
+    >>> is_money("$40"), is_money("10k"), is_money("60"), is_money("30%")
+    (True, True, False, False)
+    """
+    m = _AMOUNT.match(word.replace(",", ""))
+    return bool(m) and (word.startswith("$") or (m["suffix"] or "") in {"k", "m", "mm", "mn",
+                                                                       "b", "bn"})

@@ -1,0 +1,1176 @@
+"""The offline engine's reading: a question becomes a typed `Query`, word by word.
+
+The question is read compositionally against the catalog's vocabulary (`agents.vocabulary`)
+and the grammar of questions (`agents.grammar`):
+
+1. periods ("last quarter", "H2 2025", "the next 3 months") become the query's window;
+2. numbers with a bound ("over $250k", "more than 60 days") become conditions;
+3. warehouse values (owners, industries, stages, accounts) become members; two members of
+   one dimension joined by "vs" / "or" / "compared with" become a comparison;
+4. catalog phrases become measures, flags ("won", "open"), times ("created"), numbers,
+   dimensions (grouped after "by", "per", "which", "who") and model hints;
+5. grammar words set the ranking, the share, the trend, the "why", records and picks;
+6. every other word is a filler, or is reported: a name nobody has is asked about, a word
+   that names something the data does not hold makes the question unanswerable, anything
+   else constraint-like is listed in `Query.not_applied`.
+
+A follow-up ("and last quarter?", "only the ones in negotiation", "who owns the biggest
+one?") is read the same way and then applied to the previous query of the thread.
+
+The measure and model are chosen together by `agents.serving`: the model that can
+apply every constraint read wins, so a model added to dbt competes on equal terms.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agents import grammar
+from agents.contract import (
+    Clarify,
+    Condition,
+    Intent,
+    NotApplied,
+    Order,
+    Query,
+    Ranking,
+    Window,
+)
+from agents.periods import (
+    TIME_BUCKETS,
+    Period,
+    current,
+    find_periods,
+    overall_window,
+    shift,
+    widen_to_grain,
+)
+from agents.periods import previous as previous_period
+from agents.serving import Candidate, candidate_of, choose_model, implied_dimension, serve
+from agents.text import expand, stem, tokens
+from agents.values import ValueIndex, ValueMatch
+from agents.vocabulary import Span, Vocabulary
+from whizzy.warehouse.catalog import Catalog
+
+
+@dataclass
+class Context:
+    """What a reading needs besides the question."""
+
+    catalog: Catalog
+    values: ValueIndex
+    as_of: dt.date
+    fiscal_year_start_month: int = 1
+    previous: Query | None = None
+    #: The warehouse file (the LLM engine dry-runs its free SQL on it).
+    warehouse: Path | None = None
+
+
+@dataclass
+class _Parse:
+    """The working state of one reading."""
+
+    question: str
+    words: list[str]
+    raw: list[str]
+    used: set[int] = field(default_factory=set)
+    windows: list[tuple[Window, int]] = field(default_factory=list)
+    values: list[ValueMatch] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
+    hints: list[Span] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    excluded: set[int] = field(default_factory=set)
+    limit: int | None = None
+    not_applied: list[NotApplied] = field(default_factory=list)
+    #: The question names what to measure itself (a measure, "how many", "how long").
+    explicit: bool = False
+
+    def take(self, start: int, end: int) -> None:
+        self.used.update(range(start, end))
+
+    def free(self, start: int, end: int) -> bool:
+        return not any(i in self.used for i in range(start, end))
+
+    def text(self, start: int, end: int) -> str:
+        """The question's words at ``[start, end)`` as written (names keep their case)."""
+        return " ".join(self.raw[start:end]) if len(self.raw) == len(self.words) else \
+            " ".join(self.words[start:end])
+
+    def lower(self, start: int, end: int) -> str:
+        """The words at ``[start, end)`` in lower case (for bounds and flags)."""
+        return " ".join(self.words[start:end])
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def read(question: str, context: Context) -> Query:
+    """The `Query` a question asks (applied to `context.previous` when it is a follow-up)."""
+    return _read(question, context)[1]
+
+
+def unaccounted(question: str, context: Context) -> list[str]:
+    """Words of `question` the reading neither used, nor knows as function words, nor reported.
+
+    Empty for every question: the reading never drops a word silently (tested over every
+    eval case in `tests/agents/test_labels.py`).
+    """
+    p, query = _read(question, context)
+    said = " ".join([*(n.text for n in query.not_applied),
+                     query.clarify.question if query.clarify else "",
+                     query.unanswerable or ""]).lower()
+    return [p.raw[i] if i < len(p.raw) else w for i, w in enumerate(p.words)
+            if i not in p.used and not _function_word(w) and w.lower() not in said]
+
+
+def _function_word(word: str) -> bool:
+    """A word that constrains nothing (a function word or a word of question structure)."""
+    return word in grammar.FILLER or word in grammar.COMPARE or word in grammar.EXCLUDE or \
+        word in grammar.ONLY or grammar.is_superlative(word) or word in grammar.ANAPHORA or \
+        word in grammar.LIST_WORDS or word in _STRUCTURE
+
+
+def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
+          ) -> tuple[_Parse, Query]:
+    catalog = context.catalog
+    vocab = Vocabulary.of(catalog)
+    cleaned = _clean(question)
+    p = _Parse(question, tokens(cleaned), _raw_tokens(cleaned))
+    _read_periods(p, cleaned, context)
+    _read_numbers(p)
+    _read_values(p, context)
+    _read_catalog(p, vocab, avoid)
+    query = _compose(p, context, vocab)
+    if context.previous is not None and _is_follow_up(p, query, context.previous):
+        query = _apply_to_previous(p, query, context)
+    query = _finish(p, query, context)
+    if query.model is None and not query.records and not avoid:
+        # a long phrase named a figure no model serves here ("win rate changed" is a measure
+        # of the by-industry trend): read again without it, its words then say what they say
+        long = frozenset(s.name for s in p.spans if s.kind == "measure" and s.length > 1)
+        if long:
+            again = _read(question, context, long)
+            if again[1].model is not None or again[1].records:
+                return again
+    return p, query
+
+
+def _clean(question: str) -> str:
+    """Digit groups joined ("250,000" → "250000"), quotes straightened, shorthand expanded."""
+    text = (question or "").replace("\u2019", "'").replace("\u2018", "'")
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
+    text = re.sub(r"(?<=\d)\s+(?=(?:k|m|mm|bn)\b)", "", text, flags=re.IGNORECASE)
+    return text
+
+
+def _raw_tokens(text: str) -> list[str]:
+    """The question's words with their case kept (to tell names from words)."""
+    out = []
+    for word in re.sub(r"[^\w\s'&/.\-%$]", " ", text).split():
+        word = word.strip("'.-/")
+        if word.lower().endswith("'s"):
+            word = word[:-2]
+        if word:
+            out.append(word)
+    return out
+
+
+# ----------------------------------------------------------------------------- 1. periods
+
+
+def _window(period: Period, text: str) -> Window:
+    return Window(start=period.start, end=period.end, label=period.label, grain=period.grain,
+                  kind=period.kind, count=period.count, text=text)
+
+
+def _read_periods(p: _Parse, text: str, context: Context) -> None:
+    expanded = expand(text.lower())
+    for match in find_periods(expanded, context.as_of, context.fiscal_year_start_month):
+        covered = tokens(expanded[match.start:match.end])
+        at = _find(p.words, covered, p.used)
+        if at is None:
+            continue
+        p.take(at, at + len(covered))
+        p.windows.append((_window(match.period, " ".join(covered)), at))
+    # "so far" / "to date" / "year to date" words belong to the period
+    for i, w in enumerate(p.words):
+        if w in {"so", "far"} and i in _phrase_at(p.words, ("so", "far")):
+            p.take(i, i + 1)
+
+
+def _find(words: Sequence[str], part: Sequence[str], used: set[int]) -> int | None:
+    n = len(part)
+    for i in range(len(words) - n + 1):
+        if part and list(words[i:i + n]) == list(part) and not any(
+                j in used for j in range(i, i + n)):
+            return i
+    return None
+
+
+def _phrase_at(words: Sequence[str], phrase: tuple[str, ...]) -> set[int]:
+    out: set[int] = set()
+    n = len(phrase)
+    for i in range(len(words) - n + 1):
+        if tuple(words[i:i + n]) == phrase:
+            out.update(range(i, i + n))
+    return out
+
+
+# ----------------------------------------------------------------------------- 2. numbers
+
+
+def _read_numbers(p: _Parse) -> None:
+    words = p.words
+    i = 0
+    while i < len(words):
+        if i in p.used:
+            i += 1
+            continue
+        value = grammar.parse_amount(words[i])
+        scale_at = None
+        if value is not None and i + 1 < len(words) and words[i + 1] in grammar.SCALE_WORDS \
+                and grammar.parse_amount(words[i]) is not None and not words[i][-1].isalpha():
+            value *= grammar.SCALE_WORDS[words[i + 1]]
+            scale_at = i + 1
+        if value is None:
+            i += 1
+            continue
+        end = (scale_at or i) + 1
+        op, start = _comparator_before(words, i, p.used)
+        trailing = _trailing(words, end)
+        if trailing:
+            op, end = trailing[0], end + trailing[1]
+        if op == "between":
+            second = _between_second(words, end)
+            if second is not None:
+                hi, end = second
+                unit = "currency" if grammar.is_money(words[i]) or grammar.is_money(
+                    words[end - 1]) else _unit_after(words, end)
+                p.conditions.append(Condition(field=f"?{unit}", op="between",
+                                              values=[value, hi], text=p.lower(start, end)))
+                p.take(start, end)
+                i = end
+                continue
+            op = None
+        if op is None:
+            if start == i and i > 0 and words[i - 1] in {"top", "bottom", "first", "last",
+                                                         "best", "worst"}:
+                i = end
+                continue  # a ranking's N, read with the ranking
+            i = end
+            continue
+        unit = "currency" if grammar.is_money(words[i]) else (
+            "percent" if words[i].endswith("%") or (scale_at and words[scale_at] in
+                                                      {"percent", "pct"}) else
+            _unit_after(words, end))
+        if unit == "days":
+            end += 1
+        p.conditions.append(Condition(field=f"?{unit}", op=op, values=[value],
+                                      text=p.lower(start, end)))
+        p.take(start, end)
+        i = end
+
+
+def _comparator_before(words: Sequence[str], i: int, used: set[int]) -> tuple[str | None, int]:
+    for phrase, op in grammar.COMPARATORS:
+        n = len(phrase)
+        j = i - n
+        if j >= 0 and tuple(words[j:i]) == phrase and not any(k in used for k in range(j, i)):
+            return op, j
+        # "worth $200k or more" / "deals of over 100k": one filler word in between
+        if j - 1 >= 0 and tuple(words[j - 1:i - 1]) == phrase and words[i - 1] in {
+                "$", "about", "roughly", "around"}:
+            return op, j - 1
+    return None, i
+
+
+def _trailing(words: Sequence[str], end: int) -> tuple[str, int] | None:
+    for phrase, op in grammar.TRAILING.items():
+        if tuple(words[end:end + len(phrase)]) == phrase:
+            return op, len(phrase)
+    return None
+
+
+def _between_second(words: Sequence[str], end: int) -> tuple[float, int] | None:
+    if end + 1 < len(words) and words[end] in {"and", "to", "-"}:
+        value = grammar.parse_amount(words[end + 1])
+        if value is not None:
+            stop = end + 2
+            if stop < len(words) and words[stop] in grammar.SCALE_WORDS:
+                value *= grammar.SCALE_WORDS[words[stop]]
+                stop += 1
+            return value, stop
+    return None
+
+
+def _unit_after(words: Sequence[str], end: int) -> str:
+    nxt = words[end] if end < len(words) else ""
+    if nxt in {"days", "day"}:
+        return "days"
+    if nxt in {"percent", "pct", "%"}:
+        return "percent"
+    return "number"
+
+
+# ----------------------------------------------------------------------------- 3. values
+
+
+def _read_values(p: _Parse, context: Context) -> None:
+    skip = set(p.used) | {i for i, w in enumerate(p.words) if w.isdigit()}
+    for match in context.values.match(p.words, skip=skip):
+        p.values.append(match)
+        p.take(match.start, match.end)
+
+
+# ----------------------------------------------------------------------------- 4. catalog
+
+
+def _read_catalog(p: _Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset()) -> None:
+    for span in vocab.spans(p.words, skip=frozenset(p.used), avoid=avoid):
+        if span.kind == "model":
+            p.hints.append(span)
+            continue
+        if not p.free(span.start, span.end):
+            continue
+        if span.kind == "flag" and span.exact < 2 and not all(
+                p.words[i].rstrip("s") in {w.rstrip("s") for t in span.terms for w in t.words}
+                for i in range(span.start, span.end)):
+            continue  # "close" (a verb) is not "closed": a flag matches as written
+        p.spans.append(span)
+        p.take(span.start, span.end)
+    if not any(s.kind == "measure" for s in p.spans):
+        # no measure phrase as written: one whose words are all here, in another order
+        free = {i for i in range(len(p.words)) if i not in p.used or i in _dim_positions(p)}
+        dims = {v.dimension for v in p.values}
+        loose = vocab.loose(p.words, free=free, dims=dims)
+        if loose:
+            best = loose[0]
+            same = [x for x in loose if x.terms[0].words == best.terms[0].words]
+            names = tuple(dict.fromkeys(x.name for x in same))
+            span = Span("measure", names[0], best.start, best.end,
+                        tuple(x.terms[0] for x in same), 0, names)
+            p.spans.append(span)
+            for i in range(len(p.words)):
+                if p.words[i] in best.terms[0].words or any(
+                        _stem(p.words[i]) == _stem(w) for w in best.terms[0].words):
+                    p.used.add(i)
+    p.spans.sort(key=lambda s: s.start)
+
+
+def _dim_positions(p: _Parse) -> set[int]:
+    return {i for s in p.spans if s.kind == "dimension" for i in range(s.start, s.end)}
+
+
+def _stem(word: str) -> str:
+    return stem(word)
+
+
+# ----------------------------------------------------------------------------- 5. compose
+
+
+def _has(words: Sequence[str], *phrases: str) -> bool:
+    joined = f" {' '.join(words)} "
+    return any(f" {ph} " in joined for ph in phrases)
+
+
+def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
+    words = p.words
+    text = " ".join(words)
+    catalog = context.catalog
+    measures = [s for s in p.spans if s.kind == "measure"]
+    flags = [s for s in p.spans if s.kind == "flag"]
+    times = [s for s in p.spans if s.kind == "time"]
+    numbers = [s for s in p.spans if s.kind == "number"]
+    dims = [s for s in p.spans if s.kind == "dimension"]
+    clarify = [s for s in p.spans if s.kind == "clarify"]
+    for span in clarify:
+        return Query(question=p.question, clarify=Clarify(
+            question=f"By '{p.text(span.start, span.end)}' do you mean "
+                     f"{span.name.replace('_', ' ')}? That is the closest figure I have.",
+            options=[span.name.replace("_", " ")]))
+
+    # grouping: a dimension after by/per/which/what/each, "who", a plural, or a superlative
+    group_by: list[str] = []
+    asked: list[str] = []  # dimensions asked of a record ("who owns it?")
+    record_dims = _record_dimensions(catalog)
+    for span in dims:
+        if span.name in record_dims and not (span.start > 0 and words[span.start - 1] in
+                                             {"by", "per", "each"}):
+            continue  # "deals" names the records, not a breakdown
+        before = words[span.start - 1] if span.start > 0 else ""
+        before2 = words[span.start - 2] if span.start > 1 else ""
+        head = words[span.start]
+        plural = words[span.end - 1].endswith("s") and not words[span.end - 1].endswith("ss")
+        if head in {"who", "whose", "whom", "where"} or before in {"which", "what"} or \
+                before2 in {"which", "what"} and before not in grammar.FILLER | {"the"}:
+            asked.append(span.name)
+        elif before in grammar.GROUP or before2 in {"by", "per"} or grammar.is_superlative(
+                before) or (before.isdigit() and grammar.is_superlative(before2)) or (
+                plural and span.name not in {v.dimension for v in p.values}
+                and not any(v.end == span.start for v in p.values)):
+            group_by.append(span.name)
+        elif any(v.dimension == span.name and abs(v.start - span.end) <= 1 or
+                 abs(span.start - v.end) <= 1 for v in p.values):
+            pass  # "the Technology industry": the word names the value's dimension
+        elif before == "each":
+            group_by.append(span.name)
+    grouped = list(group_by)  # grouped by words, not only asked ("where", "who")
+    for name in asked:
+        if name not in group_by:
+            group_by.append(name)
+
+    # members, exclusions and member comparisons
+    filters: list[Condition] = []
+    compare_members = None
+    by_dim: dict[str, list[ValueMatch]] = {}
+    for match in p.values:
+        by_dim.setdefault(match.dimension, []).append(match)
+    for dim, matches in by_dim.items():
+        keep, drop = [], []
+        for match in matches:
+            before = words[max(0, match.start - 2):match.start]
+            (drop if set(before) & grammar.EXCLUDE or _has(before, "other than", "apart from")
+             else keep).append(match)
+        if drop:
+            filters.append(Condition(field=dim, op="not_in",
+                                     values=[v for m in drop for v in m.values],
+                                     text=", ".join(m.text for m in drop)))
+        if len(keep) >= 2:
+            between = [" ".join(words[a.end:b.start]) for a, b in zip(keep, keep[1:],
+                                                                       strict=False)]
+            comparing = any(set(g.split()) & (grammar.COMPARE | {"or"}) for g in between) or \
+                bool(set(words) & grammar.COMPARE) or _has(words, "compared with",
+                                                           "compared to", "or", "which one")
+            values = [v for m in keep for v in m.values]
+            filters.append(Condition(field=dim, op="in", values=values,
+                                     text=" vs ".join(m.text for m in keep)))
+            if comparing or group_by == []:
+                compare_members = dim
+        elif keep:
+            values = list(keep[0].values)
+            filters.append(Condition(field=dim, op="eq" if len(values) == 1 else "in",
+                                     values=values, text=keep[0].text))
+
+    # flags and times
+    for span in flags:
+        before = words[span.start - 1] if span.start > 0 else ""
+        op = "is_false" if before in {"not", "non"} else "is_true"
+        filters.append(Condition(field=span.name, op=op, text=p.lower(span.start, span.end)))
+    time = times[0].name if times else None
+
+    # ranking
+    direction, limit = None, None
+    superlative = None
+    in_measure = {i for s in measures if s.length > 1 for i in range(s.start, s.end)}
+    for i, w in enumerate(words):
+        if grammar.is_superlative(w) and i not in in_measure:
+            superlative = w
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            prev = words[i - 1] if i > 0 else ""
+            for at, n in ((i + 1, nxt), (i - 1, prev)):
+                if n.isdigit() and 0 < int(n) <= 1000:
+                    limit = int(n)
+                elif n in grammar.NUMBER_WORDS:
+                    limit = grammar.NUMBER_WORDS[n]
+                else:
+                    continue
+                p.take(at, at + 1)
+                break
+            p.take(i, i + 1)
+            break
+
+    # what is measured: named measures, else a base ("how many", "how much", "average")
+    base = None
+    if _has(words, "how many days", "how long"):
+        base = None
+    elif _has(words, *grammar.COUNT_WORDS):
+        base = "count"
+    elif _has(words, *grammar.AVERAGE_WORDS) or words[:1] == ["avg"]:
+        base = "avg_amount"
+    elif _has(words, *grammar.AMOUNT_WORDS) or any(
+            w.startswith("$") and i not in p.used for i, w in enumerate(words)):
+        base = "amount"
+
+    unit_cue = "days" if base is None and (
+        _has(words, "how long", "how many days", "how much time") or
+        not measures and (_has(words, "days", "time") or words[:1] == ["days"] or
+                          bool(set(words) & _DURATION_WORDS))) else None
+    if unit_cue and base == "count":
+        base = None
+    if unit_cue:
+        for phrase in (("how", "long"), ("how", "many", "days"), ("how", "much", "time")):
+            p.used.update(_phrase_at(words, phrase))
+    if unit_cue and measures:
+        # "how many days does it take to close a won deal": the unit asked for decides; a
+        # phrase naming a figure of another unit only says which deals (its scope)
+        keep = [s for s in measures if _has_unit(s, unit_cue, catalog)]
+        for s in measures:
+            if s not in keep:
+                for flag in _scope_of(s, catalog):
+                    filters.append(Condition(field=flag, op="is_true",
+                                             text=p.lower(s.start, s.end)))
+        measures = keep
+        if measures:
+            unit_cue = None
+
+    p.explicit = bool(measures) or base is not None or unit_cue is not None
+    records = False
+    nouns = [s for s in dims if s.name in record_dims]
+    record_noun = bool(nouns)
+    plural_noun = any(words[s.end - 1].endswith("s") for s in nouns)
+    others = [g for g in group_by if g not in record_dims]
+    listing = set(words) & (grammar.LIST_WORDS - {"which", "what"}) or any(
+        s.start > 0 and words[s.start - 1] in {"which", "what"} or s.start > 1 and
+        words[s.start - 2] in {"which", "what"} and words[s.start - 1] in grammar.FILLER |
+        {"open", "overdue", "won", "lost"} for s in nouns)
+    if base is None and not measures and unit_cue is None and record_noun and not listing \
+            and not superlative:
+        base = "count"  # "new opportunities created last month": how many there were
+    if superlative in {"most", "least", "fewest"} and plural_noun and base is None and \
+            not measures and not numbers:
+        base = "count"  # "which rep won the most deals": a count, ranked
+    if not measures and record_noun and (base is None or not p.explicit) and \
+            unit_cue is None and (listing or superlative or words[:1] in (["open"], ["overdue"])):
+        records = not others or (bool(asked) and superlative is not None and
+                                 not plural_noun)
+    share = bool(grammar.SHARE.search(text))
+    why_match = grammar.WHY.search(text)
+    why = bool(why_match)
+    if why_match:
+        first = len(text[:why_match.start()].split())
+        p.take(first, first + len(why_match.group(0).split()))
+    trend = bool(grammar.TREND.search(text)) or any(
+        w.kind in {"last_quarters", "last_months"} for w, _ in p.windows) and not group_by
+
+    # the window(s)
+    windows = [w for w, _ in p.windows]
+    if time is not None:
+        windows = [w.model_copy(update={"time": time}) for w in windows]
+    window = windows[0] if windows else None
+    compare_window = None
+    if len(windows) >= 2:
+        gap = " ".join(words[p.windows[0][1]:p.windows[1][1]])
+        if _has(words, "combined", "together", "total", "in total") or re.search(
+                r"\b(and|through|to|plus)\b", gap) and not set(words) & grammar.COMPARE:
+            window = _union(windows[0], windows[1])
+        else:
+            compare_window = windows[1]
+    elif window is not None and (set(words) & {"compare", "compared", "vs", "versus",
+                                               "against"} or _has(words, "change",
+                                                                  "changed")):
+        compare_window = _previous(window, context)
+
+    # a share: the conditions after its verb are the part; the rest scope the whole
+    share_part: list[Condition] = []
+    if share:
+        share_part, filters = _split_share(words, filters, p)
+
+    # resolve the number conditions' fields, now the candidates are known
+    conditions = list(p.conditions)
+    number_names = {s.name for s in numbers}
+
+    candidate = Candidate(
+        measures=[(s.names, {n: s.models_of(n) for n in s.names}, s.exact == 2, s.length)
+                  for s in measures], base=base, unit=unit_cue,
+        flags=[c.field for c in filters if c.kind == "flag"],
+        dimensions=list(dict.fromkeys([*group_by, *(c.field for c in filters
+                                                      if c.kind == "members")])),
+        numbers=sorted(number_names), units=[c.field[1:] for c in conditions],
+        window=window, time=time, records=records, superlative=superlative,
+        hints=[h.name for h in p.hints], hints_len=[(h.name, h.length) for h in p.hints],
+        trend=trend, why=why, bases={s.names: _bases_of(s, catalog) for s in measures},
+        alt_bases=("deals",) if base == "count" and record_noun else ())
+    chosen = choose_model(candidate, catalog)
+    if chosen is not None and chosen.measures and not group_by and not compare_members:
+        implied = implied_dimension(catalog.model(chosen.model), candidate)
+        if implied and not catalog.model(chosen.model).answerable.measure(
+                chosen.measures[0]).is_aggregate:
+            group_by = [implied]
+    if chosen is not None and chosen.widen and window is not None:
+        grain = catalog.model(chosen.model).answerable.time_grain
+        wider = widen_to_grain(grain, _period(window))
+        window = _window(wider, window.text).model_copy(update={"time": window.time})
+    dashboard = [h for h in p.hints if catalog.model(h.name).answerable.role == "dashboard"]
+    model_words = {h.start for h in p.hints if h.length == 1}
+    inside = all(any(h.start <= s.start and s.end <= h.end for h in dashboard) or
+                 s.length == 1 and s.start in model_words for s in measures)
+    if dashboard and inside and not p.values and not grouped and window is None:
+        p.take(dashboard[0].start, dashboard[0].end)
+        return Query(intent=Intent.BRIEFING, model=dashboard[0].name, question=p.question)
+    model = chosen.model if chosen else None
+    chosen_measures = chosen.measures if chosen else []
+    filters = [f for f in filters if f.kind != "flag" or f.field not in (
+        chosen.scoped if chosen else set())]
+
+    resolved: list[Condition] = []
+    for cond in conditions:
+        resolved_cond = _resolve_number(cond, model, catalog, number_names, group_by,
+                                        chosen_measures)
+        if resolved_cond is None:
+            p.not_applied.append(NotApplied(text=cond.text, reason="no figure here has that "
+                                            "unit to compare with"))
+        else:
+            resolved.append(resolved_cond)
+    filters = [*filters, *resolved]
+
+    # records: the order and the pick
+    order = None
+    pick = None
+    if asked and not p.explicit and (superlative or set(words) & {"it", "one", "ones", "that"}) \
+            and context.previous is not None and context.previous.records:
+        records = True  # "who owns the biggest one?": a field of a record listed before
+    if model is not None:
+        meta = catalog.model(model).answerable
+        if records or asked and not chosen_measures:
+            records = records or bool(asked) and not chosen_measures
+            order = _record_order(superlative, numbers, meta, words)
+            if asked:
+                pick = asked[0]
+                group_by = [g for g in group_by if g != pick]
+            singular = any(s.kind == "dimension" and s.name in record_dims and
+                           not words[s.end - 1].endswith("s") for s in dims)
+            if superlative and limit is None and (asked or singular or _has(
+                    words, "the biggest one", "the largest one")):
+                limit = 1
+
+    if superlative and not records and not group_by and not compare_members and model:
+        # "where do deals get stuck longest": a model stacking stages and owners in one
+        # column ranks its first kind of row (stages) when none is named
+        meta = catalog.model(model).answerable
+        if meta.kind_column and not any(c.kind == "members" for c in filters):
+            first = next((d.name for d in meta.dimensions if d.kind_value), None)
+            if first:
+                group_by = [first]
+    ranking = None
+    if superlative and not records and (group_by or compare_members):
+        unit = chosen.unit if chosen else None
+        hib = chosen.higher_is_better if chosen else None
+        direction = grammar.direction_of(superlative, unit, hib) or "top"
+        ranking = Ranking(direction=direction, limit=limit)
+    elif (group_by and not records) and _has(words, "which", "who", "what", "where") and \
+            limit is None:
+        direction = "top"
+        meta = catalog.model(model).answerable if model else None
+        if meta is not None and any((f := meta.flag(c.field)) is not None and f.problem
+                                    for c in filters if c.kind == "flag"):
+            # "which reps need coaching": the rows a problem flag picks, worst first
+            direction = "bottom" if (chosen and chosen.higher_is_better) else "top"
+        ranking = Ranking(direction=direction, limit=None)
+
+    share_of = share_part if chosen is not None else []
+
+    intent = Intent.LOOKUP if records else Intent.ANALYTICS
+    if model is not None and catalog.model(model).answerable.role == "dashboard":
+        intent = Intent.BRIEFING
+    return Query(
+        intent=intent, measures=chosen_measures, group_by=group_by, filters=filters,
+        window=window, compare_window=compare_window, compare_members=compare_members,
+        ranking=ranking, trend=trend and not records, why=why, records=records, order=order,
+        limit=limit if records else (ranking.limit if ranking else None), pick=pick,
+        share_of=share_of, model=model, question=p.question)
+
+
+def record_noun_any(dims: list[Span], catalog: Catalog) -> bool:
+    """Whether the question names the records themselves ("deals", "opportunities")."""
+    record_dims = _record_dimensions(catalog)
+    return any(s.name in record_dims for s in dims)
+
+
+def _has_unit(span: Span, unit: str, catalog: Catalog) -> bool:
+    """Whether a measure phrase names a measure of `unit` in some model."""
+    for model in catalog.answerable:
+        for name in span.names:
+            m = model.answerable.measure(name)
+            if m is not None and m.unit == unit:
+                return True
+    return False
+
+
+def _bases_of(span: Span, catalog: Catalog) -> tuple[str, ...]:
+    """The bases (kinds of figure) a measure phrase's names have in the catalog."""
+    out = []
+    for model in catalog.answerable:
+        for name in span.names:
+            m = model.answerable.measure(name)
+            if m is not None and m.base and m.base not in out:
+                out.append(m.base)
+    return tuple(out)
+
+
+def _scope_of(span: Span, catalog: Catalog) -> list[str]:
+    """The flags a measure phrase carries ("deals won" → won), from the catalog."""
+    for model in catalog.answerable:
+        for name in span.names:
+            m = model.answerable.measure(name)
+            if m is not None and m.scope:
+                return list(m.scope)
+    return []
+
+
+#: Comparatives and superlatives of duration: they ask for a figure in days.
+_DURATION_WORDS = frozenset({"longer", "longest", "shorter", "shortest", "faster", "fastest",
+                             "slower", "slowest", "quicker", "quickest"})
+
+
+def _union(a: Window, b: Window) -> Window:
+    start, end = min(a.start, b.start), max(a.end, b.end)
+    return Window(start=start, end=end, label=f"{a.label} – {b.label}", grain="range",
+                  kind="between", text=f"{a.text} and {b.text}", time=a.time)
+
+
+def _previous(window: Window, context: Context) -> Window:
+
+    period = previous_period(_period(window), context.fiscal_year_start_month)
+    return _window(period, "the period before").model_copy(update={"time": window.time})
+
+
+def _period(window: Window) -> Period:
+    return Period(window.start, window.end, window.label, window.grain, window.kind,
+                  window.count)
+
+
+def _record_dimensions(catalog: Catalog) -> set[str]:
+    """Dimensions naming one record of a record-grain model (the deal itself)."""
+    out = set()
+    for model in catalog.answerable:
+        meta = model.answerable
+        if meta.record_columns:
+            for dim in meta.dimensions:
+                if dim.column in meta.grain or dim.id_column in meta.grain:
+                    out.add(dim.name)
+    return out
+
+
+def _record_order(superlative: str | None, numbers: list[Span], meta, words: Sequence[str]
+                  ) -> Order | None:
+    """How records are ordered: the number named, the superlative, else the model default."""
+    if superlative in {"soonest", "earliest", "next"} or _has(words, "closes soonest",
+                                                              "closing soonest"):
+        return Order(field="time", desc=False)
+    if superlative in {"latest", "newest"}:
+        return Order(field="time", desc=True)
+    desc = grammar.direction_of(superlative or "biggest", "currency") != "bottom"
+    for span in numbers:
+        if meta.number(span.name):
+            return Order(field=span.name, desc=desc)
+    if meta.record_order:
+        key = meta.record_order[0]
+        number = next((n for n in meta.numbers if n.column == key.column), None)
+        if number is not None:
+            return Order(field=number.name, desc=desc if superlative else key.desc)
+    return None
+
+
+def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
+                    named: set[str], group_by: list[str], measures: list[str]
+                    ) -> Condition | None:
+    """A bound's field: the number named near it, a number of that unit, or a measure."""
+    if model is None:
+        return None
+    meta = catalog.model(model).answerable
+    unit = cond.field[1:]
+    for name in named:
+        n = meta.number(name)
+        if n is not None and (unit in {"number", n.unit} or n.unit == "number"):
+            return cond.model_copy(update={"field": n.name})
+    if group_by:  # "stages over 60 days": a bound on the grouped figure
+        for name in measures:
+            m = meta.measure(name)
+            if m is not None and (m.unit == unit or unit == "number"):
+                return cond.model_copy(update={"field": m.name})
+    wanted = "currency" if unit == "number" else unit
+    for n in meta.numbers:
+        if n.unit == wanted:
+            return cond.model_copy(update={"field": n.name})
+    return None
+
+
+def _split_share(words: Sequence[str], filters: list[Condition], p: _Parse
+                 ) -> tuple[list[Condition], list[Condition]]:
+    """"What % of pipeline is overdue": the part after the verb is the share's numerator."""
+    text = " ".join(words)
+    share = grammar.SHARE.search(text)
+    after = share.end() if share else 0
+    m = re.search(r"\b(is|are|was|were|did we|do we|that|sit|sits|sitting|come from|came from|"
+                  r"have been|has been)\b", text[after:])
+    if not m or not filters:
+        return [], filters
+    cut = len(text[:after + m.start()].split())
+    part = [f for f in filters if _position(f, p) >= cut]
+    if not part or len(part) == len(filters) and len(filters) > 1:
+        return [], filters
+    return part, [f for f in filters if f not in part]
+
+
+def _position(cond: Condition, p: _Parse) -> int:
+    first = (cond.text.split() or [""])[0].lower()
+    for i, w in enumerate(p.words):
+        if w == first:
+            return i
+    return len(p.words)
+
+
+# ----------------------------------------------------------------------------- follow-ups
+
+
+def _is_follow_up(p: _Parse, query: Query, previous: Query) -> bool:
+    """Whether the question continues the previous one rather than standing alone.
+
+    A question with its own figure and its own scope (a period, a member or a grouping)
+    stands alone unless it points back ("that", "them") or starts like a fragment ("and",
+    "what about", "only"); one without a figure of its own continues the thread.
+    """
+    if previous.clarify or previous.unanswerable:
+        return False
+    text = " ".join(p.words)
+    points_back = bool(set(p.words) & {"it", "that", "those", "them", "they", "these",
+                                       "their", "his", "her"}) or _has(p.words, "the one",
+                                                                       "the ones")
+    fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
+                             r"okay|but|only|just|excluding|exclude|except|without|instead|"
+                             r"top \d+ only|break|split|drill|slice)\b", text))
+    relative = bool(grammar.RELATIVE.search(text))
+    scoped = query.window is not None or bool(query.filters) or bool(query.group_by)
+    if p.explicit and query.measures and scoped and not (points_back or fragment or relative):
+        return False
+    if query.records and scoped and not (points_back or fragment):
+        return False
+    return points_back or fragment or relative or not p.explicit or len(p.words) <= 4
+
+
+def _apply_to_previous(p: _Parse, query: Query, context: Context) -> Query:
+    """The previous query narrowed, re-ranked, re-grouped, re-timed or asked of a record."""
+    prev = context.previous
+    words = p.words
+    text = " ".join(words)
+    inherited: list[str] = []
+    update: dict = {"follow_up": True, "question": p.question}
+
+    # the period: named now, shifted from the last one, else kept
+    window = query.window
+    rel = grammar.RELATIVE.search(text)
+    if window is not None and prev.window is not None and re.match(
+            r"^(?:the )?(?:previous|prior|preceding) ", window.text or "") and \
+            prev.window.grain == window.grain:
+        # "and the previous quarter?" after a quarter: the one before that quarter
+        moved = shift(_period(prev.window), -1, context.fiscal_year_start_month)
+        window = _window(moved, window.text).model_copy(update={"time": prev.window.time})
+    if window is None and rel and prev.window is not None:
+        back = (rel.group("dir") or rel.group("dir2") or rel.group("dir3")) in {
+            "before", "prior", "earlier", "previous", "preceding"}
+        unit = rel.group("unit") or rel.group("unit3")
+        unit = None if unit in {None, "one", "period"} else unit
+        moved = shift(_period(prev.window), -1 if back else 1, context.fiscal_year_start_month,
+                      unit=unit)
+        window = _window(moved, rel.group(0)).model_copy(update={"time": prev.window.time})
+    elif window is None and prev.window is not None and prev.window.text:
+        window = prev.window  # a period the user named (a default window is not inherited)
+        inherited.append(prev.window.label)
+    update["window"] = window
+    update["compare_window"] = query.compare_window
+
+    # the filters: new ones added, a new value of a dimension replaces the old one
+    new_fields = {c.field for c in query.filters}
+    replace_all = re.search(r"\b(instead|overall|everyone|all (reps|owners|industries))\b",
+                            text)
+    kept = [] if replace_all else [c for c in prev.filters if c.field not in new_fields or
+                                  c.op == "not_in" and any(n.op != "not_in" for n in
+                                                          query.conditions(c.field))]
+    if kept:
+        inherited += [c.text or c.field for c in kept]
+    update["filters"] = [*kept, *query.filters]
+    if query.filters and not query.compare_members and prev.compare_members in new_fields:
+        update["compare_members"] = None
+    else:
+        update["compare_members"] = query.compare_members or (
+            prev.compare_members if prev.compare_members not in new_fields else None)
+
+    # measures: named now, else kept
+    measures = query.measures
+    model = query.model
+    asking_count = _has(words, *grammar.COUNT_WORDS) and not query.measures
+    if not measures or not p.explicit or query.records and prev.records:
+        measures, model = prev.measures, prev.model
+    update["measures"] = measures
+    update["model"] = model
+
+    # grouping and ranking
+    group_by = query.group_by or ([] if query.filters and set(new_fields) & set(prev.group_by)
+                                  else prev.group_by)
+    ranking = query.ranking or (prev.ranking if group_by == prev.group_by else None)
+    if query.limit is not None and ranking is not None:
+        ranking = ranking.model_copy(update={"limit": query.limit})
+    elif query.limit is not None and group_by:
+        ranking = Ranking(direction="top", limit=query.limit)
+    update["group_by"] = group_by
+    update["ranking"] = ranking
+    update["trend"] = query.trend or prev.trend and query.window is None and not query.records
+
+    # records: picked, re-ordered, counted, summed
+    records = query.records or prev.records and not p.explicit and not asking_count
+    pick = query.pick
+    if pick and not prev.records and prev.group_by:
+        records = False  # "which rep had the most?" after a figure: a ranking of reps
+        update["group_by"] = [pick]
+        update["ranking"] = Ranking(direction="top", limit=None)
+        pick = None
+    elif pick or records and prev.records:
+        records = True
+    update["records"] = records
+    update["pick"] = pick
+    update["order"] = query.order or (prev.order if records else None)
+    update["limit"] = query.limit if query.limit is not None else (
+        prev.limit if records and not pick else (1 if pick else None))
+    if records:
+        update["model"] = query.model if query.records else prev.model
+        update["measures"] = []
+    if asking_count or (_has(words, *grammar.AMOUNT_WORDS) and not query.measures and
+                        prev.records):
+        # "how many deals is that?" / "how much are they worth?": the figure of the list
+        update["records"] = False
+        update["pick"] = None
+        update["order"] = None
+        update["limit"] = None
+        base = "count" if asking_count else "amount"
+        update["measures"], update["model"] = _base_measure(base, prev, context)
+    update["intent"] = Intent.LOOKUP if update["records"] else Intent.ANALYTICS
+    update["why"] = query.why
+    if query.why and not query.group_by:
+        # "why?" after a trend explains its latest figure against the one before, by driver
+        update["trend"] = False
+        update["group_by"] = [g for g in update["group_by"] if g not in TIME_BUCKETS]
+        grain = _grain_of(prev, context)
+        if prev.trend and update.get("window", prev.window) is None and grain:
+            update["window"] = _window(current(grain, context.as_of,
+                                               context.fiscal_year_start_month), "")
+    update["share_of"] = query.share_of
+    update["inherited"] = inherited
+    merged = prev.model_copy(update=update)
+    if merged.model is None or not merged.measures and not merged.records:
+        return query
+    return _reserve(merged, context)
+
+
+def _grain_of(query: Query, context: Context) -> str | None:
+    """The time bucket of the query's model, if its rows are quarters or months."""
+    model = context.catalog.models.get(query.model or "")
+    grain = model.answerable.time_grain if model is not None else None
+    return grain if grain in TIME_BUCKETS else None
+
+
+def _reserve(query: Query, context: Context) -> Query:
+    """The same query on another model when its model cannot apply what was added."""
+    catalog = context.catalog
+    want = candidate_of(query)
+    current = catalog.models.get(query.model or "")
+    served = serve(current, want) if current is not None else None
+    explains = not query.why or current is None or bool(current.answerable.why_dimensions)
+    if served is not None and not served.widen and explains:
+        return query
+    chosen = choose_model(want, catalog)
+    dropped: list[Condition] = []
+    if chosen is None:
+        # no model applies everything: a flag kept from the previous question gives way to
+        # what was just asked, and the answer says so
+        for cond in [c for c in query.filters if c.kind == "flag" and c.text in query.inherited]:
+            trial = query.model_copy(update={"filters": [c for c in query.filters
+                                                         if c is not cond]})
+            chosen = choose_model(candidate_of(trial), catalog)
+            if chosen is not None:
+                query, dropped = trial, [cond]
+                break
+    if chosen is None:
+        return query
+    if chosen.widen and query.window is not None:
+        grain = catalog.model(chosen.model).answerable.time_grain
+        wider = widen_to_grain(grain, _period(query.window))
+        query = query.model_copy(update={"window": _window(wider, query.window.text)
+                                         .model_copy(update={"time": query.window.time})})
+    notes = [NotApplied(text=c.text or c.field, reason="kept from the previous question, but "
+                        "the figures for what you asked now do not have it") for c in dropped]
+    return query.model_copy(update={"model": chosen.model, "measures": chosen.measures
+                                    if query.measures else [],
+                                    "not_applied": [*query.not_applied, *notes]})
+
+
+def _base_measure(base: str, prev: Query, context: Context) -> tuple[list[str], str | None]:
+    """The measure of `base` for the previous query's model and flags."""
+    if prev.model is None:
+        return prev.measures, prev.model
+    meta = context.catalog.model(prev.model).answerable
+    flags = {c.field for c in prev.filters if c.kind == "flag"}
+    for name in prev.measures[:1]:
+        m = meta.measure(name)
+        if m is not None:
+            flags |= set(m.scope)
+    options = meta.measures_of(base)
+    best = next((m for m in options if set(m.scope) and set(m.scope) <= flags), None) or \
+        next((m for m in options if not m.scope), None)
+    return ([best.name], prev.model) if best else (prev.measures, prev.model)
+
+
+# ----------------------------------------------------------------------------- 6. the rest
+
+
+def _finish(p: _Parse, query: Query, context: Context) -> Query:
+    """Defaults, and every word not used: a filler, a question back, or a note."""
+    leftovers = [i for i in range(len(p.words)) if i not in p.used]
+    unknown_names = []
+    content = []
+    for i in leftovers:
+        word, raw = p.words[i], p.raw[i] if i < len(p.raw) else p.words[i]
+        if _function_word(word):
+            continue
+        if word.isdigit() or grammar.parse_amount(word) is not None:
+            if query.limit is not None and str(query.limit) == word:
+                continue
+            p.not_applied.append(NotApplied(text=raw, reason="a number I could not tie to a "
+                                            "figure or a limit"))
+            continue
+        if _looks_like_name(p, i):
+            unknown_names.append(raw)
+            continue
+        content.append((i, raw))
+    if unknown_names and not query.clarify:
+        for _, raw in content:
+            p.not_applied.append(NotApplied(text=raw, reason="a word I could not apply"))
+        query = query.model_copy(update={"not_applied": [*query.not_applied, *p.not_applied]})
+        name = " ".join(unknown_names[:3])
+        near = context.values.closest(name, 3)
+        return query.model_copy(update={"clarify": Clarify(
+            question=f"I couldn't find '{name}' among the owners, accounts or other names in "
+                     "the warehouse. Did you mean one of these?",
+            options=[f"{value} ({dim})" for dim, value in near])})
+    ambiguous = [v for v in p.values if v.ambiguous]
+    if ambiguous and not query.clarify:
+        m = ambiguous[0]
+        return query.model_copy(update={"clarify": Clarify(
+            question=f"'{m.text}' matches several {m.dimension.replace('_', ' ')}s. "
+                     "Which one do you mean?", options=list(m.values[:6]))})
+    if query.clarify:
+        return query
+    if query.model is None and not query.records:
+        if content:
+            words = " ".join(w for _, w in content[:4])
+            return query.model_copy(update={
+                "unanswerable": f"nothing in the data measures '{words}'",
+                "not_applied": p.not_applied})
+        if not p.values and not p.spans:
+            examples = [m.answerable.label.lower() for m in context.catalog.answerable[:4]]
+            return query.model_copy(update={"clarify": Clarify(
+                question="Which figure do you mean? I can answer about "
+                         f"{', '.join(examples)} and more.")})
+        return query.model_copy(update={"unanswerable": "no model in the catalog has a figure "
+                                        "matching the question"})
+    heads = _unknown_heads(p, content)
+    if heads:
+        return query.model_copy(update={"unanswerable": f"nothing in the data holds "
+                                        f"'{' '.join(heads)}'"})
+    if query.intent != Intent.BRIEFING:
+        for _, raw in content:
+            p.not_applied.append(NotApplied(text=raw, reason="a word I could not apply"))
+    query = apply_defaults(query, context)
+    return query.model_copy(update={"not_applied": [*query.not_applied, *p.not_applied]})
+
+
+#: Words of question structure the composer reads from the text directly.
+_STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "monthly",
+                        "compare", "change", "changed", "percent", "percentage", "share",
+                        "proportion", "fraction", "portion", "%", "count", "average", "avg",
+                        "mean", "typical", "median", "total", "sum", "combined", "together",
+                        "only", "just", "break", "down", "split", "rank", "ranked", "sort",
+                        "sorted", "far", "date", "own", "owns", "owned", "close", "closes",
+                        "closing", "improve", "improved", "improving", "getting", "better",
+                        "worse", "decline", "declining", "instead", "first", "last", "previous",
+                        "next", "before", "after", "prior", "ago", "period", "how", "much",
+                        "many", "times", "time", "long", "worth", "dollar", "dollars",
+                        "wise", "which", "who", "whose", "up"})
+
+
+def _looks_like_name(p: _Parse, i: int) -> bool:
+    """A capitalised word mid-sentence, a possessive, or a word after "rep"/"account"."""
+    if i >= len(p.raw) or len(p.raw) != len(p.words):
+        return False
+    raw = p.raw[i]
+    word = p.words[i]
+    if i > 0 and p.words[i - 1] in {"account", "customer", "named", "called"} and \
+            word not in grammar.FILLER:
+        return True  # "open deals for account x'": a name that matches nothing
+    if "'" in raw:
+        return False  # "I'm", "don't": contractions, not names
+    possessive = re.search(rf"\b{re.escape(raw)}'s\b", p.question, flags=re.IGNORECASE)
+    capital = raw[:1].isupper() and i > 0 and not raw.isupper()
+    after_role = i > 0 and p.words[i - 1] in {"rep", "account", "owner", "customer", "named",
+                                              "called", "at", "does"}
+    if word in grammar.FILLER or len(word) < 3:
+        return False
+    has_verb = i + 1 < len(p.words) and p.words[i + 1] in {"have", "has", "own", "owns",
+                                                          "doing", "do"}
+    return bool(possessive) or capital or (after_role and has_verb) or (
+        p.words[i - 1] in {"does", "did", "is"} and has_verb if i > 0 else False)
+
+
+def _unknown_heads(p: _Parse, content: list[tuple[int, str]]) -> list[str]:
+    """Unknown words in the slot of what is asked, so a stand-in figure would mislead.
+
+    "which campaign" (the thing ranked), "average discount" (the thing averaged), "net
+    revenue" / "gross margin" (a kind of the figure), "quota attainment" (a figure named
+    by a compound): answering another figure in their place is worse than saying so.
+    """
+    heads = []
+    measure_starts = {s.start for s in p.spans if s.kind == "measure"}
+    unknown = {i: raw for i, raw in content}
+    dim_ends = {s.start: s.end for s in p.spans if s.kind == "dimension"}
+    for w, word in enumerate(p.words):
+        if word not in {"which", "what"}:
+            continue
+        for j in range(w + 1, min(w + 4, len(p.words))):
+            if j in dim_ends:
+                span = next(s for s in p.spans if s.start == j and s.kind == "dimension")
+                if dim_ends[j] in unknown and span.exact < 2:
+                    # "which marketing campaign": "marketing" only looks like "market"; the
+                    # unknown word after it is what is asked
+                    heads.append(unknown[dim_ends[j]])
+                break  # "which lead source brought ...": a known thing is asked
+            if j in unknown:
+                heads.append(unknown[j])  # "which marketing campaign": an unknown one
+                break
+    for i, raw in content:
+        before = p.words[i - 1] if i > 0 else ""
+        after = p.words[i + 1] if i + 1 < len(p.words) else ""
+        asked = before in {"which", "what"} and not any(
+            s.start == i + 1 and s.kind == "dimension" for s in p.spans)
+        if asked or before in {"average", "avg", "mean", "total"} or i + 1 in measure_starts \
+                or after in {"rate", "attainment", "retention", "margin", "growth", "cost"}:
+            heads.append(raw)
+    return heads
+
+
+def apply_defaults(query: Query, context: Context) -> Query:
+    """The window a measure uses when the question names none (docs/catalog-meta.md)."""
+    if query.window is not None or query.model is None or not query.measures:
+        return query
+    meta = context.catalog.model(query.model).answerable
+    measure = meta.measure(query.measures[0])
+    if measure is None or measure.window is None or measure.window == "all":
+        return query
+    if measure.window == "overall":
+        period = overall_window(context.as_of, context.fiscal_year_start_month)
+        return query.model_copy(update={"window": _window(period, "")})
+    return query
+
+
+__all__ = ["Context", "apply_defaults", "read"]
+
+
+def replace(query: Query, **changes) -> Query:
+    """A copy of `query` with `changes` (a shorthand for tests)."""
+    return query.model_copy(update=changes)
+
+
+_ = dataclasses  # dataclass helpers above use the module
