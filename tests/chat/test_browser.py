@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import socket
@@ -271,10 +272,14 @@ def test_starter_gives_an_answer_with_steps_sql_table_and_chart(page, server, tm
     message = _last_message(page)
     _wait_visible(page, message.locator(".js-plotly-plot").first, tmp_path / "no-chart.png",
                   f"the chart of {text!r}")
-    _wait_visible(page, message.locator("table").first, tmp_path / "no-table.png", "the table")
+    # Each table loads on its own, so the deals table can arrive before the result table:
+    # wait for the one whose header has the measure, not for whichever table is first.
+    result = message.locator("table").filter(
+        has=page.locator("th", has_text=re.compile("win rate", re.I)))
+    _wait_visible(page, result.first, tmp_path / "no-table.png", "the result table")
     assert "win rate" in text.lower()
     # The table's first owner is the one the answer names first.
-    first_owner = message.locator("table tbody tr").first.locator("td").first.inner_text()
+    first_owner = result.first.locator("tbody tr").first.locator("td").first.inner_text()
     assert first_owner.strip() and first_owner.strip() in text
     # One step per graph node, and the SQL shown as code.
     for name in ("intent classifier", "model selector", "query planner", "SQL executor",

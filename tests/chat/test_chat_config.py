@@ -124,3 +124,25 @@ def test_chat_command_line_and_environment(tmp_path):
     env = chat_env(tmp_path / "w.duckdb", persist=False)
     assert env["WHIZZY_WAREHOUSE"] == str(tmp_path / "w.duckdb")
     assert env["WHIZZY_CHAT_PERSIST"] == "0"
+
+
+def test_each_chat_server_has_its_own_app_root(tmp_path, monkeypatch, built_warehouse):
+    """Chainlit deletes `<app root>/.files` on exit: two servers must not share one."""
+    from whizzy.cli import chat as chat_cli
+
+    roots = []
+
+    def fake_serve(cmd, env):
+        root = Path(env["CHAINLIT_APP_ROOT"])
+        assert (root / ".chainlit" / "config.toml").is_file()  # the project's settings
+        assert (root / "chainlit.md").resolve() == (chat_cli.PROJECT_ROOT / "chainlit.md")
+        (root / ".files").mkdir()  # what the server writes there
+        roots.append(root)
+        return 0
+
+    monkeypatch.setattr(chat_cli, "check_port", lambda host, port: None)
+    monkeypatch.setattr(chat_cli, "serve", fake_serve)
+    for port in (8301, 8302):
+        assert chat_cli.start_chat(built_warehouse, port=port, persist=False) == 0
+    assert len(roots) == 2 and roots[0] != roots[1]
+    assert not any(r.exists() for r in roots)  # removed when the server stopped

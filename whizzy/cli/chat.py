@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -107,6 +111,27 @@ def chat_env(warehouse: Path, *, persist: bool) -> dict[str, str]:
     return env
 
 
+#: What Chainlit reads from its app root: its settings, the welcome page, the static files.
+APP_ROOT_FILES = (".chainlit", "chainlit.md", "public")
+
+
+@contextmanager
+def app_root() -> Iterator[Path]:
+    """A Chainlit app root of this server's own, removed when it stops.
+
+    Chainlit keeps uploaded and generated element files in ``<app root>/.files`` and deletes
+    that folder when a server exits, so two servers started from the project folder (two
+    `whizzy chat` on other ports, a test run beside a chat) would delete each other's charts
+    and tables. Each server gets a folder linking to the project's settings instead.
+    """
+    with tempfile.TemporaryDirectory(prefix="whizzy-chat-") as tmp:
+        root = Path(tmp)
+        for name in APP_ROOT_FILES:
+            if (PROJECT_ROOT / name).exists():
+                (root / name).symlink_to(PROJECT_ROOT / name)
+        yield root
+
+
 def start_chat(
     warehouse: Path,
     *,
@@ -134,11 +159,29 @@ def start_chat(
     console.print(f"Chat threads and memory: {where}.")
     console.print(f"[bold]Starting the chat on http://{host}:{port}[/] (ready in a few seconds; "
                   "Ctrl+C stops it)")
+    with app_root() as root:
+        return serve(chat_command(host=host, port=port, open_browser=open_browser),
+                     {**env, "CHAINLIT_APP_ROOT": str(root)})
+
+
+def serve(cmd: list[str], env: dict[str, str]) -> int:
+    """Run the server until it exits; Ctrl+C or SIGTERM stop it gracefully, then return."""
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env)
+
+    def stop(signum: int, frame: object) -> None:
+        proc.terminate()  # the server shuts down (and cleans up); we return after it
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        return subprocess.call(
-            chat_command(host=host, port=port, open_browser=open_browser),
-            cwd=PROJECT_ROOT,
-            env=env,
-        )
-    except KeyboardInterrupt:
-        return 0
+        while True:
+            try:
+                code = proc.wait()
+                return 0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code
+            except KeyboardInterrupt:  # Ctrl+C reached the server too: wait for it to stop
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
