@@ -47,8 +47,6 @@ class Reason(StrEnum):
     """Why an intent was chosen (typed, so nodes never match English sentences)."""
 
     FIGURE = "asks for a sales figure"
-    RECORDS = "asks for specific records"
-    SUMMARY = "asks for a summary"
     CAPABILITIES = "asks what I can do"
     DEFINITION = "asks what a term means"
     GREETING = "greeting or small talk"

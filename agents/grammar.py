@@ -80,13 +80,6 @@ LIST_WORDS = frozenset({"list", "show", "display", "which", "what", "name", "nam
 #: Words that point back to the previous answer.
 ANAPHORA = frozenset({"it", "that", "those", "them", "they", "these", "this", "his", "her",
                       "their", "theirs", "its", "one", "ones", "same", "there"})
-#: Words that keep the previous question's measure and change something else.
-FOLLOW_CUE = re.compile(
-    r"^(?:and|also|what about|how about|what of|same (?:for|but|thing)|now|then|ok|okay|but|"
-    r"only|just|excluding|exclude|except|without|instead|for|in|top|bottom|break|split|"
-    r"drill|slice|sort|rank|who|which|whose|when|how many of|how much of)\b|"
-    r"\b(?:that|this|it|those|them|they|these|the one|the ones)\b")
-
 #: "the quarter before", "the month after", "before that", "the one before that".
 RELATIVE = re.compile(
     r"\b(?:(?:the\s+)?(?P<unit>quarter|month|year|half|one|period)\s+(?P<dir>before|prior|"

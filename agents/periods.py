@@ -77,10 +77,6 @@ class Period:
         """
         return (self.end - self.start).days + 1
 
-    def contains(self, day: dt.date) -> bool:
-        """Whether `day` lies in the period."""
-        return self.start <= day <= self.end
-
 
 # ----------------------------------------------------------------------------- calendar maths
 

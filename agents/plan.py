@@ -84,8 +84,6 @@ class QueryPlan(BaseModel):
     #: For a "why?": the dimension compared, and whether this is the current or prior period.
     driver: str | None = None
     which: Literal["current", "prior"] | None = None
-    #: Groups with too little data to rank are left out of a ranking of rates.
-    min_denominator: bool = False
     #: The query text of the LLM's free SQL, when no catalog plan fitted (checked again).
     free_sql: str | None = None
 
@@ -93,15 +91,6 @@ class QueryPlan(BaseModel):
     def measure_names(self) -> list[str]:
         """Names of the measure selections, in order."""
         return [s.name for s in self.selections if s.role == "measure"]
-
-    @property
-    def dimension_names(self) -> list[str]:
-        """Names of the dimension selections, in order."""
-        return [s.name for s in self.selections if s.role == "dimension"]
-
-    def selection(self, name: str) -> Selection | None:
-        """The selection called `name`, if any."""
-        return next((s for s in self.selections if s.name == name), None)
 
     def to_state(self) -> dict[str, Any]:
         """JSON-friendly form stored in graph state and checkpoints."""

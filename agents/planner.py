@@ -270,9 +270,7 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
         filters=rows, having=having, group_by=group_by, order_by=order, limit=limit,
         period_label=window.label if window is not None and any(
             f.dimension == "period" for f in rows) else None,
-        description=_describe(headline, query, window), headline=headline.name,
-        min_denominator=bool(group_by) and headline.unit == "percent" and not
-        query.compare_members,
+        description=_describe(headline, query, window), headline=headline.name
     )
     plans = [main]
     if query.compare_window is not None and purpose != "trend":

@@ -84,7 +84,6 @@ class _Parse:
     spans: list[Span] = field(default_factory=list)
     hints: list[Span] = field(default_factory=list)
     conditions: list[Condition] = field(default_factory=list)
-    excluded: set[int] = field(default_factory=set)
     limit: int | None = None
     not_applied: list[NotApplied] = field(default_factory=list)
     #: The question names what to measure itself (a measure, "how many", "how long").
@@ -673,12 +672,6 @@ def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
         ranking=ranking, trend=trend and not records, why=why, records=records, order=order,
         limit=limit if records else (ranking.limit if ranking else None), pick=pick,
         share_of=share_of, model=model, question=p.question)
-
-
-def record_noun_any(dims: list[Span], catalog: Catalog) -> bool:
-    """Whether the question names the records themselves ("deals", "opportunities")."""
-    record_dims = _record_dimensions(catalog)
-    return any(s.name in record_dims for s in dims)
 
 
 def _has_unit(span: Span, unit: str, catalog: Catalog) -> bool:

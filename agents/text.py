@@ -200,36 +200,3 @@ def has_any(words: Sequence[str], phrases: Iterable[str], *, fuzzy: bool = True)
     True
     """
     return any(has_phrase(words, p, fuzzy=fuzzy) for p in phrases)
-
-
-def matched(words: Sequence[str], phrases: Iterable[str], *, fuzzy: bool = True) -> list[str]:
-    """The `phrases` that occur in `words`, longest first.
-
-    >>> matched(tokens("win rate by industry"), ["win rate", "industry", "owner"])
-    ['win rate', 'industry']
-    """
-    found = [p for p in phrases if has_phrase(words, p, fuzzy=fuzzy)]
-    return sorted(found, key=lambda p: -len(p))
-
-
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-                 "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "dozen": 12}
-
-
-def number_after(words: Sequence[str], markers: Iterable[str]) -> int | None:
-    """A count written after one of `markers` ("top 5", "bottom three").
-
-    >>> number_after(tokens("top 5 reps"), ["top"]), number_after(tokens("worst three"), ["worst"])
-    (5, 3)
-    >>> number_after(tokens("top reps"), ["top"]) is None
-    True
-    """
-    marks = set(markers)
-    for i, word in enumerate(words[:-1]):
-        if word in marks:
-            nxt = words[i + 1]
-            if nxt.isdigit() and 0 < int(nxt) <= 1000:
-                return int(nxt)
-            if nxt in _NUMBER_WORDS:
-                return _NUMBER_WORDS[nxt]
-    return None

@@ -16,6 +16,10 @@ from whizzy.core.logs import install as install_log_redaction
 os.environ.setdefault("DO_NOT_TRACK", "1")
 install_log_redaction()  # as every entry point does: no test log line carries a secret
 
+#: conftest files hold fixtures, not doctests; collecting them as modules under
+#: --doctest-modules would import two files called conftest.py under one name
+collect_ignore_glob = ["conftest.py", "*/conftest.py", "*/*/conftest.py"]
+
 #: The org every shared-warehouse test sees (small, deterministic).
 DEMO_SEED = 7
 DEMO_OPPORTUNITIES = 3000

@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -278,19 +278,3 @@ def _text_of(message: BaseMessage | AIMessage | None) -> str:
         return content
     return "".join(part.get("text", "") if isinstance(part, dict) else str(part)
                    for part in content)
-
-
-def stream_pieces(text: str) -> Iterator[str]:
-    """Split finished text into word pieces (used to replay an answer as a stream).
-
-    >>> list(stream_pieces("Win rate was 31.3%."))
-    ['Win ', 'rate ', 'was ', '31.3%.']
-    """
-    word = ""
-    for char in text:
-        word += char
-        if char.isspace():
-            yield word
-            word = ""
-    if word:
-        yield word

@@ -306,8 +306,3 @@ def _first_model(sql: str, catalog: Any) -> str | None:
 
 _ENGINES: dict[tuple[Any, ...], LLMEngine] = {}
 _LOCK = threading.Lock()
-
-
-def engine_for(settings: LLMSettings) -> LLMEngine:
-    """`LLMEngine.for_settings` (kept for callers that build an engine from settings)."""
-    return LLMEngine.for_settings(settings)

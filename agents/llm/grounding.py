@@ -64,15 +64,6 @@ _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1
           "bn": 1e9, "billion": 1e9}
 
 
-@dataclass(frozen=True)
-class Mention:
-    """A figure or date found in the text."""
-
-    text: str
-    start: int
-    end: int
-
-
 @dataclass
 class Grounding:
     """What the check found: the mentions it checked and those it could not ground."""

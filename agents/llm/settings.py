@@ -88,11 +88,6 @@ class LLMSettings:
             return bool(self.api_key and self.azure_endpoint)
         return bool(self.api_key) or bool(self.base_url)
 
-    @property
-    def enabled(self) -> bool:
-        """True when the LLM engine should be tried for this run."""
-        return self.engine == "llm" and self.configured
-
     def secrets(self) -> list[str]:
         """Secret strings to redact from any text shown or logged."""
         key = self.api_key.get_secret_value() if self.api_key else ""

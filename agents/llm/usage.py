@@ -45,20 +45,6 @@ class CallUsage:
         return data
 
 
-def add_usage(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | None
-              ) -> list[dict[str, Any]]:
-    """State reducer: append calls within a turn; ``None`` starts a new turn.
-
-    >>> add_usage([{"node": "a"}], [{"node": "b"}])
-    [{'node': 'a'}, {'node': 'b'}]
-    >>> add_usage([{"node": "a"}], None)
-    []
-    """
-    if right is None:
-        return []
-    return [*(left or []), *right]
-
-
 def summarize(calls: list[dict[str, Any]], *, price_in: float | None = None,
               price_out: float | None = None) -> dict[str, Any]:
     """Totals and a per-node breakdown of a turn's calls (empty dict when there were none)."""

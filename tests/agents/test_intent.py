@@ -11,7 +11,7 @@ CASES = [
     ("How long do deals sit in the proposal stage?", "analytics"),
     ("open pipeline for Technology accounts", "analytics"),
     # a data question is "analytics" here; the reader says whether it asks for records
-    # (lookup) or the briefing (tests/agents/test_reader.py, the eval cases)
+    # (lookup) or the briefing (tests/agents/test_planner.py, the eval cases)
     ("Show me the open deals for Echo Bancorp Co.", "analytics"),
     ("what are amara's overdue deals", "analytics"),
     ("What are the biggest deals closing this quarter?", "analytics"),

@@ -134,18 +134,8 @@ def test_a_model_the_code_never_saw_answers_its_questions_and_paraphrases(scorec
 
 
 @pytest.mark.slow
-def test_documented_fixture_model_is_answerable(tmp_path, raw_warehouse):
-    from whizzy.build import build_warehouse
-
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project,
-                    ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    (project / "models" / "marts" / "m_channel_scorecard.sql").write_text(MODEL_SQL)
-    (project / "models" / "marts" / "_fixture__models.yml").write_text(MODEL_YML)
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(raw_warehouse, warehouse)
-    build_warehouse(warehouse, as_of="2026-11-15", project_dir=project)
-
+def test_documented_fixture_model_is_answerable(scorecard):
+    warehouse = scorecard
     con = connect_readonly(warehouse)
     source, count = con.execute("""
         select lead_source, count(*) from salesforce.opportunity

@@ -23,7 +23,7 @@ import pytest
 from whizzy.cli import main as whizzy
 from whizzy.core.settings import PROJECT_ROOT
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents" / "llm"))
 from openai_stub import StubLLM, fail  # noqa: E402 - the LLM tests' local endpoint
 
 OPENAI_KEY = "sk-test-whizzyFAKE-5f4e3d2c1b0a9988"

@@ -41,7 +41,6 @@ TARGETS = {
     "server_rss_mb": 1536.0,
     "max_loglog_slope": 1.0,
 }
-TARGET_SIZE = 1_000_000
 
 #: Progress callback of the parent: (phase label, done, total or None, detail).
 Progress = Callable[[str, float, float | None, str], None]

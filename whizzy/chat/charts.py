@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -147,7 +148,7 @@ def _values(s: pd.Series) -> list[Any]:
     """Plain Python values for Plotly JSON (dates as ISO text, NaN as None)."""
     out = []
     for v in s.tolist():
-        if v is None or (isinstance(v, float) and v != v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
             out.append(None)
         elif isinstance(v, (dt.date, dt.datetime, pd.Timestamp)):
             out.append(v.isoformat()[:10] if not isinstance(v, dt.datetime) else v.isoformat())

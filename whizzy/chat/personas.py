@@ -131,7 +131,3 @@ class SettingsSpec:
         except (TypeError, ValueError):
             limit = row_limit
         return SettingsSpec(persona=key, engine=eng, row_limit=max(1, min(MAX_ROW_LIMIT, limit)))
-
-    def as_values(self) -> dict:
-        """The settings as Chainlit stores them in the session and the thread."""
-        return {"persona": self.persona, "engine": self.engine, "row_limit": self.row_limit}

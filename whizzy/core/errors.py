@@ -50,10 +50,6 @@ class BuildError(WhizzyError):
     """`dbt build` failed; the message names the model or test that failed."""
 
 
-class QuestionError(WhizzyError):
-    """A question could not be understood or answered."""
-
-
 class UnsafeQueryError(WhizzyError):
     """A query was refused by the SQL gate."""
 

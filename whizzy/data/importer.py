@@ -109,9 +109,6 @@ class _Source:
     def display(self) -> str:
         return self.path.name
 
-    def header_of(self, column: str) -> str:
-        return self.mapped.get(column, column)
-
 
 def find_files(directory: Path) -> dict[str, Path]:
     """Map contract table names to the CSV files in `directory` that hold them.

@@ -213,11 +213,6 @@ class Answerable:
         """The measures with this `base`, unscoped first."""
         return sorted((m for m in self.measures if m.base == base), key=lambda m: len(m.scope))
 
-    @property
-    def is_additive(self) -> bool:
-        """True when at least one measure is an aggregate expression."""
-        return any(m.is_aggregate for m in self.measures)
-
 
 @dataclass(frozen=True)
 class Model:
@@ -228,10 +223,8 @@ class Model:
     description: str = ""
     schema: str = "main"
     alias: str = ""
-    materialized: str = ""
     columns: dict[str, Column] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
-    contract_enforced: bool = False
     answerable: Answerable | None = None
     path: str = ""
 
@@ -239,10 +232,6 @@ class Model:
     def relation(self) -> str:
         """``schema.alias`` as queried."""
         return f"{self.schema}.{self.alias or self.name}"
-
-    def has_column(self, name: str) -> bool:
-        """Whether the model has a column called `name`."""
-        return name in self.columns
 
 
 @dataclass(frozen=True)
@@ -262,8 +251,6 @@ class Catalog:
 
     models: dict[str, Model]
     sources: dict[str, Source] = field(default_factory=dict)
-    project_name: str = ""
-    dbt_version: str = ""
     unit_tests: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     path: Path | None = None
@@ -352,10 +339,8 @@ class Catalog:
                 description=(node.get("description") or "").strip(),
                 schema=node.get("schema") or "main",
                 alias=node.get("alias") or name,
-                materialized=config.get("materialized", ""),
                 columns=columns,
                 depends_on=tuple((node.get("depends_on") or {}).get("nodes") or ()),
-                contract_enforced=bool((config.get("contract") or {}).get("enforced")),
                 path=node.get("original_file_path", ""),
             )
             meta = ((config.get("meta") or {}).get("whizzy")
@@ -379,12 +364,9 @@ class Catalog:
                     for c, col in (node.get("columns") or {}).items()
                 },
             )
-        metadata = manifest.get("metadata") or {}
         return cls(
             models=models,
             sources=sources,
-            project_name=metadata.get("project_name", "") or "",
-            dbt_version=metadata.get("dbt_version", "") or "",
             unit_tests=tuple(sorted((manifest.get("unit_tests") or {}).keys())),
             problems=tuple(problems),
             path=path,

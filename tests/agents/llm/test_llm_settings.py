@@ -34,13 +34,13 @@ def env(monkeypatch, tmp_path):
 
 def test_offline_by_default_without_a_key(env):
     s = load_llm_settings()
-    assert s.engine == "offline" and not s.enabled and s.model == "gpt-4o-mini"
+    assert s.engine == "offline" and s.model == "gpt-4o-mini"
 
 
 def test_a_key_turns_llm_on(env):
     env(OPENAI_API_KEY=KEY)
     s = load_llm_settings()
-    assert s.engine == "llm" and s.enabled and s.provider == "openai"
+    assert s.engine == "llm" and s.configured and s.provider == "openai"
 
 
 def test_flag_beats_environment(env):
@@ -60,7 +60,7 @@ def test_dotenv_is_read(env):
 def test_local_server_without_key(env):
     env(OPENAI_BASE_URL="http://localhost:11434/v1", WHIZZY_ENGINE="llm", WHIZZY_MODEL="llama3.1")
     s = load_llm_settings()
-    assert s.enabled and s.api_key is None and s.base_url == "http://localhost:11434/v1"
+    assert s.engine == "llm" and s.configured and s.api_key is None and s.base_url == "http://localhost:11434/v1"
 
 
 def test_llm_without_any_endpoint_is_a_config_error(env):
