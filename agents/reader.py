@@ -23,12 +23,8 @@ apply every constraint read wins, so a model added to dbt competes on equal term
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from agents import grammar
 from agents.contract import (
@@ -41,69 +37,19 @@ from agents.contract import (
     Ranking,
     Window,
 )
+from agents.followups import apply_to_previous, is_follow_up
 from agents.periods import (
-    TIME_BUCKETS,
-    Period,
-    current,
     find_periods,
     overall_window,
-    shift,
     widen_to_grain,
 )
 from agents.periods import previous as previous_period
-from agents.serving import Candidate, candidate_of, choose_model, implied_dimension, serve
+from agents.reading import Context, Parse, has, period_of, window_of
+from agents.serving import Candidate, choose_model, implied_dimension
 from agents.text import expand, stem, tokens
-from agents.values import ValueIndex, ValueMatch
+from agents.values import ValueMatch
 from agents.vocabulary import Span, Vocabulary
 from whizzy.warehouse.catalog import Catalog
-
-
-@dataclass
-class Context:
-    """What a reading needs besides the question."""
-
-    catalog: Catalog
-    values: ValueIndex
-    as_of: dt.date
-    fiscal_year_start_month: int = 1
-    previous: Query | None = None
-    #: The warehouse file (the LLM engine dry-runs its free SQL on it).
-    warehouse: Path | None = None
-
-
-@dataclass
-class _Parse:
-    """The working state of one reading."""
-
-    question: str
-    words: list[str]
-    raw: list[str]
-    used: set[int] = field(default_factory=set)
-    windows: list[tuple[Window, int]] = field(default_factory=list)
-    values: list[ValueMatch] = field(default_factory=list)
-    spans: list[Span] = field(default_factory=list)
-    hints: list[Span] = field(default_factory=list)
-    conditions: list[Condition] = field(default_factory=list)
-    limit: int | None = None
-    not_applied: list[NotApplied] = field(default_factory=list)
-    #: The question names what to measure itself (a measure, "how many", "how long").
-    explicit: bool = False
-
-    def take(self, start: int, end: int) -> None:
-        self.used.update(range(start, end))
-
-    def free(self, start: int, end: int) -> bool:
-        return not any(i in self.used for i in range(start, end))
-
-    def text(self, start: int, end: int) -> str:
-        """The question's words at ``[start, end)`` as written (names keep their case)."""
-        return " ".join(self.raw[start:end]) if len(self.raw) == len(self.words) else \
-            " ".join(self.words[start:end])
-
-    def lower(self, start: int, end: int) -> str:
-        """The words at ``[start, end)`` in lower case (for bounds and flags)."""
-        return " ".join(self.words[start:end])
-
 
 # ----------------------------------------------------------------------------- entry point
 
@@ -135,18 +81,18 @@ def _function_word(word: str) -> bool:
 
 
 def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
-          ) -> tuple[_Parse, Query]:
+          ) -> tuple[Parse, Query]:
     catalog = context.catalog
     vocab = Vocabulary.of(catalog)
     cleaned = _clean(question)
-    p = _Parse(question, tokens(cleaned), _raw_tokens(cleaned))
+    p = Parse(question, tokens(cleaned), _raw_tokens(cleaned))
     _read_periods(p, cleaned, context)
     _read_numbers(p)
     _read_values(p, context)
     _read_catalog(p, vocab, avoid)
     query = _compose(p, context, vocab)
-    if context.previous is not None and _is_follow_up(p, query, context.previous):
-        query = _apply_to_previous(p, query, context)
+    if context.previous is not None and is_follow_up(p, query, context.previous):
+        query = apply_to_previous(p, query, context)
     query = _finish(p, query, context)
     if query.model is None and not query.records and not avoid:
         # a long phrase named a figure no model serves here ("win rate changed" is a measure
@@ -182,12 +128,7 @@ def _raw_tokens(text: str) -> list[str]:
 # ----------------------------------------------------------------------------- 1. periods
 
 
-def _window(period: Period, text: str) -> Window:
-    return Window(start=period.start, end=period.end, label=period.label, grain=period.grain,
-                  kind=period.kind, count=period.count, text=text)
-
-
-def _read_periods(p: _Parse, text: str, context: Context) -> None:
+def _read_periods(p: Parse, text: str, context: Context) -> None:
     expanded = expand(text.lower())
     for match in find_periods(expanded, context.as_of, context.fiscal_year_start_month):
         covered = tokens(expanded[match.start:match.end])
@@ -195,7 +136,7 @@ def _read_periods(p: _Parse, text: str, context: Context) -> None:
         if at is None:
             continue
         p.take(at, at + len(covered))
-        p.windows.append((_window(match.period, " ".join(covered)), at))
+        p.windows.append((window_of(match.period, " ".join(covered)), at))
     # "so far" / "to date" / "year to date" words belong to the period
     for i, w in enumerate(p.words):
         if w in {"so", "far"} and i in _phrase_at(p.words, ("so", "far")):
@@ -223,7 +164,7 @@ def _phrase_at(words: Sequence[str], phrase: tuple[str, ...]) -> set[int]:
 # ----------------------------------------------------------------------------- 2. numbers
 
 
-def _read_numbers(p: _Parse) -> None:
+def _read_numbers(p: Parse) -> None:
     words = p.words
     i = 0
     while i < len(words):
@@ -319,7 +260,7 @@ def _unit_after(words: Sequence[str], end: int) -> str:
 # ----------------------------------------------------------------------------- 3. values
 
 
-def _read_values(p: _Parse, context: Context) -> None:
+def _read_values(p: Parse, context: Context) -> None:
     skip = set(p.used) | {i for i, w in enumerate(p.words) if w.isdigit()}
     for match in context.values.match(p.words, skip=skip):
         p.values.append(match)
@@ -329,7 +270,7 @@ def _read_values(p: _Parse, context: Context) -> None:
 # ----------------------------------------------------------------------------- 4. catalog
 
 
-def _read_catalog(p: _Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset()) -> None:
+def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset()) -> None:
     for span in vocab.spans(p.words, skip=frozenset(p.used), avoid=avoid):
         if span.kind == "model":
             p.hints.append(span)
@@ -361,7 +302,7 @@ def _read_catalog(p: _Parse, vocab: Vocabulary, avoid: frozenset[str] = frozense
     p.spans.sort(key=lambda s: s.start)
 
 
-def _dim_positions(p: _Parse) -> set[int]:
+def _dim_positions(p: Parse) -> set[int]:
     return {i for s in p.spans if s.kind == "dimension" for i in range(s.start, s.end)}
 
 
@@ -372,12 +313,7 @@ def _stem(word: str) -> str:
 # ----------------------------------------------------------------------------- 5. compose
 
 
-def _has(words: Sequence[str], *phrases: str) -> bool:
-    joined = f" {' '.join(words)} "
-    return any(f" {ph} " in joined for ph in phrases)
-
-
-def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
+def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     words = p.words
     text = " ".join(words)
     catalog = context.catalog
@@ -433,7 +369,7 @@ def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
         keep, drop = [], []
         for match in matches:
             before = words[max(0, match.start - 2):match.start]
-            (drop if set(before) & grammar.EXCLUDE or _has(before, "other than", "apart from")
+            (drop if set(before) & grammar.EXCLUDE or has(before, "other than", "apart from")
              else keep).append(match)
         if drop:
             filters.append(Condition(field=dim, op="not_in",
@@ -443,7 +379,7 @@ def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
             between = [" ".join(words[a.end:b.start]) for a, b in zip(keep, keep[1:],
                                                                        strict=False)]
             comparing = any(set(g.split()) & (grammar.COMPARE | {"or"}) for g in between) or \
-                bool(set(words) & grammar.COMPARE) or _has(words, "compared with",
+                bool(set(words) & grammar.COMPARE) or has(words, "compared with",
                                                            "compared to", "or", "which one")
             values = [v for m in keep for v in m.values]
             filters.append(Condition(field=dim, op="in", values=values,
@@ -485,19 +421,19 @@ def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
 
     # what is measured: named measures, else a base ("how many", "how much", "average")
     base = None
-    if _has(words, "how many days", "how long"):
+    if has(words, "how many days", "how long"):
         base = None
-    elif _has(words, *grammar.COUNT_WORDS):
+    elif has(words, *grammar.COUNT_WORDS):
         base = "count"
-    elif _has(words, *grammar.AVERAGE_WORDS) or words[:1] == ["avg"]:
+    elif has(words, *grammar.AVERAGE_WORDS) or words[:1] == ["avg"]:
         base = "avg_amount"
-    elif _has(words, *grammar.AMOUNT_WORDS) or any(
+    elif has(words, *grammar.AMOUNT_WORDS) or any(
             w.startswith("$") and i not in p.used for i, w in enumerate(words)):
         base = "amount"
 
     unit_cue = "days" if base is None and (
-        _has(words, "how long", "how many days", "how much time") or
-        not measures and (_has(words, "days", "time") or words[:1] == ["days"] or
+        has(words, "how long", "how many days", "how much time") or
+        not measures and (has(words, "days", "time") or words[:1] == ["days"] or
                           bool(set(words) & _DURATION_WORDS))) else None
     if unit_cue and base == "count":
         base = None
@@ -554,13 +490,13 @@ def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
     compare_window = None
     if len(windows) >= 2:
         gap = " ".join(words[p.windows[0][1]:p.windows[1][1]])
-        if _has(words, "combined", "together", "total", "in total") or re.search(
+        if has(words, "combined", "together", "total", "in total") or re.search(
                 r"\b(and|through|to|plus)\b", gap) and not set(words) & grammar.COMPARE:
             window = _union(windows[0], windows[1])
         else:
             compare_window = windows[1]
     elif window is not None and (set(words) & {"compare", "compared", "vs", "versus",
-                                               "against"} or _has(words, "change",
+                                               "against"} or has(words, "change",
                                                                   "changed")):
         compare_window = _previous(window, context)
 
@@ -592,8 +528,8 @@ def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
             group_by = [implied]
     if chosen is not None and chosen.widen and window is not None:
         grain = catalog.model(chosen.model).answerable.time_grain
-        wider = widen_to_grain(grain, _period(window))
-        window = _window(wider, window.text).model_copy(update={"time": window.time})
+        wider = widen_to_grain(grain, period_of(window))
+        window = window_of(wider, window.text).model_copy(update={"time": window.time})
     dashboard = [h for h in p.hints if catalog.model(h.name).answerable.role == "dashboard"]
     model_words = {h.start for h in p.hints if h.length == 1}
     inside = all(any(h.start <= s.start and s.end <= h.end for h in dashboard) or
@@ -633,7 +569,7 @@ def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
                 group_by = [g for g in group_by if g != pick]
             singular = any(s.kind == "dimension" and s.name in record_dims and
                            not words[s.end - 1].endswith("s") for s in dims)
-            if superlative and limit is None and (asked or singular or _has(
+            if superlative and limit is None and (asked or singular or has(
                     words, "the biggest one", "the largest one")):
                 limit = 1
 
@@ -651,7 +587,7 @@ def _compose(p: _Parse, context: Context, vocab: Vocabulary) -> Query:
         hib = chosen.higher_is_better if chosen else None
         direction = grammar.direction_of(superlative, unit, hib) or "top"
         ranking = Ranking(direction=direction, limit=limit)
-    elif (group_by and not records) and _has(words, "which", "who", "what", "where") and \
+    elif (group_by and not records) and has(words, "which", "who", "what", "where") and \
             limit is None:
         direction = "top"
         meta = catalog.model(model).answerable if model else None
@@ -718,13 +654,8 @@ def _union(a: Window, b: Window) -> Window:
 
 def _previous(window: Window, context: Context) -> Window:
 
-    period = previous_period(_period(window), context.fiscal_year_start_month)
-    return _window(period, "the period before").model_copy(update={"time": window.time})
-
-
-def _period(window: Window) -> Period:
-    return Period(window.start, window.end, window.label, window.grain, window.kind,
-                  window.count)
+    period = previous_period(period_of(window), context.fiscal_year_start_month)
+    return window_of(period, "the period before").model_copy(update={"time": window.time})
 
 
 def _record_dimensions(catalog: Catalog) -> set[str]:
@@ -742,7 +673,7 @@ def _record_dimensions(catalog: Catalog) -> set[str]:
 def _record_order(superlative: str | None, numbers: list[Span], meta, words: Sequence[str]
                   ) -> Order | None:
     """How records are ordered: the number named, the superlative, else the model default."""
-    if superlative in {"soonest", "earliest", "next"} or _has(words, "closes soonest",
+    if superlative in {"soonest", "earliest", "next"} or has(words, "closes soonest",
                                                               "closing soonest"):
         return Order(field="time", desc=False)
     if superlative in {"latest", "newest"}:
@@ -783,7 +714,7 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
     return None
 
 
-def _split_share(words: Sequence[str], filters: list[Condition], p: _Parse
+def _split_share(words: Sequence[str], filters: list[Condition], p: Parse
                  ) -> tuple[list[Condition], list[Condition]]:
     """"What % of pipeline is overdue": the part after the verb is the share's numerator."""
     text = " ".join(words)
@@ -800,7 +731,7 @@ def _split_share(words: Sequence[str], filters: list[Condition], p: _Parse
     return part, [f for f in filters if f not in part]
 
 
-def _position(cond: Condition, p: _Parse) -> int:
+def _position(cond: Condition, p: Parse) -> int:
     first = (cond.text.split() or [""])[0].lower()
     for i, w in enumerate(p.words):
         if w == first:
@@ -808,209 +739,10 @@ def _position(cond: Condition, p: _Parse) -> int:
     return len(p.words)
 
 
-# ----------------------------------------------------------------------------- follow-ups
-
-
-def _is_follow_up(p: _Parse, query: Query, previous: Query) -> bool:
-    """Whether the question continues the previous one rather than standing alone.
-
-    A question with its own figure and its own scope (a period, a member or a grouping)
-    stands alone unless it points back ("that", "them") or starts like a fragment ("and",
-    "what about", "only"); one without a figure of its own continues the thread.
-    """
-    if previous.clarify or previous.unanswerable:
-        return False
-    text = " ".join(p.words)
-    points_back = bool(set(p.words) & {"it", "that", "those", "them", "they", "these",
-                                       "their", "his", "her"}) or _has(p.words, "the one",
-                                                                       "the ones")
-    fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
-                             r"okay|but|only|just|excluding|exclude|except|without|instead|"
-                             r"top \d+ only|break|split|drill|slice)\b", text))
-    relative = bool(grammar.RELATIVE.search(text))
-    scoped = query.window is not None or bool(query.filters) or bool(query.group_by)
-    if p.explicit and query.measures and scoped and not (points_back or fragment or relative):
-        return False
-    if query.records and scoped and not (points_back or fragment):
-        return False
-    return points_back or fragment or relative or not p.explicit or len(p.words) <= 4
-
-
-def _apply_to_previous(p: _Parse, query: Query, context: Context) -> Query:
-    """The previous query narrowed, re-ranked, re-grouped, re-timed or asked of a record."""
-    prev = context.previous
-    words = p.words
-    text = " ".join(words)
-    inherited: list[str] = []
-    update: dict = {"follow_up": True, "question": p.question}
-
-    # the period: named now, shifted from the last one, else kept
-    window = query.window
-    rel = grammar.RELATIVE.search(text)
-    if window is not None and prev.window is not None and re.match(
-            r"^(?:the )?(?:previous|prior|preceding) ", window.text or "") and \
-            prev.window.grain == window.grain:
-        # "and the previous quarter?" after a quarter: the one before that quarter
-        moved = shift(_period(prev.window), -1, context.fiscal_year_start_month)
-        window = _window(moved, window.text).model_copy(update={"time": prev.window.time})
-    if window is None and rel and prev.window is not None:
-        back = (rel.group("dir") or rel.group("dir2") or rel.group("dir3")) in {
-            "before", "prior", "earlier", "previous", "preceding"}
-        unit = rel.group("unit") or rel.group("unit3")
-        unit = None if unit in {None, "one", "period"} else unit
-        moved = shift(_period(prev.window), -1 if back else 1, context.fiscal_year_start_month,
-                      unit=unit)
-        window = _window(moved, rel.group(0)).model_copy(update={"time": prev.window.time})
-    elif window is None and prev.window is not None and prev.window.text:
-        window = prev.window  # a period the user named (a default window is not inherited)
-        inherited.append(prev.window.label)
-    update["window"] = window
-    update["compare_window"] = query.compare_window
-
-    # the filters: new ones added, a new value of a dimension replaces the old one
-    new_fields = {c.field for c in query.filters}
-    replace_all = re.search(r"\b(instead|overall|everyone|all (reps|owners|industries))\b",
-                            text)
-    kept = [] if replace_all else [c for c in prev.filters if c.field not in new_fields or
-                                  c.op == "not_in" and any(n.op != "not_in" for n in
-                                                          query.conditions(c.field))]
-    if kept:
-        inherited += [c.text or c.field for c in kept]
-    update["filters"] = [*kept, *query.filters]
-    if query.filters and not query.compare_members and prev.compare_members in new_fields:
-        update["compare_members"] = None
-    else:
-        update["compare_members"] = query.compare_members or (
-            prev.compare_members if prev.compare_members not in new_fields else None)
-
-    # measures: named now, else kept
-    measures = query.measures
-    model = query.model
-    asking_count = _has(words, *grammar.COUNT_WORDS) and not query.measures
-    if not measures or not p.explicit or query.records and prev.records:
-        measures, model = prev.measures, prev.model
-    update["measures"] = measures
-    update["model"] = model
-
-    # grouping and ranking
-    group_by = query.group_by or ([] if query.filters and set(new_fields) & set(prev.group_by)
-                                  else prev.group_by)
-    ranking = query.ranking or (prev.ranking if group_by == prev.group_by else None)
-    if query.limit is not None and ranking is not None:
-        ranking = ranking.model_copy(update={"limit": query.limit})
-    elif query.limit is not None and group_by:
-        ranking = Ranking(direction="top", limit=query.limit)
-    update["group_by"] = group_by
-    update["ranking"] = ranking
-    update["trend"] = query.trend or prev.trend and query.window is None and not query.records
-
-    # records: picked, re-ordered, counted, summed
-    records = query.records or prev.records and not p.explicit and not asking_count
-    pick = query.pick
-    if pick and not prev.records and prev.group_by:
-        records = False  # "which rep had the most?" after a figure: a ranking of reps
-        update["group_by"] = [pick]
-        update["ranking"] = Ranking(direction="top", limit=None)
-        pick = None
-    elif pick or records and prev.records:
-        records = True
-    update["records"] = records
-    update["pick"] = pick
-    update["order"] = query.order or (prev.order if records else None)
-    update["limit"] = query.limit if query.limit is not None else (
-        prev.limit if records and not pick else (1 if pick else None))
-    if records:
-        update["model"] = query.model if query.records else prev.model
-        update["measures"] = []
-    if asking_count or (_has(words, *grammar.AMOUNT_WORDS) and not query.measures and
-                        prev.records):
-        # "how many deals is that?" / "how much are they worth?": the figure of the list
-        update["records"] = False
-        update["pick"] = None
-        update["order"] = None
-        update["limit"] = None
-        base = "count" if asking_count else "amount"
-        update["measures"], update["model"] = _base_measure(base, prev, context)
-    update["intent"] = Intent.LOOKUP if update["records"] else Intent.ANALYTICS
-    update["why"] = query.why
-    if query.why and not query.group_by:
-        # "why?" after a trend explains its latest figure against the one before, by driver
-        update["trend"] = False
-        update["group_by"] = [g for g in update["group_by"] if g not in TIME_BUCKETS]
-        grain = _grain_of(prev, context)
-        if prev.trend and update.get("window", prev.window) is None and grain:
-            update["window"] = _window(current(grain, context.as_of,
-                                               context.fiscal_year_start_month), "")
-    update["share_of"] = query.share_of
-    update["inherited"] = inherited
-    merged = prev.model_copy(update=update)
-    if merged.model is None or not merged.measures and not merged.records:
-        return query
-    return _reserve(merged, context)
-
-
-def _grain_of(query: Query, context: Context) -> str | None:
-    """The time bucket of the query's model, if its rows are quarters or months."""
-    model = context.catalog.models.get(query.model or "")
-    grain = model.answerable.time_grain if model is not None else None
-    return grain if grain in TIME_BUCKETS else None
-
-
-def _reserve(query: Query, context: Context) -> Query:
-    """The same query on another model when its model cannot apply what was added."""
-    catalog = context.catalog
-    want = candidate_of(query)
-    current = catalog.models.get(query.model or "")
-    served = serve(current, want) if current is not None else None
-    explains = not query.why or current is None or bool(current.answerable.why_dimensions)
-    if served is not None and not served.widen and explains:
-        return query
-    chosen = choose_model(want, catalog)
-    dropped: list[Condition] = []
-    if chosen is None:
-        # no model applies everything: a flag kept from the previous question gives way to
-        # what was just asked, and the answer says so
-        for cond in [c for c in query.filters if c.kind == "flag" and c.text in query.inherited]:
-            trial = query.model_copy(update={"filters": [c for c in query.filters
-                                                         if c is not cond]})
-            chosen = choose_model(candidate_of(trial), catalog)
-            if chosen is not None:
-                query, dropped = trial, [cond]
-                break
-    if chosen is None:
-        return query
-    if chosen.widen and query.window is not None:
-        grain = catalog.model(chosen.model).answerable.time_grain
-        wider = widen_to_grain(grain, _period(query.window))
-        query = query.model_copy(update={"window": _window(wider, query.window.text)
-                                         .model_copy(update={"time": query.window.time})})
-    notes = [NotApplied(text=c.text or c.field, reason="kept from the previous question, but "
-                        "the figures for what you asked now do not have it") for c in dropped]
-    return query.model_copy(update={"model": chosen.model, "measures": chosen.measures
-                                    if query.measures else [],
-                                    "not_applied": [*query.not_applied, *notes]})
-
-
-def _base_measure(base: str, prev: Query, context: Context) -> tuple[list[str], str | None]:
-    """The measure of `base` for the previous query's model and flags."""
-    if prev.model is None:
-        return prev.measures, prev.model
-    meta = context.catalog.model(prev.model).answerable
-    flags = {c.field for c in prev.filters if c.kind == "flag"}
-    for name in prev.measures[:1]:
-        m = meta.measure(name)
-        if m is not None:
-            flags |= set(m.scope)
-    options = meta.measures_of(base)
-    best = next((m for m in options if set(m.scope) and set(m.scope) <= flags), None) or \
-        next((m for m in options if not m.scope), None)
-    return ([best.name], prev.model) if best else (prev.measures, prev.model)
-
-
 # ----------------------------------------------------------------------------- 6. the rest
 
 
-def _finish(p: _Parse, query: Query, context: Context) -> Query:
+def _finish(p: Parse, query: Query, context: Context) -> Query:
     """Defaults, and every word not used: a filler, a question back, or a note."""
     leftovers = [i for i in range(len(p.words)) if i not in p.used]
     unknown_names = []
@@ -1085,7 +817,7 @@ _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "mon
                         "wise", "which", "who", "whose", "up"})
 
 
-def _looks_like_name(p: _Parse, i: int) -> bool:
+def _looks_like_name(p: Parse, i: int) -> bool:
     """A capitalised word mid-sentence, a possessive, or a word after "rep"/"account"."""
     if i >= len(p.raw) or len(p.raw) != len(p.words):
         return False
@@ -1108,7 +840,7 @@ def _looks_like_name(p: _Parse, i: int) -> bool:
         p.words[i - 1] in {"does", "did", "is"} and has_verb if i > 0 else False)
 
 
-def _unknown_heads(p: _Parse, content: list[tuple[int, str]]) -> list[str]:
+def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
     """Unknown words in the slot of what is asked, so a stand-in figure would mislead.
 
     "which campaign" (the thing ranked), "average discount" (the thing averaged), "net
@@ -1154,16 +886,5 @@ def apply_defaults(query: Query, context: Context) -> Query:
         return query
     if measure.window == "overall":
         period = overall_window(context.as_of, context.fiscal_year_start_month)
-        return query.model_copy(update={"window": _window(period, "")})
+        return query.model_copy(update={"window": window_of(period, "")})
     return query
-
-
-__all__ = ["Context", "apply_defaults", "read"]
-
-
-def replace(query: Query, **changes) -> Query:
-    """A copy of `query` with `changes` (a shorthand for tests)."""
-    return query.model_copy(update=changes)
-
-
-_ = dataclasses  # dataclass helpers above use the module

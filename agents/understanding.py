@@ -14,8 +14,8 @@ from langgraph.runtime import Runtime
 from agents.context import Context
 from agents.contract import DATA_INTENTS, Query
 from agents.engine import Step
-from agents.reader import Context as ReadContext
 from agents.reader import read
+from agents.reading import Context as ReadContext
 from agents.state import State
 from agents.values import value_index
 from whizzy.warehouse.reader import Warehouse, open_warehouse

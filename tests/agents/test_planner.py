@@ -11,7 +11,8 @@ import pytest
 
 from agents.contract import Intent
 from agents.planner import make_plans
-from agents.reader import Context, read
+from agents.reader import read
+from agents.reading import Context
 from agents.values import value_index
 from whizzy.warehouse.reader import open_warehouse
 

@@ -12,7 +12,7 @@ from agents.engine import IntentDecision
 from agents.llm.engine import LLMEngine, is_down
 from agents.llm.reading import describe_query, reading_of, to_query
 from agents.llm.schemas import Reading
-from agents.reader import Context
+from agents.reading import Context
 from agents.values import ValueIndex
 from whizzy.core.errors import LLMUnavailableError
 

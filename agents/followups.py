@@ -1,0 +1,213 @@
+"""Follow-ups: a question read on its own, then applied to the previous query of the thread.
+
+"and last quarter?", "only the ones in negotiation", "who owns the biggest one?", "why?":
+`is_follow_up` decides whether the question continues the thread, `apply_to_previous`
+narrows, re-ranks, re-groups, re-times or asks a record of the previous query, and `reserve`
+moves the result to another model when its own cannot apply what was added.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agents import grammar
+from agents.contract import Condition, Intent, NotApplied, Query, Ranking
+from agents.periods import TIME_BUCKETS, current, shift, widen_to_grain
+from agents.reading import Context, Parse, has, period_of, window_of
+from agents.serving import candidate_of, choose_model, serve
+
+
+def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
+    """Whether the question continues the previous one rather than standing alone.
+
+    A question with its own figure and its own scope (a period, a member or a grouping)
+    stands alone unless it points back ("that", "them") or starts like a fragment ("and",
+    "what about", "only"); one without a figure of its own continues the thread.
+    """
+    if previous.clarify or previous.unanswerable:
+        return False
+    text = " ".join(p.words)
+    points_back = bool(set(p.words) & {"it", "that", "those", "them", "they", "these",
+                                       "their", "his", "her"}) or has(p.words, "the one",
+                                                                       "the ones")
+    fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
+                             r"okay|but|only|just|excluding|exclude|except|without|instead|"
+                             r"top \d+ only|break|split|drill|slice)\b", text))
+    relative = bool(grammar.RELATIVE.search(text))
+    scoped = query.window is not None or bool(query.filters) or bool(query.group_by)
+    if p.explicit and query.measures and scoped and not (points_back or fragment or relative):
+        return False
+    if query.records and scoped and not (points_back or fragment):
+        return False
+    return points_back or fragment or relative or not p.explicit or len(p.words) <= 4
+
+
+def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
+    """The previous query narrowed, re-ranked, re-grouped, re-timed or asked of a record."""
+    prev = context.previous
+    words = p.words
+    text = " ".join(words)
+    inherited: list[str] = []
+    update: dict = {"follow_up": True, "question": p.question}
+
+    # the period: named now, shifted from the last one, else kept
+    window = query.window
+    rel = grammar.RELATIVE.search(text)
+    if window is not None and prev.window is not None and re.match(
+            r"^(?:the )?(?:previous|prior|preceding) ", window.text or "") and \
+            prev.window.grain == window.grain:
+        # "and the previous quarter?" after a quarter: the one before that quarter
+        moved = shift(period_of(prev.window), -1, context.fiscal_year_start_month)
+        window = window_of(moved, window.text).model_copy(update={"time": prev.window.time})
+    if window is None and rel and prev.window is not None:
+        back = (rel.group("dir") or rel.group("dir2") or rel.group("dir3")) in {
+            "before", "prior", "earlier", "previous", "preceding"}
+        unit = rel.group("unit") or rel.group("unit3")
+        unit = None if unit in {None, "one", "period"} else unit
+        moved = shift(period_of(prev.window), -1 if back else 1, context.fiscal_year_start_month,
+                      unit=unit)
+        window = window_of(moved, rel.group(0)).model_copy(update={"time": prev.window.time})
+    elif window is None and prev.window is not None and prev.window.text:
+        window = prev.window  # a period the user named (a default window is not inherited)
+        inherited.append(prev.window.label)
+    update["window"] = window
+    update["compare_window"] = query.compare_window
+
+    # the filters: new ones added, a new value of a dimension replaces the old one
+    new_fields = {c.field for c in query.filters}
+    replace_all = re.search(r"\b(instead|overall|everyone|all (reps|owners|industries))\b",
+                            text)
+    kept = [] if replace_all else [c for c in prev.filters if c.field not in new_fields or
+                                  c.op == "not_in" and any(n.op != "not_in" for n in
+                                                          query.conditions(c.field))]
+    if kept:
+        inherited += [c.text or c.field for c in kept]
+    update["filters"] = [*kept, *query.filters]
+    if query.filters and not query.compare_members and prev.compare_members in new_fields:
+        update["compare_members"] = None
+    else:
+        update["compare_members"] = query.compare_members or (
+            prev.compare_members if prev.compare_members not in new_fields else None)
+
+    # measures: named now, else kept
+    measures = query.measures
+    model = query.model
+    asking_count = has(words, *grammar.COUNT_WORDS) and not query.measures
+    if not measures or not p.explicit or query.records and prev.records:
+        measures, model = prev.measures, prev.model
+    update["measures"] = measures
+    update["model"] = model
+
+    # grouping and ranking
+    group_by = query.group_by or ([] if query.filters and set(new_fields) & set(prev.group_by)
+                                  else prev.group_by)
+    ranking = query.ranking or (prev.ranking if group_by == prev.group_by else None)
+    if query.limit is not None and ranking is not None:
+        ranking = ranking.model_copy(update={"limit": query.limit})
+    elif query.limit is not None and group_by:
+        ranking = Ranking(direction="top", limit=query.limit)
+    update["group_by"] = group_by
+    update["ranking"] = ranking
+    update["trend"] = query.trend or prev.trend and query.window is None and not query.records
+
+    # records: picked, re-ordered, counted, summed
+    records = query.records or prev.records and not p.explicit and not asking_count
+    pick = query.pick
+    if pick and not prev.records and prev.group_by:
+        records = False  # "which rep had the most?" after a figure: a ranking of reps
+        update["group_by"] = [pick]
+        update["ranking"] = Ranking(direction="top", limit=None)
+        pick = None
+    elif pick or records and prev.records:
+        records = True
+    update["records"] = records
+    update["pick"] = pick
+    update["order"] = query.order or (prev.order if records else None)
+    update["limit"] = query.limit if query.limit is not None else (
+        prev.limit if records and not pick else (1 if pick else None))
+    if records:
+        update["model"] = query.model if query.records else prev.model
+        update["measures"] = []
+    if asking_count or (has(words, *grammar.AMOUNT_WORDS) and not query.measures and
+                        prev.records):
+        # "how many deals is that?" / "how much are they worth?": the figure of the list
+        update["records"] = False
+        update["pick"] = None
+        update["order"] = None
+        update["limit"] = None
+        base = "count" if asking_count else "amount"
+        update["measures"], update["model"] = _base_measure(base, prev, context)
+    update["intent"] = Intent.LOOKUP if update["records"] else Intent.ANALYTICS
+    update["why"] = query.why
+    if query.why and not query.group_by:
+        # "why?" after a trend explains its latest figure against the one before, by driver
+        update["trend"] = False
+        update["group_by"] = [g for g in update["group_by"] if g not in TIME_BUCKETS]
+        grain = _grain_of(prev, context)
+        if prev.trend and update.get("window", prev.window) is None and grain:
+            update["window"] = window_of(current(grain, context.as_of,
+                                               context.fiscal_year_start_month), "")
+    update["share_of"] = query.share_of
+    update["inherited"] = inherited
+    merged = prev.model_copy(update=update)
+    if merged.model is None or not merged.measures and not merged.records:
+        return query
+    return reserve(merged, context)
+
+
+def _grain_of(query: Query, context: Context) -> str | None:
+    """The time bucket of the query's model, if its rows are quarters or months."""
+    model = context.catalog.models.get(query.model or "")
+    grain = model.answerable.time_grain if model is not None else None
+    return grain if grain in TIME_BUCKETS else None
+
+
+def reserve(query: Query, context: Context) -> Query:
+    """The same query on another model when its model cannot apply what was added."""
+    catalog = context.catalog
+    want = candidate_of(query)
+    current = catalog.models.get(query.model or "")
+    served = serve(current, want) if current is not None else None
+    explains = not query.why or current is None or bool(current.answerable.why_dimensions)
+    if served is not None and not served.widen and explains:
+        return query
+    chosen = choose_model(want, catalog)
+    dropped: list[Condition] = []
+    if chosen is None:
+        # no model applies everything: a flag kept from the previous question gives way to
+        # what was just asked, and the answer says so
+        for cond in [c for c in query.filters if c.kind == "flag" and c.text in query.inherited]:
+            trial = query.model_copy(update={"filters": [c for c in query.filters
+                                                         if c is not cond]})
+            chosen = choose_model(candidate_of(trial), catalog)
+            if chosen is not None:
+                query, dropped = trial, [cond]
+                break
+    if chosen is None:
+        return query
+    if chosen.widen and query.window is not None:
+        grain = catalog.model(chosen.model).answerable.time_grain
+        wider = widen_to_grain(grain, period_of(query.window))
+        query = query.model_copy(update={"window": window_of(wider, query.window.text)
+                                         .model_copy(update={"time": query.window.time})})
+    notes = [NotApplied(text=c.text or c.field, reason="kept from the previous question, but "
+                        "the figures for what you asked now do not have it") for c in dropped]
+    return query.model_copy(update={"model": chosen.model, "measures": chosen.measures
+                                    if query.measures else [],
+                                    "not_applied": [*query.not_applied, *notes]})
+
+
+def _base_measure(base: str, prev: Query, context: Context) -> tuple[list[str], str | None]:
+    """The measure of `base` for the previous query's model and flags."""
+    if prev.model is None:
+        return prev.measures, prev.model
+    meta = context.catalog.model(prev.model).answerable
+    flags = {c.field for c in prev.filters if c.kind == "flag"}
+    for name in prev.measures[:1]:
+        m = meta.measure(name)
+        if m is not None:
+            flags |= set(m.scope)
+    options = meta.measures_of(base)
+    best = next((m for m in options if set(m.scope) and set(m.scope) <= flags), None) or \
+        next((m for m in options if not m.scope), None)
+    return ([best.name], prev.model) if best else (prev.measures, prev.model)
