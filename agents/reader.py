@@ -453,6 +453,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if measures:
             unit_cue = None
 
+    qualifiers = _qualifiers(words, measures, base, dims, record_dims, catalog)
+    for s in qualifiers:
+        # "the total value of lost deals", "avg deal size on won deals": a one-word figure
+        # right before the records' noun says which deals, when something else is measured
+        for flag in _scope_of(s, catalog):
+            filters.append(Condition(field=flag, op="is_true", text=p.lower(s.start, s.end)))
+    measures = [s for s in measures if s not in qualifiers]
+
     p.explicit = bool(measures) or base is not None or unit_cue is not None
     records = False
     nouns = [s for s in dims if s.name in record_dims]
@@ -629,6 +637,24 @@ def _bases_of(span: Span, catalog: Catalog) -> tuple[str, ...]:
             if m is not None and m.base and m.base not in out:
                 out.append(m.base)
     return tuple(out)
+
+
+def _qualifiers(words: Sequence[str], measures: list[Span], base: str | None, dims: list[Span],
+                record_dims: set[str], catalog: Catalog) -> list[Span]:
+    """Measure words used as outcome qualifiers of the records ("won deals", "lost deals").
+
+    A measure phrase with a scope (a flag) made of one word and the records' noun ("lost
+    deals"), or standing right before that noun, qualifies the deals when the question
+    measures something else: a base ("how many", "total value") or another measure.
+    """
+    nouns_at = {s.start for s in dims if s.name in record_dims}
+    nouns = {w for model in catalog.answerable for d in model.answerable.dimensions
+             if d.name in record_dims for syn in (d.name, *d.synonyms) for w in syn.split()}
+    found = [s for s in measures if _scope_of(s, catalog) and (
+        s.length == 1 and s.end in nouns_at or s.length == 2 and words[s.end - 1] in nouns)]
+    if base is None and len(found) == len(measures):
+        return []
+    return found
 
 
 def _scope_of(span: Span, catalog: Catalog) -> list[str]:

@@ -218,6 +218,8 @@ class ValueIndex:
             w.isdigit() for w in window
         ):
             return None
+        if len(window) > 1 and (window[0] in _JOINERS or window[-1] in _JOINERS):
+            return None  # "Technology or Manufacturing": the joiner is not part of a name
         candidates = self._fuzzy_keys.get((key.count(" "), key[0]), [])
         hit = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=88)
         if hit is None or hit[0] in COMMON_WORDS:
@@ -226,6 +228,11 @@ class ValueIndex:
         dim = next(iter(dims))
         names = tuple(sorted(v for v, h in dims[dim].items() if h in {"exact", "alias"}))
         return ValueMatch(dim, names, key, start, start + len(window), "fuzzy")
+
+
+#: Words that join two names; a misspelt name never starts or ends with one.
+_JOINERS = frozenset({"or", "and", "vs", "versus", "v", "nor", "than", "to", "with", "of",
+                      "the", "for", "in", "on", "at", "by"})
 
 
 def _rank(how: How) -> int:

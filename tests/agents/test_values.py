@@ -11,7 +11,7 @@ def index() -> ValueIndex:
         "stage": ["Proposal/Price Quote", "Negotiation/Review", "Id. Decision Makers",
                   "Closed Won", "Closed Lost"],
         "account": ["Acme Robotics Inc.", "Acme Bank", "Summit Foods", "Delta Power LLC",
-                    "Top Tier Co."],
+                    "Top Tier Co.", "Orion Healthcare Corp."],
         "type": ["New Business", "Existing Business"],
         "lead_source": ["Web", "Partner Referral"],
         "country": ["United States", "Germany"],
@@ -37,6 +37,9 @@ def found(index, text):
     ("deals in the usa", [("country", ("United States",))]),
     ("helthcare", [("industry", ("Healthcare",))]),
     ("Jane Doee", [("owner", ("Jane Doe",))]),
+    # a joiner is not the start of a misspelt name ("or healthcare" is not "Orion Healthcare")
+    ("Technology or Healthcare",
+     [("industry", ("Technology",)), ("industry", ("Healthcare",))]),
 ])
 def test_matches(index, text, expected):
     assert found(index, text) == expected
