@@ -165,7 +165,7 @@ def _grain_of(query: Query, context: Context) -> str | None:
 def reserve(query: Query, context: Context) -> Query:
     """The same query on another model when its model cannot apply what was added."""
     catalog = context.catalog
-    want = candidate_of(query)
+    want = candidate_of(query, context.fiscal_year_start_month)
     current = catalog.models.get(query.model or "")
     served = serve(current, want) if current is not None else None
     explains = not query.why or current is None or bool(current.answerable.why_dimensions)
@@ -179,7 +179,7 @@ def reserve(query: Query, context: Context) -> Query:
         for cond in [c for c in query.filters if c.kind == "flag" and c.text in query.inherited]:
             trial = query.model_copy(update={"filters": [c for c in query.filters
                                                          if c is not cond]})
-            chosen = choose_model(candidate_of(trial), catalog)
+            chosen = choose_model(candidate_of(trial, context.fiscal_year_start_month), catalog)
             if chosen is not None:
                 query, dropped = trial, [cond]
                 break
@@ -187,7 +187,7 @@ def reserve(query: Query, context: Context) -> Query:
         return query
     if chosen.widen and query.window is not None:
         grain = catalog.model(chosen.model).answerable.time_grain
-        wider = widen_to_grain(grain, period_of(query.window))
+        wider = widen_to_grain(grain, period_of(query.window), context.fiscal_year_start_month)
         query = query.model_copy(update={"window": window_of(wider, query.window.text)
                                          .model_copy(update={"time": query.window.time})})
     notes = [NotApplied(text=c.text or c.field, reason="kept from the previous question, but "

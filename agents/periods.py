@@ -303,23 +303,30 @@ def previous(period: Period, fiscal_year_start_month: int = 1) -> Period:
 _GRAIN_MONTHS = {"quarter": 3, "month": 1}
 
 
-def cuts_grain(time_grain: str, period: Period) -> bool:
+def cuts_grain(time_grain: str, period: Period, fiscal_year_start_month: int = 1) -> bool:
     """True when rows of `time_grain` cannot be cut to `period` (one month of a quarter model).
+
+    Quarters and years are fiscal (the dbt models' `quarter_start` macro), months calendar.
 
     >>> march = Period(dt.date(2026, 3, 1), dt.date(2026, 3, 31), "Mar 2026", "month")
     >>> cuts_grain("quarter", march), cuts_grain("month", march), cuts_grain("day", march)
     (True, False, False)
+    >>> q1_fy27 = Period(dt.date(2026, 2, 1), dt.date(2026, 4, 30), "Q1 FY2027", "quarter")
+    >>> cuts_grain("quarter", q1_fy27), cuts_grain("quarter", q1_fy27, 2)
+    (True, False)
     """
     months = _GRAIN_MONTHS.get(time_grain)
     if months is None or period.grain == "year" or period.kind in {
             "qtd", "mtd", "ytd", "overall", "trend"}:
         return False
+    first = fiscal_year_start_month if months > 1 else 1
     after = period.end + dt.timedelta(days=1)
-    return not (period.start.day == 1 and (period.start.month - 1) % months == 0
-                and after.day == 1 and (after.month - 1) % months == 0)
+    return not (period.start.day == 1 and (period.start.month - first) % months == 0
+                and after.day == 1 and (after.month - first) % months == 0)
 
 
-def widen_to_grain(time_grain: str, period: Period | None) -> Period | None:
+def widen_to_grain(time_grain: str, period: Period | None,
+                   fiscal_year_start_month: int = 1) -> Period | None:
     """A period a coarser model cannot cut, widened to whole units, its label saying so.
 
     >>> p = widen_to_grain("quarter",
@@ -328,11 +335,15 @@ def widen_to_grain(time_grain: str, period: Period | None) -> Period | None:
     (datetime.date(2026, 1, 1), datetime.date(2026, 3, 31))
     >>> p.label
     'Q1 2026 (the quarter holding Mar 2026: this figure is by quarter)'
+    >>> widen_to_grain("quarter", Period(dt.date(2026, 4, 1), dt.date(2026, 6, 30), "Q2 2026",
+    ...                                  "quarter"), 2).label
+    'Feb 1 – Jul 31, 2026 (the quarters holding Q2 2026: this figure is by quarter)'
     """
-    if period is None or not cuts_grain(time_grain, period):
+    fsm = fiscal_year_start_month
+    if period is None or not cuts_grain(time_grain, period, fsm):
         return period
-    first = shift(period, 0, unit=time_grain)
-    last = shift(Period(period.end, period.end, "", "day"), 0, unit=time_grain)
+    first = shift(Period(period.start, period.start, "", "day"), 0, fsm, unit=time_grain)
+    last = shift(Period(period.end, period.end, "", "day"), 0, fsm, unit=time_grain)
     if first == last:
         name, holding = first.label, f"the {time_grain} holding"
     else:
@@ -468,6 +479,8 @@ def _resolve(
     if name in {"yq", "qy", "ordinal"}:
         number = int(m.group("q")) if name != "ordinal" else _ORDINALS[m.group("o")]
         year = _year_of((m.group("y") or "").lstrip("'"), fy_now)
+        if not m.group("y") and quarter_period(year, number, fsm).start > as_of:
+            year -= 1  # "Q3" alone: the most recent one that has started (as for "H1")
         return quarter_period(year, number, fsm)
     if name == "isomonth":
         return _month(dt.date(int(m.group("y")), int(m.group("m")), 1), "month")

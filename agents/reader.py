@@ -527,6 +527,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         window=window, time=time, records=records, superlative=superlative,
         hints=[h.name for h in p.hints], hints_len=[(h.name, h.length) for h in p.hints],
         trend=trend, why=why, bases={s.names: _bases_of(s, catalog) for s in measures},
+        fiscal_year_start_month=context.fiscal_year_start_month,
         alt_bases=("deals",) if base == "count" and record_noun else ())
     chosen = choose_model(candidate, catalog)
     if chosen is not None and chosen.measures and not group_by and not compare_members:
@@ -536,7 +537,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             group_by = [implied]
     if chosen is not None and chosen.widen and window is not None:
         grain = catalog.model(chosen.model).answerable.time_grain
-        wider = widen_to_grain(grain, period_of(window))
+        wider = widen_to_grain(grain, period_of(window), context.fiscal_year_start_month)
         window = window_of(wider, window.text).model_copy(update={"time": window.time})
     dashboard = [h for h in p.hints if catalog.model(h.name).answerable.role == "dashboard"]
     model_words = {h.start for h in p.hints if h.length == 1}

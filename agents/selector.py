@@ -26,7 +26,8 @@ def select_models(state: State, runtime: Runtime[Context]) -> dict:
         warehouse, query, step = understand(state, runtime)
     except Exception as exc:  # noqa: BLE001 - the answer reports it
         return {"error": user_text(exc)}
-    ranked = rank_models(candidate_of(query), warehouse.catalog) if query.model else []
+    ranked = rank_models(candidate_of(query, warehouse.fiscal_year_start_month),
+                         warehouse.catalog) if query.model else []
     chosen = ([query.model] if query.model else []) + [c.model for c in ranked
                                                        if c.model != query.model]
     reasons = {c.model: "; ".join(c.reasons) or "serves the question" for c in ranked}

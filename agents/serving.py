@@ -47,6 +47,8 @@ class Candidate:
     units: list[str] = field(default_factory=list)
     window: Any = None
     time: str | None = None
+    #: The org's fiscal start: a model's quarters and years are fiscal.
+    fiscal_year_start_month: int = 1
     records: bool = False
     superlative: str | None = None
     hints: list[str] = field(default_factory=list)
@@ -104,7 +106,7 @@ def _scoped(meta: Any, measure: Measure, flags: set[str]) -> tuple[Measure, set[
     return measure, set()
 
 
-def _grain_fits(model: Model, window: Any, time: str | None) -> bool | None:
+def _grain_fits(model: Model, window: Any, time: str | None, fsm: int = 1) -> bool | None:
     """Whether the model's rows can be cut to the window (None: it has no such date)."""
     meta = model.answerable
     if window is None:
@@ -113,7 +115,7 @@ def _grain_fits(model: Model, window: Any, time: str | None) -> bool | None:
         return None
     period = Period(window.start, window.end, window.label, window.grain, window.kind,
                     window.count)
-    return not cuts_grain(meta.time_grain, period)
+    return not cuts_grain(meta.time_grain, period, fsm)
 
 
 def implied_dimension(model: Model, want: Candidate) -> str | None:
@@ -255,7 +257,7 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         return None  # one row per owner cannot give the org's total
     widen = False
     if want.window is not None:
-        fits = _grain_fits(model, want.window, want.time)
+        fits = _grain_fits(model, want.window, want.time, want.fiscal_year_start_month)
         if fits is None:
             return None
         if fits is False:  # one month of a per-quarter figure: the quarter, said so
@@ -305,7 +307,7 @@ def choose_model(want: Candidate, catalog: Catalog) -> Chosen | None:
     return ranked[0] if ranked else None
 
 
-def candidate_of(query: Query) -> Candidate:
+def candidate_of(query: Query, fiscal_year_start_month: int = 1) -> Candidate:
     """The reading's demands, from a finished query (to rank models for the chat's step)."""
     return Candidate(
         measures=[((m,), {}, True, 1) for m in query.measures],
@@ -313,4 +315,5 @@ def candidate_of(query: Query) -> Candidate:
         dimensions=list(dict.fromkeys([*query.group_by, *(c.field for c in query.filters
                                                            if c.kind == "members")])),
         window=query.window, time=query.window.time if query.window else None,
-        records=query.records, trend=query.trend, why=query.why)
+        records=query.records, trend=query.trend, why=query.why,
+        fiscal_year_start_month=fiscal_year_start_month)

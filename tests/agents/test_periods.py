@@ -2,7 +2,15 @@ import datetime as dt
 
 import pytest
 
-from agents.periods import find_periods, overall_window, parse_period, previous, quarter_key
+from agents.periods import (
+    cuts_grain,
+    find_periods,
+    overall_window,
+    parse_period,
+    previous,
+    quarter_key,
+    widen_to_grain,
+)
 
 A = dt.date(2026, 11, 15)
 D = dt.date
@@ -71,3 +79,23 @@ def test_overall_window_and_previous():
 def test_two_periods_in_order():
     labels = [m.period.label for m in find_periods("Q3 2026 vs Q2 2026", A)]
     assert labels == ["Q3 2026", "Q2 2026"]
+
+
+def test_a_quarter_named_alone_is_the_most_recent_one_that_has_started():
+    march = D(2026, 3, 20)  # early in FY2027 of an org whose year starts in February
+    q3 = parse_period("Q3", march, fiscal_year_start_month=2)
+    assert (q3.start, q3.label) == (D(2025, 8, 1), "Q3 FY2026")
+    q1 = parse_period("Q1", march, fiscal_year_start_month=2)
+    assert (q1.start, q1.label) == (D(2026, 2, 1), "Q1 FY2027")
+    # a year named keeps its quarter, in the future or not
+    assert parse_period("Q3 FY2027", march, fiscal_year_start_month=2).start == D(2026, 8, 1)
+
+
+def test_a_fiscal_quarter_is_whole_for_a_model_of_fiscal_quarters():
+    q1 = parse_period("this quarter", D(2026, 3, 20), fiscal_year_start_month=2)
+    assert not cuts_grain("quarter", q1, 2)
+    assert widen_to_grain("quarter", q1, 2) == q1
+    march = parse_period("March 2026", D(2026, 3, 20), fiscal_year_start_month=2)
+    wider = widen_to_grain("quarter", march, 2)
+    assert (wider.start, wider.end) == (D(2026, 2, 1), D(2026, 4, 30))
+    assert "the quarter holding Mar 2026" in wider.label
