@@ -9,7 +9,11 @@ import time
 
 import pytest
 
+from evals import CASES_DIR
+from evals.loader import load_cases
 from evals.report import summarise, write_html, write_json
+from evals.runner import run_eval
+from evals.warehouse import EvalOrg, ensure_eval_warehouse
 
 
 @pytest.mark.slow
@@ -36,3 +40,23 @@ def test_offline_eval_passes_every_case(request, tmp_path):
     print(f"offline eval: {len(run.results)} cases passed in {elapsed:.1f} s "
           f"(including the eval warehouse build when it was out of date), "
           f"p50 {summary['latency_ms']['p50']:.0f} ms, p95 {summary['latency_ms']['p95']:.0f} ms")
+
+
+#: An org the cases were not written on: another seed and size, an as-of date early in the
+#: year, and a fiscal year that starts in February (named quarters, halves and "this quarter"
+#: are fiscal there).
+OTHER_ORG = EvalOrg(seed=7, opportunities=8000, as_of="2026-03-20", fiscal_year_start_month=2)
+
+
+@pytest.mark.slow
+def test_offline_eval_passes_every_case_on_an_org_with_a_february_fiscal_year(tmp_path):
+    warehouse = ensure_eval_warehouse(org=OTHER_ORG)
+    run = run_eval(load_cases([CASES_DIR]), warehouse=warehouse, engine="offline")
+    summary = summarise(run)
+    write_json(run, tmp_path / "report.json", summary)
+    failing = [f"{r.case.id}: {'; '.join(r.failures)}\n    Q: {r.case.question}\n    A: "
+               f"{((r.response or {}).get('answer') or '')[:300]}"
+               for r in run.results if not r.passed]
+    assert not failing, (f"{len(failing)}/{len(run.results)} cases fail on {OTHER_ORG.key} "
+                         f"(report: {tmp_path}/report.json):\n" + "\n".join(failing))
+    assert len(run.results) >= 100
