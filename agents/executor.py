@@ -101,8 +101,11 @@ def run_queries(state: State, runtime: Runtime[Context]) -> dict:
             warehouse = open_warehouse(runtime.context.warehouse, runtime.context.manifest)
         except Exception as exc:  # noqa: BLE001 - reported in the answer
             return {"error": user_text(exc)}
-        results = [
-            execute(QueryPlan.from_state(p), warehouse, row_limit=runtime.context.row_limit)
-            for p in state.plans
-        ]
+        results: list[dict] = []
+        for data in state.plans:
+            plan = QueryPlan.from_state(data)
+            if plan.purpose == "nearest" and any(r["rows"] for r in results
+                                                 if r["purpose"] == "main"):
+                continue  # something passed the bar: the nearest row is not needed
+            results.append(execute(plan, warehouse, row_limit=runtime.context.row_limit))
     return {"results": results}

@@ -36,6 +36,38 @@ def _expand(text: str) -> str:
     """Shorthand to words, same length kept where possible ("nxt qtr")."""
     return _SHORT.sub(lambda m: _SHORT_MAP[m.group(1)], text)
 
+
+def _coordinated(found: list[PeriodMatch], text: str, as_of: dt.date, fsm: int
+                 ) -> list[PeriodMatch]:
+    """"H1 and H2 of last fiscal year": the year named after the last part holds each part.
+
+    >>> A = dt.date(2026, 11, 15)
+    >>> [m.period.label for m in find_periods("h1 and h2 of last fiscal year", A)]
+    ['H1 2025', 'H2 2025']
+    >>> [m.period.label for m in find_periods("q1 vs q2 2025", A)]
+    ['Q1 2025', 'Q2 2025']
+    """
+    out = list(found)
+    for i in range(len(out) - 2, -1, -1):
+        a, b = out[i], out[i + 1]
+        head = text[a.start:a.end]
+        gap = text[a.end:b.start].strip(" ,")
+        part = _BARE_PART.match(text[b.start:b.end])
+        if a.period.grain != b.period.grain or gap not in {"", "and", "vs", "versus", "or", "&",
+                                                          "to", "against"} or \
+                not _BARE_PART.fullmatch(head) or part is None or not part.group("tail"):
+            continue
+        again = find_periods(f"{head} {part.group('tail')}", as_of, fsm)
+        if again and again[0].period.grain == a.period.grain:
+            out[i] = PeriodMatch(again[0].period, a.start, a.end)
+    return out
+
+
+#: A half or quarter named without its year ("h1", "q3", "the second half"), and what follows.
+_BARE_PART = re.compile(r"(?:the\s+)?(?:h[12]|q[1-4]|(?:first|second|1st|2nd)\s+half|"
+                        r"(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter)"
+                        r"(?P<tail>\s+.+)?")
+
 Grain = Literal["day", "month", "quarter", "half", "year", "range"]
 
 _WORD_NUMBERS = {
@@ -381,6 +413,9 @@ _NUM_RE = r"\d{1,3}|" + "|".join(_WORD_NUMBERS)
 _PREP = r"(?:in|for|of|since|during|through|until|from|to|by|before|after|on)"
 
 _YEAR_RE = r"(?:fy\s*)?(?P<y>\d{4}|'?\d{2}\b)"
+#: "of last year", "of this fiscal year": the fiscal year a quarter is named in.
+_YREL = (r"\s+of\s+(?P<yrel>this|last|next|previous|prior|the current|the last|the next|"
+         r"the previous)\s+(?:fiscal\s+)?year\b")
 _PATTERNS: list[tuple[str, str]] = [
     ("rest", r"\b(?:between now and|from now (?:to|until|through|till)|until|till|through|by|"
              r"before)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|month|year|"
@@ -388,6 +423,8 @@ _PATTERNS: list[tuple[str, str]] = [
              r"year|fiscal year)\b"),
     ("sameyear", r"\b(?:the\s+)?same\s+(?P<unit>quarter|month|half)\s+(?:of\s+)?(?:last|"
                  r"the previous|the prior|a)\s+year(?:\s+ago)?\b"),
+    ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
+              rf"\s+quarter){_YREL}"),
     ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|\b(?P<n>"
             rf"{_NUM_RE})\s+(?P<unit2>quarters?|months?|years?|halves|half[- ]years?)\s+ago\b"),
     ("half", rf"\b(?:(?P<rel>this|current|last|previous|prior|next|the)\s+)?(?:(?P<h>h[12])|"
@@ -397,8 +434,10 @@ _PATTERNS: list[tuple[str, str]] = [
                 r"half(?:[- ]year)?\b"),
     ("nextn", rf"\b(?:next|coming|upcoming|following)\s+(?P<n>{_NUM_RE})\s+"
               r"(?P<unit>days?|weeks?|months?|quarters?)\b"),
+    ("xtd", r"\b(?P<unit>q|m|y)td\b|\b(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b|"
+            r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
+            r"(?:current\s+)?(?:fiscal\s+)?(?P<unit3>quarter|month|year)\b"),
     ("since", r"\b(?:since|from|after|between|starting)\s+(?P<rest>.+)$"),
-    ("xtd", r"\b(?P<unit>q|m|y)td\b|\b(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b"),
     ("lastn", rf"\b(?:last|past|previous|prior|trailing|the last)\s+(?P<n>{_NUM_RE})\s+"
               r"(?:full\s+|complete\s+|whole\s+)?(?P<unit>days?|weeks?|months?|quarters?|"
               r"years?)\b"),
@@ -413,7 +452,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("isomonth", r"\b(?P<y>\d{4})-(?P<m>0[1-9]|1[0-2])\b(?!-\d)"),
     ("monthname", rf"(?:(?P<prep>\b{_PREP})\s+)?\b(?P<mon>{_MONTH_RE})\b\.?"
                   r"(?:\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\b)?(?:,?\s+(?P<y>\d{4}))?"),
-    ("year", r"\b(?:fy\s*)?(?P<y>20\d{2}|19\d{2})\b"),
+    ("year", r"\b(?:fy\s*)?(?P<y>20\d{2}|19\d{2})\b|\bfy\s*'?(?P<y2>\d{2})\b"),
 ]
 _COMPILED = [(name, re.compile(rx)) for name, rx in _PATTERNS]
 
@@ -426,7 +465,7 @@ def _resolve(
     if found is not None or name in {"rest", "sameyear", "ago", "half", "relhalf", "nextn"}:
         return found
     if name == "xtd":
-        unit = (m.group("unit") or m.group("unit2"))[0]
+        unit = (m.group("unit") or m.group("unit2") or m.group("unit3"))[0]
         if unit == "q":
             return to_date(_quarter(quarter_start(as_of, fsm), fsm, "qtd"), as_of, "qtd", "QTD")
         if unit == "m":
@@ -476,10 +515,13 @@ def _resolve(
         except ValueError:
             return None
         return Period(day, day, format_date(day), "day", "date")
-    if name in {"yq", "qy", "ordinal"}:
-        number = int(m.group("q")) if name != "ordinal" else _ORDINALS[m.group("o")]
-        year = _year_of((m.group("y") or "").lstrip("'"), fy_now)
-        if not m.group("y") and quarter_period(year, number, fsm).start > as_of:
+    if name in {"yq", "qy", "ordinal", "qyrel"}:
+        g = m.groupdict()
+        number = int(g["q"]) if g.get("q") else _ORDINALS[g["o"]]
+        year = _year_of((g.get("y") or "").lstrip("'"), fy_now)
+        if g.get("yrel"):
+            year = fy_now + _STEPS.get(g["yrel"].replace("the ", ""), 0)
+        elif not g.get("y") and quarter_period(year, number, fsm).start > as_of:
             year -= 1  # "Q3" alone: the most recent one that has started (as for "H1")
         return quarter_period(year, number, fsm)
     if name == "isomonth":
@@ -499,7 +541,7 @@ def _resolve(
             return Period(day, day, format_date(day), "day", "date")
         return _month(dt.date(year, month, 1), "month")
     if name == "year":
-        return _year(int(m.group("y")), fsm, "year")
+        return _year(_year_of(m.group("y") or m.group("y2"), fy_now), fsm, "year")
     return None
 
 
@@ -644,7 +686,8 @@ def find_periods(
             span = (m.start("mon") if name == "monthname" else m.start(), m.end())
             found.append(PeriodMatch(period, *span))
             taken.append(span)
-    return sorted(found, key=lambda pm: pm.start)
+    return _coordinated(sorted(found, key=lambda pm: pm.start), lowered, as_of,
+                        fiscal_year_start_month)
 
 
 def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch | None:

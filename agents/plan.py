@@ -65,7 +65,10 @@ class QueryPlan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str
-    purpose: Literal["main", "compare", "records", "drivers", "trend", "detail"] = "main"
+    #: ``nearest``: the grouped figure without its bar, the row closest to it (run only when
+    #: nothing passes the bar: "any stages over 60 days?" → none; the slowest is ...).
+    purpose: Literal["main", "compare", "records", "drivers", "trend", "detail",
+                     "nearest"] = "main"
     aggregate: bool = False
     selections: list[Selection]
     filters: list[Filter] = Field(default_factory=list)

@@ -273,6 +273,11 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
         description=_describe(headline, query, window), headline=headline.name
     )
     plans = [main]
+    if having and group_by and purpose != "trend":
+        up = having[0].op in {"gt", "gte", "between"}
+        plans.append(main.model_copy(update={
+            "purpose": "nearest", "having": [], "limit": 5,
+            "order_by": [Order(name=having[0].column, desc=up)]}))
     if query.compare_window is not None and purpose != "trend":
         rows2, having2 = _filters(model, query, query.compare_window)
         plans.append(main.model_copy(update={

@@ -271,6 +271,18 @@ def _read_values(p: Parse, context: Context) -> None:
 
 
 def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset()) -> None:
+    # a bound's unit may start a number's name ("over 30 days overdue": days overdue)
+    for k, cond in enumerate(p.conditions):
+        unit_at = _position(cond, p) + len(cond.text.split()) - 1
+        named = [s for s in vocab.spans(p.words[unit_at:unit_at + 4])
+                 if s.kind == "number" and s.start == 0 and s.length > 1]
+        if named and cond.text.split()[-1:] == [p.words[unit_at]]:
+            span = named[0]
+            p.spans.append(Span("number", span.name, unit_at, unit_at + span.length,
+                                span.terms, span.exact, span.names))
+            p.take(unit_at, unit_at + span.length)
+            p.conditions[k] = cond.model_copy(update={"text": " ".join(
+                [*cond.text.split(), *p.words[unit_at + 1:unit_at + span.length]])})
     for span in vocab.spans(p.words, skip=frozenset(p.used), avoid=avoid):
         if span.kind == "model":
             p.hints.append(span)
@@ -425,16 +437,22 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         base = None
     elif has(words, *grammar.COUNT_WORDS):
         base = "count"
-    elif has(words, *grammar.AVERAGE_WORDS) or words[:1] == ["avg"]:
-        base = "avg_amount"
+    elif (has(words, *grammar.AVERAGE_WORDS) or words[:1] == ["avg"]) and not (
+            not measures and not numbers and any(c.field == "?days" for c in p.conditions)):
+        base = "avg_amount"  # (but "stages that average over 30 days" average a duration)
     elif has(words, *grammar.AMOUNT_WORDS) or any(
             w.startswith("$") and i not in p.used for i, w in enumerate(words)):
         base = "amount"
 
+    # words a period or a bound already used ("the last 7 days", "over 60 days") ask for no unit
+    free = [w if i not in p.used else "" for i, w in enumerate(words)]
+    # "stages over 60 days": a bound in days on no number named asks for a duration
+    bound_days = any(c.field == "?days" for c in p.conditions) and not numbers
     unit_cue = "days" if base is None and (
-        has(words, "how long", "how many days", "how much time") or
-        not measures and (has(words, "days", "time") or words[:1] == ["days"] or
-                          bool(set(words) & _DURATION_WORDS))) else None
+        has(free, "how long", "how many days", "how much time") or bound_days and
+        not measures or
+        not measures and (has(free, "days", "time") or free[:1] == ["days"] or
+                          bool(set(free) & _DURATION_WORDS))) else None
     if unit_cue and base == "count":
         base = None
     if unit_cue:
@@ -487,8 +505,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if why_match:
         first = len(text[:why_match.start()].split())
         p.take(first, first + len(why_match.group(0).split()))
-    trend = bool(grammar.TREND.search(text)) or any(
-        w.kind in {"last_quarters", "last_months"} for w, _ in p.windows) and not group_by
+    # a window of several quarters or months is one figure over it, unless a trend is asked
+    trend = bool(grammar.TREND.search(text))
 
     # the window(s)
     windows = [w for w, _ in p.windows]
@@ -503,7 +521,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             window = _union(windows[0], windows[1])
         else:
             compare_window = windows[1]
-    elif window is not None and (set(words) & {"compare", "compared", "vs", "versus",
+    elif window is not None and compare_members is None and (set(words) & {
+            "compare", "compared", "vs", "versus",
                                                "against"} or has(words, "change",
                                                                   "changed")):
         compare_window = _previous(window, context)

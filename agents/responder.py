@@ -228,6 +228,27 @@ def _ranking(result: dict[str, Any], query: Query) -> str:
     return text
 
 
+def _nearest(main: dict[str, Any], nearest: dict[str, Any], query: Query) -> str:
+    """Nothing passed the bar on a grouped figure: say so, and name the row closest to it."""
+    bar = next((c for c in query.filters if c.kind == "number"), None)
+    dim = _dimension_column(nearest)
+    headline = nearest.get("headline")
+    unit = nearest["units"].get(headline)
+    period = period_phrase(nearest["period_label"])
+    where = scope(nearest, exclude={bar.text} if bar else None)
+    label = _label(headline)
+    said = f" {bar.text}" if bar else ""
+    text = f"No {_label(dim)} has {label}{said}{where}{period}."
+    rows = [_row(nearest, r) for r in nearest["rows"]]
+    rows = [r for r in rows if r.get(headline) is not None]
+    if rows:
+        row = rows[0]
+        up = bar is None or bar.op in {"gt", "gte", "between"}
+        text += (f" The {'highest' if up else 'lowest'} is {show(row[dim], None, dim)} at "
+                 f"{show(row.get(headline), unit)}.")
+    return text
+
+
 def _asks_one(query: Query) -> bool:
     words = tokens(query.question)
     plural = any(w.endswith("s") and len(w) > 3 for w in words[1:3])
@@ -707,6 +728,9 @@ def _data_answer(results: list[dict[str, Any]], facts: dict[str, Any], query: Qu
         text = _why(results, facts, catalog, query)
     elif intent == "briefing" and main["rows"]:
         text = _briefing(main, as_of)
+    elif not main["rows"] and _first(results, {"nearest"}):
+        text = _nearest(main, _first(results, {"nearest"}), query)
+        chart = None
     elif not main["rows"]:
         text = (f"No data matched {main['description'] or 'that'}: the query returned no "
                 f"rows, so there is no figure to report.")

@@ -66,7 +66,11 @@ def expand(text: str) -> str:
     >>> expand("revnue forcast nxt qtr")
     'revnue forcast next quarter'
     """
-    return _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], text)
+    return _FY.sub("fiscal year", _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], text))
+
+
+#: "this FY", "last fy" (but not "FY27" or "fy 2026", which name the year).
+_FY = re.compile(r"\bfy\b(?!\s*'?\d)")
 _SPACES = re.compile(r"\s+")
 
 
