@@ -122,6 +122,15 @@ def direction_of(word: str, unit: str | None, higher_is_better: bool | None = No
     return kind
 
 
+def is_judgement(word: str) -> bool:
+    """Whether a superlative judges ("best", "worst") rather than measures ("biggest").
+
+    >>> is_judgement("best"), is_judgement("biggest")
+    (True, False)
+    """
+    return _DIRECTIONS.get(word) in {"better", "worse"}
+
+
 def is_superlative(word: str) -> bool:
     """Whether `word` ranks ("top", "worst", "fastest")."""
     return word in _DIRECTIONS

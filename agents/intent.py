@@ -171,7 +171,16 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
         return IntentDecision(Intent.ANALYTICS, Reason.FOLLOW_UP)
     if names_value:
         return IntentDecision(Intent.ANALYTICS, Reason.NAMES_VALUE)
+    if len(words) <= 8 and _POINTS_BACK.search(text):
+        # "compare them", "is it getting better?": a data question about the last answer (or,
+        # with nothing before, one whose subject is missing: the reader asks which figure)
+        return IntentDecision(Intent.ANALYTICS, Reason.FOLLOW_UP)
     return IntentDecision(Intent.OUT_OF_SCOPE, Reason.OFF_TOPIC)
+
+
+#: A short question that points back at an answer ("compare them", "what's the number?").
+_POINTS_BACK = re.compile(r"\b(?:it|them|they|those|these|that one|this one|the number|"
+                          r"the figure|that number|that figure)\b")
 
 
 #: A question shaped like a request for one of the organisation's figures ("what's our ARR?"):

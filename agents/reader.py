@@ -592,6 +592,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if records or asked and not chosen_measures:
             records = records or bool(asked) and not chosen_measures
             order = _record_order(superlative, numbers, meta, words)
+            if superlative and grammar.is_judgement(superlative) and not numbers and \
+                    meta.numbers and not p.explicit and not query_follows(context):
+                # "the best deal": better by which number? Ask rather than pick one
+                options = [n.name.replace("_", " ") for n in meta.numbers[:4]]
+                return Query(question=p.question, intent=Intent.LOOKUP, model=model,
+                             clarify=Clarify(
+                                 question=f"The {superlative} by which figure?",
+                                 options=options))
             if asked:
                 pick = asked[0]
                 group_by = [g for g in group_by if g != pick]
@@ -636,6 +644,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         ranking=ranking, trend=trend and not records, why=why, records=records, order=order,
         limit=limit if records else (ranking.limit if ranking else None), pick=pick,
         share_of=share_of, model=model, question=p.question)
+
+
+def query_follows(context: Context) -> bool:
+    """Whether the thread has a previous question (a follow-up may say what "best" means)."""
+    return context.previous is not None
 
 
 def _has_unit(span: Span, unit: str, catalog: Catalog) -> bool:
@@ -807,6 +820,13 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
             unknown_names.append(raw)
             continue
         content.append((i, raw))
+    heads = _unknown_heads(p, content + [(i, p.raw[i] if i < len(p.raw) else p.words[i])
+                                         for i in _name_positions(p, unknown_names)])
+    if heads and not query.clarify and not p.values:
+        # "customer churn rate", "how many calls": the thing asked is not in the data, so a
+        # stand-in figure (or a question about a name) would mislead
+        return query.model_copy(update={"unanswerable": f"nothing in the data holds "
+                                        f"'{' '.join(heads)}'"})
     if unknown_names and not query.clarify:
         for _, raw in content:
             p.not_applied.append(NotApplied(text=raw, reason="a word I could not apply"))
@@ -886,6 +906,12 @@ def _looks_like_name(p: Parse, i: int) -> bool:
         p.words[i - 1] in {"does", "did", "is"} and has_verb if i > 0 else False)
 
 
+def _name_positions(p: Parse, names: list[str]) -> list[int]:
+    """Where the words taken for unknown names stand."""
+    return [i for i in range(len(p.words)) if i not in p.used and i < len(p.raw)
+            and p.raw[i] in names]
+
+
 def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
     """Unknown words in the slot of what is asked, so a stand-in figure would mislead.
 
@@ -911,15 +937,30 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
             if j in unknown:
                 heads.append(unknown[j])  # "which marketing campaign": an unknown one
                 break
-    for i, raw in content:
+    counted = _counted_at(p)
+    for i, raw in sorted(content):
         before = p.words[i - 1] if i > 0 else ""
         after = p.words[i + 1] if i + 1 < len(p.words) else ""
         asked = before in {"which", "what"} and not any(
             s.start == i + 1 and s.kind == "dimension" for s in p.spans)
         if asked or before in {"average", "avg", "mean", "total"} or i + 1 in measure_starts \
-                or after in {"rate", "attainment", "retention", "margin", "growth", "cost"}:
+                or after in _FIGURE_NOUNS or i == counted:
             heads.append(raw)
-    return heads
+    return list(dict.fromkeys(heads))
+
+
+#: Nouns that make the word before them the kind of figure asked ("churn rate").
+_FIGURE_NOUNS = frozenset({"rate", "attainment", "retention", "margin", "growth", "cost",
+                           "costs", "ratio", "score", "spend", "roi"})
+
+
+def _counted_at(p: Parse) -> int | None:
+    """The position of the thing counted after "how many" / "number of" (None: none)."""
+    words = p.words
+    for i in range(len(words) - 2):
+        if (words[i], words[i + 1]) in {("how", "many"), ("number", "of")}:
+            return i + 2
+    return None
 
 
 def apply_defaults(query: Query, context: Context) -> Query:
