@@ -492,9 +492,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if base is None and not measures and unit_cue is None and record_noun and not listing \
             and not superlative:
         base = "count"  # "new opportunities created last month": how many there were
-    if superlative in {"most", "least", "fewest"} and plural_noun and base is None and \
-            not measures and not numbers:
-        base = "count"  # "which rep won the most deals": a count, ranked
+    sup_at = next((i for i, w in enumerate(words) if w == superlative), None)
+    counted = sup_at is not None and any(0 < s.start - sup_at <= 2 and
+                                         words[s.end - 1].endswith("s") for s in nouns)
+    if (superlative in {"most", "least", "fewest"} and plural_noun or superlative in {
+            "more", "fewer", "less", "most", "fewest", "least"} and counted) and \
+            base is None and not measures and not numbers:
+        base = "count"  # "which rep won the most deals", "who closed more deals": a count
+        p.explicit = p.explicit or counted
     if not measures and record_noun and (base is None or not p.explicit) and \
             unit_cue is None and (listing or superlative or words[:1] in (["open"], ["overdue"])):
         records = not others or (bool(asked) and superlative is not None and
@@ -820,8 +825,9 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
             unknown_names.append(raw)
             continue
         content.append((i, raw))
-    heads = _unknown_heads(p, content + [(i, p.raw[i] if i < len(p.raw) else p.words[i])
-                                         for i in _name_positions(p, unknown_names)])
+    heads = _unknown_heads(p, content) + [
+        p.raw[i] for i in _name_positions(p, unknown_names) if i + 1 < len(p.words) and
+        p.words[i + 1] in _FIGURE_NOUNS]  # "customer churn rate": no name, a figure
     if heads and not query.clarify and not p.values:
         # "customer churn rate", "how many calls": the thing asked is not in the data, so a
         # stand-in figure (or a question about a name) would mislead

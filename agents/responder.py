@@ -175,8 +175,10 @@ def _members(result: dict[str, Any], query: Query) -> str:
         if a[headline] == b[headline]:
             text += " They are level."
         else:
-            text += (f" {show(a[dim], None, dim)} is ahead of {show(b[dim], None, dim)} by "
-                     f"{format_change(a[headline] - b[headline], unit).lstrip('+')}.")
+            # "more", not "ahead": a higher count of lost deals or of days is no lead
+            text += (f" {show(a[dim], None, dim)} has "
+                     f"{format_change(a[headline] - b[headline], unit).lstrip('+')} more than "
+                     f"{show(b[dim], None, dim)}.")
     missing = [name for name in asked if name not in found]
     if missing:
         text += f" {join_names(missing)} had nothing in scope."

@@ -35,9 +35,10 @@ import duckdb
 from rapidfuzz import fuzz, process
 
 from agents.text import COMMON_WORDS, fold, tokens
+from agents.vocabulary import Vocabulary
 from whizzy.warehouse.reader import Warehouse, pinned, run_sql, single_flight
 
-How = Literal["exact", "alias", "first_name", "last_name", "prefix", "fuzzy"]
+How = Literal["exact", "alias", "short", "first_name", "last_name", "prefix", "fuzzy"]
 
 #: Dimensions whose values are people or companies (matched more strictly).
 PERSON_DIMENSIONS = frozenset({"owner", "manager", "user", "rep"})
@@ -100,10 +101,40 @@ def _aliases(dimension: str, value: str) -> list[tuple[str, How]]:
     return out
 
 
+#: A dimension with at most this many values is a picklist: its values' short forms count.
+PICKLIST_SIZE = 60
+
+
+def _short_forms(values: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str]]:
+    """Short forms of one-word picklist values ("tech" for Technology, "manuf").
+
+    Four letters or more, at least three letters short of the value, one value only.
+
+    >>> [f[2] for f in _short_forms({"industry": ["Technology", "Retail", "Telecom"]})]
+    ['tech', 'techn', 'techno']
+    """
+    out = []
+    for dim, vals in values.items():
+        if dim in PERSON_DIMENSIONS | ACCOUNT_DIMENSIONS | TIME_DIMENSIONS or \
+                len(vals) > PICKLIST_SIZE:
+            continue
+        keys = {value: _key(value) for value in vals}
+        for value, key in keys.items():
+            if " " in key or len(key) < 7:
+                continue
+            for n in range(4, len(key) - 2):
+                short = key[:n]
+                if short not in COMMON_WORDS and sum(
+                        k.startswith(short) for k in keys.values()) == 1:
+                    out.append((dim, value, short))
+    return out
+
+
 class ValueIndex:
     """Dimension values and their aliases, matched exactly, by alias, or fuzzily."""
 
-    def __init__(self, values: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, values: Mapping[str, Iterable[str]], *,
+                 reserved: frozenset[str] = frozenset()) -> None:
         self.values = {dim: sorted({v for v in vals if v and v.strip()})
                        for dim, vals in values.items()}
         self._lookup: dict[str, dict[str, dict[str, How]]] = defaultdict(lambda: defaultdict(dict))
@@ -114,6 +145,9 @@ class ValueIndex:
                         current = self._lookup[alias][dim].get(value)
                         if current is None or _rank(how) < _rank(current):
                             self._lookup[alias][dim][value] = how
+        for dim, value, alias in _short_forms(self.values):
+            if alias not in reserved:  # "pipe" is the catalog's word, not short for Pipeline
+                self._lookup[alias][dim].setdefault(value, "short")  # never fuzzy-matched
         for alias, (dim, value) in _SAFE_ALIASES.items():
             if value in self.values.get(dim, ()):
                 self._lookup[alias][dim][value] = "alias"
@@ -236,7 +270,7 @@ _JOINERS = frozenset({"or", "and", "vs", "versus", "v", "nor", "than", "to", "wi
 
 
 def _rank(how: How) -> int:
-    return ["exact", "alias", "first_name", "last_name", "fuzzy", "prefix"].index(how)
+    return ["exact", "alias", "short", "first_name", "last_name", "fuzzy", "prefix"].index(how)
 
 
 # ---------------------------------------------------------------------- cached per warehouse
@@ -307,4 +341,5 @@ def build_value_index(warehouse: Warehouse) -> ValueIndex:
                 continue
             if not truncated:
                 values[name] = [r[0] for r in rows]
-    return ValueIndex(values)
+    words = frozenset(w for t in Vocabulary.of(warehouse.catalog).terms for w in t.words)
+    return ValueIndex(values, reserved=words)
