@@ -111,7 +111,7 @@ def _short_forms(values: Mapping[str, Sequence[str]]) -> list[tuple[str, str, st
     Four letters or more, at least three letters short of the value, one value only.
 
     >>> [f[2] for f in _short_forms({"industry": ["Technology", "Retail", "Telecom"]})]
-    ['tech', 'techn', 'techno']
+    ['tech', 'techn', 'techno', 'technol', 'tele']
     """
     out = []
     for dim, vals in values.items():
