@@ -415,6 +415,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     superlative = None
     in_measure = {i for s in measures if s.length > 1 for i in range(s.start, s.end)}
     for i, w in enumerate(words):
+        w = w.split("-")[0]  # "longest-sitting"
         if grammar.is_superlative(w) and i not in in_measure:
             superlative = w
             nxt = words[i + 1] if i + 1 < len(words) else ""
@@ -729,7 +730,9 @@ def _record_dimensions(catalog: Catalog) -> set[str]:
         meta = model.answerable
         if meta.record_columns:
             for dim in meta.dimensions:
-                if dim.column in meta.grain or dim.id_column in meta.grain:
+                # the grain, or the column naming each listed record (a stage visit's deal)
+                if dim.column in meta.grain or dim.id_column in meta.grain or \
+                        dim.column == meta.record_columns[0]:
                     out.add(dim.name)
     return out
 

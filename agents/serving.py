@@ -239,8 +239,9 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
     if not can_serve(model, want.dimensions):
         return None
     for number in want.numbers:
-        if meta.number(number) is None and not want.records:
-            score -= 2
+        if meta.number(number) is None:
+            # records it cannot order or bound by the number named are not those asked for
+            score -= 6 if want.records else 2
     for unit in want.units:
         if unit in {"currency", "number"} and not meta.numbers and not any(
                 m.unit == "currency" for m in meta.measures):
