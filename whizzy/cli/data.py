@@ -38,7 +38,10 @@ is there. DIR holds one file per object: Opportunity.csv, Account.csv and User.c
 empty when missing). Fivetran-style table names (opportunity.csv, user_role.csv) work too.
 Headers are API names in any case (StageName, STAGENAME, stage_name); dates are YYYY-MM-DD,
 YYYY-MM-DD HH:MM:SS or ISO-8601 with Z or an offset (stored as UTC); booleans are
-true/false or 1/0. Extra columns are kept.
+true/false or 1/0. Only the data contract's columns (and Fivetran's _fivetran_* flags) are
+loaded; other columns are ignored. File and folder names are read as they are (never as
+patterns), and a symbolic link that leads out of DIR is refused. A text cell starting with
+' before = + - @ (as `whizzy data export` writes them) loses that one quote.
 
 All or nothing: if any file has a problem, the warehouse is left exactly as it was and the
 error names the file, line, column and what is wrong.
@@ -51,6 +54,8 @@ EXPORT_HELP = """\
 Write the warehouse's raw `salesforce` tables to DIR as a Salesforce-style CSV export
 (Opportunity.csv, OpportunityHistory.csv, Account.csv, User.csv, UserRole.csv,
 OpportunityStage.csv) with API-name headers. `whizzy data import DIR` reads them back.
+Text cells starting with = + - @, a tab or a carriage return get a leading ' so that a
+spreadsheet shows them as text instead of running them as formulas (the import removes it).
 
 example:
   whizzy data export ./export
