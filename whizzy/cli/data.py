@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.cli.terminal import escaped
 from whizzy.core.errors import ConfigError, DataImportError
 from whizzy.warehouse.schema import TABLES
 
@@ -153,13 +154,13 @@ def _progress_bar(title: str) -> Iterator[Callable[[str, float], None]]:
         task = bar.add_task(title, total=1.0)
 
         def update(step: str, fraction: float) -> None:
-            bar.update(task, completed=fraction, description=f"{title}: {step}")
+            bar.update(task, completed=fraction, description=escaped(f"{title}: {step}"))
 
         yield update
 
 
 def _print_counts(counts: dict[str, int], title: str) -> None:
-    console.print(title)
+    console.print(escaped(title))  # names paths, which may hold [ ] or control characters
     table = Table(show_edge=False)
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -231,5 +232,5 @@ def run_export(args: argparse.Namespace) -> int:
     with _progress_bar("exporting") as progress:
         written = export_csv_dir(warehouse, args.dir.expanduser(), progress=progress)
     for path in written.values():
-        console.print(f"  wrote {path}")
+        console.print(f"  wrote {escaped(path)}")
     return 0
