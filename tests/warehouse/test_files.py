@@ -94,6 +94,27 @@ def test_an_import_that_succeeds_during_a_build_is_never_lost(
     assert sorted(p.name for p in served.parent.iterdir()) == ["warehouse.duckdb"]
 
 
+@pytest.mark.slow
+def test_an_import_during_a_real_dbt_build_is_never_lost(served: Path, small_csv: Path,
+                                                         monkeypatch):
+    real_run_dbt = build.run_dbt
+
+    def import_then_dbt(args, **kwargs):
+        import_csv_dir(small_csv, served)  # dbt has the copy; the user's import lands
+        return real_run_dbt(args, **kwargs)
+
+    monkeypatch.setattr(build, "run_dbt", import_then_dbt)
+    with pytest.raises(WarehouseChangedError):
+        build.build_warehouse(served, as_of="2026-06-30", unit_tests=False)
+    assert opportunities(served) == 37
+    assert sorted(p.name for p in served.parent.iterdir()) == ["warehouse.duckdb"]
+    monkeypatch.undo()  # run again: the build now starts from the imported data
+    build.build_warehouse(served, as_of="2026-06-30", unit_tests=False)
+    con = duckdb.connect(str(served), read_only=True)
+    assert con.execute("select count(*) from fct_opportunity").fetchone()[0] == 37
+    con.close()
+
+
 def test_the_cli_says_so_in_one_sentence(served: Path, small_csv: Path, monkeypatch, capsys):
     monkeypatch.setattr(build, "run_dbt", fake_dbt(lambda: import_csv_dir(small_csv, served)))
     assert whizzy(["build", "--warehouse", str(served), "--as-of", "2026-06-30"]) == 2
