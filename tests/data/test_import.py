@@ -478,6 +478,9 @@ def test_a_link_inside_the_folder_is_followed(case_dir: Path, tmp_path: Path):
     (case_dir / "User.csv").symlink_to(Path("raw") / "users.csv")
     counts = import_csv_dir(case_dir, tmp_path / "w.duckdb")
     assert counts["user"] == len(read_rows(case_dir / "raw" / "users.csv")) - 1
+    set_cell(case_dir / "raw" / "users.csv", 3, "IsActive", "maybe")
+    with pytest.raises(DataImportError, match=r"^User\.csv, line 3, column IsActive"):
+        import_csv_dir(case_dir, tmp_path / "w.duckdb")  # named as it is in the folder
 
 
 def test_only_the_contract_columns_are_imported(case_dir: Path, tmp_path: Path):

@@ -127,34 +127,44 @@ def find_files(directory: Path) -> dict[str, Path]:
     """Map contract table names to the CSV files in `directory` that hold them.
 
     Accepts object names (`OpportunityHistory.csv`) and table names (`opportunity_history.csv`)
-    in any case; two files for one table is an error. The paths returned are resolved (no
-    symbolic links); a link that leads out of `directory` is an error.
+    in any case; two files for one table is an error, and so is a symbolic link that leads
+    out of `directory` (`inside` checks it again when the file is read).
     """
     keys = {}
     for name, table in TABLES.items():
         keys[_norm(table.sf_object)] = name
         keys[_norm(name)] = name
-    root = Path(directory).resolve()
     found: dict[str, Path] = {}
-    for path in sorted(root.iterdir()):
+    for path in sorted(Path(directory).iterdir()):
         if path.suffix.lower() != ".csv" or not path.is_file():
             continue
         table = keys.get(_norm(path.stem))
         if table is None:
             continue
-        resolved = path.resolve()
-        if not resolved.is_relative_to(root):
-            raise DataImportError(
-                f"{path.name} is a link to a file outside {directory}; only files inside the "
-                "folder are imported (copy the file in instead of linking it)."
-            )
+        inside(path)
         if table in found:
             raise DataImportError(
                 f"{found[table].name} and {path.name} both hold {TABLES[table].sf_object}; "
                 "keep one of them."
             )
-        found[table] = resolved
+        found[table] = path
     return found
+
+
+def inside(path: Path) -> Path:
+    """`path` with its links resolved, which must still be in `path`'s folder.
+
+    Raises:
+        DataImportError: `path` is a link to a file outside its folder.
+    """
+    folder = path.parent.resolve()
+    resolved = path.resolve()
+    if not resolved.is_relative_to(folder):
+        raise DataImportError(
+            f"{path.name} is a link to a file outside {path.parent}; only files inside the "
+            "folder are imported (copy the file in instead of linking it)."
+        )
+    return resolved
 
 
 def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None = None
@@ -237,7 +247,7 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
         raise DataImportError(f"{path.name} is empty: expected a header row of column names.")
     staging = f"_import_{table.name}"
     rejects = f"_rejects_{table.name}"
-    pattern = _literal_pattern(con, path)
+    pattern = _literal_pattern(con, inside(path), path.name)
     try:
         con.execute(
             f"create or replace temp table {staging} as select * from read_csv("
@@ -281,7 +291,7 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
     return _Source(table, path, headers, mapped, staging)
 
 
-def _literal_pattern(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+def _literal_pattern(con: duckdb.DuckDBPyConnection, path: Path, shown: str) -> str:
     """The DuckDB file pattern that reads exactly `path` (DuckDB expands `*`, `?`, `[...]`).
 
     Checked with DuckDB's own `glob()`, so a path the escaping cannot express is refused
@@ -291,7 +301,7 @@ def _literal_pattern(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     matched = [r[0] for r in con.execute("select file from glob(?)", [pattern]).fetchall()]
     if matched != [str(path)]:
         raise DataImportError(
-            f"{path.name}: its path {str(path)!r} cannot be passed to the CSV reader as it is; "
+            f"{shown}: its path {str(path)!r} cannot be passed to the CSV reader as it is; "
             "move the files to a folder whose path has no * ? [ ] characters."
         )
     return pattern
