@@ -24,16 +24,13 @@ from typing import Any
 from rich.markup import escape
 from rich.text import Text
 
-#: Characters that steer a terminal: C0 controls but tab and newline, DEL, C1 controls
-#: (U+0080-U+009F, the 8-bit CSI and OSC among them) and the bidi overrides and isolates.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from whizzy.core.controls import strip_controls
+
 #: What `json.dumps(..., ensure_ascii=False)` leaves raw that a terminal may act on.
 _JSON_RAW = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
-
-def clean(value: Any) -> str:
-    """`value` as a string without terminal control characters (tab and newline stay)."""
-    return _CONTROL.sub("", "" if value is None else str(value))
+#: `value` as a string without terminal control characters (tab and newline stay).
+clean = strip_controls
 
 
 def text(value: Any, style: str = "") -> Text:
