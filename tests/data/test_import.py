@@ -511,6 +511,17 @@ def test_a_row_over_the_size_limit_is_reported_on_its_own_line(case_dir: Path,
     assert "line 1:" not in message and "Line: 1" not in message
 
 
+def test_a_long_row_past_the_sniffed_sample_says_the_same(case_dir: Path, warehouse: Path):
+    p = case_dir / "OpportunityHistory.csv"
+    rows = read_rows(p)
+    body = (rows[1:] * (25_000 // len(rows) + 1))[:25_000]  # past DuckDB's 20,480-row sample
+    long_row = list(body[0])
+    long_row[rows[0].index("ForecastCategory")] = "x" * 10_500_000
+    write_rows(p, [rows[0], *body, long_row])
+    assert_fails(case_dir, warehouse, "OpportunityHistory.csv, line 25002",
+                 "longer than 10,000,000 bytes")
+
+
 def test_long_row_line_counts_quoted_newlines(tmp_path: Path):
     from whizzy.data.importer import _long_row_line
 

@@ -46,6 +46,8 @@ FIVETRAN_COLUMNS = {"_fivetran_synced": "TIMESTAMP", "_fivetran_deleted": "BOOLE
                     "_fivetran_active": "BOOLEAN"}
 #: Longest CSV row DuckDB is asked to read, in bytes.
 MAX_LINE_SIZE = 10_000_000
+_TOO_LONG = (f"the row is longer than {MAX_LINE_SIZE:,} bytes, the most one row may hold; "
+             "shorten the long field in it (a pasted document or log?).")
 #: A text cell `whizzy data export` guarded against formula injection (whizzy.data.export):
 #: one quote or more, then a character a spreadsheet starts a formula with (a DuckDB regex).
 _GUARDED = "^'" + NEEDS_GUARD[1:]
@@ -335,8 +337,7 @@ def _long_row_line(path: Path, limit: int = MAX_LINE_SIZE) -> int | None:
 def _long_row_message(path: Path) -> str:
     line = _long_row_line(path)
     where = f"{path.name}, line {line}" if line is not None else path.name
-    return (f"{where}: the row is longer than {MAX_LINE_SIZE:,} bytes, the most one row may "
-            "hold; shorten the long field in it (a pasted document or log?).")
+    return f"{where}: {_TOO_LONG}"
 
 
 def _api_name(column: str) -> str:
@@ -356,6 +357,8 @@ def _structural_message(path: Path, line: int, byte_pos: int | None, column: str
     where = f"{path.name}, line {_physical_line(path, byte_pos, line)}"
     if column:
         where += f", column {column}"
+    if kind == "LINE SIZE OVER MAXIMUM":
+        return f"{where}: {_TOO_LONG}"
     if kind == "INVALID ENCODING" or "unicode" in message.lower():
         return f"{where}: the text is not valid UTF-8; save the file as UTF-8."
     m = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
