@@ -146,6 +146,37 @@ def test_a_build_that_finishes_during_an_import_is_not_undone(served: Path, smal
     con.close()
 
 
+def test_a_swap_during_the_copy_counts_as_a_change(served: Path, monkeypatch):
+    real_copyfile = shutil.copyfile
+
+    def copy_while_a_writer_swaps(source, destination):
+        real_copyfile(source, destination)
+        with replacing(served, tag="import") as other:  # lands between copy and check
+            real_copyfile(source, other)
+
+    monkeypatch.setattr(files.shutil, "copyfile", copy_while_a_writer_swaps)
+    with pytest.raises(WarehouseChangedError):
+        with replacing(served, tag="build", copy_existing=True):
+            monkeypatch.setattr(files.shutil, "copyfile", real_copyfile)
+
+
+def test_the_swap_lock_excludes_every_other_holder(tmp_path: Path):
+    import fcntl
+
+    with files._swap_lock(tmp_path):
+        fd = os.open(tmp_path, os.O_RDONLY)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    fd = os.open(tmp_path, os.O_RDONLY)  # released when the block ends
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
+
+
 def test_a_build_with_no_other_writer_still_swaps(served: Path, monkeypatch):
     monkeypatch.setattr(build, "run_dbt", fake_dbt())
     result = build.build_warehouse(served, as_of="2026-06-30", unit_tests=False)

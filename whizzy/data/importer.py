@@ -41,7 +41,7 @@ Progress = Callable[[str, float], None]
 
 #: Tables a usable export must contain; the others are created empty when missing.
 REQUIRED_TABLES = ("opportunity", "account", "user")
-#: Fivetran system columns and their types (other extra columns are kept as text).
+#: Fivetran system columns and their types (other columns outside the contract are not loaded).
 FIVETRAN_COLUMNS = {"_fivetran_synced": "TIMESTAMP", "_fivetran_deleted": "BOOLEAN",
                     "_fivetran_active": "BOOLEAN"}
 #: Longest CSV row DuckDB is asked to read, in bytes.
@@ -203,7 +203,9 @@ def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None =
     with replacing(warehouse, tag="import", copy_existing=True) as tmp:
         try:
             con = duckdb.connect(str(tmp), config={"preserve_insertion_order": True})
-        except duckdb.Error:
+        except duckdb.Error as exc:
+            if is_disk_full(exc):
+                raise  # the swap turns it into a DiskFullError
             raise DataImportError(
                 f"{warehouse} is not a DuckDB warehouse file; choose another --warehouse "
                 "or delete it."
@@ -241,6 +243,7 @@ def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None =
 
 def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
     """Read one CSV as text into a temp table; reject structural problems with their line."""
+    pattern = _literal_pattern(con, inside(path), path.name)
     with path.open("rb") as fh:
         raw = fh.read(4096)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -249,7 +252,6 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
         raise DataImportError(f"{path.name} is empty: expected a header row of column names.")
     staging = f"_import_{table.name}"
     rejects = f"_rejects_{table.name}"
-    pattern = _literal_pattern(con, inside(path), path.name)
     try:
         con.execute(
             f"create or replace temp table {staging} as select * from read_csv("

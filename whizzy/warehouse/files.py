@@ -219,8 +219,8 @@ def _identity(path: Path) -> _Identity:
 def _copy_of(target: Path, tmp: Path) -> _Identity:
     """Copy `target` to `tmp`; return the identity of the file copied (None: no target).
 
-    When `target` is swapped during the copy, the identity returned is the earlier one, so
-    the later swap check refuses (never a copy of one file taken for another).
+    When `target` is replaced during the copy, the copy may hold either file, so the identity
+    returned matches no file and the later swap check refuses.
     """
     before = _identity(target)
     if before is not None:
