@@ -28,3 +28,4 @@ def test_build_summary_prints_paths_and_dbt_messages_as_text(tmp_path, capsys):
     print_summary(result)  # MarkupError before
     out = " ".join(capsys.readouterr().err.split())
     assert "'Broken [/b] Corp[2J'" in out and "w[/b].duckdb" in out and "\x1b" not in out
+

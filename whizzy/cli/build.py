@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from whizzy.build import BuildResult, build_warehouse
 from whizzy.cli.common import add_warehouse_flag, settings_from
 from whizzy.cli.terminal import escaped
-from whizzy.core.errors import ConfigError, WhizzyError
+from whizzy.core.errors import ConfigError, WarehouseChangedError, WhizzyError
 
 console = Console(stderr=True)
 
@@ -148,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
             build_with_progress(
                 warehouse, fiscal_year_start_month=args.fiscal_year_start_month, docs=args.docs
             )
+        except WarehouseChangedError as exc:  # new data landed mid-build: build it now
+            console.print(f"[yellow]rebuilding now:[/] {escaped(str(exc))}")
+            continue
         except WhizzyError as exc:  # keep serving the last good build; try again next time
             console.print(f"[red]build failed[/] {escaped(exc.user_message())}")
         next_run = datetime.fromtimestamp(time.time() + interval).strftime("%Y-%m-%d %H:%M")
