@@ -14,8 +14,10 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from evals.runner import CaseResult, EvalRun
+from whizzy.core.controls import strip_controls
 from whizzy.core.jsonable import jsonable
 from whizzy.core.stats import percentile
 
@@ -210,7 +212,9 @@ def print_report(run: EvalRun, summary: dict, console: Console, *, max_failures:
         table.add_column("Answer", overflow="fold")
         for r in failing[:max_failures]:
             answer = (r.response or {}).get("answer") or ""
-            table.add_row(r.case.id, "\n".join(r.failures), answer[:300])
+            # answers and failure details quote warehouse values: text, never Rich markup
+            table.add_row(*(Text(strip_controls(cell)) for cell in
+                            (r.case.id, "\n".join(r.failures), answer[:300])))
         console.print(table)
         if len(failing) > max_failures:
             console.print(f"… and {len(failing) - max_failures} more in report.json")

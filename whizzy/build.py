@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -27,10 +26,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from whizzy.core.errors import BuildError, ConfigError
+from whizzy.core.errors import BuildError, ConfigError, DiskFullError
 from whizzy.core.settings import DBT_PROJECT_DIR, setting
 from whizzy.warehouse.connection import manifest_path_for, require
-from whizzy.warehouse.files import replacing
+from whizzy.warehouse.files import disk_full_is_typed, is_disk_full, replacing, work_dir_for
 
 #: dbt result statuses that count as passing (`warn` is a passing test with a warning).
 PASSING = frozenset({"success", "pass", "warn"})
@@ -378,6 +377,9 @@ def build_warehouse(
         ConfigError: `as_of` or `fiscal_year_start_month` is invalid.
         BuildError: a model, data test or unit test failed (named in the message); the
             served warehouse is left unchanged.
+        WarehouseChangedError: another writer (a `whizzy data import`) replaced the
+            warehouse during the build; its data is kept and this build is dropped.
+        DiskFullError: the disk filled up; the served warehouse is left unchanged.
     """
     warehouse = Path(warehouse).resolve()  # dbt resolves relative paths against its project
     require(warehouse)
@@ -389,7 +391,9 @@ def build_warehouse(
     variables = {"as_of_date": as_of_date.isoformat(), "fiscal_year_start_month": start_month}
     manifest_target = manifest_path_for(warehouse)
     started = time.perf_counter()
-    work_dir = Path(tempfile.mkdtemp(prefix=f".{warehouse.name}.dbt-", dir=warehouse.parent))
+    unchanged = "the served warehouse was left unchanged"
+    with disk_full_is_typed(warehouse.parent, unchanged):
+        work_dir = work_dir_for(warehouse, "dbt")  # a killed build's is swept by the next
     docs_target: Path | None = None
     try:
         with replacing(warehouse, tag="build", copy_existing=True) as tmp:
@@ -403,7 +407,12 @@ def build_warehouse(
             )
             timings = _node_timings(results)
             if not ok or any(not t.passed for t in timings):
-                raise BuildError(_failure_message(timings, exception))
+                message = _failure_message(timings, exception)
+                if "no space left on device" in message.lower() or (
+                        exception is not None and is_disk_full(exception)):
+                    raise DiskFullError(f"The disk holding {warehouse.parent} is full (no "
+                                        f"space left on device); {unchanged}.")
+                raise BuildError(message)
             if docs:
                 ok, _, exception = run_dbt(
                     ["docs", "generate", "--static"],

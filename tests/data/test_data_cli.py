@@ -98,3 +98,17 @@ def test_export_without_warehouse(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["data", "export", str(tmp_path / "out"),
                  "--warehouse", str(tmp_path / "none.duckdb")]) == 2
     assert "No warehouse" in capsys.readouterr().err
+
+
+def test_paths_with_brackets_print_as_text(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    wh = tmp_path / "w[/b].duckdb"  # Rich read this as a closing tag and crashed
+    csv = tmp_path / "sf[red]export"
+    assert main(["data", "generate", "--opportunities", "30", "--seed", "3",
+                 "--as-of", "2026-11-15", "--warehouse", str(wh)]) == 0
+    assert main(["data", "export", str(csv), "--warehouse", str(wh)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "sf[red]export" in err
+    assert main(["data", "import", str(csv), "--warehouse", str(wh)]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"Imported {csv} into {wh}" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import shutil
@@ -244,13 +245,16 @@ def test_fivetran_reference_files(tmp_path: Path):
         "and table_name = 'opportunity'").fetchall())
     for col in TABLES["opportunity"].columns:
         assert types[col.name] == col.type
-    # extra columns kept; Fivetran system columns typed
-    assert types["pricebook_2_id"] == "VARCHAR"
+    # only the contract's columns and Fivetran's system columns (typed) are loaded
+    assert "pricebook_2_id" not in types
     assert types["_fivetran_synced"] == "TIMESTAMP"
     assert types["_fivetran_active"] == "BOOLEAN"
-    user_cols = one(con, "select count(*) from duckdb_columns() where schema_name = 'salesforce'"
-                         " and table_name = 'user'")
-    assert user_cols >= 60
+    user_cols = [r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'salesforce' "
+        "and table_name = 'user' order by column_index").fetchall()]
+    assert user_cols[:len(TABLES["user"].names)] == TABLES["user"].names
+    assert set(user_cols[len(TABLES["user"].names):]) <= {
+        "_fivetran_synced", "_fivetran_deleted", "_fivetran_active"}
     assert one(con, "select count(*) from salesforce.opportunity where is_deleted") == 10
     assert one(con, "select max(probability) from salesforce.opportunity") == 1000
 
@@ -403,3 +407,205 @@ def test_warehouse_that_is_not_duckdb(case_dir: Path, tmp_path: Path):
     with pytest.raises(DataImportError, match="not a DuckDB warehouse"):
         import_csv_dir(case_dir, junk)
     assert sha256(junk) == before
+
+
+# --------------------------------------------------------------------------------------
+# Hostile input (issue 17, finding 6 and the import/export items of finding 9)
+
+
+def _count(warehouse: Path, table: str) -> int:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return one(con, f'select count(*) from salesforce."{table}"')
+    finally:
+        con.close()
+
+
+def _drop_rows(path: Path, keep: int) -> None:
+    write_rows(path, read_rows(path)[:keep + 1])
+
+
+def test_a_folder_name_is_not_a_glob_pattern(small_export: Path, tmp_path: Path):
+    folder = tmp_path / "sfexport[12]"
+    shutil.copytree(small_export, folder)
+    sibling = tmp_path / "sfexport1"  # what the pattern sfexport[12] matches
+    shutil.copytree(small_export, sibling)
+    _drop_rows(sibling / "Opportunity.csv", 5)
+    own = len(read_rows(folder / "Opportunity.csv")) - 1
+    target = tmp_path / "w.duckdb"
+    counts = import_csv_dir(folder, target)
+    assert counts["opportunity"] == own == _count(target, "opportunity")
+
+
+def test_a_file_name_is_not_a_glob_pattern(case_dir: Path, tmp_path: Path):
+    rows = read_rows(case_dir / "Opportunity.csv")
+    (case_dir / "Opportunity.csv").rename(case_dir / "Opportunity*.csv")
+    extra = [rows[0], list(rows[1])]
+    extra[1][rows[0].index("Id")] = "006EXTRA0000000001"
+    write_rows(case_dir / "Opportunity_extra.csv", extra)  # not a contract file: ignored
+    target = tmp_path / "w.duckdb"
+    counts = import_csv_dir(case_dir, target)
+    assert counts["opportunity"] == len(rows) - 1 == _count(target, "opportunity")
+    con = duckdb.connect(str(target), read_only=True)
+    assert one(con, "select count(*) from salesforce.opportunity "
+                    "where id = '006EXTRA0000000001'") == 0
+
+
+@pytest.mark.parametrize("name", ["exp?rt", "ex*port", "a[b]c", "br]ack"])
+def test_glob_characters_anywhere_in_the_path_read_that_one_file(small_export: Path,
+                                                                  tmp_path: Path, name: str):
+    folder = tmp_path / name
+    shutil.copytree(small_export, folder)
+    for decoy in ("export", "exaport", "abc", "ex_port"):  # names the patterns would match
+        if not (tmp_path / decoy).exists():
+            shutil.copytree(small_export, tmp_path / decoy)
+            _drop_rows(tmp_path / decoy / "Opportunity.csv", 3)
+    counts = import_csv_dir(folder, tmp_path / "w.duckdb")
+    assert counts["opportunity"] == len(read_rows(folder / "Opportunity.csv")) - 1
+
+
+def test_a_link_out_of_the_folder_is_refused(case_dir: Path, warehouse: Path, tmp_path: Path):
+    outside = tmp_path / "elsewhere" / "users.csv"
+    outside.parent.mkdir()
+    shutil.move(case_dir / "User.csv", outside)
+    (case_dir / "User.csv").symlink_to(outside)
+    assert_fails(case_dir, warehouse, "User.csv", "outside", "link")
+
+
+def test_a_link_inside_the_folder_is_followed(case_dir: Path, tmp_path: Path):
+    (case_dir / "raw").mkdir()
+    shutil.move(case_dir / "User.csv", case_dir / "raw" / "users.csv")
+    (case_dir / "User.csv").symlink_to(Path("raw") / "users.csv")
+    counts = import_csv_dir(case_dir, tmp_path / "w.duckdb")
+    assert counts["user"] == len(read_rows(case_dir / "raw" / "users.csv")) - 1
+    set_cell(case_dir / "raw" / "users.csv", 3, "IsActive", "maybe")
+    with pytest.raises(DataImportError, match=r"^User\.csv, line 3, column IsActive"):
+        import_csv_dir(case_dir, tmp_path / "w.duckdb")  # named as it is in the folder
+
+
+def test_only_the_contract_columns_are_imported(case_dir: Path, tmp_path: Path):
+    p = case_dir / "UserRole.csv"
+    rows = read_rows(p)
+    write_rows(p, [rows[0] + ["Password", "_fivetran_synced"]]
+               + [r + ["hunter2", "2024-01-01 00:00:00"] for r in rows[1:]])
+    target = tmp_path / "w.duckdb"
+    import_csv_dir(case_dir, target)
+    con = duckdb.connect(str(target), read_only=True)
+    cols = [r[0] for r in con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'salesforce' "
+        "and table_name = 'user_role' order by column_index").fetchall()]
+    assert cols == TABLES["user_role"].names + ["_fivetran_synced"]
+    assert one(con, "select count(*) from duckdb_columns() where column_name ilike '%password%'"
+               ) == 0
+
+
+def test_a_row_over_the_size_limit_is_reported_on_its_own_line(case_dir: Path,
+                                                                warehouse: Path):
+    p = case_dir / "OpportunityHistory.csv"
+    rows = read_rows(p)
+    assert len(rows) > 200
+    rows[189][rows[0].index("ForecastCategory")] = "x" * 10_500_000  # physical line 190
+    write_rows(p, rows)
+    message = assert_fails(case_dir, warehouse, "OpportunityHistory.csv, line 190",
+                           "longer than 10,000,000 bytes")
+    assert "line 1:" not in message and "Line: 1" not in message
+
+
+def test_a_long_row_past_the_sniffed_sample_says_the_same(case_dir: Path, warehouse: Path):
+    p = case_dir / "OpportunityHistory.csv"
+    rows = read_rows(p)
+    body = (rows[1:] * (25_000 // len(rows) + 1))[:25_000]  # past DuckDB's 20,480-row sample
+    long_row = list(body[0])
+    long_row[rows[0].index("ForecastCategory")] = "x" * 10_500_000
+    write_rows(p, [rows[0], *body, long_row])
+    assert_fails(case_dir, warehouse, "OpportunityHistory.csv, line 25002",
+                 "longer than 10,000,000 bytes")
+
+
+def test_long_row_line_counts_quoted_newlines(tmp_path: Path):
+    from whizzy.data.importer import _long_row_line
+
+    p = tmp_path / "x.csv"
+    p.write_bytes(b'a,b\n1,"two\nlines"\n2,' + b"y" * 50 + b"\n3,z\n")
+    assert _long_row_line(p, limit=40) == 4
+    assert _long_row_line(p, limit=100) is None
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1 415 555 0100", "-5 deals",
+            "@SUM(A1)", "\tTabbed", "\rReturned", "'=already quoted", "''-two quotes",
+            "'plain quote", "Plain Corp"]
+
+
+def test_export_neutralises_formulas_and_import_reads_them_back(raw_warehouse: Path,
+                                                                 tmp_path: Path):
+    source = tmp_path / "src.duckdb"
+    shutil.copyfile(raw_warehouse, source)
+    con = duckdb.connect(str(source))
+    ids = [r[0] for r in con.execute(
+        "select id from salesforce.account order by id limit ?", [len(FORMULAS)]).fetchall()]
+    for account_id, name in zip(ids, FORMULAS, strict=True):
+        con.execute("update salesforce.account set name = ? where id = ?", [name, account_id])
+    con.close()
+    export_csv_dir(source, tmp_path / "csv")
+    rows = read_rows(tmp_path / "csv" / "Account.csv")
+    names = {r[rows[0].index("Id")]: r[rows[0].index("Name")] for r in rows[1:]}
+    written = [names[i] for i in ids]
+    for cell in written[:-3]:  # every cell a spreadsheet would run starts with a quote
+        assert cell.startswith("'"), cell
+    assert written[-2:] == ["'plain quote", "Plain Corp"]  # left as they are
+    for other in rows[1:]:  # numbers are untouched
+        assert not other[rows[0].index("AnnualRevenue")].startswith("'")
+    target = tmp_path / "back.duckdb"
+    import_csv_dir(tmp_path / "csv", target)
+    con = duckdb.connect(str(target), read_only=True)
+    back = dict(con.execute("select id, name from salesforce.account").fetchall())
+    assert [back[i] for i in ids] == FORMULAS
+
+
+def _enospc(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_disk_full_during_import_is_a_clear_error(case_dir: Path, warehouse: Path,
+                                                  monkeypatch):
+    from whizzy.core.errors import DiskFullError
+    from whizzy.warehouse import files
+
+    monkeypatch.setattr(files.shutil, "copyfile", _enospc)  # the warehouse copy hits ENOSPC
+    before = sha256(warehouse)
+    with pytest.raises(DiskFullError, match="is full") as info:
+        import_csv_dir(case_dir, warehouse)
+    assert "warehouse.duckdb was left unchanged" in info.value.user_message()
+    assert sha256(warehouse) == before
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == ["warehouse.duckdb"]
+
+
+def test_disk_full_while_duckdb_writes_is_a_clear_error(case_dir: Path, warehouse: Path,
+                                                        monkeypatch):
+    from whizzy.core.errors import DiskFullError
+    from whizzy.data import importer
+
+    def full(*_args, **_kwargs):
+        raise duckdb.IOException('Could not write file "x": No space left on device')
+
+    monkeypatch.setattr(importer, "_load", full)
+    before = sha256(warehouse)
+    with pytest.raises(DiskFullError):
+        import_csv_dir(case_dir, warehouse)
+    assert sha256(warehouse) == before
+
+
+def test_disk_full_during_export_is_a_clear_error(raw_warehouse: Path, tmp_path: Path,
+                                                  monkeypatch):
+    from whizzy.core.errors import DiskFullError
+    from whizzy.data import export
+
+    def full(_con, _select, path):
+        path.write_bytes(b"half a fi")
+        raise duckdb.IOException(f'Could not write file "{path}": No space left on device')
+
+    monkeypatch.setattr(export, "_write_csv", full)
+    out = tmp_path / "out"
+    with pytest.raises(DiskFullError, match="no space left"):
+        export_csv_dir(raw_warehouse, out)
+    assert list(out.iterdir()) == []  # no half-written file

@@ -334,8 +334,8 @@ def test_missing_warehouse_and_bad_arguments_are_clear(tmp_path: Path) -> None:
 
 
 def load_fivetran_reference(path: Path) -> None:
-    """The four reference CSVs loaded by `whizzy data import` (hundreds of extra columns,
-    _fivetran_* flags kept); the two contract tables they lack are created empty."""
+    """The four reference CSVs loaded by `whizzy data import` (the contract's columns and
+    the _fivetran_* flags kept); the two contract tables they lack are created empty."""
     from whizzy.data.importer import import_csv_dir
 
     import_csv_dir(REFERENCE, path)
@@ -354,7 +354,7 @@ def test_fivetran_reference_tables_build_with_tests_passing(tmp_path: Path) -> N
     # the stage picklist was not landed: the default sales process stands in
     stages = rows(path, "select stage_name from stg_sf__opportunity_stage order by sort_order")
     assert [r["stage_name"] for r in stages][:2] == ["Prospecting", "Qualification"]
-    # users and roles survive (their extra columns and flags are handled)
+    # users and roles survive (their _fivetran_* flags are handled)
     assert rows(path, "select count(*) as n from dim_user")[0]["n"] > 0
     dashboard = rows(path, SAMPLE_DASHBOARD)
     assert len(dashboard) == 1 and dashboard[0]["current_pipeline_value"] == 0

@@ -200,3 +200,21 @@ def test_cli_bad_cases_file_is_a_clear_error(tmp_path, capsys):
     assert main(["eval", "--cases", str(bad), "--warehouse", str(tmp_path / "none.duckdb")]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and "intent must be one of" in err and "Traceback" not in err
+
+
+def test_terminal_report_prints_hostile_answers_as_text(tmp_path, tiny_warehouse):
+    # a failing case whose answer quotes warehouse names holding markup and control codes
+    import io
+
+    from rich.console import Console
+
+    from evals.report import print_report
+
+    hostile = "Broken [/b] Corp, [red]Globex[/red], Hooli\x1b]0;pwned\x07"
+    fake = FakeAssistant(RIGHT | {"Something": {"answer": hostile}})
+    run = run_eval(load_cases([cases_file(tmp_path)]), warehouse=tiny_warehouse, assistant=fake)
+    out = io.StringIO()
+    print_report(run, summarise(run), Console(file=out, width=200))  # MarkupError before
+    shown = out.getvalue()
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "Broken [/b] Corp, [red]Globex[/red], Hooli]0;pwned" in shown

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from whizzy import __version__
 from whizzy.cli.common import add_warehouse_flag
+from whizzy.cli.terminal import clean
 from whizzy.core.errors import WhizzyError
 from whizzy.core.logs import install as install_log_redaction
 
@@ -63,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except WhizzyError as exc:
-        print(f"whizzy: {exc.user_message()}", file=sys.stderr)
+        # the message may quote a file name or a value: no control character reaches the tty
+        print(f"whizzy: {clean(exc.user_message())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("whizzy: interrupted; nothing was changed.", file=sys.stderr)

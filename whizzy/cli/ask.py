@@ -4,7 +4,9 @@ The questions are asked in order in one conversation; without `--thread` a new t
 started, and giving the same id again continues it (the threads live in
 `checkpoints.sqlite` beside the warehouse). `--json` prints one JSON object per question,
 one per line (LLM tokens in/out and latency per node under ``usage``); otherwise each
-answer is printed with its table and SQL.
+answer is printed with its table and SQL. Answers are data: they are printed as plain
+text (never as Rich markup) with terminal control characters removed, and the JSON lines
+escape them.
 
 `--engine` picks the answering engine for the run; without it ``WHIZZY_ENGINE`` decides
 (``llm`` when an API key is set, else ``offline``). See docs/llm.md.
@@ -13,12 +15,12 @@ answer is printed with its table and SQL.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import uuid
 from typing import Any
 
 from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.cli.terminal import clean, json_line, text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,40 +65,48 @@ def run(args: argparse.Namespace) -> int:
         for question in args.questions:
             result = assistant.ask(question, thread_id=thread)
             if args.json:
-                print(json.dumps(result, default=str, ensure_ascii=False), flush=True)
+                print(json_line(result), flush=True)
             else:
                 _print(result, thread)
     if not args.json and not args.thread:
-        print(f"(thread {thread}: continue it with --thread {thread})", file=sys.stderr)
+        print(f"(thread {clean(thread)}: continue it with --thread {clean(thread)})",
+              file=sys.stderr)
     return 0
 
 
 def _print(result: dict[str, Any], thread: str) -> None:
+    """Print one answer as plain text: never read as Rich markup, control characters gone.
+
+    Everything in `result` is data (warehouse values, LLM text, the question).
+    """
     from rich.console import Console
     from rich.syntax import Syntax
     from rich.table import Table
+    from rich.text import Text
 
     # a pipe or a file gets whole lines (no wrapping at 80 columns); a terminal its width
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
-    console.print(f"[bold]Q:[/bold] {result['question']}")
-    console.print(result["answer"])
+    console = Console(highlight=False, emoji=False, soft_wrap=not sys.stdout.isatty())
+    console.print(Text.assemble(("Q:", "bold"), " ", text(result["question"])))
+    console.print(text(result["answer"]))
     if result["rows"]:
         table = Table(show_lines=False)
         for column in result["columns"]:
-            table.add_column(str(column))
+            table.add_column(text(column))
         for row in result["rows"][:20]:
-            table.add_row(*("" if v is None else str(v) for v in row))
+            table.add_row(*(text("" if v is None else v) for v in row))
         console.print(table)
         if len(result["rows"]) > 20:
             console.print(f"… {len(result['rows']) - 20} more rows (use --json for all)")
     for sql in result["sql"]:
-        console.print(Syntax(sql, "sql", theme="ansi_dark", word_wrap=True))
+        console.print(Syntax(clean(sql), "sql", theme="ansi_dark", word_wrap=True))
     if result["follow_ups"]:
-        console.print("[dim]Follow-ups: " + " · ".join(result["follow_ups"]) + "[/dim]")
+        console.print(text("Follow-ups: " + " · ".join(map(clean, result["follow_ups"])), "dim"))
     usage = result.get("usage") or {}
     llm = ""
     if result.get("engine") == "llm":
         llm = (f" · LLM {usage.get('calls', 0)} call(s), {usage.get('input_tokens', 0)} in / "
                f"{usage.get('output_tokens', 0)} out tokens")
-    console.print(f"[dim]{result['intent']} · {', '.join(result['models']) or 'no model'} · "
-                  f"{result['elapsed_ms']:.0f} ms{llm} · thread {thread}[/dim]\n")
+    models = ", ".join(map(clean, result["models"])) or "no model"
+    console.print(text(f"{clean(result['intent'])} · {models} · "
+                       f"{result['elapsed_ms']:.0f} ms{llm} · thread {clean(thread)}", "dim"))
+    console.print()

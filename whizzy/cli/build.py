@@ -23,7 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from whizzy.build import BuildResult, build_warehouse
 from whizzy.cli.common import add_warehouse_flag, settings_from
-from whizzy.core.errors import ConfigError, WhizzyError
+from whizzy.cli.terminal import escaped
+from whizzy.core.errors import ConfigError, WarehouseChangedError, WhizzyError
 
 console = Console(stderr=True)
 
@@ -118,12 +119,14 @@ def print_summary(result: BuildResult) -> None:
         f"{result.fiscal_year_start_month})"
     )
     for node in result.warnings:
-        console.print(f"  [yellow]warning[/] {node.name}: {' '.join(node.message.split())[:200]}")
+        message = " ".join(node.message.split())[:200]  # dbt's text may quote data values
+        console.print(f"  [yellow]warning[/] {escaped(node.name)}: {escaped(message)}")
     slow = ", ".join(f"{n.name} {n.seconds:.1f}s" for n in result.slowest(3))
-    console.print(f"  slowest: {slow}")
-    console.print(f"  warehouse {result.warehouse}\n  manifest  {result.manifest_path}")
+    console.print(f"  slowest: {escaped(slow)}")
+    console.print(f"  warehouse {escaped(result.warehouse)}\n"
+                  f"  manifest  {escaped(result.manifest_path)}")
     if result.docs_path:
-        console.print(f"  docs      {result.docs_path}")
+        console.print(f"  docs      {escaped(result.docs_path)}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -145,8 +148,11 @@ def run(args: argparse.Namespace) -> int:
             build_with_progress(
                 warehouse, fiscal_year_start_month=args.fiscal_year_start_month, docs=args.docs
             )
+        except WarehouseChangedError as exc:  # new data landed mid-build: build it now
+            console.print(f"[yellow]rebuilding now:[/] {escaped(str(exc))}")
+            continue
         except WhizzyError as exc:  # keep serving the last good build; try again next time
-            console.print(f"[red]build failed[/] {exc.user_message()}")
+            console.print(f"[red]build failed[/] {escaped(exc.user_message())}")
         next_run = datetime.fromtimestamp(time.time() + interval).strftime("%Y-%m-%d %H:%M")
         console.print(f"next build at {next_run} (Ctrl-C to stop)")
         time.sleep(interval)

@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.console import Console
 
 from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.cli.terminal import escaped
 from whizzy.core.errors import ConfigError, WhizzyError
 from whizzy.core.settings import PROJECT_ROOT
 
@@ -150,11 +151,11 @@ def start_chat(
     try:
         fresh = warehouse_freshness(warehouse)
         console.print(
-            f"[green]✓[/] warehouse {warehouse} — data as of {fresh.as_of_date}, "
-            f"built {fresh.built_label}"
+            f"[green]✓[/] warehouse {escaped(warehouse)} — data as of "
+            f"{escaped(fresh.as_of_date)}, built {escaped(fresh.built_label)}"
         )
     except WhizzyError as exc:  # the chat still starts and explains the same thing
-        console.print(f"[yellow]![/] {exc.user_message()}")
+        console.print(f"[yellow]![/] {escaped(exc.user_message())}")
     where = "kept beside the warehouse" if persist else "not kept (--no-persist)"
     console.print(f"Chat threads and memory: {where}.")
     console.print(f"[bold]Starting the chat on http://{host}:{port}[/] (ready in a few seconds; "

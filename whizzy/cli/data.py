@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.cli.terminal import escaped
 from whizzy.core.errors import ConfigError, DataImportError
 from whizzy.warehouse.schema import TABLES
 
@@ -38,7 +39,10 @@ is there. DIR holds one file per object: Opportunity.csv, Account.csv and User.c
 empty when missing). Fivetran-style table names (opportunity.csv, user_role.csv) work too.
 Headers are API names in any case (StageName, STAGENAME, stage_name); dates are YYYY-MM-DD,
 YYYY-MM-DD HH:MM:SS or ISO-8601 with Z or an offset (stored as UTC); booleans are
-true/false or 1/0. Extra columns are kept.
+true/false or 1/0. Only the data contract's columns (and Fivetran's _fivetran_* flags) are
+loaded; other columns are ignored. File and folder names are read as they are (never as
+patterns), and a symbolic link that leads out of DIR is refused. A text cell starting with
+' before = + - @ (as `whizzy data export` writes them) loses that one quote.
 
 All or nothing: if any file has a problem, the warehouse is left exactly as it was and the
 error names the file, line, column and what is wrong.
@@ -51,6 +55,8 @@ EXPORT_HELP = """\
 Write the warehouse's raw `salesforce` tables to DIR as a Salesforce-style CSV export
 (Opportunity.csv, OpportunityHistory.csv, Account.csv, User.csv, UserRole.csv,
 OpportunityStage.csv) with API-name headers. `whizzy data import DIR` reads them back.
+Text cells starting with = + - @, a tab or a carriage return get a leading ' so that a
+spreadsheet shows them as text instead of running them as formulas (the import removes it).
 
 example:
   whizzy data export ./export
@@ -148,13 +154,13 @@ def _progress_bar(title: str) -> Iterator[Callable[[str, float], None]]:
         task = bar.add_task(title, total=1.0)
 
         def update(step: str, fraction: float) -> None:
-            bar.update(task, completed=fraction, description=f"{title}: {step}")
+            bar.update(task, completed=fraction, description=escaped(f"{title}: {step}"))
 
         yield update
 
 
 def _print_counts(counts: dict[str, int], title: str) -> None:
-    console.print(title)
+    console.print(escaped(title))  # names paths, which may hold [ ] or control characters
     table = Table(show_edge=False)
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -226,5 +232,5 @@ def run_export(args: argparse.Namespace) -> int:
     with _progress_bar("exporting") as progress:
         written = export_csv_dir(warehouse, args.dir.expanduser(), progress=progress)
     for path in written.values():
-        console.print(f"  wrote {path}")
+        console.print(f"  wrote {escaped(path)}")
     return 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.cli.terminal import escaped
 from whizzy.core.errors import ConfigError
 
 console = Console(stderr=True)
@@ -66,7 +67,7 @@ def export(args: argparse.Namespace) -> int:
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out)
-        console.print(f"[green]✓[/] wrote {count} case(s) to {out}")
+        console.print(f"[green]✓[/] wrote {count} case(s) to {escaped(out)}")
     if count == 0:
         console.print("No rated answers yet: give answers a thumbs up or down in the chat.")
     return 0

@@ -50,6 +50,22 @@ class BuildError(WhizzyError):
     """`dbt build` failed; the message names the model or test that failed."""
 
 
+class WarehouseChangedError(WhizzyError):
+    """Another writer replaced the warehouse while this one worked on its copy.
+
+    Swapping the copy in would undo that writer's change (a lost update), so this writer's
+    result is dropped instead and the warehouse keeps the other writer's version.
+    """
+
+    hint = "run the command again: it starts from the warehouse as it is now"
+
+
+class DiskFullError(WhizzyError):
+    """The disk ran out of space while writing; whatever was being replaced is unchanged."""
+
+    hint = "free some disk space (or choose another --warehouse / folder) and run it again"
+
+
 class UnsafeQueryError(WhizzyError):
     """A query was refused by the SQL gate."""
 

@@ -7,6 +7,13 @@ warehouse and swaps it in only when every file loaded cleanly, so any problem le
 warehouse byte-for-byte as it was. Errors name the file, the line, the column and what is
 wrong.
 
+Only the files themselves are read: a path is never a pattern (a folder named
+`sfexport[12]` or a file named `Opportunity*.csv` reads that one file), a symbolic link
+that leads out of the folder is refused, and only the contract's columns (plus Fivetran's
+system columns) are loaded, so a stray column such as `password` never lands in the
+warehouse. A text cell that `whizzy data export` guarded against spreadsheet formulas
+(`'=...`, see `whizzy.data.export`) gets its guard quote removed.
+
 DuckDB does the work (its CSV reader, then SQL that finds the first bad line per check and
 casts), so big files load fast; Python only looks at headers and builds SQL.
 
@@ -26,16 +33,24 @@ from pathlib import Path
 import duckdb
 
 from whizzy.core.errors import DataImportError
-from whizzy.warehouse.files import replacing
+from whizzy.data.export import NEEDS_GUARD
+from whizzy.warehouse.files import glob_escape, is_disk_full, replacing
 from whizzy.warehouse.schema import DEFAULT_STAGES, RAW_SCHEMA, TABLES, Table
 
 Progress = Callable[[str, float], None]
 
 #: Tables a usable export must contain; the others are created empty when missing.
 REQUIRED_TABLES = ("opportunity", "account", "user")
-#: Fivetran system columns and their types (other extra columns are kept as text).
+#: Fivetran system columns and their types (other columns outside the contract are not loaded).
 FIVETRAN_COLUMNS = {"_fivetran_synced": "TIMESTAMP", "_fivetran_deleted": "BOOLEAN",
                     "_fivetran_active": "BOOLEAN"}
+#: Longest CSV row DuckDB is asked to read, in bytes.
+MAX_LINE_SIZE = 10_000_000
+_TOO_LONG = (f"the row is longer than {MAX_LINE_SIZE:,} bytes, the most one row may hold; "
+             "shorten the long field in it (a pasted document or log?).")
+#: A text cell `whizzy data export` guarded against formula injection (whizzy.data.export):
+#: one quote or more, then a character a spreadsheet starts a formula with (a DuckDB regex).
+_GUARDED = "^'" + NEEDS_GUARD[1:]
 
 # YYYY-MM-DD, optionally a time (T or space), optionally Z or an offset like +02:00 / -0530.
 _TS_PATTERN = (
@@ -114,19 +129,21 @@ def find_files(directory: Path) -> dict[str, Path]:
     """Map contract table names to the CSV files in `directory` that hold them.
 
     Accepts object names (`OpportunityHistory.csv`) and table names (`opportunity_history.csv`)
-    in any case; two files for one table is an error.
+    in any case; two files for one table is an error, and so is a symbolic link that leads
+    out of `directory` (`inside` checks it again when the file is read).
     """
     keys = {}
     for name, table in TABLES.items():
         keys[_norm(table.sf_object)] = name
         keys[_norm(name)] = name
     found: dict[str, Path] = {}
-    for path in sorted(directory.iterdir()):
-        if not path.is_file() or path.suffix.lower() != ".csv":
+    for path in sorted(Path(directory).iterdir()):
+        if path.suffix.lower() != ".csv" or not path.is_file():
             continue
         table = keys.get(_norm(path.stem))
         if table is None:
             continue
+        inside(path)
         if table in found:
             raise DataImportError(
                 f"{found[table].name} and {path.name} both hold {TABLES[table].sf_object}; "
@@ -134,6 +151,22 @@ def find_files(directory: Path) -> dict[str, Path]:
             )
         found[table] = path
     return found
+
+
+def inside(path: Path) -> Path:
+    """`path` with its links resolved, which must still be in `path`'s folder.
+
+    Raises:
+        DataImportError: `path` is a link to a file outside its folder.
+    """
+    folder = path.parent.resolve()
+    resolved = path.resolve()
+    if not resolved.is_relative_to(folder):
+        raise DataImportError(
+            f"{path.name} is a link to a file outside {path.parent}; only files inside the "
+            "folder are imported (copy the file in instead of linking it)."
+        )
+    return resolved
 
 
 def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None = None
@@ -170,7 +203,9 @@ def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None =
     with replacing(warehouse, tag="import", copy_existing=True) as tmp:
         try:
             con = duckdb.connect(str(tmp), config={"preserve_insertion_order": True})
-        except duckdb.Error:
+        except duckdb.Error as exc:
+            if is_disk_full(exc):
+                raise  # the swap turns it into a DiskFullError
             raise DataImportError(
                 f"{warehouse} is not a DuckDB warehouse file; choose another --warehouse "
                 "or delete it."
@@ -208,7 +243,9 @@ def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None =
 
 def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
     """Read one CSV as text into a temp table; reject structural problems with their line."""
-    raw = path.read_bytes()[:4096]
+    pattern = _literal_pattern(con, inside(path), path.name)
+    with path.open("rb") as fh:
+        raw = fh.read(4096)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataImportError(f"{path.name}, line 1: the file is UTF-16 encoded; save it as UTF-8.")
     if not raw.removeprefix(b"\xef\xbb\xbf").strip():
@@ -218,12 +255,16 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
     try:
         con.execute(
             f"create or replace temp table {staging} as select * from read_csv("
-            f"{_lit(str(path))}, header = true, all_varchar = true, delim = ',', quote = '\"', "
+            f"{_lit(pattern)}, header = true, all_varchar = true, delim = ',', quote = '\"', "
             f"escape = '\"', encoding = 'utf-8', store_rejects = true, "
             f"rejects_table = {_lit(rejects)}, rejects_scan = {_lit(rejects + '_scan')}, "
-            f"max_line_size = 10000000)"
+            f"max_line_size = {MAX_LINE_SIZE})"
         )
     except duckdb.Error as exc:
+        if is_disk_full(exc):
+            raise  # the swap turns it into a DiskFullError
+        if "maximum line size" in str(exc).lower():
+            raise DataImportError(_long_row_message(path)) from None
         first = str(exc).strip().splitlines()[0]
         raise DataImportError(f"{path.name} could not be read as CSV: {first}") from None
     err = con.execute(
@@ -234,8 +275,11 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
         raise DataImportError(_structural_message(path, *err))
     headers = [r[0] for r in con.execute(f"describe {staging}").fetchall()]
     mapped: dict[str, str] = {}
+    wanted = set(table.names) | set(FIVETRAN_COLUMNS)
     for h in headers:
         name = contract_name(h, table)
+        if name not in wanted:
+            continue  # not in the data contract: never loaded
         if name in mapped:
             raise DataImportError(
                 f"{path.name}, line 1: columns {mapped[name]!r} and {h!r} are the same "
@@ -249,6 +293,53 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
                 f"{_api_name(col.name)} ({col.name})."
             )
     return _Source(table, path, headers, mapped, staging)
+
+
+def _literal_pattern(con: duckdb.DuckDBPyConnection, path: Path, shown: str) -> str:
+    """The DuckDB file pattern that reads exactly `path` (DuckDB expands `*`, `?`, `[...]`).
+
+    Checked with DuckDB's own `glob()`, so a path the escaping cannot express is refused
+    rather than read as a pattern.
+    """
+    pattern = glob_escape(str(path))
+    matched = [r[0] for r in con.execute("select file from glob(?)", [pattern]).fetchall()]
+    if matched != [str(path)]:
+        raise DataImportError(
+            f"{shown}: its path {str(path)!r} cannot be passed to the CSV reader as it is; "
+            "move the files to a folder whose path has no * ? [ ] characters."
+        )
+    return pattern
+
+
+def _long_row_line(path: Path, limit: int = MAX_LINE_SIZE) -> int | None:
+    """The physical line on which the first CSV row longer than `limit` bytes starts.
+
+    Rows end at a newline outside double quotes, so a quoted field may span lines.
+    """
+    line = record_line = 1
+    start = offset = 0
+    quoted = False
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            for match in re.finditer(rb'["\n]', chunk):
+                if match.group() == b'"':
+                    quoted = not quoted
+                    continue
+                if offset + match.start() - start > limit:
+                    return record_line
+                line += 1
+                if not quoted:
+                    start, record_line = offset + match.end(), line
+            offset += len(chunk)
+            if offset - start > limit:
+                return record_line
+    return None
+
+
+def _long_row_message(path: Path) -> str:
+    line = _long_row_line(path)
+    where = f"{path.name}, line {line}" if line is not None else path.name
+    return f"{where}: {_TOO_LONG}"
 
 
 def _api_name(column: str) -> str:
@@ -268,6 +359,8 @@ def _structural_message(path: Path, line: int, byte_pos: int | None, column: str
     where = f"{path.name}, line {_physical_line(path, byte_pos, line)}"
     if column:
         where += f", column {column}"
+    if kind == "LINE SIZE OVER MAXIMUM":
+        return f"{where}: {_TOO_LONG}"
     if kind == "INVALID ENCODING" or "unicode" in message.lower():
         return f"{where}: the text is not valid UTF-8; save the file as UTF-8."
     m = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
@@ -416,15 +509,13 @@ def _cast(col_type: str, v: str) -> str:
 
 
 def _load(con: duckdb.DuckDBPyConnection, table: Table, src: _Source | None) -> int:
-    """Create `salesforce.<table>` (contract columns, then the file's extra columns) and fill it."""
+    """Create `salesforce.<table>` (contract columns, then Fivetran's) and fill it."""
     target = f"{RAW_SCHEMA}.{_q(table.name)}"
     if src is None:
         con.execute(table.ddl())
         return 0
-    contract = {c.name for c in table.columns}
-    extras = [(name, header) for name, header in src.mapped.items() if name not in contract]
     cols = [(c.name, c.type) for c in table.columns]
-    cols += [(name, FIVETRAN_COLUMNS.get(name, "VARCHAR")) for name, _ in extras]
+    cols += [(name, type_) for name, type_ in FIVETRAN_COLUMNS.items() if name in src.mapped]
     con.execute(f"create table {target} ("
                 + ", ".join(f"{_q(n)} {t}" for n, t in cols) + ")")
     exprs = []
@@ -432,8 +523,9 @@ def _load(con: duckdb.DuckDBPyConnection, table: Table, src: _Source | None) -> 
         header = src.mapped.get(name)
         if header is None:
             exprs.append(f"null::{col_type}")
-        elif col_type == "VARCHAR":
-            exprs.append(_q(header))  # text is kept exactly as written
+        elif col_type == "VARCHAR":  # text is kept as written, less an export's formula guard
+            exprs.append(f"case when regexp_matches({_q(header)}, {_lit(_GUARDED)}) "
+                         f"then {_q(header)}[2:] else {_q(header)} end")
         else:
             exprs.append(_cast(col_type, _value(header)))
     con.execute(f"insert into {target} select {', '.join(exprs)} from {src.staging} "
