@@ -75,7 +75,8 @@ def unaccounted(question: str, context: Context) -> list[str]:
 
 def _function_word(word: str) -> bool:
     """A word that constrains nothing (a function word or a word of question structure)."""
-    return word in grammar.FILLER or word in grammar.COMPARE or word in grammar.EXCLUDE or \
+    return word in grammar.FILLER or word.replace("'", "") in grammar.FILLER or \
+        word in grammar.COMPARE or word in grammar.EXCLUDE or \
         word in grammar.ONLY or grammar.is_superlative(word) or word in grammar.ANAPHORA or \
         word in grammar.LIST_WORDS or word in _STRUCTURE
 
@@ -329,7 +330,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     words = p.words
     text = " ".join(words)
     catalog = context.catalog
-    measures = [s for s in p.spans if s.kind == "measure"]
+    measures = _asked_measures(p, [s for s in p.spans if s.kind == "measure"])
     flags = [s for s in p.spans if s.kind == "flag"]
     times = [s for s in p.spans if s.kind == "time"]
     numbers = [s for s in p.spans if s.kind == "number"]
@@ -655,6 +656,30 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
 def query_follows(context: Context) -> bool:
     """Whether the thread has a previous question (a follow-up may say what "best" means)."""
     return context.previous is not None
+
+
+def _asked_measures(p: Parse, measures: list[Span]) -> list[Span]:
+    """The measure phrases that name what is asked, not a word used as a modifier.
+
+    In "prepping for a pipeline review ... what our win rate has been", "pipeline" qualifies
+    another noun ("review") and is not asked: a one-word measure phrase followed by a word no
+    phrase uses, in a question that names another measure it is not joined to, is dropped.
+    """
+    if len(measures) < 2:
+        return measures
+    spanned = {i for s in p.spans for i in range(s.start, s.end)} | {
+        i for v in p.values for i in range(v.start, v.end)}
+    keep = []
+    for s in measures:
+        nxt = s.end
+        others = [o for o in measures if o is not s]
+        joined = any(abs(o.start - s.end) <= 2 or abs(s.start - o.end) <= 2 for o in others)
+        if s.length == 1 and nxt < len(p.words) and nxt not in spanned and \
+                p.words[nxt].isalpha() and not _function_word(p.words[nxt]) and not joined:
+            p.used.update(range(s.start, s.end + 1))  # "pipeline review": one noun
+            continue
+        keep.append(s)
+    return keep
 
 
 def _has_unit(span: Span, unit: str, catalog: Catalog) -> bool:

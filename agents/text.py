@@ -66,7 +66,26 @@ def expand(text: str) -> str:
     >>> expand("revnue forcast nxt qtr")
     'revnue forcast next quarter'
     """
-    return _FY.sub("fiscal year", _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], text))
+    text = _FY.sub("fiscal year", _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], text))
+    return _WORD.sub(_period_word, text)
+
+
+#: The words periods are made of, which a typo must not hide from the period reader.
+PERIOD_WORDS = ("quarter", "quarters", "months", "january", "february", "september",
+                "october", "november", "december")
+_WORD = re.compile(r"\b[a-z]{5,}\b")
+
+
+def _period_word(m: re.Match[str]) -> str:
+    """A typo of a period word, corrected ("quater" → "quarter"); any other word as it is.
+
+    >>> expand("slated to close this quater")
+    'slated to close this quarter'
+    """
+    word = m.group(0)
+    if word in PERIOD_WORDS or word in COMMON_WORDS:
+        return word
+    return next((w for w in PERIOD_WORDS if similar(w, word)), word)
 
 
 #: "this FY", "last fy" (but not "FY27" or "fy 2026", which name the year).

@@ -38,7 +38,7 @@ from agents.text import COMMON_WORDS, fold, tokens
 from agents.vocabulary import Vocabulary
 from whizzy.warehouse.reader import Warehouse, pinned, run_sql, single_flight
 
-How = Literal["exact", "alias", "short", "first_name", "last_name", "prefix", "fuzzy"]
+How = Literal["exact", "alias", "short", "part", "first_name", "last_name", "prefix", "fuzzy"]
 
 #: Dimensions whose values are people or companies (matched more strictly).
 PERSON_DIMENSIONS = frozenset({"owner", "manager", "user", "rep"})
@@ -92,8 +92,11 @@ def _aliases(dimension: str, value: str) -> list[tuple[str, How]]:
     else:
         parts = [p for p in re.split(r"[/&,]| - ", fold(value)) if p.strip()]
         if len(parts) > 1:
-            for part in parts:
-                out.append((_key(part), "alias"))
+            for k, part in enumerate(parts):
+                # "Negotiation/Review": "negotiation" names it; "review" alone only in a
+                # stage's place ("in review"), not in "pipeline review"
+                one = " " not in _key(part)
+                out.append((_key(part), "part" if k and one else "alias"))
         if len(words) > 1:
             out.append(("".join(words), "alias"))  # "health care" written "healthcare"
         if dimension == "stage" and words[0] in {"id", "closed"} and len(words) > 2:
@@ -227,6 +230,10 @@ class ValueIndex:
             rank = min(_rank(h) for h in hows)
             if single and key in COMMON_WORDS:
                 continue  # "top", "won", "delta": never a name by themselves
+            if single and hows <= {"part"} and not (
+                    start > 0 and words[start - 1] in {"in", "at", "into", "to", "stage"} or
+                    start + 1 < len(words) and words[start + 1] == "stage"):
+                continue
             if single and hows <= {"first_name", "last_name", "prefix"}:
                 if len(key) < 3 or key in _MONTH_WORDS:
                     continue
@@ -270,7 +277,8 @@ _JOINERS = frozenset({"or", "and", "vs", "versus", "v", "nor", "than", "to", "wi
 
 
 def _rank(how: How) -> int:
-    return ["exact", "alias", "short", "first_name", "last_name", "fuzzy", "prefix"].index(how)
+    return ["exact", "alias", "short", "part", "first_name", "last_name", "fuzzy",
+            "prefix"].index(how)
 
 
 # ---------------------------------------------------------------------- cached per warehouse
