@@ -211,10 +211,21 @@ def _read_numbers(p: Parse) -> None:
             _unit_after(words, end))
         if unit == "days":
             end += 1
-        p.conditions.append(Condition(field=f"?{unit}", op=op, values=[value],
-                                      text=p.lower(start, end)))
+        lead = words[max(0, start - 3):start]
+        text = p.lower(start, end)
+        if set(lead) & (grammar.EXCLUDE - {"not", "non"}):
+            # "exclude deals under $10k": the deals kept are the others
+            op = _INVERSE[op]
+            text = f"not {text}"
+            p.used.add(max(0, start - 3) + min(k for k, w in enumerate(lead)
+                                               if w in grammar.EXCLUDE))
+        p.conditions.append(Condition(field=f"?{unit}", op=op, values=[value], text=text))
         p.take(start, end)
         i = end
+
+
+#: The bound that keeps what another bound leaves out.
+_INVERSE = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
 
 
 def _comparator_before(words: Sequence[str], i: int, used: set[int]) -> tuple[str | None, int]:
@@ -574,8 +585,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         return Query(intent=Intent.BRIEFING, model=dashboard[0].name, question=p.question)
     model = chosen.model if chosen else None
     chosen_measures = chosen.measures if chosen else []
-    filters = [f for f in filters if f.kind != "flag" or f.field not in (
-        chosen.scoped if chosen else set())]
+    carried = [f for f in filters if f.kind == "flag" and f.field in (
+        chosen.scoped if chosen else set())]  # the measure carries them (not for records)
+    filters = [f for f in filters if f not in carried]
 
     resolved: list[Condition] = []
     for cond in conditions:
@@ -641,6 +653,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         ranking = Ranking(direction=direction, limit=None)
 
     share_of = share_part if chosen is not None else []
+    if records:
+        filters = [*carried, *filters]  # records list the deals the flags pick, as asked
 
     intent = Intent.LOOKUP if records else Intent.ANALYTICS
     if model is not None and catalog.model(model).answerable.role == "dashboard":
