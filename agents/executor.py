@@ -87,8 +87,12 @@ def model_relations(catalog: Any) -> set[tuple[str, str]]:
 
 
 def _free_sql(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[str, Any]:
-    """Run an LLM-written query: gated against the catalog's models only, then as usual."""
-    sql = gate(str(plan.free_sql), model_relations(warehouse.catalog), row_limit=row_limit)
+    """Run an LLM-written query: gated against the catalog's models only, then as usual.
+
+    It must take its rows from a model: ``select 1000000000 as total_revenue`` is refused.
+    """
+    sql = gate(str(plan.free_sql), model_relations(warehouse.catalog), row_limit=row_limit,
+               from_relation=True)
     return warehouse.query(sql, row_limit=row_limit)
 
 

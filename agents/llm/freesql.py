@@ -133,7 +133,7 @@ def write_sql(client: LLMClient, *, question: str, catalog: Catalog,
                 f"the LLM wrote a query that the SQL gate refused: {reason}",
                 kind="unsafe_sql"), result)
         try:
-            gated = gate(sql, allowed, row_limit=row_limit)
+            gated = gate(sql, allowed, row_limit=row_limit, from_relation=True)
             explain(gated)
         except UnsafeQueryError as error:
             problem = str(error)
