@@ -123,6 +123,12 @@ class StubLLM:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 return
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):  # a client that gave up
+                    self.close_connection = True
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 try:
                     stub._handle(self)
