@@ -87,9 +87,14 @@ def model_relations(catalog: Any) -> set[tuple[str, str]]:
 
 
 def _free_sql(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[str, Any]:
-    """Run an LLM-written query: gated against the catalog's models only, then as usual."""
-    sql = gate(str(plan.free_sql), model_relations(warehouse.catalog), row_limit=row_limit)
-    return warehouse.query(sql, row_limit=row_limit)
+    """Run an LLM-written query: gated against the catalog's models only, then as usual.
+
+    It must take its rows from a model: ``select 1000000000 as total_revenue`` is refused.
+    It runs in a child process with hard time, memory and size limits.
+    """
+    sql = gate(str(plan.free_sql), model_relations(warehouse.catalog), row_limit=row_limit,
+               from_relation=True)
+    return warehouse.query(sql, row_limit=row_limit, isolated=True)
 
 
 def run_queries(state: State, runtime: Runtime[Context]) -> dict:

@@ -8,7 +8,9 @@ for each call (tokens in/out, latency, attempts). Every failure becomes an
 let the offline engine answer.
 
 The SDK's own retries are switched off (``max_retries=0``) so that the count here is the
-only one.
+only one. Each attempt has hard limits (`agents.llm.transport`): ``WHIZZY_LLM_TIMEOUT``
+bounds its total time, not only the gap between bytes, and ``WHIZZY_LLM_MAX_BYTES`` the size
+of the response.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from pydantic import BaseModel, ValidationError
 
 from agents.llm.settings import LLMSettings
+from agents.llm.transport import ResponseTooLarge, bounded_http_client, budget
 from agents.llm.usage import CallUsage
 from whizzy.core.errors import LLMUnavailableError
 
@@ -50,6 +53,7 @@ def make_chat_model(settings: LLMSettings) -> BaseChatModel:
         "temperature": settings.temperature,
         "timeout": settings.timeout,
         "max_retries": 0,
+        "http_client": bounded_http_client(settings.timeout),
     }
     if settings.provider == "azure":
         from langchain_openai import AzureChatOpenAI
@@ -107,6 +111,11 @@ def classify_failure(exc: BaseException, settings: LLMSettings) -> Failure:
 
     if isinstance(exc, LLMUnavailableError):
         return Failure(exc.kind, str(exc))
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None:  # the SDK may wrap the size limit in a connection error
+        if isinstance(cause, ResponseTooLarge):
+            return Failure(cause.kind, str(cause))
+        cause = cause.__cause__ or cause.__context__
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException | TimeoutError):
         return Failure("timeout", f"the LLM did not answer within {settings.timeout:g}s")
     if isinstance(exc, openai.RateLimitError):
@@ -213,15 +222,20 @@ class LLMClient:
         answer is never restarted behind the reader's back).
         """
         emitted = False
+        limit = self.settings.max_response_bytes
 
         def call() -> tuple[str, BaseMessage | None]:
             nonlocal emitted
             total: AIMessageChunk | None = None
             pieces: list[str] = []
+            size = 0
             for chunk in self.model.stream(list(messages)):
                 total = chunk if total is None else total + chunk
                 piece = _text_of(chunk)
                 if piece:
+                    size += len(piece.encode())
+                    if size > limit:  # any model, HTTP or not
+                        raise ResponseTooLarge(limit)
                     emitted = True
                     pieces.append(piece)
                     if on_token is not None:
@@ -238,7 +252,8 @@ class LLMClient:
         while True:
             attempts += 1
             try:
-                value, message = call()
+                with budget(self.settings.timeout, self.settings.max_response_bytes):
+                    value, message = call()
             except Exception as exc:  # noqa: BLE001 - every failure is classified
                 failure = classify_failure(exc, self.settings)
                 if failure.retryable and attempts <= self.settings.retries and retry_if():

@@ -28,7 +28,7 @@ from agents.llm.usage import CallUsage
 from whizzy.core.errors import LLMUnavailableError, UnsafeQueryError
 from whizzy.warehouse.catalog import Catalog
 from whizzy.warehouse.gate import DIALECT, check, gate
-from whizzy.warehouse.reader import cursor
+from whizzy.warehouse.reader import run_isolated
 
 log = logging.getLogger("whizzy.llm")
 
@@ -87,11 +87,14 @@ def _is_refusal(sql: str) -> bool:
 
 
 def explain_on(warehouse: Path) -> Callable[[str], None]:
-    """A dry run: ``EXPLAIN`` the query on the warehouse's read-only connection."""
+    """A dry run: ``EXPLAIN`` the query read-only, under the query's hard limits.
+
+    Planning can take as long as running (constant folding), so the dry run gets the same
+    time limit and memory cap, in a child process (`run_isolated`).
+    """
 
     def run(sql: str) -> None:
-        with cursor(warehouse) as cur:  # leased: a warehouse swap waits for the dry run
-            cur.execute(f"EXPLAIN {sql}").fetchall()
+        run_isolated(warehouse, sql, row_limit=1, explain=True)
 
     return run
 
@@ -133,7 +136,7 @@ def write_sql(client: LLMClient, *, question: str, catalog: Catalog,
                 f"the LLM wrote a query that the SQL gate refused: {reason}",
                 kind="unsafe_sql"), result)
         try:
-            gated = gate(sql, allowed, row_limit=row_limit)
+            gated = gate(sql, allowed, row_limit=row_limit, from_relation=True)
             explain(gated)
         except UnsafeQueryError as error:
             problem = str(error)

@@ -10,6 +10,13 @@ of the facts. Small ordinals and counts are grounded when they are the number of
 appear in the question ("top 5"). Anything else is ungrounded, and the caller then shows
 the offline answer instead.
 
+Every figure-like token counts, however it is written: number words ("one billion
+dollars"), exponents (``$1e9``), digit groups split by underscores or thin spaces,
+superscripts and other scripts' digits are first rewritten as plain digits
+(`agents.llm.numberforms`), and digits glued to letters (``revenue1000000000``) are figures
+too. A result string that holds a figure ("Acme 2000 Inc.") is taken out of the text only
+where it stands whole, never as the start of a longer number.
+
 >>> facts = [0.3125, 1243210, 42.36, "Healthcare", dt.date(2026, 9, 30)]
 >>> grounding("Win rate was 31.3% on $1.24M of bookings.", facts).ok
 True
@@ -30,6 +37,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from agents.llm.numberforms import plain_figures
 
 #: Largest relative gap between a written figure and its value ("$1M" for $1.24M fails).
 MAX_RELATIVE_ERROR = 0.05
@@ -55,13 +64,15 @@ _DATE_PATTERNS = [
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<sign>[-+−])?(?P<cur>\$|USD\s?|€|£)?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?:\s?(?P<suffix>thousand|million|billion|bn|mn|[kKmMbB])(?![A-Za-z]))?"
+    r"(?:\s?(?P<suffix>thousand|million|billion|trillion|bn|mn|tn|[kKmMbB])(?![A-Za-z]))?"
     r"(?P<ordinal>st|nd|rd|th)?"
-    r"(?P<pct>\s?(?:%|percent\b|per cent\b|pts\b|pt\b|percentage points?\b|pp\b))?"
+    r"(?P<pct>\s?(?:%|percent\b|per cent\b|pct\b|pts\b|pt\b|percentage points?\b|pp\b))?"
     r"(?![A-Za-z0-9_])"
 )
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9,
-          "bn": 1e9, "billion": 1e9}
+          "bn": 1e9, "billion": 1e9, "tn": 1e12, "trillion": 1e12}
+#: Digits the figure reader did not take (glued to letters: "revenue1000000000", "9x").
+_STRAY = re.compile(r"\d+(?:\.\d+)?")
 
 
 @dataclass
@@ -263,12 +274,15 @@ def grounding(text: str, facts: Iterable[object], *, question: str = "",
     True
     >>> grounding("In Q3 35.7% closed.", [0.357, "2026-Q3"]).checked
     ['Q3', '35.7%']
+    >>> grounding("Revenue was one billion dollars ($1e9).", [1243210]).ungrounded
+    ['1 billion', '$1 billion']
     """
     facts = list(facts)
-    strings = [f for f in facts if isinstance(f, str) and f.strip()]
+    text = plain_figures(text)
+    strings = [plain_figures(f) for f in facts if isinstance(f, str) and f.strip()]
     numbers = _numbers(facts)
     allowed_counts = set(int(c) for c in counts)
-    for q in _NUMBER.finditer(question or ""):
+    for q in _NUMBER.finditer(plain_figures(question or "")):
         value, _ = _figure(q)
         if value.is_integer():
             allowed_counts.add(int(value))
@@ -281,8 +295,9 @@ def grounding(text: str, facts: Iterable[object], *, question: str = "",
     for name in sorted(strings, key=len, reverse=True):
         # names only: a bare year or number ("2026") is a fact checked below, not a name
         if any(ch.isdigit() for ch in name) and len(name) >= 3 and re.search(r"[A-Za-z]", name):
-            masked = re.sub(re.escape(name), lambda mm: " " * len(mm.group()), masked,
-                            flags=re.I)
+            # whole only: "Stage 1" must not hide the "1" of "Stage 1000000"
+            masked = re.sub(rf"(?<![\w.,$]){re.escape(name)}(?![\w%]|[.,]\d)",
+                            lambda mm: " " * len(mm.group()), masked, flags=re.I)
     # "72/100" writes a 0–100 score: the denominator is a format, not a figure.
     masked = re.sub(r"(?<=\d)\s?/\s?100\b", lambda mm: " " * len(mm.group()), masked)
     # Dates and periods next, so their digits are not read as figures.
@@ -307,7 +322,26 @@ def grounding(text: str, facts: Iterable[object], *, question: str = "",
             continue
         if not _number_grounded(m, numbers, allowed_counts):
             result.ungrounded.append(mention)
+    rest = _NUMBER.sub(lambda mm: " " * len(mm.group()), masked)
+    for m in _STRAY.finditer(rest):
+        result.checked.append(m.group())
+        if not _stray_grounded(m.group(), numbers, allowed_counts):
+            result.ungrounded.append(m.group())
     return result
+
+
+def _stray_grounded(digits: str, numbers: list[float], counts: set[int]) -> bool:
+    """A bare number glued to letters: a value of the facts, or a count.
+
+    >>> _stray_grounded("1000000000", [1243210.0], {3}), _stray_grounded("3", [], {3})
+    (False, True)
+    """
+    value = float(digits)
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    half = 0.5 * 10 ** -decimals
+    if value.is_integer() and int(value) in counts:
+        return True
+    return any(_close(value, half, fact) for fact in numbers)
 
 
 def result_facts(results: Iterable[dict[str, object]], *, extra: Iterable[object] = ()

@@ -8,7 +8,8 @@ Read from flags, the environment or `.env` through `whizzy.core.settings.setting
 ``OPENAI_API_KEY``          the key (any non-empty text for local servers without auth)
 ``OPENAI_BASE_URL``         an OpenAI-compatible server (Ollama, vLLM, LM Studio, a proxy)
 ``WHIZZY_MODEL``            model name (default ``gpt-4o-mini``)
-``WHIZZY_LLM_TIMEOUT``      seconds per request (default 30)
+``WHIZZY_LLM_TIMEOUT``      seconds per request attempt, in total (default 30)
+``WHIZZY_LLM_MAX_BYTES``    largest response read per request (default 262144)
 ``WHIZZY_LLM_TEMPERATURE``  sampling temperature (default 0)
 ``WHIZZY_LLM_RETRIES``      retries after a timeout, 429 or 5xx (default 1; at most 5)
 ``WHIZZY_LLM_BACKOFF``      first retry delay in seconds, doubled each retry (default 0.5)
@@ -66,6 +67,7 @@ class LLMSettings:
     base_url: str | None = None
     api_key: SecretStr | None = None
     timeout: float = 30.0
+    max_response_bytes: int = 262_144
     temperature: float = 0.0
     retries: int = 1
     backoff: float = 0.5
@@ -229,6 +231,8 @@ local server, or AZURE_OPENAI_API_KEY with AZURE_OPENAI_ENDPOINT).
         api_key=SecretStr(key) if key else None,
         timeout=_number("WHIZZY_LLM_TIMEOUT", read("WHIZZY_LLM_TIMEOUT"), 30.0,
                         low=0.05, high=600),
+        max_response_bytes=int(_number("WHIZZY_LLM_MAX_BYTES", read("WHIZZY_LLM_MAX_BYTES"),
+                                       262_144, low=1024, high=100_000_000)),
         temperature=_number("WHIZZY_LLM_TEMPERATURE", read("WHIZZY_LLM_TEMPERATURE"), 0.0,
                             low=0, high=2),
         retries=int(_number("WHIZZY_LLM_RETRIES", read("WHIZZY_LLM_RETRIES"), 1,

@@ -74,7 +74,11 @@ def test_free_sql_from_the_llm_engine_passes_the_gate(served: Path):
 
     warehouse = open_warehouse(served)
     for sql in ("drop table fct_opportunity", "select * from read_text('/etc/passwd')",
-                "select * from salesforce.user"):  # raw tables: not for free SQL
+                "select * from salesforce.user",  # raw tables: not for free SQL
+                # issue 17: a later CTE's name is the system view; no FROM is no answer
+                "with recursive a as (select database_name, path from duckdb_databases), "
+                "duckdb_databases as (select 1) select * from a",
+                "select 1000000000 as total_revenue"):
         plan = QueryPlan(model="fct_opportunity", selections=[Selection(name="x")],
                          free_sql=sql)
         result = execute(plan, warehouse, row_limit=10)

@@ -153,3 +153,97 @@ def test_the_gate_refuses_writes_other_relations_and_the_attacks_an_audit_found(
 def test_the_gate_allows_reads_and_enforces_the_limit(sql, limit):
     out = gate(sql, ALLOWED, row_limit=100, pretty=False)
     assert out.endswith(limit), out
+
+
+# ------------------------------------- issue 17, finding 2: what a red team got past the gate
+# (a CTE body naming a CTE defined later, or itself outside the recursive branch, reads the
+# real relation; blocked functions reached through json_serialize_plan or built-in macros)
+
+BYPASSES = [
+    # the finding: DuckDB resolves a later CTE's name to the system view
+    "with recursive a as (select database_name, path from duckdb_databases), "
+    "duckdb_databases as (select 1) select * from a",
+    "with recursive a as (select * from secrets), secrets as (select 1) select * from a",
+    "with recursive a as (select 1 as x union all select x from b where x < 0), "
+    "b as (select 5 as x) select * from a",
+    # a recursive CTE sees itself only in the recursive branch of a UNION
+    "with recursive duckdb_settings as (select name, value from duckdb_settings union all "
+    "select name, value from duckdb_settings where false) select * from duckdb_settings",
+    "with recursive secrets as (select * from secrets) select * from secrets",
+    "with recursive secrets as (select 1 as x except select * from secrets) "
+    "select * from secrets",
+    "with recursive secrets as (select 1 as x intersect select * from secrets) "
+    "select * from secrets",
+    "select * from fct_opportunity where exists (with recursive duckdb_views as "
+    "(select sql from duckdb_views union all select sql from duckdb_views) "
+    "select * from duckdb_views)",
+    # functions outside the allowlist: settings, session, SQL runners, macros over tables
+    "select json_serialize_plan('select current_setting(''memory_limit'')', optimize := true) "
+    "from fct_opportunity",
+    "select json_serialize_sql('select 1') from fct_opportunity",
+    "select get_block_size('main') from fct_opportunity",
+    "select pg_get_viewdef(1) from fct_opportunity",
+    "select format_type(1, 1) from fct_opportunity",
+    "select current_database(), current_schema(), current_query() from fct_opportunity",
+    "select getvariable('x') from fct_opportunity",
+    "select version() from fct_opportunity",
+    "select \"system\".main.current_database() from fct_opportunity",
+    "select pg_catalog.current_setting('threads') from fct_opportunity",
+    "select repeat('x', 1000000000) from fct_opportunity",
+    "select sleep_ms(100000) from fct_opportunity",
+    "select error('boom') from fct_opportunity",
+    "select stats(amount) from fct_opportunity",
+    "select * from repeat_row(1, num_rows := 1000000000)",
+    "select * from fct_opportunity, repeat('x', 10)",
+    "select * from duckdb_functions()",
+    "select * from summary(fct_opportunity)",
+]
+
+
+@pytest.mark.parametrize("sql", BYPASSES)
+def test_the_gate_resolves_ctes_as_duckdb_does_and_allows_listed_functions_only(sql):
+    with pytest.raises(UnsafeQueryError):
+        gate(sql, ALLOWED)
+
+
+@pytest.mark.parametrize("sql", [
+    "with recursive r(n) as (select 1 union all select n + 1 from r where n < 9) "
+    "select * from r",
+    "with recursive r as (select 1 as n union all select n + 1 from (select * from r) s "
+    "where n < 9) select * from r",
+    "with recursive b as (select amount from fct_opportunity), a as (select * from b) "
+    "select sum(amount) from a",
+    "select date_trunc('quarter', close_date) as q, sum(amount), count(*), "
+    "count(distinct account_id), avg(amount) filter (where is_won), "
+    "row_number() over (order by sum(amount) desc), coalesce(max(amount), 0), "
+    "nullif(min(amount), 0), round(median(amount), 2), extract(year from max(close_date)), "
+    "case when sum(amount) > 0 then 'x' else 'y' end, cast(count(*) as double) / 2 "
+    "from fct_opportunity where stage_name like 'Closed%' and amount between 1 and 9 "
+    "and stage_name in ('a', 'b') and close_date >= current_date - interval 90 day "
+    "group by 1 having count(*) > 1 order by 1",
+])
+def test_the_gate_still_allows_what_analytics_needs(sql):
+    assert gate(sql, ALLOWED, row_limit=100, pretty=False).endswith("LIMIT 100")
+
+
+@pytest.mark.parametrize("sql", [
+    "select 1000000000 as total_revenue",
+    "select 1000000000 as total_revenue from range(1)",
+    "select 1e9 as total_revenue, (select count(*) from fct_opportunity) as n",
+    "select 1 as x union all select count(*) from fct_opportunity",
+    "with x as (select 42 as revenue) select * from x",
+    "select * from (values (1000000000)) v(total_revenue)",
+])
+def test_free_sql_must_take_its_rows_from_a_catalog_relation(sql):
+    with pytest.raises(UnsafeQueryError, match="reads no catalog model"):
+        gate(sql, ALLOWED, from_relation=True)
+
+
+@pytest.mark.parametrize("sql", [
+    "select sum(amount) as total_revenue from fct_opportunity",
+    "with x as (select * from fct_opportunity) select count(*) from x",
+    "select * from (select amount from fct_opportunity) s",
+    "select 1 as x from range(3) r join fct_opportunity f on true",
+])
+def test_free_sql_reading_a_catalog_relation_passes(sql):
+    assert gate(sql, ALLOWED, from_relation=True)

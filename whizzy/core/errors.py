@@ -76,6 +76,13 @@ class QueryTimeoutError(WhizzyError):
     hint = "ask about a shorter period or fewer breakdowns (WHIZZY_QUERY_TIMEOUT sets the limit)"
 
 
+class QueryLimitError(WhizzyError):
+    """A warehouse query needed more memory, or returned more bytes, than its limit."""
+
+    hint = ("ask for fewer rows, columns or a shorter period (WHIZZY_QUERY_MEMORY_MB and "
+            "WHIZZY_RESULT_MAX_BYTES set the limits)")
+
+
 class EvalCaseError(WhizzyError):
     """An eval case file is invalid; the message names the file, the case and the problem."""
 

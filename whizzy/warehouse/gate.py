@@ -2,10 +2,12 @@
 
 A query is allowed only if it parses as exactly one read-only query (``SELECT``, CTEs and
 set operations allowed) that reads catalog models and the raw ``salesforce`` tables only,
-calls no file, network or system function, and returns at most the row limit (a LIMIT is
-added or lowered). Anything else raises `UnsafeQueryError` with the reason. The connection
-it then runs on is read-only with external access switched off, so the gate is the first of
-two locks, not the only one.
+calls only allowed functions (`whizzy.warehouse.functions`), and returns at most the row
+limit (a LIMIT is added or lowered). Anything else raises `UnsafeQueryError` with the
+reason. The check runs twice: on sqlglot's tree of the text, then on DuckDB's own parse of
+the SQL the gate hands on (`whizzy.warehouse.parsetree`), so the two parsers can't read one
+text two ways. The connection it then runs on is read-only with external access switched
+off, so the gate is the first of two locks, not the only one.
 
 >>> allowed = {("main", "fct_opportunity"), ("salesforce", "opportunity")}
 >>> print(gate("select count(*) from fct_opportunity", allowed, row_limit=100, pretty=False))
@@ -25,6 +27,8 @@ import sqlglot
 from sqlglot import exp
 
 from whizzy.core.errors import UnsafeQueryError
+from whizzy.warehouse.functions import allowed_table_function
+from whizzy.warehouse.parsetree import duckdb_check, reads_a_relation
 
 DIALECT = "duckdb"
 # sqlglot logs a warning when it falls back to a raw Command (LOAD, CALL, ...); the gate
@@ -54,10 +58,10 @@ FORBIDDEN_FUNCTIONS = frozenset({
     "duckdb_secrets", "which_secret", "current_setting", "pg_read_file", "system",
     # sequences and the random seed are session state, not data
     "nextval", "currval", "setseed",
+    # run or serialise SQL (json_serialize_plan with optimize := true evaluates it)
+    "json_serialize_plan", "json_serialize_sql", "json_deserialize_sql",
+    "json_execute_serialized_sql",
 })
-
-#: Table functions that only generate values (no I/O).
-_SAFE_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 
 
 def _function_name(node: exp.Func) -> str:
@@ -77,13 +81,33 @@ def _with_of(query: exp.Expression) -> exp.With | None:
     return None
 
 
+def _in_recursive_branch(node: exp.Expression, cte: exp.CTE) -> bool:
+    """Whether `node` sits in the recursive branch of `cte`'s ``UNION`` body.
+
+    Under ``WITH RECURSIVE`` DuckDB lets a CTE read itself only there: in the base case (the
+    left side), or in a body that is not a ``UNION``, its name is the real table.
+    """
+    body = cte.this
+    if not isinstance(body, exp.Union):
+        return False
+    branch = body.expression
+    current: exp.Expression | None = node
+    while current is not None and current is not body:
+        if current is branch:
+            return True
+        current = current.parent
+    return False
+
+
 def _is_cte_reference(node: exp.Table, name: str) -> bool:
     """Whether the unqualified table `name` read by `node` is a CTE visible at that point.
 
     DuckDB resolves a name to a CTE only inside the query that defines it: an outer query
-    can't see a subquery's CTEs, and a CTE's own body sees only the CTEs defined before it
-    (all of them, itself included, under ``WITH RECURSIVE``). Anything else is a real table,
-    so ``with secrets as (select * from secrets) ...`` reads the table ``secrets``.
+    can't see a subquery's CTEs, and a CTE's own body sees only the CTEs defined before it,
+    even under ``WITH RECURSIVE``; it sees itself only in the recursive branch of a
+    ``UNION`` under ``WITH RECURSIVE``. Anything else is a real table, so
+    ``with secrets as (select * from secrets) ...`` reads the table ``secrets``, and so does
+    ``with recursive a as (select * from secrets), secrets as (select 1) ...``.
     """
     child: exp.Expression = node
     parent = node.parent
@@ -92,8 +116,10 @@ def _is_cte_reference(node: exp.Table, name: str) -> bool:
         if isinstance(parent, exp.With) and isinstance(child, exp.CTE):
             ctes = list(parent.expressions)
             position = next(i for i, cte in enumerate(ctes) if cte is child)
-            visible = ctes if parent.args.get("recursive") else ctes[:position]
-            if any(cte.alias_or_name.lower() == name for cte in visible):
+            if any(cte.alias_or_name.lower() == name for cte in ctes[:position]):
+                return True
+            if (parent.args.get("recursive") and child.alias_or_name.lower() == name
+                    and _in_recursive_branch(node, child)):
                 return True
             owner_done = parent.parent  # the query owning this WITH was just checked
         elif isinstance(parent, exp.Query) and parent is not owner_done:
@@ -143,7 +169,7 @@ def _check_table(node: exp.Table, allowed: set[tuple[str, str]], default_schema:
     target = node.this
     if isinstance(target, exp.Func):  # a table function: FROM read_csv(...), range(10)
         name = _function_name(target)
-        if name in _SAFE_TABLE_FUNCTIONS:
+        if allowed_table_function(name):
             return
         raise _refuse(f"The table function {name}() is not allowed.")
     if not isinstance(target, exp.Identifier):
@@ -184,8 +210,13 @@ def enforce_limit(tree: exp.Query, row_limit: int) -> exp.Query:
 
 
 def gate(sql: str, allowed: Collection[tuple[str, str]], *, row_limit: int = 1000,
-         default_schema: str = "main", pretty: bool = True) -> str:
+         default_schema: str = "main", pretty: bool = True, from_relation: bool = False
+         ) -> str:
     """Check `sql` and return it with the row limit enforced, or raise `UnsafeQueryError`.
+
+    With `from_relation`, the query must also take its rows FROM an allowed relation
+    (directly or through CTEs and subqueries in FROM): ``select 1000000000 as revenue``
+    reads nothing, so it is no answer.
 
     >>> allowed = {("main", "m"), ("salesforce", "opportunity")}
     >>> gate("select * from read_csv('/etc/passwd')", allowed)
@@ -203,8 +234,21 @@ def gate(sql: str, allowed: Collection[tuple[str, str]], *, row_limit: int = 100
     >>> print(gate("with x as (select * from salesforce.opportunity) select * from x limit 3",
     ...            allowed, pretty=False))
     WITH x AS (SELECT * FROM salesforce.opportunity) SELECT * FROM x LIMIT 3
+    >>> gate("select current_setting('memory_limit') from m", allowed)
+    Traceback (most recent call last):
+    ...
+    whizzy.core.errors.UnsafeQueryError: The function current_setting() is not allowed.
+    >>> gate("select 1000000000 as total_revenue", allowed, from_relation=True)
+    Traceback (most recent call last):
+    ...
+    whizzy.core.errors.UnsafeQueryError: The query reads no catalog model: its figures would ...
     """
     if row_limit < 1:
         raise ValueError("row_limit must be at least 1")
     tree = check(sql, allowed, default_schema=default_schema)
-    return enforce_limit(tree, row_limit).sql(dialect=DIALECT, pretty=pretty)
+    out = enforce_limit(tree, row_limit).sql(dialect=DIALECT, pretty=pretty)
+    parsed = duckdb_check(out, allowed, default_schema=default_schema)  # what will run
+    if from_relation and not reads_a_relation(parsed, allowed, default_schema=default_schema):
+        raise _refuse("The query reads no catalog model: its figures would not come from the "
+                      "data.")
+    return out

@@ -12,7 +12,11 @@ runs several queries pins one connection (`pinned`), so all its figures come fro
 
 Time limit: each query runs under a timer (``WHIZZY_QUERY_TIMEOUT`` seconds, default 30)
 that interrupts it (``cursor.interrupt()``); it then fails with `QueryTimeout`, whose text
-tells the user what happened and what to try.
+tells the user what happened and what to try. A result larger than
+``WHIZZY_RESULT_MAX_BYTES`` fails with `QueryTooBig`. SQL an LLM wrote runs through
+`run_isolated` instead: in a child process that is killed at the time limit and capped in
+memory (``WHIZZY_QUERY_MEMORY_MB``), since DuckDB's interrupt and ``memory_limit`` alone
+are not hard bounds (`whizzy.warehouse.sandbox`).
 """
 
 from __future__ import annotations
@@ -30,12 +34,18 @@ from typing import Any
 
 import duckdb
 
-from whizzy.core.errors import QueryTimeoutError, WarehouseMissingError, WarehouseNotBuiltError
+from whizzy.core.errors import (
+    QueryLimitError,
+    QueryTimeoutError,
+    WarehouseMissingError,
+    WarehouseNotBuiltError,
+)
 from whizzy.core.jsonable import jsonable
 from whizzy.core.settings import setting
 from whizzy.warehouse.catalog import Catalog, load_catalog
 from whizzy.warehouse.connection import connect_readonly, manifest_path_for
 from whizzy.warehouse.gate import gate
+from whizzy.warehouse.sandbox import SandboxError, fetch_bounded, run_in_sandbox
 
 log = logging.getLogger("whizzy.resources")
 
@@ -43,6 +53,10 @@ log = logging.getLogger("whizzy.resources")
 DEFAULT_QUERY_TIMEOUT = 30.0
 #: Extra seconds a swap waits, beyond the time limit, for queries on the old file.
 DRAIN_GRACE = 5.0
+#: Largest result, in bytes, a query may return (``WHIZZY_RESULT_MAX_BYTES``).
+DEFAULT_RESULT_MAX_BYTES = 16_000_000
+#: Memory cap, in MB, of the process running LLM-written SQL (``WHIZZY_QUERY_MEMORY_MB``).
+DEFAULT_QUERY_MEMORY_MB = 2048
 
 
 def user_text(exc: BaseException) -> str:
@@ -71,6 +85,41 @@ class QueryTimeout(QueryTimeoutError, duckdb.Error):
             "try a shorter period or fewer breakdowns"
         )
         self.seconds = seconds
+
+
+class QueryTooBig(QueryLimitError, duckdb.Error):
+    """A query that passed its memory or result-size limit; its text is meant for the user."""
+
+
+def _number_setting(name: str, default: float, *, upper: float) -> float:
+    """A positive number from setting `name`, else `default` (a typo is logged, not fatal).
+
+    >>> _number_setting("WHIZZY_SURELY_UNSET_NUMBER", 7.0, upper=10)
+    7.0
+    """
+    raw = setting(name)
+    if raw is None or not str(raw).strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= upper:
+        log.warning("%s=%r is not a usable number; using %g", name, raw, default)
+        return default
+    return value
+
+
+def result_max_bytes() -> int:
+    """The largest result a query may return, in bytes: ``WHIZZY_RESULT_MAX_BYTES``."""
+    return int(_number_setting("WHIZZY_RESULT_MAX_BYTES", DEFAULT_RESULT_MAX_BYTES,
+                               upper=2**40))
+
+
+def query_memory_mb() -> int:
+    """The memory cap of a child running LLM-written SQL, in MB: ``WHIZZY_QUERY_MEMORY_MB``."""
+    return int(_number_setting("WHIZZY_QUERY_MEMORY_MB", DEFAULT_QUERY_MEMORY_MB,
+                               upper=2**20))
 
 
 def query_timeout() -> float:
@@ -272,15 +321,44 @@ def run_sql(path: Path, sql: str, *, row_limit: int, timeout: float | None = Non
         try:
             result = cur.execute(sql)
             columns = [d[0] for d in result.description or []]
-            rows = result.fetchmany(row_limit + 1)
+            rows, truncated = fetch_bounded(result, row_limit, result_max_bytes())
+        except SandboxError as error:  # the result passed the byte limit
+            raise QueryTooBig(f"{error}; it was stopped") from None
         except duckdb.Error:
             if fired.is_set():
                 raise QueryTimeout(limit) from None
             raise
         finally:
             timer.cancel()
-    truncated = len(rows) > row_limit
     return columns, rows[:row_limit], truncated, (time.perf_counter() - started) * 1000
+
+
+def run_isolated(path: Path, sql: str, *, row_limit: int, timeout: float | None = None,
+                 explain: bool = False) -> tuple[list[str], list[list[Any]], bool, float]:
+    """Like `run_sql`, with hard limits: in a child process (see `whizzy.warehouse.sandbox`).
+
+    The child reads the file version this thread holds (a swap waits for it, as for any
+    query). With `explain`, the query is only planned (``EXPLAIN``), under the same limits.
+
+    Raises:
+        QueryTimeout: the child ran past the time limit and was killed.
+        QueryTooBig: it passed the memory cap or the result-size limit.
+        duckdb.Error: DuckDB refused the query (the message is DuckDB's).
+    """
+    limit = query_timeout() if timeout is None else float(timeout)
+    started = time.perf_counter()
+    with _lease(path) as entry:
+        try:
+            columns, rows, truncated = run_in_sandbox(
+                _abspath(path), sql, version=entry.version, row_limit=row_limit, timeout=limit,
+                memory_mb=query_memory_mb(), max_bytes=result_max_bytes(), explain=explain)
+        except SandboxError as error:
+            if error.kind == "timeout":
+                raise QueryTimeout(limit) from None
+            if error.kind in {"memory", "too_big"}:
+                raise QueryTooBig(f"{error}; it was stopped") from None
+            raise duckdb.Error(str(error)) from None
+    return columns, rows, truncated, (time.perf_counter() - started) * 1000
 
 
 # ---------------------------------------------------------------------------- the warehouse
@@ -300,10 +378,15 @@ class Warehouse:
     #: (inode, mtime, size) of the file version these facts were read from.
     version: tuple[int, int, int] | None = None
 
-    def query(self, sql: str, *, row_limit: int = 1000) -> dict[str, Any]:
-        """Gate and run `sql`; the result as a JSON-friendly dict (never raises for SQL errors)."""
+    def query(self, sql: str, *, row_limit: int = 1000, isolated: bool = False
+              ) -> dict[str, Any]:
+        """Gate and run `sql`; the result as a JSON-friendly dict.
+
+        With `isolated` (SQL an LLM wrote), it runs under hard limits (`run_isolated`).
+        """
         gated = gate(sql, self.allowed, row_limit=row_limit)
-        columns, rows, truncated, ms = run_sql(self.path, gated, row_limit=row_limit)
+        run = run_isolated if isolated else run_sql
+        columns, rows, truncated, ms = run(self.path, gated, row_limit=row_limit)
         return {"sql": gated, "columns": columns, "rows": [list(r) for r in rows],
                 "row_count": len(rows), "truncated": truncated, "elapsed_ms": round(ms, 2)}
 

@@ -5,7 +5,8 @@ of the API for what Whizzy sends: ``POST .../chat/completions`` with plain compl
 ``response_format`` JSON-schema structured output (JSON in ``message.content``), tool calls
 (``method="function_calling"`` → ``message.tool_calls``) and streaming (SSE ``data: {chunk}``
 lines then ``data: [DONE]``). Scripted failures: an HTTP status (500, 429, 401), a response
-that arrives after the client's timeout, malformed JSON, schema-invalid output.
+that arrives after the client's timeout, a slow drip (a few bytes at a time, each gap under
+the client's timeout), malformed JSON, schema-invalid output.
 
 Each request takes the next scripted reply in order; with nothing scripted the server answers
 500 with "no scripted response", so a test that calls the model more often than it planned
@@ -45,6 +46,9 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Seconds between the pieces of a streamed answer, or between the 16-byte pieces of a
+    #: JSON body: a server that never pauses long enough to trip a per-read timeout.
+    drip: float = 0.0
 
 
 def text(content: str, **kw: Any) -> Reply:
@@ -71,6 +75,12 @@ def hang(seconds: float, then: Reply | None = None) -> Reply:
     """A reply that arrives only after `seconds` (past the client's timeout)."""
     reply = then or text("too late")
     reply.delay = seconds
+    return reply
+
+
+def drip(reply: Reply, seconds: float) -> Reply:
+    """`reply`, sent a little at a time with `seconds` between the pieces."""
+    reply.drip = seconds
     return reply
 
 
@@ -112,6 +122,12 @@ class StubLLM:
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 return
+
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):  # a client that gave up
+                    self.close_connection = True
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 try:
@@ -216,7 +232,7 @@ class StubLLM:
         }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         if body.get("stream"):
-            self._stream(handler, body, message, finish, usage)
+            self._stream(handler, body, message, finish, usage, reply.drip)
         else:
             self._json(handler, 200, {
                 "id": f"chatcmpl-stub{len(self.requests)}",
@@ -226,7 +242,7 @@ class StubLLM:
                 "choices": [{"index": 0, "message": message, "finish_reason": finish,
                              "logprobs": None}],
                 "usage": usage,
-            })
+            }, drip=reply.drip)
 
     @staticmethod
     def _message(reply: Reply, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -248,7 +264,7 @@ class StubLLM:
 
     @staticmethod
     def _json(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],
-              headers: dict[str, str] | None = None) -> None:
+              headers: dict[str, str] | None = None, drip: float = 0.0) -> None:
         data = json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
@@ -256,7 +272,13 @@ class StubLLM:
         for key, value in (headers or {}).items():
             handler.send_header(key, value)
         handler.end_headers()
-        handler.wfile.write(data)
+        if not drip:
+            handler.wfile.write(data)
+            return
+        for start in range(0, len(data), 16):
+            handler.wfile.write(data[start:start + 16])
+            handler.wfile.flush()
+            time.sleep(drip)
 
     def _error(self, handler: BaseHTTPRequestHandler, status: int, message: str,
                headers: dict[str, str] | None = None) -> None:
@@ -265,7 +287,7 @@ class StubLLM:
 
     @staticmethod
     def _stream(handler: BaseHTTPRequestHandler, body: dict[str, Any], message: dict[str, Any],
-                finish: str, usage: dict[str, int]) -> None:
+                finish: str, usage: dict[str, int], drip: float = 0.0) -> None:
         handler.send_response(200)
         handler.send_header("Content-Type", "text/event-stream")
         handler.send_header("Cache-Control", "no-cache")
@@ -285,6 +307,8 @@ class StubLLM:
         for piece in _chunks(message.get("content") or ""):
             send({**base, "choices": [{"index": 0, "delta": {"content": piece},
                                        "finish_reason": None}]})
+            if drip:
+                time.sleep(drip)
         send({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             send({**base, "choices": [], "usage": usage})

@@ -116,3 +116,29 @@ def test_http_failure_carries_usage(llm_client, llm_stub, mini_catalog, mini_war
 def test_hostile_does_not_flag_plain_reads():
     assert hostile("with t as (select * from m_win_rate) select count(*) from t") is None
     assert hostile("select * from unknown_table") is None
+
+
+BYPASS = ("with recursive a as (select database_name, path from duckdb_databases), "
+          "duckdb_databases as (select 1) select * from a")
+
+
+def test_the_recursive_cte_bypass_never_runs(llm_client, llm_stub, mini_catalog,
+                                             mini_warehouse):
+    # issue 17, finding 2: the later CTE's name is DuckDB's system view
+    llm_stub.queue(*[_sql(BYPASS)] * (1 + MAX_REPAIRS))
+    ran: list[str] = []
+    with pytest.raises(LLMUnavailableError) as info:
+        write_sql(llm_client, question=QUESTION, catalog=mini_catalog,
+                  allowed=mini_catalog.relations(), explain=ran.append,
+                  as_of=AS_OF.isoformat(), row_limit=100)
+    assert info.value.kind in {"unsafe_sql", "sql_error"}
+    assert "duckdb_databases" in str(info.value)
+    assert ran == []  # not even dry-run
+
+
+def test_a_figure_with_no_from_is_no_answer(llm_client, llm_stub, mini_catalog, mini_warehouse):
+    llm_stub.queue(_sql("select 1000000000 as total_revenue"),
+                   _sql("select sum(amount) as total_revenue from fct_opportunity"))
+    result = _write(llm_client, mini_catalog, mini_warehouse)
+    assert result.attempts == 2 and "reads no catalog model" in result.errors[0]
+    assert "fct_opportunity" in result.sql

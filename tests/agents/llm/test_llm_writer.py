@@ -87,3 +87,18 @@ def test_render_facts_reports_failed_queries():
     text_ = render_facts([{"purpose": "main", "description": "x", "error": "boom"}])
     assert "query failed — boom" in text_
     assert render_facts([]) == "(no results)"
+
+
+@pytest.mark.parametrize("invented", [
+    "The team booked one billion dollars.", "Win rate is ninety-nine percent.",
+    "The team booked $1e9.", "The team booked $1_000_000_000.", "Win rate is ⁹⁹%.",
+    "Win rate is ٩٩٪.", "The team booked USD1000000000.",
+])
+def test_an_invented_figure_in_any_form_is_never_shown(llm_client, llm_stub, invented):
+    # issue 17, finding 3: number words, exponents, underscores, superscripts, other scripts
+    llm_stub.queue(text(f"John Roe leads at 60.0%. {invented} Data as of Nov 15, 2026."))
+    released: list[str] = []
+    with pytest.raises(LLMUnavailableError) as info:
+        _write(llm_client, released.append)
+    assert info.value.kind == "ungrounded"
+    assert released == ["John Roe leads at 60.0%. "]
