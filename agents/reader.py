@@ -307,6 +307,7 @@ def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset
             continue  # "close" (a verb) is not "closed": a flag matches as written
         p.spans.append(span)
         p.take(span.start, span.end)
+    _widen_measures(p, vocab)
     if not any(s.kind == "measure" for s in p.spans):
         # no measure phrase as written: one whose words are all here, in another order
         free = {i for i in range(len(p.words)) if i not in p.used or i in _dim_positions(p)}
@@ -324,6 +325,29 @@ def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset
                         _stem(p.words[i]) == _stem(w) for w in best.terms[0].words):
                     p.used.add(i)
     p.spans.sort(key=lambda s: s.start)
+
+
+def _widen_measures(p: Parse, vocab: Vocabulary) -> None:
+    """A one-word measure phrase inside a longer one written in another order wins.
+
+    "how much revenue do we expect": "revenue" is won revenue, but every word of "expected
+    revenue" is there, and the longer phrase says more (the forecast).
+    """
+    for k, span in enumerate(p.spans):
+        if span.kind != "measure" or span.length != 1:
+            continue
+        free = {i for i in range(len(p.words)) if i not in p.used} | {span.start}
+        longer = [x for x in vocab.loose(p.words, free=free, dims=set())
+                  if len(x.terms[0].words) > 1 and x.start <= span.start < x.end
+                  and sum(stem(w) in {stem(v) for v in p.words} for w in x.terms[0].words)
+                  == len(x.terms[0].words)]
+        if longer:
+            best = longer[0]
+            p.spans[k] = Span("measure", best.name, span.start, span.end, best.terms, 0,
+                              best.names)
+            for i in range(best.start, best.end):
+                if any(stem(p.words[i]) == stem(w) for w in best.terms[0].words):
+                    p.used.add(i)
 
 
 def _dim_positions(p: Parse) -> set[int]:
@@ -524,7 +548,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         first = len(text[:why_match.start()].split())
         p.take(first, first + len(why_match.group(0).split()))
     # a window of several quarters or months is one figure over it, unless a trend is asked
-    trend = bool(grammar.TREND.search(text))
+    named = {i for m in measures for i in range(m.start, m.end)}  # "trend forecast": a figure
+    trend = bool(grammar.TREND.search(" ".join(w for i, w in enumerate(words)
+                                               if i not in named)))
 
     # the window(s)
     windows = [w for w, _ in p.windows]
@@ -549,6 +575,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     share_part: list[Condition] = []
     if share:
         share_part, filters = _split_share(words, filters, p)
+        filters = _whole_of(share_part, filters, vocab)
 
     # resolve the number conditions' fields, now the candidates are known
     conditions = list(p.conditions)
@@ -835,6 +862,25 @@ def _split_share(words: Sequence[str], filters: list[Condition], p: Parse
     if not part or len(part) == len(filters) and len(filters) > 1:
         return [], filters
     return part, [f for f in filters if f not in part]
+
+
+def _whole_of(part: list[Condition], whole: list[Condition], vocab: Vocabulary
+              ) -> list[Condition]:
+    """The whole of a share, when a phrase read as the part's flag says another flag.
+
+    "Of the deals we closed, what % did we win": "we closed" reads as won, which would make
+    the share won of won; the word "closed" alone names the closed flag, which is the whole.
+    """
+    flags = {c.field for c in part if c.kind == "flag"}
+    out = []
+    for cond in whole:
+        if cond.kind == "flag" and cond.field in flags:
+            other = [s for w in cond.text.split() for s in vocab.spans([w])
+                     if s.kind == "flag" and s.name != cond.field and s.exact == 2]
+            if other:
+                cond = cond.model_copy(update={"field": other[0].name})
+        out.append(cond)
+    return out
 
 
 def _position(cond: Condition, p: Parse) -> int:
