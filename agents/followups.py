@@ -39,7 +39,12 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
         return False
     if query.records and scoped and not (points_back or fragment):
         return False
-    return points_back or fragment or relative or not p.explicit or len(p.words) <= 4
+    # "what does the trend model say?" after next month's forecast: another figure of the
+    # same model, with no scope of its own, keeps the scope the thread is looking at
+    sibling = not scoped and query.model is not None and query.model == previous.model \
+        and previous.window is not None and not query.records
+    return points_back or fragment or relative or not p.explicit or len(p.words) <= 4 or \
+        sibling
 
 
 def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
