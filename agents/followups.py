@@ -78,7 +78,13 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     update["window"] = window
     update["compare_window"] = query.compare_window
 
-    # the filters: new ones added, a new value of a dimension replaces the old one
+    # the filters: new ones added, a new value of a dimension replaces the old one; a flag
+    # the fragment's own figure carried is a filter on the figure kept ("only the overdue
+    # part" of the open pipeline)
+    measures_kept = not query.measures or not p.explicit
+    own = {c.field for c in query.filters}
+    extra = [c for c in p.flags if c.field not in own] if measures_kept else []
+    query = query.model_copy(update={"filters": [*query.filters, *extra]})
     new_fields = {c.field for c in query.filters}
     replace_all = re.search(r"\b(instead|overall|everyone|all (reps|owners|industries))\b",
                             text)
@@ -154,6 +160,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
                                                context.fiscal_year_start_month), "")
     update["share_of"] = query.share_of
     update["inherited"] = inherited
+    update["not_applied"] = query.not_applied  # this question's words, not the last one's
     merged = prev.model_copy(update=update)
     if merged.model is None or not merged.measures and not merged.records:
         return query

@@ -612,6 +612,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         return Query(intent=Intent.BRIEFING, model=dashboard[0].name, question=p.question)
     model = chosen.model if chosen else None
     chosen_measures = chosen.measures if chosen else []
+    p.flags = [f for f in filters if f.kind == "flag"]
     carried = [f for f in filters if f.kind == "flag" and f.field in (
         chosen.scoped if chosen else set())]  # the measure carries them (not for records)
     filters = [f for f in filters if f not in carried]
@@ -966,7 +967,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
 #: Words of question structure the composer reads from the text directly.
 _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "monthly",
                         "compare", "change", "changed", "percent", "percentage", "share",
-                        "proportion", "fraction", "portion", "%", "count", "average", "avg",
+                        "proportion", "fraction", "portion", "part", "%", "count", "average", "avg",
                         "mean", "typical", "median", "total", "sum", "combined", "together",
                         "only", "just", "break", "down", "split", "rank", "ranked", "sort",
                         "sorted", "far", "date", "own", "owns", "owned", "close", "closes",

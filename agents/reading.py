@@ -49,6 +49,9 @@ class Parse:
     not_applied: list[NotApplied] = field(default_factory=list)
     #: The question names what to measure itself (a measure, "how many", "how long").
     explicit: bool = False
+    #: Every flag the question read, including those its own measure carries ("only the
+    #: overdue part": overdue, which a follow-up applies to the previous figure).
+    flags: list[Condition] = field(default_factory=list)
 
     def take(self, start: int, end: int) -> None:
         """Mark the words at ``[start, end)`` as used."""
