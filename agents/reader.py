@@ -66,6 +66,8 @@ def unaccounted(question: str, context: Context) -> list[str]:
     eval case in `tests/agents/test_labels.py`).
     """
     p, query = _read(question, context)
+    if query.unanswerable or query.clarify:
+        return []  # nothing is answered: the whole question is refused or asked back
     said = " ".join([*(n.text for n in query.not_applied),
                      query.clarify.question if query.clarify else "",
                      query.unanswerable or ""]).lower()
