@@ -594,7 +594,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         hints=[h.name for h in p.hints], hints_len=[(h.name, h.length) for h in p.hints],
         trend=trend, why=why, bases={s.names: _bases_of(s, catalog) for s in measures},
         fiscal_year_start_month=context.fiscal_year_start_month,
-        alt_bases=("deals",) if base == "count" and record_noun else ())
+        alt_bases=("deals",) if base == "count" and record_noun else (),
+        member_columns={c.field: context.values.columns[c.field] for c in filters
+                        if c.kind == "members" and c.field in context.values.columns})
     chosen = choose_model(candidate, catalog)
     if chosen is not None and chosen.measures and not group_by and not compare_members:
         implied = implied_dimension(catalog.model(chosen.model), candidate)
@@ -610,7 +612,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     inside = all(any(h.start <= s.start and s.end <= h.end for h in dashboard) or
                  s.length == 1 and s.start in model_words for s in measures)
     if dashboard and inside and not p.values and not grouped and window is None:
-        p.take(dashboard[0].start, dashboard[0].end)
+        for hint in dashboard:
+            p.take(hint.start, hint.end)  # "the headline on sales ... in a few lines"
         return Query(intent=Intent.BRIEFING, model=dashboard[0].name, question=p.question)
     model = chosen.model if chosen else None
     chosen_measures = chosen.measures if chosen else []

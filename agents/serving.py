@@ -57,6 +57,8 @@ class Candidate:
     trend: bool = False
     #: The question asks why: a model that can split the figure into its drivers is better.
     why: bool = False
+    #: Dimensions whose members are named, and the column their values were read from.
+    member_columns: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -238,6 +240,11 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
             return None
     if not can_serve(model, want.dimensions):
         return None
+    for name, column in want.member_columns.items():
+        dim = meta.dimension(name)
+        if dim is not None and column not in {dim.column, dim.id_column} and \
+                dim.column.endswith("_id") and not column.endswith("_id"):
+            return None  # "Hickory Analytics - Platform Subscription": ids here, not names
     for number in want.numbers:
         if meta.number(number) is None:
             # records it cannot order or bound by the number named are not those asked for

@@ -137,7 +137,11 @@ class ValueIndex:
     """Dimension values and their aliases, matched exactly, by alias, or fuzzily."""
 
     def __init__(self, values: Mapping[str, Iterable[str]], *,
-                 reserved: frozenset[str] = frozenset()) -> None:
+                 reserved: frozenset[str] = frozenset(),
+                 columns: Mapping[str, str] | None = None) -> None:
+        #: The column each dimension's values were read from: a model whose column of that
+        #: dimension differs (an id where the values are names) cannot filter by them.
+        self.columns = dict(columns or {})
         self.values = {dim: sorted({v for v in vals if v and v.strip()})
                        for dim, vals in values.items()}
         self._lookup: dict[str, dict[str, dict[str, How]]] = defaultdict(lambda: defaultdict(dict))
@@ -350,4 +354,5 @@ def build_value_index(warehouse: Warehouse) -> ValueIndex:
             if not truncated:
                 values[name] = [r[0] for r in rows]
     words = frozenset(w for t in Vocabulary.of(warehouse.catalog).terms for w in t.words)
-    return ValueIndex(values, reserved=words)
+    return ValueIndex(values, reserved=words,
+                      columns={name: column for name, (_, column) in sources.items()})
