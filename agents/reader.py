@@ -454,7 +454,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     in_measure = {i for s in measures if s.length > 1 for i in range(s.start, s.end)}
     for i, w in enumerate(words):
         w = w.split("-")[0]  # "longest-sitting"
-        if grammar.is_superlative(w) and i not in in_measure:
+        if grammar.is_superlative(w) and i not in in_measure and not (
+                i in p.used and any(c.text.split()[:1] == [words[i]] for c in p.conditions)):
+            # ("more" of a bound's "more than 90 days" ranks nothing)
             superlative = w
             nxt = words[i + 1] if i + 1 < len(words) else ""
             prev = words[i - 1] if i > 0 else ""
@@ -469,6 +471,20 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 break
             p.take(i, i + 1)
             break
+
+    # "deals stuck in Proposal for more than 90 days": a one-word duration figure says what
+    # the bound in days is about; the question is about the deals (counted or listed)
+    if any(s.name in record_dims for s in dims) and not group_by and measures and all(
+            s.length == 1 and _has_unit(s, "days", catalog) for s in measures) and any(
+            c.field == "?days" for c in p.conditions):
+        # the word still says where such days are kept ("stuck": the stage visits); a
+        # measure's own word weighs as a two-word model phrase, more than "deals" does
+        p.hints += [Span("model", m, s.start, s.start + 2, s.terms, s.exact, (m,))
+                    for s in measures for m in sorted(s.models)]
+        measures = []
+        about_deals = True
+    else:
+        about_deals = False
 
     # what is measured: named measures, else a base ("how many", "how much", "average")
     base = None
@@ -486,7 +502,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # words a period or a bound already used ("the last 7 days", "over 60 days") ask for no unit
     free = [w if i not in p.used else "" for i, w in enumerate(words)]
     # "stages over 60 days": a bound in days on no number named asks for a duration
-    bound_days = any(c.field == "?days" for c in p.conditions) and not numbers
+    bound_days = any(c.field == "?days" for c in p.conditions) and not numbers and \
+        not about_deals
     unit_cue = "days" if base is None and (
         has(free, "how long", "how many days", "how much time") or bound_days and
         not measures or

@@ -221,7 +221,9 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         chosen.append(scoped[0] if scoped else meta.measures[0])
         score += 6
     elif want.dimensions and meta.overview:
-        chosen = [meta.measure(n) for n in meta.overview]
+        own = next((d.overview for n in want.dimensions if (d := meta.dimension(n)) is not None
+                    and d.overview), ())
+        chosen = [meta.measure(n) for n in own or meta.overview if meta.measure(n)]
         score += 6
         reasons.append("gives an overview")
     else:

@@ -55,6 +55,9 @@ class Dimension:
     #: the row-kind column and value this dimension needs.
     kind_column: str | None = None
     kind_value: str | None = None
+    #: The figures a member of this dimension is shown with when no figure is asked ("commit
+    #: for next quarter": a forecast category is open pipeline); else the model's overview.
+    overview: tuple[str, ...] = ()
 
 
 #: Default windows a measure may declare: the metrics.md "overall" window, every row, the
@@ -434,6 +437,7 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         dimensions.append(Dimension(
             name=str(raw["name"]), column=column, id_column=id_column,
             synonyms=_strings(raw.get("synonyms")), label=str(raw.get("label") or raw["name"]),
+            overview=_strings(raw.get("overview")),
         ))
 
     measures = []
@@ -526,6 +530,9 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         issues.append(f"unknown role {role!r} (use internal or dashboard)")
         role = ""
     overview = tuple(m for m in _strings(meta.get("overview")) if m in measure_names)
+    for dim in dimensions:
+        issues += [f"dimension {dim.name} overview names unknown measure {m!r}"
+                   for m in dim.overview if m not in measure_names]
     points = meta.get("points_scale")
 
     kind_column, default_kind = None, None
