@@ -72,12 +72,15 @@ def test_ask_on_a_terminal_is_formatted_and_fits_its_width(warehouse):
     # human labels, no raw column names; a quarter beside its label is not shown twice
     for raw in ("pipeline_health_score", "quarter_label", "health_status", "opportunity_name"):
         assert raw not in out
-    header = next(line for line in lines if line.startswith("Quarter"))
-    for label in ("Quarter", "Health status", "Risk level", "Key insight"):
-        assert label in header, header
-    assert "Pipeline" in header and "health" in out and "score" in out  # may wrap, never cut
+    rule = next(k for k, line in enumerate(lines) if line.startswith("───"))
+    start = max(k for k in range(rule) if not lines[k].strip()) + 1
+    header = " ".join(lines[start:rule]).split()  # a header may wrap between its words
+    for label in ("Quarter", "Pipeline health score", "Health status", "Risk level",
+                  "Key insight"):
+        assert all(word in header for word in label.split()), (label, lines[start:rule])
     # the deals behind the number, money formatted as in the chat
     assert "The deals behind the figure" in out
+    assert len(re.findall(r"\b\d{4}-\d{2}-\d{2}\b", out)) >= 10  # no column cut off at the edge
     assert re.search(r"\$\d{1,3},\d{3}\b", out), out
     assert not re.search(r"\b\d{5,}\.\d\b", out), "an unformatted amount"
     # no SQL unless asked

@@ -105,6 +105,44 @@ def plain_table(labels: Sequence[str], rows: Sequence[Sequence[str]],
     return [line(labels), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
+def column_widths(block: Block, width: int) -> list[int]:
+    """Each column's width so the table fits `width` terminal columns.
+
+    A column is as wide as its longest cell or header. When the table is too wide for the
+    terminal, the widest text columns wrap first (down to 18 characters), then headers wrap
+    between words, then text columns wrap further between words, and only then inside them
+    (down to 4); a figure or date is never narrower than itself. Three characters separate
+    columns.
+
+    >>> b = Block("", ["Name", "Stage name", "Won amount"],
+    ...           [["Kingfisher Foods Corp. - Pilot", "Negotiation/Review", "$667,500"]],
+    ...           [False, False, True])
+    >>> column_widths(b, 100), column_widths(b, 45), column_widths(b, 40), column_widths(b, 20)
+    ([30, 18, 10], [13, 18, 8], [10, 16, 8], [4, 4, 8])
+    """
+    words = [max((len(w) for w in label.split()), default=1) for label in block.labels]
+    heads = [len(label) for label in block.labels]
+    cells = [max((len(r[k]) for r in block.rows), default=0) for k in range(len(words))]
+    fixed = block.numeric
+    wanted = [max(h, c) for h, c in zip(heads, cells, strict=True)]
+    cell_words = [max((len(w) for r in block.rows for w in r[k].split()), default=0)
+                  for k in range(len(heads))]
+    floors = (  # in turn: long text wraps, headers wrap, text wraps between words, then in them
+        [w if fixed[k] else max(heads[k], min(cells[k], 18)) for k, w in enumerate(wanted)],
+        [max(words[k], cells[k] if fixed[k] else min(cells[k], 18)) for k in range(len(heads))],
+        [cells[k] if fixed[k] else max(words[k], cell_words[k]) for k in range(len(heads))],
+        [cells[k] if fixed[k] else 4 for k in range(len(heads))],
+    )
+    room = width - 3 * (len(wanted) - 1)
+    for floor in floors:
+        while sum(wanted) > room:
+            give = [k for k in range(len(wanted)) if wanted[k] > max(floor[k], 1)]
+            if not give:
+                break
+            wanted[max(give, key=lambda k: wanted[k])] -= 1
+    return wanted
+
+
 def _footer(result: Mapping[str, Any], thread: str) -> str:
     usage = result.get("usage") or {}
     llm = ""
@@ -155,15 +193,12 @@ def print_rich(result: Mapping[str, Any], thread: str, shown: Shown, console: An
             console.print(text(block.title, "bold"))
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
                       header_style="bold", expand=False)
+        widths = column_widths(block, console.width - 1)  # Rich keeps one column spare
         for k, label in enumerate(block.labels):
-            longest_word = max((len(w) for w in label.split()), default=1)
-            longest_cell = max((len(r[k]) for r in block.rows), default=0)
-            if block.numeric[k]:  # a figure is never broken across lines
-                table.add_column(text(label), justify="right", no_wrap=True,
-                                 min_width=max(longest_word, longest_cell))
-            else:  # text wraps between words; a header is never cut inside a word
-                table.add_column(text(label), overflow="fold",
-                                 min_width=max(longest_word, min(longest_cell, 18)))
+            if block.numeric[k]:  # a figure is never broken across lines (it fits its width)
+                table.add_column(text(label), justify="right", width=widths[k])
+            else:  # text wraps between words; a header is cut inside a word only when it must
+                table.add_column(text(label), overflow="fold", width=widths[k])
         for row in block.rows:
             table.add_row(*(text(c) for c in row))
         console.print(table)

@@ -149,12 +149,13 @@ def table_text(
 
 
 def numeric_columns(rows: Sequence[Sequence[str]], width: int) -> list[bool]:
-    """Which formatted columns hold figures (to right-align them): every filled cell does.
+    """Which formatted columns hold figures or dates (right-aligned, never broken).
 
-    >>> numeric_columns([["Ann", "31.2%", "$1,240,000", ""], ["Bo", "n", "-$5", ""]], 4)
-    [False, False, True, False]
+    >>> numeric_columns([["Ann", "31.2%", "$1,240,000", "", "2026-07-08"],
+    ...                  ["Bo", "n", "-$5", "", "2026-07-09 10:30"]], 5)
+    [False, False, True, False, True]
     """
-    figure = re.compile(r"-?\$?-?[\d,]+(\.\d+)?%?")
+    figure = re.compile(r"-?\$?-?[\d,]+(\.\d+)?%?|\d{4}-\d{2}-\d{2}( \d{2}:\d{2})?")
     out = []
     for k in range(width):
         filled = [r[k] for r in rows if k < len(r) and r[k] != EMPTY]
