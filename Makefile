@@ -13,11 +13,14 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(UV):
-	$(PYTHON) -m venv $(UVENV)
-	$(UVENV)/bin/pip install --quiet 'uv>=0.5,<1'
+	@$(PYTHON) -m venv $(UVENV)
+	@$(UVENV)/bin/pip install --quiet --disable-pip-version-check 'uv>=0.5,<1'
 
+# --quiet: no line per package (about 200 on a first install); errors are still shown
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	@echo "installing into $(VENV) (about 20 s the first time)…"
+	@$(UV) sync --frozen --quiet --python $(PYTHON)
+	@echo "installed: $$($(UV) pip list --quiet --python $(VENV)/bin/python 2>/dev/null | tail -n +3 | wc -l | tr -d ' ') packages in $(VENV)"
 	@touch $@
 
 install: $(STAMP)  ## install into .venv (only when pyproject.toml or uv.lock changed)

@@ -37,9 +37,11 @@ def test_ask_json_one_object_per_question_and_thread_continues(built_warehouse, 
 
 def test_ask_plain_text(built_warehouse, tmp_path, capsys):
     path = _copy(built_warehouse, tmp_path)
-    assert main(["--warehouse", str(path), "ask", "top 3 reps by win rate"]) == 0
+    assert main(["--warehouse", str(path), "ask", "--sql", "top 3 reps by win rate"]) == 0
     out = capsys.readouterr().out
     assert "SELECT" in out and "Top 3" in out
+    assert main(["--warehouse", str(path), "ask", "top 3 reps by win rate"]) == 0
+    assert "SELECT" not in capsys.readouterr().out  # the SQL only with --sql
 
 
 def test_ask_without_a_warehouse_says_how_to_fix(tmp_path, capsys):

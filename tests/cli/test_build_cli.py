@@ -28,3 +28,53 @@ def test_build_every_rebuilds_at_once_when_an_import_landed_mid_build(tmp_path, 
         main(["build", "--every", "24h", "--warehouse", str(tmp_path / "w.duckdb")])
     assert len(calls) == 2  # the second build ran before the loop slept
     assert "rebuilding now" in capsys.readouterr().err
+
+
+def _result(tmp_path, **kwargs):
+    from datetime import date
+
+    from whizzy.build import BuildResult, NodeTiming
+
+    nodes = [NodeTiming(name=f"model_{k}", resource_type="model", status="success", seconds=k)
+             for k in range(3)]
+    nodes += [NodeTiming(name="velocity_bottleneck_levels_at_boundaries",
+                         resource_type="unit_test", status="pass", seconds=9.0),
+              NodeTiming(name="not_null_x", resource_type="test", status="pass", seconds=0.1)]
+    return BuildResult(warehouse=tmp_path / "w.duckdb", manifest_path=tmp_path / "w.json",
+                       as_of=date(2026, 11, 15), fiscal_year_start_month=1, elapsed=12.34,
+                       nodes=nodes, **kwargs)
+
+
+def test_build_summary_is_one_line_of_models_tests_and_seconds(tmp_path, capsys):
+    from whizzy.cli.build import print_summary
+
+    print_summary(_result(tmp_path))
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "built 3 models and passed 2 tests (1 data, 1 unit) in 12.3s" in lines[0]
+    assert "slowest" not in err and "velocity_bottleneck" not in err
+
+
+def test_make_installs_quietly_and_uv_still_shows_errors(tmp_path):
+    import re
+    import subprocess
+    from pathlib import Path
+
+    from whizzy.core.settings import PROJECT_ROOT
+
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    sync = re.search(r"^\t@?\$\(UV\) sync.*$", makefile, flags=re.M)
+    assert sync and re.search(r"\s(--quiet|-q)\b", sync.group()), "uv sync lists every package"
+    uv = PROJECT_ROOT / ".uv" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip("no .uv/bin/uv (make install makes it)")
+    project = Path(tmp_path)
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\nversion = "0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["whizzy-no-such-package-anywhere==1"]\n[tool.uv]\npackage = false\n')
+    done = subprocess.run([str(uv), "sync", "--quiet", "--offline", "--no-cache"],
+                          cwd=project, capture_output=True, text=True, check=False,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(project)})
+    assert done.returncode != 0
+    assert "whizzy-no-such-package-anywhere" in done.stderr  # the error is still shown

@@ -609,3 +609,102 @@ def test_disk_full_during_export_is_a_clear_error(raw_warehouse: Path, tmp_path:
     with pytest.raises(DiskFullError, match="no space left"):
         export_csv_dir(raw_warehouse, out)
     assert list(out.iterdir()) == []  # no half-written file
+
+
+# --------------------------------------------------------------------------------------
+# Every problem in one run (issue 18)
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    from whizzy.cli import main
+
+    err = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, err.getvalue()
+
+
+def test_four_broken_cells_in_two_files_are_all_reported_in_one_run(case_dir: Path,
+                                                                      warehouse: Path):
+    set_cell(case_dir / "Opportunity.csv", 5, "CloseDate", "31/12/2024")
+    set_cell(case_dir / "Opportunity.csv", 9, "Amount", "$12,500")
+    set_cell(case_dir / "Account.csv", 4, "Id", "")
+    set_cell(case_dir / "Account.csv", 6, "IsDeleted", "maybe")
+    before = sha256(warehouse)
+    code, err = run_cli("data", "import", str(case_dir), "--warehouse", str(warehouse))
+    assert code == 2
+    expected = ["Account.csv, line 4, column Id: is empty",
+                "Account.csv, line 6, column IsDeleted: 'maybe' is not a boolean",
+                "Opportunity.csv, line 5, column CloseDate: '31/12/2024' is not a date",
+                "Opportunity.csv, line 9, column Amount: '$12,500' is not a number"]
+    lines = [line.strip() for line in err.splitlines()]
+    found = [next((k for k, line in enumerate(lines) if line.startswith(e)), None)
+             for e in expected]
+    assert None not in found and found == sorted(found), err  # all four, file and line order
+    assert "4 problems in 2 files" in err and "unchanged" in err
+    assert sha256(warehouse) == before
+
+
+def test_problems_beyond_the_cap_are_counted(case_dir: Path, warehouse: Path):
+    from whizzy.data.importer import MAX_PROBLEMS
+
+    p = case_dir / "Opportunity.csv"
+    rows = read_rows(p)
+    k = rows[0].index("Probability")
+    for row in rows[1:31]:
+        row[k] = "lots"
+    write_rows(p, rows)
+    message = assert_fails(case_dir, warehouse, "30 problems in 1 file",
+                           f"… and {30 - MAX_PROBLEMS} more problems")
+    assert message.count("is not a whole number") == MAX_PROBLEMS
+
+
+def test_a_semicolon_file_is_named_as_such(case_dir: Path, warehouse: Path):
+    p = case_dir / "Account.csv"
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=";", lineterminator="\n").writerows(read_rows(p))
+    p.write_text(buf.getvalue(), encoding="utf-8")
+    message = assert_fails(case_dir, warehouse, "Account.csv, line 1",
+                           "this file is separated by ';' (semicolons), not commas")
+    assert "missing required column" not in message
+
+
+def test_a_windows_1252_file_is_named_as_such(case_dir: Path, warehouse: Path):
+    p = case_dir / "User.csv"
+    rows = read_rows(p)
+    rows[3][rows[0].index("Name")] = "José Müller"
+    first = next(k for k, row in enumerate(rows, 1) if not ",".join(row).isascii())
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    p.write_bytes(buf.getvalue().encode("cp1252"))
+    assert_fails(case_dir, warehouse, f"User.csv, line {first}", "not valid UTF-8",
+                 "Windows-1252")
+
+
+def test_check_reports_problems_and_changes_nothing(case_dir: Path, warehouse: Path):
+    listing = sorted(p.name for p in warehouse.parent.iterdir())
+    before = sha256(warehouse)
+    code, err = run_cli("data", "import", "--check", str(case_dir), "--warehouse",
+                        str(warehouse))
+    assert code == 0 and "No problems" in err and "Nothing was imported" in err
+    set_cell(case_dir / "Opportunity.csv", 5, "CloseDate", "soon")
+    set_cell(case_dir / "User.csv", 3, "IsActive", "perhaps")
+    code, err = run_cli("data", "import", "--check", str(case_dir), "--warehouse",
+                        str(warehouse))
+    assert code == 2 and "2 problems in 2 files" in err
+    assert "Opportunity.csv, line 5, column CloseDate" in err
+    assert "User.csv, line 3, column IsActive" in err
+    assert sha256(warehouse) == before
+    assert sorted(p.name for p in warehouse.parent.iterdir()) == listing
+
+
+def test_check_without_a_warehouse_creates_none(case_dir: Path, tmp_path: Path):
+    from whizzy.data.importer import check_csv_dir
+
+    target = tmp_path / "none" / "warehouse.duckdb"
+    code, _ = run_cli("data", "import", "--check", str(case_dir), "--warehouse", str(target))
+    assert code == 0 and not target.parent.exists()
+    rows = read_rows(case_dir / "Opportunity.csv")
+    assert check_csv_dir(case_dir)["opportunity"] == len(rows) - 1

@@ -1,12 +1,14 @@
-"""`whizzy ask [--thread ID] [--json] QUESTION [QUESTION ...]`: answers in one thread.
+"""`whizzy ask [--thread ID] [--json] [--sql] [--no-records] QUESTION ...`: one thread.
 
 The questions are asked in order in one conversation; without `--thread` a new thread is
 started, and giving the same id again continues it (the threads live in
 `checkpoints.sqlite` beside the warehouse). `--json` prints one JSON object per question,
 one per line (LLM tokens in/out and latency per node under ``usage``); otherwise each
-answer is printed with its table and SQL. Answers are data: they are printed as plain
-text (never as Rich markup) with terminal control characters removed, and the JSON lines
-escape them.
+answer is printed with its table formatted as in the chat and the deals behind the figure
+(`--no-records` leaves them out; `--sql` adds the SQL), fitted to a terminal's width, or as
+plain unwrapped lines when stdout is a pipe or a file (`whizzy.cli.answer`). Answers are
+data: they are printed as plain text (never as Rich markup) with terminal control
+characters removed, and the JSON lines escape them.
 
 `--engine` picks the answering engine for the run; without it ``WHIZZY_ENGINE`` decides
 (``llm`` when an API key is set, else ``offline``). See docs/llm.md.
@@ -19,8 +21,9 @@ import sys
 import uuid
 from typing import Any
 
+from whizzy.cli.answer import Shown, print_plain, print_rich
 from whizzy.cli.common import add_warehouse_flag, settings_from
-from whizzy.cli.terminal import clean, json_line, text
+from whizzy.cli.terminal import clean, json_line
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("questions", nargs="+", metavar="QUESTION", help="question(s) to ask")
     parser.add_argument("--thread", metavar="ID", help="continue (or name) this thread")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--sql", action="store_true", help="also print the SQL that ran")
+    parser.add_argument("--no-records", dest="records", action="store_false",
+                        help="leave out the deals behind the figure")
     parser.add_argument("--engine", choices=("offline", "llm"), default=None,
                         help="answering engine (default: WHIZZY_ENGINE, else llm when an API "
                              "key is set, else offline)")
@@ -67,46 +73,24 @@ def run(args: argparse.Namespace) -> int:
             if args.json:
                 print(json_line(result), flush=True)
             else:
-                _print(result, thread)
+                _print(result, thread, Shown(sql=args.sql, records=args.records))
     if not args.json and not args.thread:
         print(f"(thread {clean(thread)}: continue it with --thread {clean(thread)})",
               file=sys.stderr)
     return 0
 
 
-def _print(result: dict[str, Any], thread: str) -> None:
-    """Print one answer as plain text: never read as Rich markup, control characters gone.
+def _print(result: dict[str, Any], thread: str, shown: Shown | None = None) -> None:
+    """Print one answer: fitted to a terminal, or as plain unwrapped lines to a pipe.
 
-    Everything in `result` is data (warehouse values, LLM text, the question).
+    Everything in `result` is data (warehouse values, LLM text, the question): shown as
+    plain text, never read as Rich markup, with terminal control characters removed.
     """
     from rich.console import Console
-    from rich.syntax import Syntax
-    from rich.table import Table
-    from rich.text import Text
 
-    # a pipe or a file gets whole lines (no wrapping at 80 columns); a terminal its width
-    console = Console(highlight=False, emoji=False, soft_wrap=not sys.stdout.isatty())
-    console.print(Text.assemble(("Q:", "bold"), " ", text(result["question"])))
-    console.print(text(result["answer"]))
-    if result["rows"]:
-        table = Table(show_lines=False)
-        for column in result["columns"]:
-            table.add_column(text(column))
-        for row in result["rows"][:20]:
-            table.add_row(*(text("" if v is None else v) for v in row))
-        console.print(table)
-        if len(result["rows"]) > 20:
-            console.print(f"… {len(result['rows']) - 20} more rows (use --json for all)")
-    for sql in result["sql"]:
-        console.print(Syntax(clean(sql), "sql", theme="ansi_dark", word_wrap=True))
-    if result["follow_ups"]:
-        console.print(text("Follow-ups: " + " · ".join(map(clean, result["follow_ups"])), "dim"))
-    usage = result.get("usage") or {}
-    llm = ""
-    if result.get("engine") == "llm":
-        llm = (f" · LLM {usage.get('calls', 0)} call(s), {usage.get('input_tokens', 0)} in / "
-               f"{usage.get('output_tokens', 0)} out tokens")
-    models = ", ".join(map(clean, result["models"])) or "no model"
-    console.print(text(f"{clean(result['intent'])} · {models} · "
-                       f"{result['elapsed_ms']:.0f} ms{llm} · thread {clean(thread)}", "dim"))
-    console.print()
+    shown = shown or Shown()
+    console = Console(highlight=False, emoji=False)
+    if console.is_terminal:  # a tty (or FORCE_COLOR): Rich, at the terminal's width
+        print_rich(result, thread, shown, console)
+    else:
+        print_plain(result, thread, shown, sys.stdout)

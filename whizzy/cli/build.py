@@ -20,10 +20,11 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from whizzy.build import BuildResult, build_warehouse
 from whizzy.cli.common import add_warehouse_flag, settings_from
-from whizzy.cli.terminal import escaped
+from whizzy.cli.terminal import escaped, text
 from whizzy.core.errors import ConfigError, WarehouseChangedError, WhizzyError
 
 console = Console(stderr=True)
@@ -109,22 +110,28 @@ def build_with_progress(
     return result
 
 
-def print_summary(result: BuildResult) -> None:
-    """One line per fact a person wants after a build."""
+def summary_line(result: BuildResult) -> str:
+    """The build in one line: models, tests, seconds, the as-of date and the warehouse.
+
+    Plain text (no markup): the caller prints it as a Rich `Text`, so a path with ``[``
+    in it shows as written.
+    """
     counts = result.counts
-    console.print(
-        f"[green]✓[/] built {counts.get('model', 0)} models, passed {counts.get('test', 0)} "
-        f"data tests and {counts.get('unit_test', 0)} unit tests in {result.elapsed:.1f}s "
-        f"(as of {result.as_of.isoformat()}, fiscal year starts in month "
-        f"{result.fiscal_year_start_month})"
-    )
+    data, unit = counts.get("test", 0), counts.get("unit_test", 0)
+    fiscal = ("" if result.fiscal_year_start_month == 1
+              else f", fiscal year from month {result.fiscal_year_start_month}")
+    return (f"built {counts.get('model', 0)} models and passed {data + unit} tests "
+            f"({data} data, {unit} unit) in {result.elapsed:.1f}s · as of "
+            f"{result.as_of.isoformat()}{fiscal} · {result.warehouse}")
+
+
+def print_summary(result: BuildResult) -> None:
+    """One line for the build, then one per warning dbt gave (nothing else)."""
+    # one line whatever the width: a terminal wraps it, a log keeps it whole
+    console.print(Text.assemble(("✓", "green"), " ", text(summary_line(result))), soft_wrap=True)
     for node in result.warnings:
         message = " ".join(node.message.split())[:200]  # dbt's text may quote data values
         console.print(f"  [yellow]warning[/] {escaped(node.name)}: {escaped(message)}")
-    slow = ", ".join(f"{n.name} {n.seconds:.1f}s" for n in result.slowest(3))
-    console.print(f"  slowest: {escaped(slow)}")
-    console.print(f"  warehouse {escaped(result.warehouse)}\n"
-                  f"  manifest  {escaped(result.manifest_path)}")
     if result.docs_path:
         console.print(f"  docs      {escaped(result.docs_path)}")
 

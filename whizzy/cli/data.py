@@ -44,11 +44,14 @@ loaded; other columns are ignored. File and folder names are read as they are (n
 patterns), and a symbolic link that leads out of DIR is refused. A text cell starting with
 ' before = + - @ (as `whizzy data export` writes them) loses that one quote.
 
-All or nothing: if any file has a problem, the warehouse is left exactly as it was and the
-error names the file, line, column and what is wrong.
+All or nothing: if any file has a problem, the warehouse is left exactly as it was. Every
+problem is reported in one run (the first 20, then how many more), each naming the file,
+line, column and what is wrong; a file saved with another delimiter (;) or encoding
+(Windows-1252, UTF-16) is named as such. --check does the same checks and imports nothing.
 
-example:
+examples:
   whizzy data import ~/Downloads/salesforce-export
+  whizzy data import --check ~/Downloads/salesforce-export
 """
 
 EXPORT_HELP = """\
@@ -94,6 +97,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                              description=IMPORT_HELP, formatter_class=fmt)
     add_warehouse_flag(imp)
     imp.add_argument("dir", metavar="DIR", type=Path, help="folder holding the CSV files")
+    imp.add_argument("--check", action="store_true",
+                     help="only check the files and report every problem; import nothing")
     imp.set_defaults(func=run_import)
 
     exp = actions.add_parser("export", help="write the raw tables as Salesforce-style CSVs",
@@ -199,13 +204,19 @@ def run_import(args: argparse.Namespace) -> int:
     """`whizzy data import DIR`."""
     # imported when this command runs, so `whizzy --help` and the other commands start
     # without it (about 0.5 s instead of 4-6 s with LangGraph, dbt and pandas loaded)
-    from whizzy.data.importer import find_files, import_csv_dir
+    from whizzy.data.importer import check_csv_dir, find_files, import_csv_dir
 
     warehouse = settings_from(args).warehouse
     directory: Path = args.dir.expanduser()
     if not directory.is_dir():
         raise DataImportError(f"{directory} is not a folder of CSV files.")
     files = find_files(directory)
+    if args.check:
+        with _progress_bar("checking") as progress:
+            counts = check_csv_dir(directory, progress=progress)
+        _print_counts(counts, f"No problems in {directory}; importing it would load:")
+        console.print("Nothing was imported: run it again without --check to import.")
+        return 0
     started = time.perf_counter()
     with _progress_bar("importing") as progress:
         counts = import_csv_dir(directory, warehouse, progress=progress)

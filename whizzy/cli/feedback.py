@@ -1,4 +1,4 @@
-"""`whizzy feedback export`: rated chat answers as eval cases."""
+"""`whizzy feedback export [FILE]`: rated chat answers as eval cases (stdout without FILE)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     add_warehouse_flag(exp)
+    exp.add_argument("file", nargs="?", type=Path, metavar="FILE",
+                     help="write here (default: stdout); the same as --out FILE")
     exp.add_argument("--out", type=Path, metavar="FILE", help="write here (default: stdout)")
     exp.add_argument(
         "--chat-db",
@@ -55,12 +57,15 @@ def export(args: argparse.Namespace) -> int:
     from whizzy.chat.feedback import export_cases
     from whizzy.chat.options import ChatOptions
 
+    if args.file is not None and args.out is not None and args.file != args.out:
+        raise ConfigError(f"Two files to write: {args.file} and --out {args.out}; give one.")
+    out_path = args.out if args.out is not None else args.file
     chat_db = args.chat_db or ChatOptions(warehouse=settings_from(args).warehouse).chat_db
     text, count = export_cases(chat_db.expanduser().resolve())
-    if args.out is None:
+    if out_path is None:
         sys.stdout.write(text)
     else:
-        out = args.out.expanduser()
+        out = out_path.expanduser()
         if out.is_dir():
             raise ConfigError(f"--out {out} is a folder; name a file such as {out}/feedback.yaml.")
         out.parent.mkdir(parents=True, exist_ok=True)

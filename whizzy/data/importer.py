@@ -4,8 +4,10 @@ One file per object, named after the object (`Opportunity.csv`) or after the tab
 (`opportunity.csv`, `user_role.csv`); headers are API names in any case (`StageName`,
 `STAGENAME`, `stage_name`). The import is all-or-nothing: it works on a copy of the
 warehouse and swaps it in only when every file loaded cleanly, so any problem leaves the
-warehouse byte-for-byte as it was. Errors name the file, the line, the column and what is
-wrong.
+warehouse byte-for-byte as it was. One run reports every problem (the first
+`MAX_PROBLEMS`, then how many more), each naming the file, the line, the column and what is
+wrong; a file written with another delimiter or encoding is named as such (`sniff`).
+`check_csv_dir` runs the same checks in memory and imports nothing.
 
 Only the files themselves are read: a path is never a pattern (a folder named
 `sfexport[12]` or a file named `Opportunity*.csv` reads that one file), a symbolic link
@@ -14,7 +16,7 @@ system columns) are loaded, so a stray column such as `password` never lands in 
 warehouse. A text cell that `whizzy data export` guarded against spreadsheet formulas
 (`'=...`, see `whizzy.data.export`) gets its guard quote removed.
 
-DuckDB does the work (its CSV reader, then SQL that finds the first bad line per check and
+DuckDB does the work (its CSV reader, then SQL that finds the bad lines of each check and
 casts), so big files load fast; Python only looks at headers and builds SQL.
 
 >>> snake_case("StageName"), snake_case("Product2Id"), snake_case("_fivetran_synced")
@@ -25,9 +27,10 @@ casts), so big files load fast; Python only looks at headers and builds SQL.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -48,6 +51,12 @@ FIVETRAN_COLUMNS = {"_fivetran_synced": "TIMESTAMP", "_fivetran_deleted": "BOOLE
 MAX_LINE_SIZE = 10_000_000
 _TOO_LONG = (f"the row is longer than {MAX_LINE_SIZE:,} bytes, the most one row may hold; "
              "shorten the long field in it (a pasted document or log?).")
+#: Problems one run reports; the rest are counted ("… and 12 more problems").
+MAX_PROBLEMS = 20
+#: Bytes read at the start of each file to find its delimiter and encoding.
+SNIFF_BYTES = 1 << 20
+#: Delimiters a spreadsheet may have written instead of the comma, with their names.
+_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 #: A text cell `whizzy data export` guarded against formula injection (whizzy.data.export):
 #: one quote or more, then a character a spreadsheet starts a formula with (a DuckDB regex).
 _GUARDED = "^'" + NEEDS_GUARD[1:]
@@ -111,6 +120,53 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the export, where it is (file order, line) and what it is."""
+
+    order: int
+    line: int
+    message: str
+
+
+@dataclass
+class _Problems:
+    """The problems found in one run (each file's own, in file and line order)."""
+
+    found: list[Problem] = field(default_factory=list)
+    uncounted: int = 0  # beyond the ones listed (a check lists at most MAX_PROBLEMS rows)
+
+    def add(self, order: int, line: int, message: str) -> None:
+        self.found.append(Problem(order, line, message))
+
+    def total(self) -> int:
+        return len(self.found) + self.uncounted
+
+    def error(self) -> DataImportError | None:
+        """All the problems as one error (None when there are none).
+
+        >>> p = _Problems(); p.add(0, 5, "a.csv, line 5: bad"); p.add(1, 2, "b.csv, line 2: bad")
+        >>> print(p.error())
+        2 problems in 2 files; nothing was imported (the warehouse is unchanged):
+          a.csv, line 5: bad
+          b.csv, line 2: bad
+        """
+        if not self.found:
+            return None
+        ordered = sorted(self.found, key=lambda p: (p.order, p.line))
+        if self.total() == 1:
+            return DataImportError(ordered[0].message)
+        files = len({p.order for p in ordered})
+        shown = ordered[:MAX_PROBLEMS]
+        lines = [f"{self.total():,} problems in {files} file{'s' if files > 1 else ''}; "
+                 "nothing was imported (the warehouse is unchanged):"]
+        lines += [f"  {p.message}" for p in shown]
+        rest = self.total() - len(shown)
+        if rest:
+            lines.append(f"  … and {rest:,} more problem{'s' if rest > 1 else ''}")
+        return DataImportError("\n".join(lines))
+
+
 @dataclass
 class _Source:
     """One CSV file being imported and how its headers map onto the table."""
@@ -169,6 +225,75 @@ def inside(path: Path) -> Path:
     return resolved
 
 
+def _required_files(directory: Path) -> dict[str, Path]:
+    """The export's files by table, refusing a folder without the required ones."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataImportError(f"{directory} is not a folder of CSV files.")
+    files = find_files(directory)
+    missing = [TABLES[t].sf_object + ".csv" for t in REQUIRED_TABLES if t not in files]
+    if missing:
+        raise DataImportError(
+            f"{directory} has no {', '.join(missing)} (required; Fivetran-style names such as "
+            f"{TABLES[REQUIRED_TABLES[0]].name}.csv work too)."
+        )
+    return files
+
+
+def _stage(con: duckdb.DuckDBPyConnection, files: dict[str, Path], report: Progress
+           ) -> dict[str, _Source]:
+    """Read and check every file into temp tables; raise once with every problem found."""
+    for sql in _MACROS:
+        con.execute(sql)
+    problems = _Problems()
+    sources: dict[str, _Source] = {}
+    ordered = sorted(files, key=lambda t: t != "opportunity_stage")  # stages first
+    order = {name: k for k, name in enumerate(sorted(files, key=lambda t: files[t].name))}
+    for k, name in enumerate(ordered):
+        report(f"reading {files[name].name}", 0.7 * k / len(files))
+        src = _read(con, TABLES[name], files[name], problems, order[name])
+        if src is not None:
+            sources[name] = src
+    report("checking values", 0.7)
+    stage_file = sources.get("opportunity_stage")
+    stages = _stage_names(con, stage_file)
+    stage_source = ("the stages in " + files["opportunity_stage"].name
+                    if stage_file is not None and "api_name" in stage_file.mapped
+                    else "the default sales process")
+    for name, src in sources.items():
+        _validate(con, src, stages, stage_source, problems, order[name])
+    error = problems.error()
+    if error is not None:
+        raise error
+    return sources
+
+
+def check_csv_dir(directory: Path, progress: Progress | None = None) -> dict[str, int]:
+    """Check a CSV export as `import_csv_dir` would, without touching any warehouse.
+
+    The files are read into an in-memory database that is thrown away.
+
+    Returns:
+        Rows each contract table would get (0 for tables that would be created empty).
+
+    Raises:
+        DataImportError: every problem found (up to `MAX_PROBLEMS`, with a count of the rest),
+            each naming the file, line, column and what is wrong.
+    """
+    report = progress or (lambda _step, _fraction: None)
+    files = _required_files(Path(directory))
+    con = duckdb.connect(":memory:", config={"preserve_insertion_order": True})
+    try:
+        sources = _stage(con, files, report)
+        counts = {name: int(con.execute(f"select count(*) from {sources[name].staging}"
+                                        ).fetchone()[0]) if name in sources else 0
+                  for name in TABLES}
+    finally:
+        con.close()
+    report("done", 1.0)
+    return counts
+
+
 def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None = None
                    ) -> dict[str, int]:
     """Replace the warehouse's raw `salesforce` tables with the CSV files in `directory`.
@@ -184,19 +309,11 @@ def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None =
         Rows loaded per contract table (0 for tables created empty).
 
     Raises:
-        DataImportError: naming the file, line, column and problem; the warehouse is unchanged.
+        DataImportError: every problem found (up to `MAX_PROBLEMS`, with a count of the rest),
+            each naming the file, line, column and what is wrong; the warehouse is unchanged.
     """
     report = progress or (lambda _step, _fraction: None)
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise DataImportError(f"{directory} is not a folder of CSV files.")
-    files = find_files(directory)
-    missing = [TABLES[t].sf_object + ".csv" for t in REQUIRED_TABLES if t not in files]
-    if missing:
-        raise DataImportError(
-            f"{directory} has no {', '.join(missing)} (required; Fivetran-style names such as "
-            f"{TABLES[REQUIRED_TABLES[0]].name}.csv work too)."
-        )
+    files = _required_files(Path(directory))
     warehouse = Path(warehouse)
     if warehouse.is_dir():
         raise DataImportError(f"{warehouse} is a folder; the warehouse must be a DuckDB file.")
@@ -211,19 +328,7 @@ def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None =
                 "or delete it."
             ) from None
         try:
-            for sql in _MACROS:
-                con.execute(sql)
-            sources: dict[str, _Source] = {}
-            ordered = sorted(files, key=lambda t: t != "opportunity_stage")  # stages first
-            for k, name in enumerate(ordered):
-                report(f"reading {files[name].name}", 0.7 * k / len(files))
-                sources[name] = _read(con, TABLES[name], files[name])
-            report("checking values", 0.7)
-            stages = _stage_names(con, sources.get("opportunity_stage"))
-            stage_source = ("the stages in " + files["opportunity_stage"].name
-                            if "opportunity_stage" in files else "the default sales process")
-            for src in sources.values():
-                _validate(con, src, stages, stage_source)
+            sources = _stage(con, files, report)
             report("writing tables", 0.85)
             con.execute(f"drop schema if exists {RAW_SCHEMA} cascade")
             con.execute(f"create schema {RAW_SCHEMA}")
@@ -241,15 +346,61 @@ def import_csv_dir(directory: Path, warehouse: Path, progress: Progress | None =
 # Reading
 
 
-def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
-    """Read one CSV as text into a temp table; reject structural problems with their line."""
+def sniff(path: Path, head: bytes) -> tuple[int, str] | None:
+    r"""A problem with how the file is written, as (line, message), before reading it as CSV.
+
+    `head` is the file's first bytes. Names the encoding when it is not UTF-8 and the
+    delimiter when it is not the comma.
+
+    >>> print(sniff(Path("Account.csv"), b"Id;Name\n001;Acme\n")[1])
+    Account.csv, line 1: this file is separated by ';' (semicolons), not commas; ...
+    >>> print(sniff(Path("Account.csv"), b"Id,Name\n001,Caf\xe9\n")[1])
+    Account.csv, line 2: the text is not valid UTF-8 (it looks Windows-1252 or Latin-1); ...
+    >>> sniff(Path("Account.csv"), b'Id,Name\n001,"Acme; Inc"\n') is None
+    True
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return 1, f"{path.name}, line 1: the file is UTF-16 encoded; save it as UTF-8."
+    body = head.removeprefix(b"\xef\xbb\xbf")
+    try:  # not final: the sample may end inside a character
+        text = codecs.getincrementaldecoder("utf-8")().decode(body, final=False)
+    except UnicodeDecodeError as exc:
+        line = body[:exc.start].count(b"\n") + 1
+        try:
+            body.decode("cp1252")
+            guess = "Windows-1252 or Latin-1"
+        except UnicodeDecodeError:
+            guess = "Latin-1 or another 8-bit encoding"
+        return line, (f"{path.name}, line {line}: the text is not valid UTF-8 (it looks "
+                      f"{guess}); save the file as UTF-8.")
+    header = re.sub(r'"[^"]*"', "", text.split("\n", 1)[0])  # quoted commas do not count
+    if "," not in header:
+        counts = {d: header.count(d) for d in _DELIMITERS}
+        found = max(counts, key=lambda d: counts[d])
+        if counts[found]:
+            shown = "\\t" if found == "\t" else found
+            return 1, (f"{path.name}, line 1: this file is separated by '{shown}' "
+                       f"({_DELIMITERS[found]}), not commas; save it as comma-separated CSV "
+                       "(UTF-8).")
+    return None
+
+
+def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path, problems: _Problems,
+          order: int) -> _Source | None:
+    """Read one CSV as text into a temp table, noting its structural problems with their line.
+
+    Returns None when the file cannot be checked further (its rows did not all read).
+    """
     pattern = _literal_pattern(con, inside(path), path.name)
     with path.open("rb") as fh:
-        raw = fh.read(4096)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataImportError(f"{path.name}, line 1: the file is UTF-16 encoded; save it as UTF-8.")
-    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
-        raise DataImportError(f"{path.name} is empty: expected a header row of column names.")
+        head = fh.read(SNIFF_BYTES)
+    if not head.removeprefix(b"\xef\xbb\xbf").strip():
+        problems.add(order, 1, f"{path.name} is empty: expected a header row of column names.")
+        return None
+    wrong = sniff(path, head)
+    if wrong is not None:
+        problems.add(order, *wrong)
+        return None
     staging = f"_import_{table.name}"
     rejects = f"_rejects_{table.name}"
     try:
@@ -264,15 +415,22 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
         if is_disk_full(exc):
             raise  # the swap turns it into a DiskFullError
         if "maximum line size" in str(exc).lower():
-            raise DataImportError(_long_row_message(path)) from None
+            line = _long_row_line(path)
+            problems.add(order, line or 0, _long_row_message(path))
+            return None
         first = str(exc).strip().splitlines()[0]
-        raise DataImportError(f"{path.name} could not be read as CSV: {first}") from None
-    err = con.execute(
-        f"select line, line_byte_position, column_name, error_type, error_message "
-        f"from {rejects} order by line limit 1"
-    ).fetchone()
-    if err is not None:
-        raise DataImportError(_structural_message(path, *err))
+        problems.add(order, 0, f"{path.name} could not be read as CSV: {first}")
+        return None
+    count = con.execute(f"select count(*) from {rejects}").fetchone()[0]
+    if count:
+        for err in con.execute(
+            f"select line, line_byte_position, column_name, error_type, error_message "
+            f"from {rejects} order by line limit {MAX_PROBLEMS}"
+        ).fetchall():
+            problems.add(order, _physical_line(path, err[1], err[0]),
+                         _structural_message(path, *err))
+        problems.uncounted += max(0, count - MAX_PROBLEMS)
+        return None  # its other rows' line numbers are unknown until these read
     headers = [r[0] for r in con.execute(f"describe {staging}").fetchall()]
     mapped: dict[str, str] = {}
     wanted = set(table.names) | set(FIVETRAN_COLUMNS)
@@ -281,17 +439,15 @@ def _read(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> _Source:
         if name not in wanted:
             continue  # not in the data contract: never loaded
         if name in mapped:
-            raise DataImportError(
-                f"{path.name}, line 1: columns {mapped[name]!r} and {h!r} are the same "
-                f"column ({name}); keep one of them."
-            )
+            problems.add(order, 1, f"{path.name}, line 1: columns {mapped[name]!r} and {h!r} "
+                                   f"are the same column ({name}); keep one of them.")
+            continue
         mapped[name] = h
     for col in table.columns:
         if col.required and col.name not in mapped:
-            raise DataImportError(
-                f"{path.name}, line 1, column {_api_name(col.name)}: missing required column "
-                f"{_api_name(col.name)} ({col.name})."
-            )
+            problems.add(order, 1,
+                         f"{path.name}, line 1, column {_api_name(col.name)}: missing required "
+                         f"column {_api_name(col.name)} ({col.name}).")
     return _Source(table, path, headers, mapped, staging)
 
 
@@ -376,7 +532,7 @@ def _structural_message(path: Path, line: int, byte_pos: int | None, column: str
 
 def _stage_names(con: duckdb.DuckDBPyConnection, src: _Source | None) -> list[str]:
     """Allowed stage names: the stage file's api_name values, else the default process."""
-    if src is None:
+    if src is None or "api_name" not in src.mapped:
         return [s[0] for s in DEFAULT_STAGES]
     col = _q(src.mapped["api_name"])
     return [r[0] for r in con.execute(
@@ -413,8 +569,8 @@ def _live_filter(src: _Source) -> str:
 
 
 def _validate(con: duckdb.DuckDBPyConnection, src: _Source, stages: list[str],
-              stage_source: str) -> None:
-    """Raise on the first bad line of the file (lowest line over all checks)."""
+              stage_source: str, problems: _Problems, order: int) -> None:
+    """Note every bad cell of the file (up to `MAX_PROBLEMS` per check, the rest counted)."""
     checks: list[tuple[str, str, str]] = []  # (predicate, column header, problem)
     for col in src.table.columns:
         header = src.mapped.get(col.name)
@@ -434,41 +590,49 @@ def _validate(con: duckdb.DuckDBPyConnection, src: _Source, stages: list[str],
             v = _value(header)
             checks.append((f"{v} is not null and ({predicate.format(v=v)})", header,
                            f"{{value}} {problem}"))
-    if src.table.name in ("opportunity", "opportunity_history"):
-        header = src.mapped["stage_name"]
+    stage_header = src.mapped.get("stage_name")
+    if src.table.name in ("opportunity", "opportunity_history") and stage_header:
         allowed = ", ".join(_lit(s) for s in stages) or "''"
         checks.append((
-            f"{_value(header)} is not null and trim({_q(header)}) not in ({allowed}) "
+            f"{_value(stage_header)} is not null and trim({_q(stage_header)}) not in ({allowed}) "
             f"and {_live_filter(src)}",
-            header, f"stage {{value}} is not one of {stage_source}",
+            stage_header, f"stage {{value}} is not one of {stage_source}",
         ))
     if checks:
-        select = ", ".join(f"min(rowid) filter (where {p})" for p, _, _ in checks)
-        firsts = con.execute(f"select {select} from {src.staging}").fetchone()
-        bad = [(row, k) for k, row in enumerate(firsts) if row is not None]
-        if bad:
-            row, k = min(bad)
-            _, header, problem = checks[k]
-            value = con.execute(
-                f"select {_q(header)} from {src.staging} where rowid = ?", [row]).fetchone()[0]
-            raise DataImportError(_value_message(con, src, row, header, problem, value))
+        select = ", ".join(
+            f"count(*) filter (where {p}), "
+            f"(list(rowid order by rowid) filter (where {p}))[1:{MAX_PROBLEMS}]"
+            for p, _, _ in checks)
+        found = con.execute(f"select {select} from {src.staging}").fetchone()
+        for k, (_, header, problem) in enumerate(checks):
+            count, rows = found[2 * k], found[2 * k + 1] or []
+            problems.uncounted += max(0, count - len(rows))
+            for row in rows:
+                value = con.execute(f"select {_q(header)} from {src.staging} where rowid = ?",
+                                    [row]).fetchone()[0]
+                line = _line_of_row(con, src, row)
+                problems.add(order, line, _value_message(src, line, header, problem, value))
     # duplicate ids (the cheap count first; the window query only when there are some)
+    if "id" not in src.mapped:
+        return
     id_col = _q(src.mapped["id"])
     total, distinct = con.execute(
         f"select count({id_col}), count(distinct trim({id_col})) from {src.staging}").fetchone()
     if total == distinct:
         return
-    dup = con.execute(f"""
+    dups = con.execute(f"""
         select rowid, first_row, {id_col} from (
             select rowid, {id_col}, min(rowid) over (partition by trim({id_col})) as first_row,
                    row_number() over (partition by trim({id_col}) order by rowid) as k
-            from {src.staging}) where k = 2 order by rowid limit 1""").fetchone()
-    if dup is not None:
-        row, first_row, value = dup
+            from {src.staging} where nullif(trim({id_col}), '') is not null)
+        where k >= 2 order by rowid limit {MAX_PROBLEMS}""").fetchall()
+    problems.uncounted += max(0, total - distinct - len(dups))
+    for row, first_row, value in dups:
         first_line = _line_of_row(con, src, first_row)
-        raise DataImportError(_value_message(
-            con, src, row, src.mapped["id"],
-            f"duplicate Id {{value}} (first on line {first_line})", value))
+        line = _line_of_row(con, src, row)
+        problems.add(order, line, _value_message(
+            src, line, src.mapped["id"], f"duplicate Id {{value}} (first on line {first_line})",
+            value))
 
 
 def _line_of_row(con: duckdb.DuckDBPyConnection, src: _Source, row: int) -> int:
@@ -483,10 +647,9 @@ def _line_of_row(con: duckdb.DuckDBPyConnection, src: _Source, row: int) -> int:
     return int(row) + 2 + int(extra)
 
 
-def _value_message(con: duckdb.DuckDBPyConnection, src: _Source, row: int, header: str,
-                   problem: str, value: object) -> str:
+def _value_message(src: _Source, line: int, header: str, problem: str, value: object) -> str:
     shown = repr(value if value is None else str(value)[:80])
-    return (f"{src.display()}, line {_line_of_row(con, src, row)}, column {header}: "
+    return (f"{src.display()}, line {line}, column {header}: "
             + problem.format(value=shown))
 
 
