@@ -187,7 +187,9 @@ _POINTS_BACK = re.compile(r"\b(?:it|them|they|those|these|that one|this one|the 
 #: a data question even when the data holds nothing that answers it.
 _FIGURE_QUESTION = re.compile(r"^(?:what(?:'s| is| was| are| were)?|whats|how (?:much|many)|"
                               r"show|give me|tell me) (?:is |are |was )?(?:our|my|the total|"
-                              r"total|the company's|the team's)\b")
+                              r"total|the company's|the team's|the average|the avg|average)\b|"
+                              r"^(?:which|what|who|how (?:much|many))\b.*\b(?:we|our|us|reps?|"
+                              r"customers?|sells?|sold|sales)\b")
 
 
 def _starts_with_phrase(text: str, vocabulary: Iterable[str]) -> bool:

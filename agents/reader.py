@@ -1006,9 +1006,9 @@ def _looks_like_name(p: Parse, i: int) -> bool:
         return False
     raw = p.raw[i]
     word = p.words[i]
-    if i > 0 and p.words[i - 1] in {"account", "customer", "named", "called"} and \
-            word not in grammar.FILLER:
-        return True  # "open deals for account x'": a name that matches nothing
+    if i > 0 and (p.words[i - 1] in {"named", "called"} or p.words[i - 1] in {
+            "account", "customer"} and raw[:1].isupper()) and word not in grammar.FILLER:
+        return True  # "open deals for account Xyz": a name that matches nothing
     if "'" in raw:
         return False  # "I'm", "don't": contractions, not names
     possessive = re.search(rf"\b{re.escape(raw)}'s\b", p.question, flags=re.IGNORECASE)
@@ -1060,9 +1060,13 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
         after = p.words[i + 1] if i + 1 < len(p.words) else ""
         asked = before in {"which", "what"} and not any(
             s.start == i + 1 and s.kind == "dimension" for s in p.spans)
-        if asked or before in {"average", "avg", "mean", "total"} or i + 1 in measure_starts \
-                or after in _FIGURE_NOUNS or i == counted:
-            heads.append(raw)
+        if after in _FIGURE_NOUNS:
+            if heads and heads[-1] == raw:
+                heads.pop()
+            heads.append(f"{raw} {after}")  # "gross margin", "churn rate"
+        elif asked or before in {"average", "avg", "mean", "total", "by", "per"} or \
+                i + 1 in measure_starts or i == counted:
+            heads.append(raw)  # "by product line": a grouping the data does not hold
     return list(dict.fromkeys(heads))
 
 
