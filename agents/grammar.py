@@ -162,6 +162,10 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "twenty": 20, "dozen": 12, "single": 1}
 
 
+#: Counts written as words after a bound ("pushed more than once").
+TIMES_WORDS = {"once": 1, "twice": 2, "thrice": 3}
+
+
 def parse_amount(word: str) -> float | None:
     """A number as written in a question ("$250k", "1.5m", "30%", "12"), or None."""
     m = _AMOUNT.match(word.replace(",", ""))

@@ -204,7 +204,8 @@ def _domain(words: list[str], vocabulary: Iterable[str]) -> bool:
 def _is_bare_term(text: str) -> bool:
     """"what is win rate" asks for a definition; "what is our win rate" for a number."""
     rest = re.sub(r"^(what is|what's|whats) (a |an )?", "", text)
-    owners = {"our", "my", "the", "we", "us", "current", "this", "last", "next", "today"}
+    owners = {"our", "my", "the", "we", "us", "current", "this", "last", "next", "today",
+              "in", "for", "by", "of", "on", "at"}  # "what's in commit for Jane": a figure
     words = rest.split()
     return bool(words) and not (set(words) & owners) and not any(c.isdigit() for c in rest)
 

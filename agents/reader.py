@@ -97,6 +97,18 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     if context.previous is not None and is_follow_up(p, query, context.previous):
         query = apply_to_previous(p, query, context)
     query = _finish(p, query, context)
+    unbound = [n for n in query.not_applied if n.reason == _NO_UNIT]
+    if unbound and not avoid and query.model is not None:
+        # "deals pushed 3 or more times": the figure named ("deals pushed") sits where no
+        # row holds the count bounded; read again without it, and keep that reading when
+        # it applies the bound
+        named = frozenset(s.name for s in p.spans if s.kind == "measure")
+        if named:
+            again = _read(question, context, named)
+            if again[1].model is not None and not any(
+                    n.reason == _NO_UNIT for n in again[1].not_applied) and \
+                    not again[1].unanswerable and not again[1].clarify:
+                return again
     if query.model is None and not query.records and not avoid:
         # a long phrase named a figure no model serves here ("win rate changed" is a measure
         # of the by-industry trend): read again without it, its words then say what they say
@@ -175,6 +187,16 @@ def _read_numbers(p: Parse) -> None:
             i += 1
             continue
         value = grammar.parse_amount(words[i])
+        if value is None and words[i] in grammar.TIMES_WORDS and \
+                _comparator_before(words, i, p.used)[0] is not None:
+            # "slipped more than once": a count
+            op, start = _comparator_before(words, i, p.used)
+            p.conditions.append(Condition(field="?count", op=op,
+                                          values=[float(grammar.TIMES_WORDS[words[i]])],
+                                          text=p.lower(start, i + 1)))
+            p.take(start, i + 1)
+            i += 1
+            continue
         scale_at = None
         if value is not None and i + 1 < len(words) and words[i + 1] in grammar.SCALE_WORDS \
                 and grammar.parse_amount(words[i]) is not None and not words[i][-1].isalpha():
@@ -226,6 +248,8 @@ def _read_numbers(p: Parse) -> None:
         i = end
 
 
+#: Why a bound was not applied: nothing in the model has its unit.
+_NO_UNIT = "no figure here has that unit to compare with"
 #: The bound that keeps what another bound leaves out.
 _INVERSE = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
 
@@ -268,6 +292,8 @@ def _unit_after(words: Sequence[str], end: int) -> str:
         return "days"
     if nxt in {"percent", "pct", "%"}:
         return "percent"
+    if nxt in {"times", "time"}:
+        return "count"  # "pushed 3 or more times"
     return "number"
 
 
@@ -644,8 +670,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         resolved_cond = _resolve_number(cond, model, catalog, number_names, group_by,
                                         chosen_measures)
         if resolved_cond is None:
-            p.not_applied.append(NotApplied(text=cond.text, reason="no figure here has that "
-                                            "unit to compare with"))
+            p.not_applied.append(NotApplied(text=cond.text, reason=_NO_UNIT))
         else:
             resolved.append(resolved_cond)
     filters = [*filters, *resolved]
@@ -854,10 +879,17 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
         return None
     meta = catalog.model(model).answerable
     unit = cond.field[1:]
+    def on(n) -> Condition:  # noqa: ANN001 - a catalog Number
+        # "3 or more" says nothing of what is counted: the label names it ("push count ...")
+        said = set(cond.text.split())
+        text = cond.text if n.unit in {"currency", "days"} or said & set(
+            n.label.split()) else f"{n.label} {cond.text}"
+        return cond.model_copy(update={"field": n.name, "text": text})
+
     for name in named:
         n = meta.number(name)
         if n is not None and (unit in {"number", n.unit} or n.unit == "number"):
-            return cond.model_copy(update={"field": n.name})
+            return on(n)
     if group_by:  # "stages over 60 days": a bound on the grouped figure
         for name in measures:
             m = meta.measure(name)
@@ -866,7 +898,7 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
     wanted = "currency" if unit == "number" else unit
     for n in meta.numbers:
         if n.unit == wanted:
-            return cond.model_copy(update={"field": n.name})
+            return on(n)
     return None
 
 

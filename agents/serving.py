@@ -214,6 +214,13 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
             return None
         chosen.append(options[0])
         score += 4 + (2 if meta.measures[0] is options[0] else 0)  # the model's headline
+    elif want.time is not None and any(t.name == want.time and t.overview
+                                       for t in meta.times):
+        # "pipeline generated last month": what the created date's figures are
+        own = next(t.overview for t in meta.times if t.name == want.time)
+        chosen = [m for n in own if (m := meta.measure(n)) is not None]
+        score += 6
+        reasons.append(f"measures what was {want.time}")
     elif model.name in want.hints or any(meta.flag(f) for f in flags):
         # the model named by its own words, or by a flag only it has: the first measure
         # carrying exactly those flags ("what did we win?" → won amount), else its headline
@@ -258,6 +265,7 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         if unit == "days" and not any(n.unit == "days" for n in meta.numbers) and not any(
                 m.unit == "days" for m in meta.measures):
             return None
+
     implied = implied_dimension(model, want) if resolved and not any(
         m.is_aggregate for m in resolved) else None
     if implied:

@@ -130,6 +130,9 @@ class TimeField:
     column: str
     synonyms: tuple[str, ...] = ()
     label: str = ""
+    #: The figures a period on this date gives when no figure is asked ("pipeline generated
+    #: last month": the amount and count of deals created then).
+    overview: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -509,7 +512,8 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         name, column, str(raw.get("unit") or "number"), _strings(raw.get("synonyms")),
         str(raw.get("label") or name.replace("_", " "))))
     times = named_columns("times", lambda raw, name, column: TimeField(
-        name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name)))
+        name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name),
+        _strings(raw.get("overview"))))
     flag_names = {f.name for f in flags}
     for m in measures:
         for flag in m.scope:
@@ -530,9 +534,9 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         issues.append(f"unknown role {role!r} (use internal or dashboard)")
         role = ""
     overview = tuple(m for m in _strings(meta.get("overview")) if m in measure_names)
-    for dim in dimensions:
-        issues += [f"dimension {dim.name} overview names unknown measure {m!r}"
-                   for m in dim.overview if m not in measure_names]
+    for part in (*dimensions, *times):
+        issues += [f"{part.name} overview names unknown measure {m!r}"
+                   for m in part.overview if m not in measure_names]
     points = meta.get("points_scale")
 
     kind_column, default_kind = None, None
