@@ -8,30 +8,70 @@ environment variables (`whizzy.chat.options`).
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 import chainlit as cl
+import chainlit.server
+from chainlit.auth import get_token_from_cookies
+from chainlit.config import config as chainlit_config
+from chainlit.data import get_data_layer
 from chainlit.input_widget import Select, Slider
 from chainlit.logger import logger
 from chainlit.types import ThreadDict
 
-from whizzy.chat import offline
-from whizzy.chat.auth import LOCAL_USER, check_password, ensure_secret, parse_users
+from whizzy.chat import guard, offline
+from whizzy.chat.auth import (
+    LOCAL_USER,
+    LoginThrottle,
+    RevokedTokens,
+    check_password,
+    ensure_secret,
+    parse_users,
+)
 from whizzy.chat.datalayer import SQLiteDataLayer
 from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import warehouse_freshness
-from whizzy.chat.options import ChatOptions, auth_users_setting
+from whizzy.chat.options import (
+    PARENT_PID_VAR,
+    ChatOptions,
+    allowed_origins_setting,
+    auth_users_setting,
+)
+from whizzy.chat.origins import OriginPolicy
 from whizzy.chat.personas import PERSONAS, SettingsSpec
 from whizzy.chat.render import answer_view, problem_text
-from whizzy.chat.runtime import ChatRuntime, stream_answer
+from whizzy.chat.runtime import ChatRuntime, exit_with_parent, stream_answer
 from whizzy.chat.steps import step_view
 from whizzy.core.errors import WhizzyError
 from whizzy.core.logs import install as install_log_redaction
 
 install_log_redaction()  # the chat server logs without secrets
+exit_with_parent(int(os.environ.get(PARENT_PID_VAR) or 0))  # never outlive `whizzy chat`
 
 OPTIONS = ChatOptions.from_env()
 RUNTIME = ChatRuntime(OPTIONS)
 AUTH_USERS = parse_users(users) if (users := auth_users_setting()) else None
 ASSISTANT_NAME = "Whizzy"
+#: Signed-out login tokens, refused until they expire (kept in chat.sqlite when persisting).
+REVOKED = RevokedTokens(OPTIONS.chat_db if OPTIONS.persist else None)
+
+
+async def _feedback_allowed(user: str | None, for_id: str | None,
+                            feedback_id: str | None) -> bool:
+    layer = get_data_layer()
+    return layer is None or await layer.may_give_feedback(user, for_id, feedback_id)
+
+
+# Only the chat's own page may call it; sign-ins are throttled; feedback is one's own.
+guard.install(
+    chainlit.server.app,
+    policy=OriginPolicy.for_server(OPTIONS.host, OPTIONS.port, allowed_origins_setting()),
+    root_path=chainlit_config.run.root_path or "",
+    throttle=LoginThrottle() if AUTH_USERS is not None else None,
+    feedback_allowed=_feedback_allowed,
+)
+guard.install_revocation(REVOKED)
 
 
 def _readme_facts() -> dict[str, str]:
@@ -51,7 +91,7 @@ if OPTIONS.persist:
     @cl.data_layer
     def data_layer() -> SQLiteDataLayer:
         """Threads, steps, elements and feedback in `chat.sqlite` beside the warehouse."""
-        return SQLiteDataLayer(OPTIONS.chat_db)
+        return SQLiteDataLayer(OPTIONS.chat_db, on_delete_thread=RUNTIME.forget)
 
 
 if AUTH_USERS is not None or OPTIONS.persist:
@@ -62,7 +102,8 @@ if AUTH_USERS is not None:
     @cl.password_auth_callback
     async def login(username: str, password: str) -> cl.User | None:
         """Accounts from WHIZZY_AUTH_USERS."""
-        if check_password(AUTH_USERS, username, password):
+        # scrypt takes ~50 ms on purpose: off the event loop, so other sessions go on
+        if await asyncio.to_thread(check_password, AUTH_USERS, username, password):
             return cl.User(identifier=username, metadata={"provider": "password"})
         return None
 
@@ -72,6 +113,16 @@ elif OPTIONS.persist:
     async def local_login(headers) -> cl.User:  # noqa: ANN001 - starlette Headers
         """No accounts configured: everyone on this machine is the one local user."""
         return cl.User(identifier=LOCAL_USER, metadata={"provider": "local"})
+
+
+@cl.on_logout
+def logout(request, response) -> dict:  # noqa: ANN001 - starlette Request, Response
+    """Sign out: the login token is refused from now on, not only its cookie cleared."""
+    token = get_token_from_cookies(dict(request.cookies)) or guard.request_token(
+        {k.lower(): v for k, v in request.headers.items()})
+    if token and (expires := guard.token_expiry(token)) is not None:
+        REVOKED.revoke(token, expires_at=expires)
+    return {"success": True}
 
 
 @cl.on_app_startup

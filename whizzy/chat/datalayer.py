@@ -18,11 +18,14 @@ import asyncio
 import base64
 import json
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.storage_clients.base import BaseStorageClient
+
+from whizzy.chat.auth import create_private
 
 #: Tables of Chainlit's SQLAlchemy data layer, in SQLite types. The column lists follow
 #: Chainlit 2.12's `StepDict`, `ElementDict` and `Feedback` (a test checks they still match).
@@ -109,7 +112,7 @@ def ensure_schema(path: Path) -> Path:
     >>> sorted(table_columns(db))
     ['elements', 'feedbacks', 'steps', 'threads', 'users']
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)  # threads are nobody else's to read (SQLite gives -wal/-shm the same)
     con = sqlite3.connect(path)
     try:
         con.execute("pragma journal_mode=wal")
@@ -199,9 +202,11 @@ def _decode(value: Any) -> Any:
 class SQLiteDataLayer(SQLAlchemyDataLayer):
     """Chainlit's SQLAlchemy data layer, adjusted for a local SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *,
+                 on_delete_thread: Callable[[str], Awaitable[None]] | None = None) -> None:
         ensure_schema(path)
         self.path = path
+        self.on_delete_thread = on_delete_thread
         self._step_lock = asyncio.Lock()
         super().__init__(
             conninfo=f"sqlite+aiosqlite:///{path}",
@@ -237,3 +242,38 @@ class SQLiteDataLayer(SQLAlchemyDataLayer):
             for element in thread.get("elements") or []:
                 element["props"] = _decode(element.get("props")) or {}
         return threads
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Delete the thread, and with it the assistant's memory of it (`on_delete_thread`)."""
+        await super().delete_thread(thread_id)
+        if self.on_delete_thread is not None:
+            await self.on_delete_thread(thread_id)
+
+    async def thread_owner_of_step(self, step_id: str) -> str | None:
+        """The user identifier of the thread a message belongs to (None: no such message)."""
+        rows = await self.execute_sql(
+            'select t."userIdentifier" as owner from steps s join threads t '
+            'on t."id" = s."threadId" where s."id" = :step_id', {"step_id": step_id})
+        return rows[0]["owner"] if isinstance(rows, list) and rows else None
+
+    async def may_give_feedback(self, user: str | None, for_id: str | None,
+                                feedback_id: str | None) -> bool:
+        """True when `user` may rate message `for_id` or change/delete feedback `feedback_id`.
+
+        Both must belong to a thread of `user`'s own; a feedback id that does not exist yet
+        may be created (on one's own message).
+        """
+        if not user:
+            return False
+        if for_id is not None and await self.thread_owner_of_step(for_id) != user:
+            return False
+        if feedback_id is not None:
+            rows = await self.execute_sql(
+                'select "forId" from feedbacks where "id" = :feedback_id',
+                {"feedback_id": feedback_id})
+            if isinstance(rows, list) and rows:
+                if await self.thread_owner_of_step(rows[0]["forId"]) != user:
+                    return False
+            elif for_id is None:  # deleting a feedback that is not there: nothing to allow
+                return False
+        return for_id is not None or feedback_id is not None
