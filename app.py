@@ -32,6 +32,7 @@ from whizzy.chat.auth import (
 from whizzy.chat.datalayer import SQLiteDataLayer
 from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import warehouse_freshness
+from whizzy.chat.markup import md_text
 from whizzy.chat.options import (
     PARENT_PID_VAR,
     ChatOptions,
@@ -214,7 +215,7 @@ async def on_follow_up(action: cl.Action) -> None:
     question = str(action.payload.get("question", "")).strip()
     if question:
         user = cl.user_session.get("user")
-        await cl.Message(content=question, type="user_message",
+        await cl.Message(content=md_text(question), type="user_message",  # LLM-written
                          author=getattr(user, "identifier", "User")).send()
         await answer(question)
 
@@ -230,6 +231,7 @@ async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None
     result: dict = {}
     results: list[dict] = []
     streamed: cl.Message | None = None
+    streamed_text = ""
     thread_id = cl.context.session.thread_id
     async for node, update, ms in stream_answer(assistant, question, thread_id=thread_id):
         if node == "answer":
@@ -238,7 +240,9 @@ async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None
         if node == "token":
             if streamed is None:
                 streamed = cl.Message(content="", author=ASSISTANT_NAME)
-            await streamed.stream_token(str(update.get("text", "")))
+            # the LLM's words are escaped as a whole (a piece may end inside an address)
+            streamed_text += str(update.get("text", ""))
+            await streamed.stream_token(md_text(streamed_text), is_sequence=True)
             continue
         view = step_view(node, update, ms)
         results += [r for r in update.get("results") or [] if isinstance(r, dict)]
@@ -263,8 +267,8 @@ async def answer(question: str) -> None:
     except Exception as exc:  # a bug: say so plainly, keep the traceback in the server log
         logger.exception("answering %r failed", question)
         await cl.Message(
-            content=f"Something went wrong while answering ({type(exc).__name__}: {exc}). "
-            "Nothing was changed; the details are in the server log.",
+            content=f"Something went wrong while answering ({type(exc).__name__}: "
+            f"{md_text(exc)}). Nothing was changed; the details are in the server log.",
             author=ASSISTANT_NAME,
         ).send()
         return
