@@ -617,8 +617,8 @@ def test_a_link_in_an_account_name_renders_as_text(browser, hostile_warehouse, t
                       f"the chart of {text!r}")
         _settle(pg)
         pg.screenshot(path=tmp_path / "hostile-names.png")
-        shown = message.inner_text().replace("\u2060", "")
-        # the names read as they are written, markup and all
+        shown = message.locator('[role="article"]').first.inner_text().replace("\u2060", "")
+        # the answer's text reads the names as they are written, markup and all
         assert "Evil [Click me](https://evil.example/x) Corp" in shown, shown
         assert "# Injected ![img](https://evil.example/p.png)" in shown, shown
         assert message.locator("h1, h2, h3, h4, h5, h6").count() == 0
