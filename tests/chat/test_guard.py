@@ -17,6 +17,7 @@ from whizzy.chat.origins import OriginPolicy
 from whizzy.cli import main
 
 OWN = "http://127.0.0.1:8000"
+WS_URL = "ws://127.0.0.1:8000/ws/socket.io/"
 FOREIGN = ["http://127.0.0.1:9912", "http://localhost:9912", "http://evil.example", "null",
            "https://127.0.0.1:8000", "http://127.0.0.1:8000.evil.example", "file://"]
 
@@ -55,7 +56,7 @@ def test_a_foreign_origin_is_refused_on_http_and_on_the_socket():
             assert r.status_code == 403, (origin, method)
             assert "WHIZZY_ALLOWED_ORIGINS" in r.text
         with pytest.raises(WebSocketDisconnect) as closed, \
-                client.websocket_connect("/ws/socket.io/", headers={"Origin": origin}) as ws:
+                client.websocket_connect(WS_URL, headers={"Origin": origin}) as ws:
             ws.receive_text()
         assert closed.value.code == 1008, origin
 
@@ -65,7 +66,7 @@ def test_the_chats_own_origin_and_clients_without_one_get_through():
     for headers in ({"Origin": OWN}, {"Origin": "http://localhost:8000"},
                     {"Origin": "http://[::1]:8000"}, {}):
         assert client.post("/project/threads", headers=headers, content=b"x").text == "x"
-        with client.websocket_connect("/ws/socket.io/", headers=headers) as ws:
+        with client.websocket_connect(WS_URL, headers=headers) as ws:
             assert ws.receive_text() == "hello"
 
 
@@ -92,6 +93,17 @@ def test_allowed_origins_and_a_server_on_every_interface():
     named = _client(OriginPolicy.for_server("10.0.0.5", 8000))
     assert named.post("/project/threads", headers={"Origin": "http://10.0.0.5:8000"}).is_success
     assert named.post("/project/threads", headers={"Origin": OWN}).status_code == 403
+
+
+def test_a_loopback_chat_answers_only_to_its_own_names():
+    client = _client(OriginPolicy.for_server("127.0.0.1", 8000, "https://chat.example.com"))
+    for host in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000", "chat.example.com"):
+        assert client.get("/project/threads", headers={"Host": host}).is_success, host
+    # a name a DNS rebinding points at 127.0.0.1: the browser sends no Origin on a GET
+    for host in ("rebound.evil.example:8000", "127.0.0.1.evil.example", "[::2]:8000"):
+        assert client.get("/project/threads", headers={"Host": host}).status_code == 403, host
+    public = _client(OriginPolicy.for_server("0.0.0.0", 8000))  # reached by any name
+    assert public.get("/project/threads", headers={"Host": "chat.lan:8000"}).is_success
 
 
 def test_sign_ins_are_throttled_per_user_and_address():

@@ -5,6 +5,7 @@ Chainlit sees them:
 
 * any request or WebSocket whose `Origin` is not the chat's own (`whizzy.chat.origins`),
   and state-changing requests a browser marks as coming from another site;
+* on a chat bound to this machine, a `Host` that is not one of its names (DNS rebinding);
 * a `POST /login` while that user name or client address has failed too often
   (`whizzy.chat.auth.LoginThrottle`);
 * a `PUT`/`DELETE /feedback` on a message in another user's thread.
@@ -94,6 +95,11 @@ class ChatGuard:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
+        if not self.policy.allows_host(headers.get("host")):
+            await _refuse(scope, receive, send, 403,
+                          "Refused: this chat answers only to this machine's own names "
+                          "(WHIZZY_ALLOWED_ORIGINS adds names).")
+            return
         origin = headers.get("origin")
         if origin is not None and not self.policy.allows(origin, headers.get("host")):
             await _refuse(scope, receive, send, 403,

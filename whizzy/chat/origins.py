@@ -11,6 +11,15 @@ this check it could open the chat's socket and ask questions as the signed-in us
 (False, False)
 >>> policy.allows("https://chat.example.com:443"), policy.allows("null")
 (True, False)
+
+A chat bound to this machine also answers only to this machine's names (and those of the
+allowed origins) in the `Host` header, so a page on a name that a DNS rebinding points at
+127.0.0.1 cannot read it either:
+
+>>> policy.allows_host("localhost:8000"), policy.allows_host("chat.example.com")
+(True, True)
+>>> policy.allows_host("rebound.evil.example:8000")
+False
 """
 
 from __future__ import annotations
@@ -100,6 +109,8 @@ class OriginPolicy:
     origins: frozenset[str]
     #: True when bound to every interface: the request's own Host is its origin too.
     same_host: bool = False
+    #: Host names the `Host` header may carry (None: any, when other machines reach it).
+    hosts: frozenset[str] | None = None
 
     @classmethod
     def for_server(cls, host: str, port: int, extra: str | None = None) -> OriginPolicy:
@@ -111,7 +122,17 @@ class OriginPolicy:
         for name in names:
             if (origin := normalize_origin(f"http://{name}:{port}")) is not None:
                 own.add(origin)
-        return cls(own | parse_allowed_origins(extra), same_host=host in WILDCARD_HOSTS)
+        origins = own | parse_allowed_origins(extra)
+        hosts = None
+        if is_loopback(host):
+            hosts = frozenset(h for o in origins if (h := _hostname(o)) is not None)
+        return cls(origins, same_host=host in WILDCARD_HOSTS, hosts=hosts)
+
+    def allows_host(self, host_header: str | None) -> bool:
+        """True when a request naming `Host: host_header` may proceed (none: a raw client)."""
+        if self.hosts is None or not host_header:
+            return True
+        return _hostname("http://" + host_header.strip()) in self.hosts
 
     def allows(self, origin: str, host_header: str | None = None) -> bool:
         """True when a request carrying `Origin: origin` may proceed."""
@@ -124,3 +145,11 @@ class OriginPolicy:
             return canonical in {normalize_origin(f"{s}://{host_header}") for s in ("http",
                                                                                       "https")}
         return False
+
+
+def _hostname(url: str) -> str | None:
+    """The lower-case host name of a URL (IPv6 without brackets), or None."""
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
