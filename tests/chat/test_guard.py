@@ -141,6 +141,10 @@ def test_feedback_on_a_message_of_someone_elses_is_refused():
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::"])
 def test_chat_refuses_a_host_beyond_this_machine_without_a_login(tmp_path, monkeypatch, capsys,
                                                                 host):
+    from whizzy.cli import chat as chat_cli
+
+    monkeypatch.setattr(chat_cli, "check_port", lambda host, port: None)
+    monkeypatch.setattr(chat_cli, "serve", lambda cmd, env: 0)  # it must not get this far
     monkeypatch.delenv("WHIZZY_AUTH_USERS", raising=False)
     code = main(["chat", "--warehouse", str(tmp_path / "w.duckdb"), "--host", host,
                  "--port", "8123"])
