@@ -316,3 +316,13 @@ def test_problems_quote_data_as_text():
         _inert(problem_text(ConfigError(f"No such thing: {name}")))
         _inert(problem_text(WarehouseMissingError(f"No warehouse at {name}")),
                allowed="strong code")
+
+
+def test_sql_from_the_data_cannot_end_its_code_block():
+    sql = "select 1 as x where name = '\n```\n[Click](https://evil.example)\n```'"
+    view = step_view("run_queries", {"results": [{"sql": sql}]})
+    shown_sql = view.queries[0].sql
+    # as Chainlit shows a step with language="sql": inside a ``` fence it writes itself
+    html_out = rendered(f"```sql\n{shown_sql}\n```")
+    assert html_out.count("<pre>") == 1 and "<a" not in html_out
+    assert shown_sql.replace("\u2060", "") == sql  # it reads the same

@@ -63,6 +63,19 @@ def md_code(value: Any) -> str:
     return f"{fence} {text} {fence}" if longest else f"{fence}{text}{fence}"
 
 
+def code_block_text(value: Any) -> str:
+    r"""Text for a fenced code block Chainlit writes itself (a step with a `language`).
+
+    Chainlit wraps it in a fixed ```` ``` ```` fence (and not at all when it starts with
+    one), so a run of three backticks inside would end the block and let the rest render as
+    markdown. Word joiners split such runs; the text reads the same.
+
+    >>> code_block_text("select '```' as x").replace(WORD_JOINER, "+")
+    "select '`+`+`' as x"
+    """
+    return re.sub(r"`{3,}", lambda m: WORD_JOINER.join(m.group()), str(value))
+
+
 def plotly_text(value: str) -> str:
     """A string as Plotly shows it literally (its labels understand a few HTML tags).
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from whizzy.chat.markup import md_code, md_text
+from whizzy.chat.markup import code_block_text, md_code, md_text
 from whizzy.core.jsonable import jsonable
 
 #: Graph nodes in the order they run, with the name of their step in the chat (Chainlit
@@ -185,7 +185,7 @@ def _queries(update: Mapping[str, Any]) -> list[QueryView]:
             bits.append(format_ms(meta["elapsed_ms"]))
         if meta.get("error"):
             bits.append("failed")
-        views.append(QueryView(title=" · ".join(bits), sql=sql))
+        views.append(QueryView(title=" · ".join(bits), sql=code_block_text(sql)))
     return views
 
 
