@@ -103,6 +103,20 @@ def test_login_throttle_counts_per_user_and_address_in_bounded_memory():
     assert len(t._failures) <= 100
 
 
+def test_chat_files_left_readable_by_an_older_version_become_private(tmp_path):
+    from whizzy.chat.datalayer import ensure_schema
+
+    old = [tmp_path / "chat.sqlite", tmp_path / "checkpoints.sqlite",
+           tmp_path / "checkpoints.sqlite-wal"]  # a journal left by a crash
+    for path in old:
+        path.write_bytes(b"")
+        path.chmod(0o644)
+    ensure_schema(old[0])
+    auth.create_private(old[1])
+    for path in old:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
 def test_revoked_tokens_are_refused_until_they_expire_and_survive_a_restart(tmp_path):
     now = [1000.0]
     path = tmp_path / "chat.sqlite"

@@ -90,6 +90,11 @@ def test_allowed_origins_and_a_server_on_every_interface():
     assert public.post("/project/threads", headers={"Host": "10.0.0.5:8000",
                                                      "Origin": "http://10.0.0.5:9912"}
                        ).status_code == 403
+    other_loopback = _client(OriginPolicy.for_server("127.0.0.2", 8000))
+    for origin in ("http://127.0.0.2:8000", OWN):
+        assert other_loopback.post("/project/threads", headers={"Origin": origin,
+                                                                 "Host": "127.0.0.2:8000"}
+                                   ).is_success
     named = _client(OriginPolicy.for_server("10.0.0.5", 8000))
     assert named.post("/project/threads", headers={"Origin": "http://10.0.0.5:8000"}).is_success
     assert named.post("/project/threads", headers={"Origin": OWN}).status_code == 403

@@ -247,10 +247,18 @@ class RevokedTokens:
 
 
 def create_private(path: Path) -> Path:
-    """Create `path` (empty) readable by its owner only, or make an existing one so."""
+    """Create `path` (empty) readable by its owner only, or make an existing one so.
+
+    SQLite gives the journal files it creates the database's mode; ones left over from an
+    older version are made private too.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     os.chmod(path, 0o600)
+    for suffix in ("-wal", "-shm", "-journal"):
+        sidecar = path.with_name(path.name + suffix)
+        if sidecar.exists():
+            os.chmod(sidecar, 0o600)
     return path
 
 

@@ -116,9 +116,10 @@ class OriginPolicy:
     def for_server(cls, host: str, port: int, extra: str | None = None) -> OriginPolicy:
         """The chat's own origin(s) for `--host`/`--port`, plus `extra` (the env value)."""
         own: set[str] = set()
-        names = list(_LOOPBACK_NAMES)
-        if host not in WILDCARD_HOSTS and not is_loopback(host):
-            names = [f"[{host}]" if ":" in host else host]
+        names = list(_LOOPBACK_NAMES)  # on every interface, this machine's names work too
+        if host not in WILDCARD_HOSTS:
+            own_name = f"[{host}]" if ":" in host else host
+            names = [*names, own_name] if is_loopback(host) else [own_name]
         for name in names:
             if (origin := normalize_origin(f"http://{name}:{port}")) is not None:
                 own.add(origin)
