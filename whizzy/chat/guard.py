@@ -143,7 +143,7 @@ class ChatGuard:
                 status.append(message["status"])
             await send(message)
 
-        await self.app(scope, _replay(body), watch)
+        await self.app(scope, _replay(body, receive), watch)
         if status and status[0] == 401:
             self.throttle.failed(user, address)
 
@@ -171,7 +171,7 @@ class ChatGuard:
                 await _refuse(scope, receive, send, 403,
                               "Refused: that message is not in one of your threads.")
                 return
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, _replay(body, receive), send)
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -191,18 +191,18 @@ async def _read_body(receive: Receive) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
-    """A `receive` that hands the app the body already read, then waits for a disconnect."""
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body already read, then the client's own events."""
     sent = False
 
-    async def receive() -> dict[str, Any]:
+    async def replay() -> dict[str, Any]:
         nonlocal sent
         if not sent:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
+        return await receive()  # waits for the disconnect, as the server's would
 
-    return receive
+    return replay
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
