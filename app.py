@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 
 import chainlit as cl
 import chainlit.server
@@ -105,7 +106,7 @@ if AUTH_USERS is not None:
         """Accounts from WHIZZY_AUTH_USERS."""
         # scrypt takes ~50 ms on purpose: off the event loop, so other sessions go on
         if await asyncio.to_thread(check_password, AUTH_USERS, username, password):
-            return cl.User(identifier=username, metadata={"provider": "password"})
+            return cl.User(identifier=username, metadata={"provider": "password", **_login_id()})
         return None
 
 elif OPTIONS.persist:
@@ -113,7 +114,15 @@ elif OPTIONS.persist:
     @cl.header_auth_callback
     async def local_login(headers) -> cl.User:  # noqa: ANN001 - starlette Headers
         """No accounts configured: everyone on this machine is the one local user."""
-        return cl.User(identifier=LOCAL_USER, metadata={"provider": "local"})
+        return cl.User(identifier=LOCAL_USER, metadata={"provider": "local", **_login_id()})
+
+
+def _login_id() -> dict[str, str]:
+    """A random id in each login token: signing out revokes that login and no later one.
+
+    Two logins in the same second would otherwise get the same token.
+    """
+    return {"login": secrets.token_urlsafe(12)}
 
 
 @cl.on_logout

@@ -142,7 +142,8 @@ def test_a_page_on_another_origin_cannot_open_the_socket(chat: Chat):
 
     for origin in FOREIGN:
         for transports in (("websocket",), ("polling",)):
-            with pytest.raises(socketio.exceptions.ConnectionError):
+            # refused during the handshake (aiohttp may report the 403 as a closed connection)
+            with pytest.raises((socketio.exceptions.ConnectionError, RuntimeError)):
                 asyncio.run(connect(origin, transports))
     asyncio.run(connect(chat.url, ("websocket",)))  # the chat's own page still can
     asyncio.run(connect(None, ("polling",)))  # and so can a client that sends no Origin
@@ -185,8 +186,9 @@ def test_signing_out_revokes_the_token(chat: Chat):
 
     with pytest.raises(socketio.exceptions.ConnectionError):
         asyncio.run(connect())
-    with chat.http(chat.cookie("ana")) as again:  # a new sign-in works
+    with chat.http(chat.cookie("ana")) as again:  # a new sign-in works, even in the same second
         assert again.get("/user").status_code == 200
+    assert chat.cookie("ana") != chat.cookie("ana")  # each sign-in is a token of its own
 
 
 def test_sign_ins_are_throttled(chat: Chat):
@@ -261,12 +263,13 @@ def test_deleting_a_thread_deletes_its_memory(chat: Chat):
 
 
 def test_the_chats_files_are_private(chat: Chat):
-    names = ["chat.sqlite", "checkpoints.sqlite", "chainlit-auth-secret"]
-    names += [p.name for p in chat.home.glob("*.sqlite-*")]
-    for name in names:
+    for name in ("chat.sqlite", "checkpoints.sqlite", "chainlit-auth-secret"):
         path = chat.home / name
-        assert path.exists(), name
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, (name, oct(path.stat().st_mode))
+    for path in chat.home.glob("*.sqlite-*"):  # SQLite's journals (they come and go)
+        with contextlib.suppress(FileNotFoundError):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, (path.name,
+                                                               oct(path.stat().st_mode))
 
 
 # --------------------------------------------------------------------------- process

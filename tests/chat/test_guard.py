@@ -8,8 +8,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
-from starlette.testclient import TestClient
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.testclient import TestClient, WebSocketDenialResponse
+from starlette.websockets import WebSocket
 
 from whizzy.chat.auth import LoginThrottle
 from whizzy.chat.guard import ChatGuard
@@ -55,10 +55,11 @@ def test_a_foreign_origin_is_refused_on_http_and_on_the_socket():
             r = client.request(method, "/project/threads", headers={"Origin": origin})
             assert r.status_code == 403, (origin, method)
             assert "WHIZZY_ALLOWED_ORIGINS" in r.text
-        with pytest.raises(WebSocketDisconnect) as closed, \
+        with pytest.raises(WebSocketDenialResponse) as refused, \
                 client.websocket_connect(WS_URL, headers={"Origin": origin}) as ws:
             ws.receive_text()
-        assert closed.value.code == 1008, origin
+        assert refused.value.status_code == 403, origin
+        assert "WHIZZY_ALLOWED_ORIGINS" in refused.value.text
 
 
 def test_the_chats_own_origin_and_clients_without_one_get_through():
