@@ -18,6 +18,7 @@ import asyncio
 import base64
 import json
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,9 @@ class InlineStorageClient(BaseStorageClient):
         """Nothing to close."""
 
 
+#: Deleted thread ids remembered, so late writes of their sessions don't bring them back.
+MAX_DELETED = 10_000
+
 #: JSON columns the stock layer returns as text from SQLite.
 _JSON_STEP_FIELDS = ("metadata", "generation", "tags", "modes")
 
@@ -208,6 +212,8 @@ class SQLiteDataLayer(SQLAlchemyDataLayer):
         self.path = path
         self.on_delete_thread = on_delete_thread
         self._step_lock = asyncio.Lock()
+        #: Threads deleted while this server runs (most recent last, at most MAX_DELETED).
+        self._deleted: OrderedDict[str, None] = OrderedDict()
         super().__init__(
             conninfo=f"sqlite+aiosqlite:///{path}",
             storage_provider=InlineStorageClient(),
@@ -217,12 +223,35 @@ class SQLiteDataLayer(SQLAlchemyDataLayer):
     # the stock layer awaits the thread upsert first, so an update can land before its create
     # and the create then blanks the output. One FIFO lock keeps the writes in call order.
     async def create_step(self, step_dict):  # noqa: ANN001, D102
+        if self.was_deleted(step_dict.get("threadId")):
+            return
         async with self._step_lock:
             await super().create_step(step_dict)
 
     async def update_step(self, step_dict):  # noqa: ANN001, D102
+        if self.was_deleted(step_dict.get("threadId")):
+            return
         async with self._step_lock:
             await super().create_step(step_dict)
+
+    # A deleted thread's sessions may still write to it (Chainlit saves a session's state
+    # when it disconnects, and every step upserts its thread): the thread would come back
+    # as a row with no owner. Writes to a thread deleted while this server runs are dropped.
+    def was_deleted(self, thread_id: Any) -> bool:
+        """True when `thread_id` was deleted while this server runs."""
+        return isinstance(thread_id, str) and thread_id in self._deleted
+
+    async def update_thread(self, thread_id: str, *args: Any, **kwargs: Any) -> None:
+        """Create or update a thread, unless it was deleted."""
+        if self.was_deleted(thread_id):
+            return
+        await super().update_thread(thread_id, *args, **kwargs)
+
+    async def create_element(self, element: Any) -> None:
+        """Store an element, unless its thread was deleted."""
+        if self.was_deleted(getattr(element, "thread_id", None)):
+            return
+        await super().create_element(element)
 
     async def execute_sql(self, query: str, parameters: dict) -> Any:
         """Run one statement, storing list/dict parameters as JSON text."""
@@ -245,6 +274,9 @@ class SQLiteDataLayer(SQLAlchemyDataLayer):
 
     async def delete_thread(self, thread_id: str) -> None:
         """Delete the thread, and with it the assistant's memory of it (`on_delete_thread`)."""
+        self._deleted[thread_id] = None
+        while len(self._deleted) > MAX_DELETED:
+            self._deleted.popitem(last=False)
         await super().delete_thread(thread_id)
         if self.on_delete_thread is not None:
             await self.on_delete_thread(thread_id)
