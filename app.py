@@ -8,30 +8,72 @@ environment variables (`whizzy.chat.options`).
 
 from __future__ import annotations
 
+import asyncio
+import os
+import secrets
+
 import chainlit as cl
+import chainlit.server
+from chainlit.auth import get_token_from_cookies
+from chainlit.config import config as chainlit_config
+from chainlit.data import get_data_layer
 from chainlit.input_widget import Select, Slider
 from chainlit.logger import logger
 from chainlit.types import ThreadDict
 
-from whizzy.chat import offline
-from whizzy.chat.auth import LOCAL_USER, check_password, ensure_secret, parse_users
+from whizzy.chat import guard, offline
+from whizzy.chat.auth import (
+    LOCAL_USER,
+    LoginThrottle,
+    RevokedTokens,
+    check_password,
+    ensure_secret,
+    parse_users,
+)
 from whizzy.chat.datalayer import SQLiteDataLayer
 from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import warehouse_freshness
-from whizzy.chat.options import ChatOptions, auth_users_setting
+from whizzy.chat.markup import md_text
+from whizzy.chat.options import (
+    PARENT_PID_VAR,
+    ChatOptions,
+    allowed_origins_setting,
+    auth_users_setting,
+)
+from whizzy.chat.origins import OriginPolicy
 from whizzy.chat.personas import PERSONAS, SettingsSpec
 from whizzy.chat.render import answer_view, problem_text
-from whizzy.chat.runtime import ChatRuntime, stream_answer
+from whizzy.chat.runtime import ChatRuntime, exit_with_parent, stream_answer
 from whizzy.chat.steps import step_view
 from whizzy.core.errors import WhizzyError
 from whizzy.core.logs import install as install_log_redaction
 
 install_log_redaction()  # the chat server logs without secrets
+exit_with_parent(int(os.environ.get(PARENT_PID_VAR) or 0))  # never outlive `whizzy chat`
 
 OPTIONS = ChatOptions.from_env()
 RUNTIME = ChatRuntime(OPTIONS)
 AUTH_USERS = parse_users(users) if (users := auth_users_setting()) else None
 ASSISTANT_NAME = "Whizzy"
+#: Signed-out login tokens, refused until they expire (kept in chat.sqlite when persisting).
+REVOKED = RevokedTokens(OPTIONS.chat_db if OPTIONS.persist else None)
+
+
+async def _feedback_allowed(user: str | None, for_id: str | None,
+                            feedback_id: str | None) -> bool:
+    layer = get_data_layer()
+    return layer is None or await layer.may_give_feedback(user, for_id, feedback_id)
+
+
+# Only the chat's own page may call it; sign-ins are throttled; feedback is one's own.
+guard.install(
+    chainlit.server.app,
+    policy=OriginPolicy.for_server(OPTIONS.host, OPTIONS.port, allowed_origins_setting()),
+    root_path=chainlit_config.run.root_path or "",
+    throttle=LoginThrottle() if AUTH_USERS is not None else None,
+    feedback_allowed=_feedback_allowed,
+)
+guard.install_revocation(REVOKED)
 
 
 def _readme_facts() -> dict[str, str]:
@@ -51,7 +93,7 @@ if OPTIONS.persist:
     @cl.data_layer
     def data_layer() -> SQLiteDataLayer:
         """Threads, steps, elements and feedback in `chat.sqlite` beside the warehouse."""
-        return SQLiteDataLayer(OPTIONS.chat_db)
+        return SQLiteDataLayer(OPTIONS.chat_db, on_delete_thread=RUNTIME.forget)
 
 
 if AUTH_USERS is not None or OPTIONS.persist:
@@ -62,8 +104,9 @@ if AUTH_USERS is not None:
     @cl.password_auth_callback
     async def login(username: str, password: str) -> cl.User | None:
         """Accounts from WHIZZY_AUTH_USERS."""
-        if check_password(AUTH_USERS, username, password):
-            return cl.User(identifier=username, metadata={"provider": "password"})
+        # scrypt takes ~50 ms on purpose: off the event loop, so other sessions go on
+        if await asyncio.to_thread(check_password, AUTH_USERS, username, password):
+            return cl.User(identifier=username, metadata={"provider": "password", **_login_id()})
         return None
 
 elif OPTIONS.persist:
@@ -71,7 +114,25 @@ elif OPTIONS.persist:
     @cl.header_auth_callback
     async def local_login(headers) -> cl.User:  # noqa: ANN001 - starlette Headers
         """No accounts configured: everyone on this machine is the one local user."""
-        return cl.User(identifier=LOCAL_USER, metadata={"provider": "local"})
+        return cl.User(identifier=LOCAL_USER, metadata={"provider": "local", **_login_id()})
+
+
+def _login_id() -> dict[str, str]:
+    """A random id in each login token: signing out revokes that login and no later one.
+
+    Two logins in the same second would otherwise get the same token.
+    """
+    return {"login": secrets.token_urlsafe(12)}
+
+
+@cl.on_logout
+def logout(request, response) -> dict:  # noqa: ANN001 - starlette Request, Response
+    """Sign out: the login token is refused from now on, not only its cookie cleared."""
+    token = get_token_from_cookies(dict(request.cookies)) or guard.request_token(
+        {k.lower(): v for k, v in request.headers.items()})
+    if token and (expires := guard.token_expiry(token)) is not None:
+        REVOKED.revoke(token, expires_at=expires)
+    return {"success": True}
 
 
 @cl.on_app_startup
@@ -163,7 +224,7 @@ async def on_follow_up(action: cl.Action) -> None:
     question = str(action.payload.get("question", "")).strip()
     if question:
         user = cl.user_session.get("user")
-        await cl.Message(content=question, type="user_message",
+        await cl.Message(content=md_text(question), type="user_message",  # LLM-written
                          author=getattr(user, "identifier", "User")).send()
         await answer(question)
 
@@ -179,6 +240,7 @@ async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None
     result: dict = {}
     results: list[dict] = []
     streamed: cl.Message | None = None
+    streamed_text = ""
     thread_id = cl.context.session.thread_id
     async for node, update, ms in stream_answer(assistant, question, thread_id=thread_id):
         if node == "answer":
@@ -187,7 +249,9 @@ async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None
         if node == "token":
             if streamed is None:
                 streamed = cl.Message(content="", author=ASSISTANT_NAME)
-            await streamed.stream_token(str(update.get("text", "")))
+            # the LLM's words are escaped as a whole (a piece may end inside an address)
+            streamed_text += str(update.get("text", ""))
+            await streamed.stream_token(md_text(streamed_text), is_sequence=True)
             continue
         view = step_view(node, update, ms)
         results += [r for r in update.get("results") or [] if isinstance(r, dict)]
@@ -212,8 +276,8 @@ async def answer(question: str) -> None:
     except Exception as exc:  # a bug: say so plainly, keep the traceback in the server log
         logger.exception("answering %r failed", question)
         await cl.Message(
-            content=f"Something went wrong while answering ({type(exc).__name__}: {exc}). "
-            "Nothing was changed; the details are in the server log.",
+            content=f"Something went wrong while answering ({type(exc).__name__}: "
+            f"{md_text(exc)}). Nothing was changed; the details are in the server log.",
             author=ASSISTANT_NAME,
         ).send()
         return

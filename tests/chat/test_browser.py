@@ -487,3 +487,147 @@ def test_no_persist_keeps_nothing_and_needs_no_login(browser, built_warehouse, t
         srv.stop()
     assert not (home / "chat.sqlite").exists()
     assert not (home / "checkpoints.sqlite").exists()
+
+
+# --------------------------------------------------------------------------- red team
+
+
+ATTACKER_PAGE = """<!doctype html><html><body><h1>Totally unrelated page</h1><script>
+window.result = {events: [], connected: false, done: false, polling: null};
+const chat = "127.0.0.1:CHAT_PORT";
+const ws = new WebSocket(`ws://${chat}/ws/socket.io/?EIO=4&transport=websocket`);
+ws.onopen = () => window.result.events.push("open");
+ws.onmessage = (e) => {
+  window.result.events.push("message:" + e.data);
+  if (e.data.startsWith("0{")) {  // engine.io open: ask socket.io to connect, as the chat does
+    ws.send('40' + JSON.stringify({sessionId: crypto.randomUUID(), clientType: "webapp",
+                                   userEnv: "{}", chatProfile: null, threadId: null}));
+  } else if (e.data.startsWith("40")) {
+    window.result.connected = true;  // a session in the user's name: the hijack worked
+  }
+};
+ws.onerror = () => window.result.events.push("error");
+ws.onclose = (e) => { window.result.events.push("close:" + e.code); window.result.done = true; };
+fetch(`http://${chat}/ws/socket.io/?EIO=4&transport=polling`, {credentials: "include"})
+  .then((r) => r.text()).then((t) => { window.result.polling = "read:" + t; })
+  .catch(() => { window.result.polling = "blocked"; });
+</script></body></html>"""
+
+
+@contextlib.contextmanager
+def _attacker_site(chat_port: int):
+    """A page on another loopback port that tries to open the chat's socket."""
+    import http.server
+    import threading
+
+    page = ATTACKER_PAGE.replace("CHAT_PORT", str(chat_port)).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_page_on_another_loopback_port_cannot_open_the_chats_socket(browser, server,
+                                                                      tmp_path):
+    context, chat_page = _new_page(browser)
+    try:
+        _open(chat_page, server.url)  # the user has the chat open: the browser holds its cookie
+        port = int(server.url.rsplit(":", 1)[1])
+        with _attacker_site(port) as evil_url:
+            assert evil_url.split(":")[2] != str(port)
+            evil = context.new_page()
+            evil.goto(evil_url)
+            evil.wait_for_function(
+                "window.result.done || window.result.connected", timeout=60_000)
+            evil.wait_for_function("window.result.polling !== null", timeout=60_000)
+            result = evil.evaluate("window.result")
+            evil.screenshot(path=tmp_path / "attacker.png")
+        assert not result["connected"], result
+        assert "open" not in result["events"], result  # the upgrade itself was refused
+        assert not any(e.startswith("message:") for e in result["events"]), result
+        assert result["polling"] == "blocked", result
+        # the user's own chat is unaffected
+        text, _ = _ask(chat_page, "What is our weighted pipeline?")
+        assert "weighted pipeline" in text.lower()
+    finally:
+        context.close()
+
+
+HOSTILE_ACCOUNTS = [
+    "Evil [Click me](https://evil.example/x) Corp",
+    '<a href="https://evil.example/y">Acme</a> Ltd',
+    "Heading\n# Injected ![img](https://evil.example/p.png)",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_warehouse(raw_warehouse, tmp_path_factory):
+    """The demo org with its three largest open-pipeline accounts renamed into markup."""
+    import duckdb
+    from conftest import DEMO_AS_OF
+
+    from whizzy.build import build_warehouse
+
+    home = tmp_path_factory.mktemp("hostile")
+    path = home / "warehouse.duckdb"
+    shutil.copyfile(raw_warehouse, path)
+    con = duckdb.connect(str(path))
+    try:
+        top = con.execute("""
+            select a.id from salesforce.opportunity o
+            join salesforce.account a on a.id = o.account_id
+            where not o.is_closed group by a.id order by sum(o.amount) desc limit 3""").fetchall()
+        for (account_id,), name in zip(top, HOSTILE_ACCOUNTS, strict=True):
+            con.execute("update salesforce.account set name = ? where id = ?", [name, account_id])
+    finally:
+        con.close()
+    build_warehouse(path, as_of=DEMO_AS_OF, unit_tests=False)
+    return home
+
+
+_LINKS_TO_EVIL = """(root) => [...root.querySelectorAll('*')].flatMap((el) =>
+    [...el.attributes].filter((a) => /href|src/i.test(a.name) && a.value.includes('evil.example'))
+    .map((a) => el.tagName + ' ' + a.name + '=' + a.value))"""
+
+
+def test_a_link_in_an_account_name_renders_as_text(browser, hostile_warehouse, tmp_path):
+    srv = ChatServer(hostile_warehouse).start()
+    try:
+        context, pg = _new_page(browser)
+        _open(pg, srv.url)
+        text, _ = _ask(pg, "top 5 accounts by open pipeline")
+        message = _last_message(pg)
+        _wait_visible(pg, message.locator(".js-plotly-plot").first, tmp_path / "no-chart.png",
+                      f"the chart of {text!r}")
+        _settle(pg)
+        pg.screenshot(path=tmp_path / "hostile-names.png")
+        shown = message.locator('[role="article"]').first.inner_text().replace("\u2060", "")
+        # the answer's text reads the names as they are written, markup and all
+        assert "Evil [Click me](https://evil.example/x) Corp" in shown, shown
+        assert "# Injected ![img](https://evil.example/p.png)" in shown, shown
+        assert message.locator("h1, h2, h3, h4, h5, h6").count() == 0
+        assert message.locator('[role="article"] img').count() == 0  # not even a placeholder
+        # no link and no image anywhere on the page: not in the answer, not on the chart
+        assert pg.evaluate(_LINKS_TO_EVIL, pg.locator("body").element_handle()) == []
+        labels = " ".join(message.locator(".js-plotly-plot text").all_text_contents())
+        assert '<a href="https://evil.example/y">Acme</a> Ltd' in labels, labels
+        _assert_local_only(pg, srv.url)
+        context.close()
+    finally:
+        srv.stop()

@@ -49,14 +49,85 @@ def test_every_persona_has_starters_with_distinct_questions():
 
 
 def test_auth_users_parse_and_check():
-    users = auth.parse_users("ana:pa:ss, bo:sha256:" + hashlib.sha256(b"x").hexdigest().upper())
+    users = auth.parse_users("ana:pa:ss, bo:" + auth.hash_password("x"))
     assert auth.check_password(users, "ana", "pa:ss")  # colons after the first are the password
     assert auth.check_password(users, "bo", "x")
     assert not auth.check_password(users, "bo", "X")
     for bad, why in [("", "names no user"), ("ana", "not name:password"),
-                     ("ana:a,ana:b", "twice"), ("a:sha256:zz", "64 hex")]:
+                     ("ana:a,ana:b", "twice"), ("a:scrypt:16384:8:1:zz:00", "scrypt hash"),
+                     ("a:scrypt:1024:8:1:" + "00" * 16 + ":" + "00" * 32, "scrypt hash")]:
         with pytest.raises(ConfigError, match=why):
             auth.parse_users(bad)
+
+
+def test_passwords_are_kept_as_salted_scrypt_never_unsalted_sha256():
+    users = auth.parse_users("ana:same-pass,bo:same-pass")
+    ana, bo = users["ana"], users["bo"]
+    assert ana.salt != bo.salt and ana.digest != bo.digest  # salted: equal passwords differ
+    assert ana.digest == hashlib.scrypt(b"same-pass", salt=ana.salt, n=2**14, r=8, p=1,
+                                        dklen=32)
+    assert hashlib.sha256(b"same-pass").digest() not in (ana.digest, bo.digest)
+    # a stored hash round-trips, and an unsalted sha256 digest is refused with a way out
+    stored = auth.hash_password("pw")
+    assert auth.check_password(auth.parse_users(f"cy:{stored}"), "cy", "pw")
+    with pytest.raises(ConfigError, match="unsalted sha256") as caught:
+        auth.parse_users("bo:sha256:" + hashlib.sha256(b"x").hexdigest())
+    assert "--hash-password" in caught.value.user_message()
+
+
+def test_hash_password_command_prints_a_hash_that_logs_in(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass\n"))
+    assert main(["chat", "--hash-password"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith("scrypt:") and "s3cret" not in printed
+    assert auth.check_password(auth.parse_users(f"ana:{printed}"), "ana", "s3cret-pass")
+
+
+def test_login_throttle_counts_per_user_and_address_in_bounded_memory():
+    now = [0.0]
+    t = auth.LoginThrottle(per_user=3, per_address=5, window=60, max_keys=100,
+                           clock=lambda: now[0])
+    for _ in range(3):
+        assert t.allowed("ana", "10.0.0.1")
+        t.failed("ana", "10.0.0.1")
+    assert not t.allowed("ana", "10.0.0.1") and not t.allowed("ana", "10.0.0.9")  # per user
+    assert t.allowed("bo", "10.0.0.1")
+    t.failed("bo", "10.0.0.1"), t.failed("cy", "10.0.0.1")
+    assert not t.allowed("dee", "10.0.0.1") and t.allowed("dee", "10.0.0.2")  # per address
+    now[0] = 61
+    assert t.allowed("ana", "10.0.0.1")  # failures are forgotten after the window
+    for i in range(10_000):  # a flood of made-up names and addresses
+        t.failed(f"user{i}", f"10.1.{i // 256}.{i % 256}")
+    assert len(t._failures) <= 100
+
+
+def test_chat_files_left_readable_by_an_older_version_become_private(tmp_path):
+    from whizzy.chat.datalayer import ensure_schema
+
+    old = [tmp_path / "chat.sqlite", tmp_path / "checkpoints.sqlite",
+           tmp_path / "checkpoints.sqlite-wal"]  # a journal left by a crash
+    for path in old:
+        path.write_bytes(b"")
+        path.chmod(0o644)
+    ensure_schema(old[0])
+    auth.create_private(old[1])
+    for path in old:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_revoked_tokens_are_refused_until_they_expire_and_survive_a_restart(tmp_path):
+    now = [1000.0]
+    path = tmp_path / "chat.sqlite"
+    revoked = auth.RevokedTokens(path, clock=lambda: now[0])
+    revoked.revoke("tok-1", expires_at=2000.0)
+    assert "tok-1" in revoked and "tok-2" not in revoked
+    assert "tok-1" in auth.RevokedTokens(path)  # after a restart
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    now[0] = 3000.0
+    revoked.revoke("tok-2", expires_at=4000.0)  # expired ones are dropped meanwhile
+    assert "tok-1" not in revoked and "tok-2" in revoked
 
 
 def test_auth_secret_is_generated_once_and_private(tmp_path, monkeypatch):

@@ -131,3 +131,53 @@ def test_step_updates_fired_as_tasks_keep_their_output(layer):
     thread = asyncio.run(go_())
     outputs = sorted(s["output"] for s in thread["steps"])
     assert outputs == sorted(f"out {i}" for i in range(20))
+
+
+def test_feedback_is_allowed_only_on_ones_own_messages(layer):
+    _, _, _, answer_id = _roundtrip(layer)  # a thread of "local" with one rated answer
+
+    async def check():
+        rows = await layer.execute_sql('select "id" from feedbacks', {})
+        feedback_id = rows[0]["id"]
+        return [
+            await layer.may_give_feedback("local", answer_id, None),
+            await layer.may_give_feedback("local", answer_id, feedback_id),
+            await layer.may_give_feedback("local", None, feedback_id),
+            await layer.may_give_feedback("eve", answer_id, None),
+            await layer.may_give_feedback("eve", None, feedback_id),
+            await layer.may_give_feedback(None, answer_id, None),
+            await layer.may_give_feedback("local", "no-such-step", None),
+            await layer.may_give_feedback("local", None, "no-such-feedback"),
+        ]
+
+    assert asyncio.run(check()) == [True, True, True, False, False, False, False, False]
+
+
+def test_a_deleted_thread_takes_its_memory_and_stays_deleted(tmp_path):
+    from chainlit.context import init_http_context
+
+    forgotten = []
+
+    async def forget(thread_id):
+        forgotten.append(thread_id)
+
+    async def go_():
+        layer = SQLiteDataLayer(tmp_path / "chat.sqlite", on_delete_thread=forget)
+        user = await layer.create_user(User(identifier="ana"))
+        thread_id = str(uuid.uuid4())
+        init_http_context(thread_id=thread_id)
+        await layer.update_thread(thread_id, name="Q", user_id=user.id)
+        await layer.delete_thread(thread_id)
+        # the deleted thread's session still saves its state and a step as it goes
+        await layer.update_thread(thread_id, metadata={"chat_settings": {}})
+        await layer.create_step({"id": str(uuid.uuid4()), "threadId": thread_id, "name": "x",
+                                 "type": "assistant_message", "output": "late",
+                                 "createdAt": "2026-11-16T10:00:00Z", "streaming": False,
+                                 "metadata": {}})
+        thread = await layer.get_thread(thread_id)
+        await layer.close()
+        return thread_id, thread
+
+    thread_id, thread = asyncio.run(go_())
+    assert forgotten == [thread_id]
+    assert thread is None  # not back as a thread with no owner

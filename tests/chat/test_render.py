@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import html
 import json
+import re
+
+from markdown_it import MarkdownIt
 
 from whizzy.chat.freshness import Freshness
 from whizzy.chat.render import answer_metadata, answer_text, follow_ups, footer
@@ -12,6 +16,17 @@ from whizzy.chat.steps import NODE_TITLES, step_view
 from whizzy.chat.tables import display_table, records_tables, result_units
 
 FRESH = Freshness(dt.date(2026, 11, 15), dt.datetime(2026, 11, 16, 8, 30, 12))
+
+
+def rendered(markdown: str) -> str:
+    """The HTML a CommonMark renderer makes of `markdown` (raw HTML allowed, to see it)."""
+    return MarkdownIt("commonmark", {"html": True}).render(markdown)
+
+
+def shown(markdown: str) -> str:
+    """The text a reader sees once `markdown` is rendered (tags dropped, lines joined)."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered(markdown)))
+    return re.sub(r"\s*\n\s*", " ", text).strip()
 
 
 def test_footer_shows_as_of_date_build_time_models_and_timing():
@@ -61,7 +76,8 @@ def test_titles_say_what_each_node_decided():
 def test_intent_step_says_what_was_understood():
     view = step_view("classify_intent", {"intent": "analytics",
                                          "intent_reason": "asks for a win rate"})
-    assert "**analytics**" in view.body and "asks for a win rate" in view.body
+    assert "<strong>analytics</strong>" in rendered(view.body)
+    assert "asks for a win rate" in shown(view.body)
 
 
 def test_model_step_names_each_model_and_why():
@@ -70,8 +86,8 @@ def test_model_step_names_each_model_and_why():
         "model_reasons": {"m_pipeline_health": "matches 'health score'",
                           "fct_opportunity": "supporting deals"},
     })
-    assert "`m_pipeline_health` — matches 'health score'" in view.body
-    assert "`fct_opportunity` — supporting deals" in view.body
+    assert "<code>m_pipeline_health</code> — matches 'health score'" in rendered(view.body)
+    assert "<code>fct_opportunity</code> — supporting deals" in rendered(view.body)
 
 
 def test_plan_step_lists_measures_filters_order_and_limit():
@@ -83,7 +99,9 @@ def test_plan_step_lists_measures_filters_order_and_limit():
             "order_by": [{"name": "win_rate", "desc": True}], "limit": 5,
             "period_label": "Q3 2026"}
     body = step_view("plan_query", {"plans": [plan]}).body
-    for text in ("`fct_opportunity`", "win rate by owner", "measures: Win rate", "by: Owner",
+    assert "<code>fct_opportunity</code>" in rendered(body)
+    body = shown(body)
+    for text in ("fct_opportunity", "win rate by owner", "measures: Win rate", "by: Owner",
                  "quarter is 2026-Q3", "period: Q3 2026", "order: win_rate desc", "limit: 5"):
         assert text in body
 
@@ -103,7 +121,7 @@ def test_a_failed_query_is_reported_not_hidden():
     view = step_view("run_queries", {"results": [
         {"sql": "select nope", "error": "Binder Error: column nope not found"}]})
     assert "failed" in view.queries[0].title
-    assert "Binder Error" in view.body
+    assert "Binder Error" in shown(view.body)
 
 
 def test_answer_text_never_invents_an_answer():
@@ -164,9 +182,11 @@ def test_answer_view_of_a_ranking_has_chart_table_records_and_footer():
     }
     view = answer_view(result, [{"model": "fct_opportunity", "units": {"win_rate": "percent"}}],
                        FRESH)
-    assert view.content.startswith("Ana leads with 50.0%.")
-    assert "Supporting Salesforce records below: the deals behind the figure (1)." in view.content
-    assert view.content.endswith("from fct_opportunity · 9 ms*")
+    assert shown(view.content).startswith("Ana leads with 50.0%.")
+    assert ("Supporting Salesforce records below: the deals behind the figure (1)."
+            in shown(view.content))
+    assert view.content.endswith("*")  # the footer, in italics
+    assert rendered(view.content).rstrip().endswith("from fct_opportunity · 9 ms</em></p>")
     assert view.figure.data[0].type == "bar"
     assert view.table.iloc[0].tolist() == ["Ana", "50.0%"]
     assert [t for t, _ in view.records] == ["The deals behind the figure"]
@@ -179,7 +199,7 @@ def test_answer_view_of_one_number_is_text_only():
     view = answer_view({"columns": ["weighted_pipeline"], "rows": [[5_120_000]],
                         "answer": "Weighted pipeline is $5.12M."}, [], FRESH)
     assert view.figure is None and view.table is None and view.records == []
-    assert view.content.splitlines()[0] == "Weighted pipeline is $5.12M."
+    assert shown(view.content.splitlines()[0]) == "Weighted pipeline is $5.12M."
 
 
 def test_answer_view_of_a_refusal_has_no_data():
@@ -189,3 +209,120 @@ def test_answer_view_of_a_refusal_has_no_data():
                         "columns": [], "rows": []})
     assert view.figure is None and view.table is None
     assert "Data date unknown" in view.content
+
+
+# --------------------------------------------------------------------------- markup from data
+
+#: Names an org could hold (or an LLM could write) that would be markup if left as they are.
+HOSTILE = [
+    "[Click here](https://evil.example/steal)",
+    "Visit www.evil.example or HTTP://evil.example/x, mail boss@evil.example",
+    ":button[Click]{href=https://evil.example} and > [!WARNING] alert",
+    "![x](https://evil.example/pixel.png)",
+    "Acme\n# Injected heading",
+    "Acme\n===",
+    '<a href="https://evil.example">Acme</a>',
+    "<img src=x onerror=alert(1)>",
+    "&#91;Acme&#93;(https://evil.example)",
+    "[Acme][ref]\n\n[ref]: https://evil.example",
+    "<https://evil.example>",
+    "| a | b |\n|---|---|\n| c | d |",
+    "`code` and ``more``",
+    "> quoted\n- listed\n1. numbered",
+    "*em* __strong__ ~~gone~~",
+    "Acme\r\n## CRLF heading\u2028### LS heading",
+]
+_MARKUP_TAGS = re.compile(r"<(a|img|h[1-6]|table|code|pre|em|strong|del|blockquote|ul|ol|li|hr)"
+                          r"\b", re.I)
+
+
+def _inert(markdown: str, *, allowed: str = "") -> None:
+    html_out = rendered(markdown)
+    tags = {m.group(1).lower() for m in _MARKUP_TAGS.finditer(html_out)} - set(allowed.split())
+    assert not tags, (markdown, html_out)
+    # Chainlit's renderer (remark-gfm) also links bare addresses in the text it shows, after
+    # escapes are resolved: its two patterns must find nothing outside code spans
+    text = html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<code>.*?</code>", "", html_out)))
+    assert not re.search(r"(?i)(https?://|www(?=\.))[-.\w]+", text), (markdown, text)
+    assert not re.search(r"[-.\w+]+@[-\w]+(?:\.[-\w]+)+", text, re.A), (markdown, text)
+
+
+def test_names_and_llm_words_in_an_answer_show_as_text():
+    from whizzy.chat.markup import WORD_JOINER
+    from whizzy.chat.render import answer_view
+
+    for name in HOSTILE:
+        answer = f"Top account: {name}, $1.2M."
+        view = answer_view({"answer": answer, "columns": ["account_name", "open_amount"],
+                            "rows": [[name, 1.2e6], ["Bo", 1.0]],
+                            "chart": {"kind": "bar", "title": name},
+                            "records": {"title": name, "columns": ["n"], "rows": [[name]]}},
+                           [{"model": name}], FRESH)
+        _inert(view.content, allowed="em")  # the footer is the chat's own italics
+        flat = re.sub(r"\s+", " ", name.replace("\u2028", " "))
+        seen = shown(view.content).replace(WORD_JOINER, "")
+        assert flat in re.sub(r"\s+", " ", seen), (name, view.content)
+
+
+def test_names_in_steps_show_as_text():
+    for name in HOSTILE:
+        updates = {
+            "classify_intent": {"intent": name, "intent_reason": name, "filters": [name]},
+            "select_models": {"models": [name], "model_reasons": {name: name}},
+            "plan_query": {"plans": [{"model": name, "purpose": name, "description": name,
+                                      "selections": [{"name": name, "role": "measure"}],
+                                      "filters": [{"label": name}], "period_label": name,
+                                      "order_by": [{"name": name}], "limit": name}]},
+            "run_queries": {"results": [{"sql": "select 1", "error": name}]},
+            "fuse_results": {"records": {"title": name, "rows": [[1]]},
+                             "results": [{"purpose": name, "description": name}],
+                             "facts": {"drivers": [name]}},
+            "write_answer": {"chart": {"kind": name, "x": name}, "follow_ups": [name],
+                             "llm_fallbacks": [{"node": "x", "kind": name, "reason": name}]},
+            "other_node": {"x": name},
+        }
+        for node, update in updates.items():
+            body = step_view(node, update).body
+            allowed = "code strong ul li"  # model names in code, bold labels, the lists
+            _inert(body, allowed=allowed)
+
+
+def test_a_link_in_a_name_is_text_on_a_chart():
+    import plotly.io as pio
+
+    from whizzy.chat.charts import chart_figure
+
+    link = '<a href="https://evil.example">Acme</a>'
+    for kind in ("bar", "line", "stacked_bar", "stage_durations"):
+        columns = ["stage_name" if kind == "stage_durations" else "account_name",
+                   "avg_days_in_stage" if kind == "stage_durations" else "open_amount"]
+        rows = [[link, 40.0], ["<b>Bo</b><br>x", 10.0]]
+        if kind in ("line", "stacked_bar"):
+            columns, rows = (["quarter_label", "account_name", "open_amount"],
+                             [["2026-Q1", link, 1.0], ["2026-Q2", link, 2.0],
+                              ["2026-Q1", "Bo", 1.0], ["2026-Q2", "Bo", 3.0]])
+        fig = chart_figure(columns, rows, {"kind": kind, "title": link})
+        assert fig is not None, kind
+        spec = pio.to_json(fig)
+        assert "<a" not in spec and "<b>" not in spec and "<br>" not in spec, (kind, spec[:400])
+        assert "&lt;a href" in spec
+
+
+def test_problems_quote_data_as_text():
+    from whizzy.chat.render import problem_text
+    from whizzy.core.errors import ConfigError, WarehouseMissingError
+
+    for name in HOSTILE:
+        _inert(problem_text(ConfigError(f"No such thing: {name}")))
+        _inert(problem_text(WarehouseMissingError(f"No warehouse at {name}")),
+               allowed="strong code")
+
+
+def test_sql_from_the_data_cannot_end_its_code_block():
+    sql = "select 1 as x where name = '\n```\n[Click](https://evil.example)\n```'"
+    view = step_view("run_queries", {"results": [{"sql": sql}]})
+    shown_sql = view.queries[0].sql
+    # as Chainlit shows a step with language="sql": inside a ``` fence it writes itself
+    html_out = rendered(f"```sql\n{shown_sql}\n```")
+    assert html_out.count("<pre>") == 1 and "<a" not in html_out
+    assert shown_sql.replace("\u2060", "") == sql  # it reads the same

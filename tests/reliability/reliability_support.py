@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import sys
 import threading
@@ -112,6 +113,15 @@ def open_fd_targets() -> list[str]:
 # --------------------------------------------------------------------------- chat client
 
 
+def plain(markdown: str) -> str:
+    """The text of a chat message: the chat escapes data and LLM words as markdown.
+
+    >>> plain("Open pipeline is \\\\$29\\\\.4M at www\u2060\\\\.x\\\\.io")
+    'Open pipeline is $29.4M at www.x.io'
+    """
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 class ChatClient:
     """One websocket session of a running `whizzy chat`, spoken to like the browser does.
 
@@ -166,7 +176,7 @@ class ChatClient:
             remaining = deadline - asyncio.get_running_loop().time()
             event, data = await asyncio.wait_for(self.events.get(), max(remaining, 0.01))
             if event == "new_message" and data.get("type") == "assistant_message":
-                answer = data.get("output") or ""
+                answer = plain(data.get("output") or "")
                 self.last_thread_id = data.get("threadId") or self.last_thread_id
             elif event == "task_end" and answer is not None:
                 return answer

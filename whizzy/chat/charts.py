@@ -12,6 +12,10 @@ or unknown, or names columns the result does not have, the shape of the data dec
 - stage durations (stage and average days) → horizontal bar with the 30-day bottleneck line.
 
 A single number, an empty result or a table of text gets no chart (`None`).
+
+Plotly reads a few HTML tags (`<a href>`, `<b>`, `<br>`) in every label, so every string of
+a finished figure (category values, series names, titles, annotations) is escaped
+(`whizzy.chat.markup.plotly_plain`): a name from the data is drawn as the text it is.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+
+from whizzy.chat.markup import plotly_plain
 
 #: Days in stage above which a stage is a bottleneck (metrics.md).
 BOTTLENECK_DAYS = 30
@@ -445,7 +451,23 @@ def chart_figure(
     if fig is None:  # the suggestion named columns this result lacks: let the shape decide
         inferred = infer_kind(frame)
         fig = _BUILDERS[inferred](frame, {}, title) if inferred else None
-    return fig
+    return plain_figure(fig) if fig is not None else None
+
+
+def plain_figure(fig: go.Figure) -> go.Figure:
+    """`fig` with every string in its traces and layout shown literally (no HTML, no link).
+
+    >>> fig = plain_figure(go.Figure(go.Bar(x=['<a href="https://e.x">A</a>'], y=[1])))
+    >>> fig.data[0].x
+    ('&lt;a href="https://e.x"&gt;A&lt;/a&gt;',)
+    """
+    spec = fig.to_plotly_json()
+    layout = dict(spec.get("layout") or {})
+    template = layout.pop("template", None)  # the chat's own theme: nothing from the data
+    layout = plotly_plain(layout)
+    if template is not None:
+        layout["template"] = template
+    return go.Figure(data=plotly_plain(list(spec.get("data") or [])), layout=layout)
 
 
 def warm_up() -> None:

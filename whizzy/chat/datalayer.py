@@ -18,11 +18,15 @@ import asyncio
 import base64
 import json
 import sqlite3
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.storage_clients.base import BaseStorageClient
+
+from whizzy.chat.auth import create_private
 
 #: Tables of Chainlit's SQLAlchemy data layer, in SQLite types. The column lists follow
 #: Chainlit 2.12's `StepDict`, `ElementDict` and `Feedback` (a test checks they still match).
@@ -109,7 +113,7 @@ def ensure_schema(path: Path) -> Path:
     >>> sorted(table_columns(db))
     ['elements', 'feedbacks', 'steps', 'threads', 'users']
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)  # threads are nobody else's to read (SQLite gives -wal/-shm the same)
     con = sqlite3.connect(path)
     try:
         con.execute("pragma journal_mode=wal")
@@ -167,6 +171,9 @@ class InlineStorageClient(BaseStorageClient):
         """Nothing to close."""
 
 
+#: Deleted thread ids remembered, so late writes of their sessions don't bring them back.
+MAX_DELETED = 10_000
+
 #: JSON columns the stock layer returns as text from SQLite.
 _JSON_STEP_FIELDS = ("metadata", "generation", "tags", "modes")
 
@@ -199,10 +206,14 @@ def _decode(value: Any) -> Any:
 class SQLiteDataLayer(SQLAlchemyDataLayer):
     """Chainlit's SQLAlchemy data layer, adjusted for a local SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *,
+                 on_delete_thread: Callable[[str], Awaitable[None]] | None = None) -> None:
         ensure_schema(path)
         self.path = path
+        self.on_delete_thread = on_delete_thread
         self._step_lock = asyncio.Lock()
+        #: Threads deleted while this server runs (most recent last, at most MAX_DELETED).
+        self._deleted: OrderedDict[str, None] = OrderedDict()
         super().__init__(
             conninfo=f"sqlite+aiosqlite:///{path}",
             storage_provider=InlineStorageClient(),
@@ -212,12 +223,35 @@ class SQLiteDataLayer(SQLAlchemyDataLayer):
     # the stock layer awaits the thread upsert first, so an update can land before its create
     # and the create then blanks the output. One FIFO lock keeps the writes in call order.
     async def create_step(self, step_dict):  # noqa: ANN001, D102
+        if self.was_deleted(step_dict.get("threadId")):
+            return
         async with self._step_lock:
             await super().create_step(step_dict)
 
     async def update_step(self, step_dict):  # noqa: ANN001, D102
+        if self.was_deleted(step_dict.get("threadId")):
+            return
         async with self._step_lock:
             await super().create_step(step_dict)
+
+    # A deleted thread's sessions may still write to it (Chainlit saves a session's state
+    # when it disconnects, and every step upserts its thread): the thread would come back
+    # as a row with no owner. Writes to a thread deleted while this server runs are dropped.
+    def was_deleted(self, thread_id: Any) -> bool:
+        """True when `thread_id` was deleted while this server runs."""
+        return isinstance(thread_id, str) and thread_id in self._deleted
+
+    async def update_thread(self, thread_id: str, *args: Any, **kwargs: Any) -> None:
+        """Create or update a thread, unless it was deleted."""
+        if self.was_deleted(thread_id):
+            return
+        await super().update_thread(thread_id, *args, **kwargs)
+
+    async def create_element(self, element: Any) -> None:
+        """Store an element, unless its thread was deleted."""
+        if self.was_deleted(getattr(element, "thread_id", None)):
+            return
+        await super().create_element(element)
 
     async def execute_sql(self, query: str, parameters: dict) -> Any:
         """Run one statement, storing list/dict parameters as JSON text."""
@@ -237,3 +271,41 @@ class SQLiteDataLayer(SQLAlchemyDataLayer):
             for element in thread.get("elements") or []:
                 element["props"] = _decode(element.get("props")) or {}
         return threads
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Delete the thread, and with it the assistant's memory of it (`on_delete_thread`)."""
+        self._deleted[thread_id] = None
+        while len(self._deleted) > MAX_DELETED:
+            self._deleted.popitem(last=False)
+        await super().delete_thread(thread_id)
+        if self.on_delete_thread is not None:
+            await self.on_delete_thread(thread_id)
+
+    async def thread_owner_of_step(self, step_id: str) -> str | None:
+        """The user identifier of the thread a message belongs to (None: no such message)."""
+        rows = await self.execute_sql(
+            'select t."userIdentifier" as owner from steps s join threads t '
+            'on t."id" = s."threadId" where s."id" = :step_id', {"step_id": step_id})
+        return rows[0]["owner"] if isinstance(rows, list) and rows else None
+
+    async def may_give_feedback(self, user: str | None, for_id: str | None,
+                                feedback_id: str | None) -> bool:
+        """True when `user` may rate message `for_id` or change/delete feedback `feedback_id`.
+
+        Both must belong to a thread of `user`'s own; a feedback id that does not exist yet
+        may be created (on one's own message).
+        """
+        if not user:
+            return False
+        if for_id is not None and await self.thread_owner_of_step(for_id) != user:
+            return False
+        if feedback_id is not None:
+            rows = await self.execute_sql(
+                'select "forId" from feedbacks where "id" = :feedback_id',
+                {"feedback_id": feedback_id})
+            if isinstance(rows, list) and rows:
+                if await self.thread_owner_of_step(rows[0]["forId"]) != user:
+                    return False
+            elif for_id is None:  # deleting a feedback that is not there: nothing to allow
+                return False
+        return for_id is not None or feedback_id is not None

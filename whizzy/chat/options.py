@@ -23,6 +23,8 @@ from whizzy.core.errors import ConfigError
 from whizzy.core.settings import setting, warehouse_path
 
 MAX_ROW_LIMIT = 10_000
+#: The `whizzy chat` process the server must not outlive (`runtime.exit_with_parent`).
+PARENT_PID_VAR = "WHIZZY_CHAT_PARENT_PID"
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -49,6 +51,9 @@ class ChatOptions:
     persist: bool = True
     engine: str = "offline"
     row_limit: int = 1000
+    #: Where the server listens: its own web origin is http://host:port.
+    host: str = "127.0.0.1"
+    port: int = 8000
 
     @property
     def home(self) -> Path:
@@ -77,6 +82,8 @@ class ChatOptions:
             "WHIZZY_CHAT_PERSIST": "1" if self.persist else "0",
             "WHIZZY_ENGINE": self.engine,
             "WHIZZY_ROW_LIMIT": str(self.row_limit),
+            "WHIZZY_CHAT_HOST": self.host,
+            "WHIZZY_CHAT_PORT": str(self.port),
         }
 
     @classmethod
@@ -103,11 +110,16 @@ class ChatOptions:
         if not 1 <= row_limit <= MAX_ROW_LIMIT:
             raise ConfigError(f"WHIZZY_ROW_LIMIT must be between 1 and {MAX_ROW_LIMIT:,}.")
         wh = get("WHIZZY_WAREHOUSE")
+        raw_port = get("WHIZZY_CHAT_PORT") or "8000"
+        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+            raise ConfigError(f"WHIZZY_CHAT_PORT must be a port number, not {raw_port!r}.")
         return cls(
             warehouse=Path(wh).expanduser().resolve() if wh else warehouse_path(),
             persist=_flag(get("WHIZZY_CHAT_PERSIST"), True),
             engine=engine,
             row_limit=row_limit,
+            host=(get("WHIZZY_CHAT_HOST") or "127.0.0.1").strip(),
+            port=int(raw_port),
         )
 
 
@@ -115,3 +127,10 @@ def auth_users_setting(env: Mapping[str, str] | None = None) -> str | None:
     """The raw `WHIZZY_AUTH_USERS` value (`None` when login is off)."""
     value = env.get("WHIZZY_AUTH_USERS") if env is not None else setting("WHIZZY_AUTH_USERS")
     return value if value and value.strip() else None
+
+
+def allowed_origins_setting(env: Mapping[str, str] | None = None) -> str | None:
+    """The raw `WHIZZY_ALLOWED_ORIGINS` value: origins besides the chat's own."""
+    if env is not None:
+        return env.get("WHIZZY_ALLOWED_ORIGINS")
+    return setting("WHIZZY_ALLOWED_ORIGINS")

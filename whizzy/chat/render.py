@@ -15,6 +15,7 @@ import pandas as pd
 
 from whizzy.chat.charts import chart_figure
 from whizzy.chat.freshness import Freshness
+from whizzy.chat.markup import md_text
 from whizzy.chat.steps import as_list, format_ms
 from whizzy.chat.tables import (
     display_table,
@@ -130,10 +131,10 @@ def answer_view(
     if rows and (len(rows) > 1 or len(columns) > 1):
         table = display_table(columns, rows, units=result_units(result, results))
     records = records_tables(result.get("records"))
-    parts = (
-        answer_text(result),
-        records_note(records),
-        f"*{footer(fresh, result, models=models_used(results))}*",
+    parts = (  # data and LLM words are escaped: markup is only what is written here
+        md_text(answer_text(result)),
+        md_text(records_note(records)),
+        f"*{md_text(footer(fresh, result, models=models_used(results)))}*",
     )
     return AnswerView(
         content="\n\n".join(p for p in parts if p),
@@ -146,18 +147,20 @@ def answer_view(
 
 
 def problem_text(exc: WhizzyError) -> str:
-    """A user-caused problem as the chat says it: what is wrong, then the fixing command.
+    r"""A user-caused problem as the chat says it: what is wrong, then the fixing command.
+
+    The message may quote data (a path, a name), so it is escaped; the hint is the chat's.
 
     >>> from whizzy.core.errors import WarehouseNotBuiltError
-    >>> print(problem_text(WarehouseNotBuiltError("The warehouse at /w is not built.")))
-    **The data isn't ready.** The warehouse at /w is not built.
+    >>> print(problem_text(WarehouseNotBuiltError("The warehouse at w is not built")))
+    **The data isn't ready.** The warehouse at w is not built
     <BLANKLINE>
     To fix it, run `whizzy build`.
     >>> from whizzy.core.errors import ConfigError
-    >>> problem_text(ConfigError("The LLM engine is not set up.", hint="pick Offline"))
-    'The LLM engine is not set up. (pick Offline)'
+    >>> print(problem_text(ConfigError("No [LLM](x) set up", hint="pick Offline")))
+    No \[LLM\]\(x\) set up (pick Offline)
     """
     if isinstance(exc, WarehouseMissingError):
-        text = f"**The data isn't ready.** {exc}"
+        text = f"**The data isn't ready.** {md_text(exc)}"
         return text + (f"\n\nTo fix it, {exc.hint}." if exc.hint else "")
-    return f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
+    return md_text(exc) + (f" ({exc.hint})" if exc.hint else "")

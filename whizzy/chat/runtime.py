@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from agents.values import value_index
 from whizzy.assistant import Assistant
+from whizzy.chat.auth import create_private
 from whizzy.chat.charts import warm_up as warm_up_charts
 from whizzy.chat.options import ChatOptions
 from whizzy.chat.personas import SettingsSpec
@@ -57,7 +58,7 @@ class ChatRuntime:
                 import aiosqlite
                 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-                self.options.checkpoints_db.parent.mkdir(parents=True, exist_ok=True)
+                create_private(self.options.checkpoints_db)  # memory is nobody else's to read
                 self._conn = await aiosqlite.connect(str(self.options.checkpoints_db))
                 saver = AsyncSqliteSaver(self._conn)
                 await saver.setup()
@@ -74,6 +75,14 @@ class ChatRuntime:
             self._conn = None
         self.checkpointer = None
         self._assistants.clear()
+
+    async def forget(self, thread_id: str) -> None:
+        """Delete a thread's memory (its checkpoints), as when the thread is deleted.
+
+        A new session that reuses the id then starts with no memory of the old one.
+        """
+        await self.start()
+        await self.checkpointer.adelete_thread(str(thread_id))
 
     async def assistant(self, spec: SettingsSpec) -> AssistantLike:
         """The assistant for these settings (created on first use)."""
@@ -150,3 +159,28 @@ async def stream_answer(
     answer = to_json(snapshot.values, elapsed_ms=total, llm=llm) if llm is not None else \
         to_json(snapshot.values, elapsed_ms=total)
     yield "answer", answer, total
+
+
+def exit_with_parent(parent_pid: int | None) -> None:
+    """Make this server stop when `whizzy chat` (the process `parent_pid`) dies.
+
+    `whizzy chat` passes a stop signal on, but it cannot when it is killed outright
+    (SIGKILL, a crash, a closed session). On Linux the kernel then sends this process
+    SIGTERM (`PR_SET_PDEATHSIG`); a parent that died before that was set is caught by
+    comparing the parent's id. Elsewhere, or without a parent, this does nothing.
+    """
+    import os
+    import signal
+    import sys
+
+    if not parent_pid or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent is already gone
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,6 +1,8 @@
 """The "How I got this" steps: one view per graph node, with its headline, body and SQL.
 
-Pure functions over the assistant's node updates (see `whizzy.assistant.Assistant`).
+Pure functions over the assistant's node updates (see `whizzy.assistant.Assistant`). Bodies
+are markdown: every value from the data or the LLM in them goes through `md_text` or
+`md_code` (`whizzy.chat.markup`), so the only markup is the chat's own.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from whizzy.chat.markup import code_block_text, md_code, md_text
 from whizzy.core.jsonable import jsonable
 
 #: Graph nodes in the order they run, with the name of their step in the chat (Chainlit
@@ -50,8 +53,8 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
-def _code(text: str) -> str:
-    return f"`{text}`"
+def _code(text: Any) -> str:
+    return md_code(text)
 
 
 def format_ms(value: Any) -> str:
@@ -64,13 +67,13 @@ def format_ms(value: Any) -> str:
 
 def _intent_body(update: Mapping[str, Any]) -> str:
     intent = update.get("intent")
-    lines = [f"Intent: **{intent}**" if intent else "Intent: not decided"]
+    lines = [f"Intent: **{md_text(intent)}**" if intent else "Intent: not decided"]
     for key in ("intent_reason", "reason", "intent_detail"):
         if update.get(key):
-            lines.append(str(update[key]))
+            lines.append(md_text(update[key]))
     for key, label in (("entities", "Recognised"), ("filters", "Filters"), ("period", "Period")):
         if update.get(key):
-            lines.append(f"{label}: {_compact(update[key])}")
+            lines.append(f"{label}: {md_text(_compact(update[key]))}")
     return "\n\n".join(lines)
 
 
@@ -83,7 +86,7 @@ def _models_body(update: Mapping[str, Any]) -> str:
     if isinstance(reasons, Mapping):
         for m in models or list(reasons):
             why = reasons.get(m)
-            lines.append(f"- {_code(m)}" + (f" — {why}" if why else ""))
+            lines.append(f"- {_code(m)}" + (f" — {md_text(why)}" if why else ""))
     elif isinstance(reasons, (list, tuple)) and reasons:
         for i, why in enumerate(reasons):
             if isinstance(why, Mapping):
@@ -91,10 +94,12 @@ def _models_body(update: Mapping[str, Any]) -> str:
                 text = why.get("reason") or why.get("why") or why.get("text") or ""
                 score = why.get("score")
                 extra = f" (score {score:.2f})" if isinstance(score, (int, float)) else ""
-                lines.append(f"- {_code(str(name))}{extra}" + (f" — {text}" if text else ""))
+                lines.append(f"- {_code(str(name))}{extra}"
+                             + (f" — {md_text(text)}" if text else ""))
             else:
                 name = models[i] if i < len(models) else ""
-                lines.append(f"- {_code(name)} — {why}" if name else f"- {why}")
+                lines.append(f"- {_code(name)} — {md_text(why)}" if name
+                             else f"- {md_text(why)}")
     else:
         lines = [f"- {_code(m)}" for m in models]
     return "Models chosen:\n\n" + "\n".join(lines)
@@ -109,28 +114,30 @@ def _filter_text(f: Mapping[str, Any]) -> str:
 
 def _plan_lines(plan: Mapping[str, Any]) -> list[str]:
     lines = []
-    head = f"**{plan.get('purpose', 'main')}** query on {_code(str(plan.get('model')))}"
+    head = (f"**{md_text(plan.get('purpose', 'main'))}** query on "
+            f"{_code(str(plan.get('model')))}")
     if plan.get("description"):
-        head += f" — {plan['description']}"
+        head += f" — {md_text(plan['description'])}"
     lines.append(head)
     sels = plan.get("selections") or []
     measures = [s.get("label") or s.get("name") for s in sels if s.get("role") == "measure"]
     dims = [s.get("label") or s.get("name") for s in sels if s.get("role") == "dimension"]
     if measures:
-        lines.append("  - measures: " + ", ".join(map(str, measures)))
+        lines.append("  - measures: " + ", ".join(map(md_text, measures)))
     if dims or plan.get("group_by"):
-        lines.append("  - by: " + ", ".join(map(str, dims or plan.get("group_by"))))
+        lines.append("  - by: " + ", ".join(map(md_text, as_list(dims or plan.get("group_by")))))
     if plan.get("filters"):
-        lines.append("  - filters: " + "; ".join(_filter_text(f) for f in plan["filters"]))
+        lines.append("  - filters: " + "; ".join(md_text(_filter_text(f))
+                                                 for f in plan["filters"]))
     if plan.get("period_label"):
-        lines.append(f"  - period: {plan['period_label']}")
+        lines.append(f"  - period: {md_text(plan['period_label'])}")
     if plan.get("order_by"):
         order = ", ".join(
             f"{o.get('name')} {'desc' if o.get('desc') else 'asc'}" for o in plan["order_by"]
         )
-        lines.append(f"  - order: {order}")
+        lines.append(f"  - order: {md_text(order)}")
     if plan.get("limit"):
-        lines.append(f"  - limit: {plan['limit']}")
+        lines.append(f"  - limit: {md_text(plan['limit'])}")
     return lines
 
 
@@ -147,7 +154,7 @@ def _plan_body(update: Mapping[str, Any]) -> str:
     facts = update.get("facts") if isinstance(update.get("facts"), Mapping) else {}
     if not plans:
         why = facts.get("unanswerable")
-        return f"No query fits: {why}." if why else "No query needed."
+        return f"No query fits: {md_text(why)}." if why else "No query needed."
     out = []
     for p in plans:
         out += _plan_lines(p)
@@ -178,7 +185,7 @@ def _queries(update: Mapping[str, Any]) -> list[QueryView]:
             bits.append(format_ms(meta["elapsed_ms"]))
         if meta.get("error"):
             bits.append("failed")
-        views.append(QueryView(title=" · ".join(bits), sql=sql))
+        views.append(QueryView(title=" · ".join(bits), sql=code_block_text(sql)))
     return views
 
 
@@ -188,11 +195,11 @@ def _run_body(update: Mapping[str, Any], queries: list[QueryView]) -> str:
     if update.get("error"):
         errors.insert(0, str(update["error"]))
     if not queries:
-        return "No SQL was run." + (f" {errors[0]}" if errors else "")
+        return "No SQL was run." + (f" {md_text(errors[0])}" if errors else "")
     n = len(queries)
     text = f"{n} quer{'ies' if n != 1 else 'y'} on a read-only connection."
     if errors:
-        text += " Failed: " + "; ".join(errors)
+        text += " Failed: " + "; ".join(map(md_text, errors))
     return text
 
 
@@ -218,16 +225,17 @@ def _fuse_body(update: Mapping[str, Any]) -> str:
     if n:
         title = records_title(records)
         lines.append(f"Found {n:,} supporting Salesforce record{'s' if n != 1 else ''}"
-                     + (f" ({title})." if title else "."))
+                     + (f" ({md_text(title)})." if title else "."))
     elif n == 0:
         lines.append("No Salesforce records stand behind this figure.")
     others = [r for r in as_list(update.get("results"))
               if isinstance(r, Mapping) and r.get("purpose") not in (None, "records")]
     for r in others:
-        lines.append(f"Added {r.get('purpose')}: {r.get('description') or r.get('model')}.")
+        lines.append(f"Added {md_text(r.get('purpose'))}: "
+                     f"{md_text(r.get('description') or r.get('model'))}.")
     facts = update.get("facts") if isinstance(update.get("facts"), Mapping) else {}
     if facts.get("drivers"):
-        lines.append(f"Drivers: {_compact(facts['drivers'], 300)}")
+        lines.append(f"Drivers: {md_text(_compact(facts['drivers'], 300))}")
     return "\n\n".join(lines) or "Nothing to add: the figure stands on its own."
 
 
@@ -237,12 +245,12 @@ def _answer_body(update: Mapping[str, Any]) -> str:
     if isinstance(chart, Mapping) and chart:
         desc = chart.get("kind") or chart.get("type") or "chart"
         axes = ", ".join(f"{k}={chart[k]}" for k in ("x", "y") if chart.get(k))
-        lines.append(f"Chart: {desc}" + (f" ({axes})" if axes else ""))
+        lines.append(f"Chart: {md_text(desc)}" + (f" ({md_text(axes)})" if axes else ""))
     follow = as_list(update.get("follow_ups"))
     if follow:
-        lines.append("Follow-ups offered: " + "; ".join(map(str, follow)))
+        lines.append("Follow-ups offered: " + "; ".join(map(md_text, follow)))
     if update.get("usage"):
-        lines.append(f"LLM usage: {_compact(update['usage'])}")
+        lines.append(f"LLM usage: {md_text(_compact(update['usage']))}")
     return "\n\n".join(lines) or "Answer written."
 
 
@@ -317,21 +325,21 @@ def step_view(
     elif node == "write_answer":
         body = _answer_body(update)
     else:
-        body = _compact(update) if update else "Done."
+        body = md_text(_compact(update)) if update else "Done."
     if llm := _llm_line(update):
         body = f"{body}\n\n{llm}"
     return StepView(node=node, title=title, body=body, queries=queries)
 
 
 def _llm_line(update: Mapping[str, Any]) -> str:
-    """What the LLM did in a step: calls, tokens, latency, and any fallback to offline.
+    r"""What the LLM did in a step: calls, tokens, latency, and any fallback to offline.
 
     >>> print(_llm_line({"usage": [{"__new_turn__": True}, {"node": "plan_query",
     ...     "input_tokens": 900, "output_tokens": 60, "latency_ms": 410.0}],
     ...     "llm_fallbacks": [{"node": "plan_query", "kind": "schema_invalid",
     ...                        "reason": "no such measure"}]}))
     LLM: 1 call, 900 tokens in / 60 out, 410 ms
-    LLM unavailable here (schema_invalid: no such measure): the offline engine's result is used.
+    LLM unavailable here (schema\_invalid: no such measure): the offline engine's result is used.
     >>> _llm_line({"intent": "analytics"})
     ''
     """
@@ -345,8 +353,8 @@ def _llm_line(update: Mapping[str, Any]) -> str:
                      f"tokens in / {tokens_out} out, {format_ms(ms)}")
     for f in update.get("llm_fallbacks") or []:
         if isinstance(f, dict) and f.get("node"):
-            lines.append(f"LLM unavailable here ({f.get('kind')}: {f.get('reason')}): the "
-                         "offline engine's result is used.")
+            lines.append(f"LLM unavailable here ({md_text(f.get('kind'))}: "
+                         f"{md_text(f.get('reason'))}): the offline engine's result is used.")
     return "\n".join(lines)
 
 

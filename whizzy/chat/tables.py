@@ -1,4 +1,9 @@
-"""Result and records tables as the chat shows them: units, formatted cells, titles."""
+"""Result and records tables as the chat shows them: units, formatted cells, titles.
+
+Cells are not markdown-escaped (unlike answer text, `whizzy.chat.markup`): Chainlit's
+Dataframe element renders every cell and header as plain text, so a link in an account name
+stays text there, and an escape would show its backslash.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,9 @@ import importlib.util
 
 from rich.console import Console
 
+from whizzy.cli.chat import add_host_flags, check_exposure
 from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.core.settings import setting
 
 console = Console(stderr=True)
 
@@ -29,8 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_warehouse_flag(p)
     p.add_argument("--opportunities", type=int, default=5000, help="demo org size (default 5000)")
     p.add_argument("--seed", type=int, default=42, help="demo org seed (default 42)")
-    p.add_argument("--host", default="127.0.0.1", help="chat host (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="chat port (default 8000)")
+    add_host_flags(p)
     p.add_argument("--no-chat", action="store_true", help="stop after the build")
     p.set_defaults(func=run)
 
@@ -39,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     """Run each step that exists, in order."""
     settings = settings_from(args)
     wh = settings.warehouse
+    if not args.no_chat:  # before the build, not after it
+        check_exposure(args.host, login=bool((setting("WHIZZY_AUTH_USERS") or "").strip()),
+                       insecure_no_login=args.insecure_no_login)
     if wh.exists():
         console.print(f"[green]✓[/] warehouse found at {wh}")
     else:
@@ -66,4 +70,5 @@ def run(args: argparse.Namespace) -> int:
     # without it (about 0.5 s instead of 4-6 s with LangGraph, dbt and pandas loaded)
     from whizzy.cli.chat import start_chat
 
-    return start_chat(wh, host=args.host, port=args.port)
+    return start_chat(wh, host=args.host, port=args.port,
+                      insecure_no_login=args.insecure_no_login)

@@ -45,7 +45,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 def auth_passwords(spec: str | None) -> list[str]:
     """The plain passwords in a ``WHIZZY_AUTH_USERS`` value (``name:password,...``).
 
-    >>> auth_passwords("ana:s3cret, bo:sha256:abc, broken=entry")
+    >>> auth_passwords("ana:s3cret, bo:sha256:abc, cy:scrypt:16384:8:1:ab:cd, broken=entry")
     ['s3cret', 'broken=entry']
     """
     found = []
@@ -55,7 +55,7 @@ def auth_passwords(spec: str | None) -> list[str]:
         _, sep, password = entry.partition(":")
         if not sep:
             found.append(entry)  # malformed: the whole entry may be a password
-        elif not password.startswith("sha256:"):
+        elif not password.startswith(("sha256:", "scrypt:")):
             found.append(password)
     return found
 
