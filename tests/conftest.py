@@ -27,6 +27,12 @@ DEMO_AS_OF = "2026-11-15"
 
 
 @pytest.fixture(scope="session")
+def demo_as_of() -> str:
+    """The as-of date of the demo org (a test building its own copy uses it too)."""
+    return DEMO_AS_OF
+
+
+@pytest.fixture(scope="session")
 def raw_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse holding only the generated raw `salesforce` tables."""
     from whizzy.data.generate import generate_org

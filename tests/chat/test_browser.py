@@ -577,10 +577,9 @@ HOSTILE_ACCOUNTS = [
 
 
 @pytest.fixture(scope="module")
-def hostile_warehouse(raw_warehouse, tmp_path_factory):
+def hostile_warehouse(raw_warehouse, demo_as_of, tmp_path_factory):
     """The demo org with its three largest open-pipeline accounts renamed into markup."""
     import duckdb
-    from conftest import DEMO_AS_OF
 
     from whizzy.build import build_warehouse
 
@@ -597,7 +596,7 @@ def hostile_warehouse(raw_warehouse, tmp_path_factory):
             con.execute("update salesforce.account set name = ? where id = ?", [name, account_id])
     finally:
         con.close()
-    build_warehouse(path, as_of=DEMO_AS_OF, unit_tests=False)
+    build_warehouse(path, as_of=demo_as_of, unit_tests=False)
     return home
 
 

@@ -16,6 +16,7 @@ changes only, each to keep it small or free of clashes, never to a flag's name:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -145,11 +146,13 @@ def run_server(argv: list[str], env: dict, cwd: Path, log: Path, ready) -> None:
     try:
         wait_until(ready, SERVER_START_S, proc, log)
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):  # it may have exited already
+            os.killpg(proc.pid, signal.SIGINT)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 
@@ -177,7 +180,11 @@ def test_every_readme_command_runs(tmp_path: Path):
         if words[0] in {"source", "make"}:
             assert check(command) is None
             continue
-        if words[:2] == ["whizzy", "chat"]:
+        if words[:2] == ["whizzy", "chat"] and "--hash-password" in words:
+            done = subprocess.run(words, cwd=work, env=env, input="s3cret\n",
+                                  capture_output=True, text=True, timeout=COMMAND_S, check=False)
+            assert done.returncode == 0 and done.stdout.startswith("scrypt:"), done.stderr
+        elif words[:2] == ["whizzy", "chat"]:
             port = free_port()
             run_server([*words, "--port", str(port)], env, work, log, lambda p=port: http_ok(p))
         elif words[:2] == ["whizzy", "build"] and "--every" in words:

@@ -31,6 +31,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from whizzy.chat.markup import plotly_plain
+from whizzy.core.cells import label_of, unit_of
 
 #: Days in stage above which a stage is a bottleneck (metrics.md).
 BOTTLENECK_DAYS = 30
@@ -69,39 +70,6 @@ def kind_of(name: str | None) -> str | None:
     ('bar', 'forecast', None, None)
     """
     return _KIND_ALIASES.get((name or "").strip().lower().replace(" ", "_"))
-
-
-def unit_of(column: str) -> str:
-    """Guess a column's unit from its name: percent, currency, days, count or number.
-
-    >>> [unit_of(c) for c in ("win_rate", "open_amount", "avg_days_in_stage", "won_count")]
-    ['percent', 'currency', 'days', 'count']
-    >>> unit_of("pipeline_health_score")
-    'number'
-    """
-    c = column.lower()
-    if re.search(r"rate|share|accuracy|percent|pct|mape|coverage_ratio", c):
-        return "percent"
-    if re.search(r"days", c):
-        return "days"
-    if re.search(r"score|points", c):
-        return "number"
-    if re.search(r"amount|revenue|pipeline|value|forecast|deal_size|bookings|impact|"
-                 r"lower|upper|sales_velocity", c):
-        return "currency"
-    if re.search(r"count|deals|visits|number_of|pushes|opportunities", c):
-        return "count"
-    return "number"
-
-
-def label_of(column: str) -> str:
-    """A column name for people.
-
-    >>> label_of("avg_days_in_stage"), label_of("quarter_label"), label_of("win_rate")
-    ('Avg days in stage', 'Quarter', 'Win rate')
-    """
-    words = re.sub(r"_label$", "", column).replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
 
 
 def to_frame(columns: Sequence[str], rows: Sequence[Any]) -> pd.DataFrame:

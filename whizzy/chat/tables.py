@@ -16,19 +16,10 @@ from typing import Any
 import pandas as pd
 
 from whizzy.chat.charts import label_of, to_frame, unit_of
-from whizzy.chat.steps import plans_of
+from whizzy.core.cells import plan_units
 
 #: Rows a table in the chat shows (the full result can be larger; the SQL is in its step).
 TABLE_ROWS = 200
-
-
-def _units_from_plan(plan: Any) -> dict[str, str]:
-    units: dict[str, str] = {}
-    for p in plans_of(plan):
-        for s in p.get("selections") or []:
-            if s.get("unit") and s.get("name"):
-                units.setdefault(str(s["name"]), str(s["unit"]))
-    return units
 
 
 def _cell(value: Any, unit: str) -> Any:
@@ -98,7 +89,7 @@ def result_units(
         for name, unit in (r.get("units") or {}).items():
             if unit:
                 units.setdefault(str(name), str(unit))
-    for name, unit in _units_from_plan(result.get("plans") or result.get("plan")).items():
+    for name, unit in plan_units(result.get("plans") or result.get("plan")).items():
         units.setdefault(name, unit)
     return units
 

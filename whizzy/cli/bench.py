@@ -18,9 +18,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from whizzy.cli import terminal
 from whizzy.core.errors import ConfigError
 
-console = Console(stderr=True)
+console = terminal.console()
 
 DESCRIPTION = """\
 For each size: generate the demo org (seed 42, as of 2026-11-15, in a child process so its peak

@@ -18,16 +18,16 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from whizzy.build import BuildResult, build_warehouse
+from whizzy.cli import terminal
 from whizzy.cli.common import add_warehouse_flag, settings_from
 from whizzy.cli.terminal import escaped, text
 from whizzy.core.errors import ConfigError, WarehouseChangedError, WhizzyError
 
-console = Console(stderr=True)
+console = terminal.console()
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.console import Console
-
+from whizzy.cli import terminal
 from whizzy.cli.common import add_warehouse_flag, settings_from
 from whizzy.cli.terminal import escaped
 from whizzy.core.errors import ConfigError, WhizzyError
 from whizzy.core.settings import PROJECT_ROOT
 
-console = Console(stderr=True)
+console = terminal.console()
 
 #: Seconds a stopping server may take before it is killed.
 STOP_GRACE_SECONDS = 20

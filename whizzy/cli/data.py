@@ -9,16 +9,16 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from whizzy.cli import terminal
 from whizzy.cli.common import add_warehouse_flag, settings_from
 from whizzy.cli.terminal import escaped
 from whizzy.core.errors import ConfigError, DataImportError
 from whizzy.warehouse.schema import TABLES
 
-console = Console(stderr=True)
+console = terminal.console()
 
 GENERATE_HELP = """\
 Write a synthetic but realistic Salesforce org into the warehouse: users and a role

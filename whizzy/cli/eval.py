@@ -8,10 +8,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from whizzy.cli import terminal
 from whizzy.cli.common import add_warehouse_flag
 from whizzy.core.errors import ConfigError
 
-console = Console(stderr=True)
+console = terminal.console()
 
 #: Default pass threshold per engine: offline answers are deterministic and must all be right;
 #: an LLM engine may word an answer so the matcher misses it now and then.

@@ -7,13 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
+from whizzy.cli import terminal
 from whizzy.cli.common import add_warehouse_flag, settings_from
 from whizzy.cli.terminal import escaped
 from whizzy.core.errors import ConfigError
 
-console = Console(stderr=True)
+console = terminal.console()
 
 
 def register(sub: argparse._SubParsersAction) -> None:

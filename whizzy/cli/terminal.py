@@ -21,6 +21,7 @@ import json
 import re
 from typing import Any
 
+from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
@@ -31,6 +32,14 @@ _JSON_RAW = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 #: `value` as a string without terminal control characters (tab and newline stay).
 clean = strip_controls
+
+
+def console(*, stderr: bool = True) -> Console:
+    """The commands' message console, which never wraps a line nor reads data as markup.
+
+    A path stays whole in a pipe or a log; a terminal folds long lines itself.
+    """
+    return Console(stderr=stderr, soft_wrap=True, highlight=False, emoji=False)
 
 
 def text(value: Any, style: str = "") -> Text:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from rich.console import Console
-
+from whizzy.cli import terminal
 from whizzy.cli.chat import add_host_flags, check_exposure
 from whizzy.cli.common import add_warehouse_flag, settings_from
 from whizzy.core.settings import setting
 
-console = Console(stderr=True)
+console = terminal.console()
 
 
 def _has(module: str) -> bool:

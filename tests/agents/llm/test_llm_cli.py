@@ -106,7 +106,7 @@ def test_ask_engine_llm_when_the_endpoint_fails(warehouse, llm_env, capsys, last
 
 def test_ask_engine_llm_plain_text(warehouse, llm_env, capsys, last_quarter_gold):
     llm_env.queue(*[OfflineReplay(warehouse)] * 3)
-    assert main(["ask", "--warehouse", str(warehouse), "--engine", "llm",
+    assert main(["ask", "--warehouse", str(warehouse), "--engine", "llm", "--sql",
                  "What was our win rate last quarter?"]) == 0
     out = capsys.readouterr().out
     assert last_quarter_gold in out and "SELECT" in out and "LLM 3 call(s)" in out
