@@ -103,6 +103,13 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     # measures: named now, else kept
     measures = query.measures
     model = query.model
+    if measures and p.explicit and set(words) & {"that", "those", "it", "them", "these"}:
+        # "how many deals is that?", "how much was that worth?": a new figure of the same
+        # deals, so the flags the previous figure carried ("open", "won") stay on
+        scope = _scope_of(prev, context)
+        have = {c.field for c in update["filters"]}
+        update["filters"] = [*update["filters"], *(
+            Condition(field=f, op="is_true", text=f) for f in scope if f not in have)]
     asking_count = has(words, *grammar.COUNT_WORDS) and not query.measures
     if not measures or not p.explicit or query.records and prev.records:
         measures, model = prev.measures, prev.model
@@ -165,6 +172,15 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     if merged.model is None or not merged.measures and not merged.records:
         return query
     return reserve(merged, context)
+
+
+def _scope_of(query: Query, context: Context) -> list[str]:
+    """The flags the query's first measure carries in its model ("won" for won count)."""
+    model = context.catalog.models.get(query.model or "")
+    if model is None or not query.measures:
+        return []
+    measure = model.answerable.measure(query.measures[0])
+    return list(measure.scope) if measure is not None else []
 
 
 def _grain_of(query: Query, context: Context) -> str | None:
