@@ -9,6 +9,7 @@ moves the result to another model when its own cannot apply what was added.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from agents import grammar
 from agents.contract import Condition, Intent, NotApplied, Query, Ranking
@@ -143,6 +144,8 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     update["order"] = query.order or (prev.order if records else None)
     update["limit"] = query.limit if query.limit is not None else (
         prev.limit if records and not pick else (1 if pick else None))
+    if records and prev.records and query.limit is None and _one_asked(words):
+        update["limit"] = 1  # "which is the biggest?": the first of the list
     if records:
         update["model"] = query.model if query.records else prev.model
         update["measures"] = []
@@ -172,6 +175,19 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     if merged.model is None or not merged.measures and not merged.records:
         return query
     return reserve(merged, context)
+
+
+def _one_asked(words: Sequence[str]) -> bool:
+    """A superlative naming one record: "the biggest", "the oldest one", "the largest deal".
+
+    >>> _one_asked(["which", "is", "the", "biggest"]), _one_asked(["the", "biggest", "ones"])
+    (True, False)
+    """
+    for i, w in enumerate(words):
+        if grammar.is_superlative(w) and w not in {"more", "fewer", "less", "top", "bottom"}:
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            return nxt in {"", "one", "deal", "opportunity", "opp"}
+    return False
 
 
 def _scope_of(query: Query, context: Context) -> list[str]:

@@ -95,7 +95,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     _read_catalog(p, vocab, avoid)
     query = _compose(p, context, vocab)
     if context.previous is not None and is_follow_up(p, query, context.previous):
-        query = apply_to_previous(p, query, context)
+        query = _bind_bounds(p, apply_to_previous(p, query, context), context)
     query = _finish(p, query, context)
     unbound = [n for n in query.not_applied if n.reason == _NO_UNIT]
     if unbound and not avoid and query.model is not None:
@@ -118,6 +118,30 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
             if again[1].model is not None or again[1].records:
                 return again
     return p, query
+
+
+def _bind_bounds(p: Parse, query: Query, context: Context) -> Query:
+    """A follow-up's bounds on the figure it continues ("only the ones over 100k").
+
+    Alone, the fragment had no model to tie "over 100k" to; on the previous query's model
+    it does.
+    """
+    unbound = {n.text for n in p.not_applied if n.reason == _NO_UNIT}
+    if not unbound or query.model is None:
+        return query
+    named = {s.name for s in p.spans if s.kind == "number"}
+    added = []
+    for cond in p.conditions:
+        if cond.text in unbound:
+            done = _resolve_number(cond, query.model, context.catalog, named,
+                                   query.group_by, query.measures)
+            if done is not None:
+                added.append(done)
+                unbound.discard(cond.text)
+    if not added:
+        return query
+    p.not_applied[:] = [n for n in p.not_applied if n.reason != _NO_UNIT or n.text in unbound]
+    return query.model_copy(update={"filters": [*query.filters, *added]})
 
 
 def _clean(question: str) -> str:
