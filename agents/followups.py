@@ -9,7 +9,6 @@ moves the result to another model when its own cannot apply what was added.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from agents import grammar
 from agents.contract import Condition, Intent, NotApplied, Query, Ranking
@@ -144,7 +143,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     update["order"] = query.order or (prev.order if records else None)
     update["limit"] = query.limit if query.limit is not None else (
         prev.limit if records and not pick else (1 if pick else None))
-    if records and prev.records and query.limit is None and _one_asked(words):
+    if records and prev.records and query.limit is None and _one_asked(p):
         update["limit"] = 1  # "which is the biggest?": the first of the list
     if records:
         update["model"] = query.model if query.records else prev.model
@@ -177,16 +176,19 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     return reserve(merged, context)
 
 
-def _one_asked(words: Sequence[str]) -> bool:
+def _one_asked(p: Parse) -> bool:
     """A superlative naming one record: "the biggest", "the oldest one", "the largest deal".
 
-    >>> _one_asked(["which", "is", "the", "biggest"]), _one_asked(["the", "biggest", "ones"])
-    (True, False)
+    What follows the superlative is nothing, "one", or a singular noun the catalog declares
+    as a dimension (a plural, "the biggest ones", names several).
     """
+    words = p.words
     for i, w in enumerate(words):
         if grammar.is_superlative(w) and w not in {"more", "fewer", "less", "top", "bottom"}:
-            nxt = words[i + 1] if i + 1 < len(words) else ""
-            return nxt in {"", "one", "deal", "opportunity", "opp"}
+            if i + 1 >= len(words) or words[i + 1] == "one":
+                return True
+            return any(s.kind == "dimension" and s.start == i + 1 and
+                       not words[s.end - 1].endswith("s") for s in p.spans)
     return False
 
 
