@@ -41,6 +41,12 @@ roughly about approx estimate typical typically usually generally overall
 take takes took spend spends spent usually normally does do did make made come comes came
 """.split())
 
+#: The sales calendar's own words: a question about a quarter or a year-to-date is sales talk
+#: even before it names a figure ("how did we do last quarter?").
+CALENDAR = frozenset({"quarter", "quarters", "qtd", "ytd", "mtd", "fiscal", "fy", "h1", "h2",
+                      "q1", "q2", "q3", "q4"})
+#: Generic names of a figure: asking for one is data talk ("what are our key metrics?").
+FIGURE_WORDS = frozenset({"kpi", "kpis", "metric", "metrics"})
 #: Words that compare members or periods ("Retail vs Energy", "this quarter against last").
 COMPARE = frozenset({"vs", "versus", "v", "compare", "compared", "comparing", "comparison",
                      "against", "beating", "beat", "outperforming", "better", "worse"})

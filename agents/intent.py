@@ -26,15 +26,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agents import grammar
 from agents.context import Context
 from agents.contract import DATA_INTENTS, Intent, Reason
 from agents.engine import IntentDecision
 from agents.state import NEW_TURN, State
-from agents.text import has_any, normalize, tokens
+from agents.text import has_any, normalize, phrase_tokens, similar, tokens
 from agents.values import value_index
 from agents.vocabulary import Vocabulary
 from whizzy.warehouse.reader import open_warehouse, user_text
@@ -42,15 +44,6 @@ from whizzy.warehouse.reader import open_warehouse, user_text
 #: Longest question read; longer input is answered with a request to shorten it.
 MAX_QUESTION_CHARS = 2000
 
-#: Words of sales-pipeline talk (the catalog adds every synonym it declares).
-DOMAIN_WORDS = (
-    "win rate", "pipeline", "deal", "opportunity", "oppty", "opps", "forecast", "revenue",
-    "bookings", "booked", "quota", "slippage", "slipped", "pushed", "push", "velocity",
-    "stage", "bottleneck", "overdue", "health", "rep", "owner", "industry", "account",
-    "closed", "won", "lost", "sales", "quarter", "qtd", "ytd", "mtd", "weighted", "coverage",
-    "conversion", "close rate", "days", "cycle", "coaching", "performance", "amount", "lead",
-    "customer", "seller", "team", "risk", "trend", "accuracy", "interval", "kpi", "metric",
-)
 _GREETINGS = ("hi", "hello", "hey", "hiya", "yo", "good morning", "good afternoon",
               "good evening", "thanks", "thank you", "thx", "cheers", "bye", "goodbye",
               "how are you", "who are you", "what are you", "nice", "great", "cool", "ok",
@@ -99,11 +92,6 @@ _INJECTION = re.compile(
 #: After an injection phrase: only a demand to state something ("and say it was 99%").
 _SAY_SO = re.compile(r"^[\s,.]*(and |then )?(just )?(say|tell (me|us)|claim|report|answer|reply)"
                      r"( that)? (it|the \w+( \w+)?) (is|was|were|are) [\w$%.,\s-]{1,20}[.!]?\s*$")
-_OFF_TOPIC = ("weather", "joke", "poem", "recipe", "song", "lyrics", "movie", "stock price",
-              "bitcoin", "crypto", "football", "soccer", "election", "president", "capital of",
-              "translate", "horoscope", "write code", "python script", "essay", "dating",
-              "medical advice", "legal advice", "news", "meaning of life")
-
 
 _FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|what of|same|now|then|ok|okay|why|but|compare|versus|vs|"
@@ -153,8 +141,6 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
         return IntentDecision(Intent.OUT_OF_SCOPE, Reason.INSTRUCTIONS)
     if _WRITE.search(text) and not _starts_with_phrase(text, vocabulary):
         return IntentDecision(Intent.OUT_OF_SCOPE, Reason.WRITE)
-    if has_any(words, _OFF_TOPIC, fuzzy=False) and not has_any(words, DOMAIN_WORDS, fuzzy=False):
-        return IntentDecision(Intent.OUT_OF_SCOPE, Reason.OFF_TOPIC)
     if _HELP.search(text):
         return IntentDecision(Intent.HELP, Reason.CAPABILITIES)
     if _DEFINE.search(text) or re.match(r"^(what is|what's|whats) (a |an )?[a-z \-]{3,40}$",
@@ -198,7 +184,33 @@ def _starts_with_phrase(text: str, vocabulary: Iterable[str]) -> bool:
 
 
 def _domain(words: list[str], vocabulary: Iterable[str]) -> bool:
-    return has_any(words, DOMAIN_WORDS) or has_any(words, vocabulary, fuzzy=False)
+    """Sales talk: a catalog phrase, a content word of one (typos forgiven), or a period.
+
+    A period of the sales calendar is sales talk ("how did we do last quarter?").
+
+    >>> _domain(tokens("how's the pipline"), ("open pipeline",))
+    True
+    >>> _domain(tokens("what's the weather in Paris?"), ("open pipeline",))
+    False
+    """
+    vocabulary = tuple(vocabulary)
+    if has_any(words, vocabulary, fuzzy=False) or \
+            set(words) & (grammar.CALENDAR | grammar.FIGURE_WORDS):
+        return True
+    content = _content_words(vocabulary)
+    return any(w in content.get(w[:1], ()) or len(w) >= 5 and any(
+        similar(w, c) for c in content.get(w[0], ())) for w in words)
+
+
+@lru_cache(maxsize=8)
+def _content_words(vocabulary: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """The words the catalog's phrases are made of, function words left out, by initial."""
+    found: dict[str, set[str]] = {}
+    for phrase in vocabulary:
+        for word in phrase_tokens(phrase):
+            if word.isalpha() and word not in grammar.FILLER:
+                found.setdefault(word[0], set()).add(word)
+    return {k: frozenset(v) for k, v in found.items()}
 
 
 def _is_bare_term(text: str) -> bool:

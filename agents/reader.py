@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from agents import grammar
 from agents.contract import (
@@ -274,6 +275,7 @@ def _read_numbers(p: Parse) -> None:
 
 #: Why a bound was not applied: nothing in the model has its unit.
 _NO_UNIT = "no figure here has that unit to compare with"
+_UNDATED = "the figure asked is not kept by period"
 #: The bound that keeps what another bound leaves out.
 _INVERSE = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
 
@@ -665,6 +667,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         member_columns={c.field: context.values.columns[c.field] for c in filters
                         if c.kind == "members" and c.field in context.values.columns})
     chosen = choose_model(candidate, catalog)
+    if chosen is None and window is not None and measures:
+        # "velocity this quarter" where no model dates that figure: the figure as defined,
+        # and the period said not applied (never a refusal of a figure the data holds)
+        undated = choose_model(replace(candidate, window=None, time=None), catalog)
+        if undated is not None and undated.measures:
+            p.not_applied.append(NotApplied(text=window.text, reason=_UNDATED))
+            chosen, window, time = undated, None, None
     if chosen is not None and chosen.measures and not group_by and not compare_members:
         implied = implied_dimension(catalog.model(chosen.model), candidate)
         if implied and not catalog.model(chosen.model).answerable.measure(
@@ -1097,6 +1106,13 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
     unknown = {i: raw for i, raw in content}
     dim_ends = {s.start: s.end for s in p.spans if s.kind == "dimension"}
     for w, word in enumerate(p.words):
+        if word == "who":
+            j = w + 1  # "who is the president?": the unknown thing is who is asked for
+            while j < len(p.words) and p.words[j] in _COPULA_DETERMINERS:
+                j += 1
+            if j > w + 1 and j in unknown:
+                heads.append(unknown[j])
+            continue
         if word not in {"which", "what"}:
             continue
         for j in range(w + 1, min(w + 4, len(p.words))):
@@ -1128,7 +1144,9 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
 
 #: Nouns that make the word before them the kind of figure asked ("churn rate").
 _FIGURE_NOUNS = frozenset({"rate", "attainment", "retention", "margin", "growth", "cost",
-                           "costs", "ratio", "score", "spend", "roi"})
+                           "costs", "ratio", "score", "spend", "roi", "price"})
+#: "who is the …", "who are our …": what stands after them is who is asked for.
+_COPULA_DETERMINERS = frozenset({"is", "are", "was", "were", "the", "a", "an", "our", "my"})
 
 
 def _counted_at(p: Parse) -> int | None:

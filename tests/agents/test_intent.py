@@ -41,7 +41,8 @@ CASES = [
 
 
 #: Words the catalog declares (the dashboard's synonyms among them): sales talk.
-VOCABULARY = ("executive summary", "how are we doing", "win rate", "pipeline")
+VOCABULARY = ("executive summary", "how are we doing", "win rate", "open pipeline", "forecast",
+              "bottleneck", "stage", "pushed deals", "deals", "slippage", "industry", "overdue")
 
 
 @pytest.mark.parametrize(("question", "intent"), CASES)
