@@ -72,12 +72,20 @@ WHY = re.compile(r"^(?:why|how come)\b|\bwhat(?:'s| is| are)? (?:driving|behind|
                  r"hurt|caused|pulled)(?: down| up)?\b|\bexplain (?:why|that|this)\b|"
                  r"\breasons? (?:for|why)\b")
 #: Words asking how a figure moved over time.
-TREND = re.compile(r"\b(?:trend|trends|trending|over time|history|historical|trajectory|"
+TREND = re.compile(r"\b(?:trend|trends|trending|trended|over time|history|historical|trajectory|"
                    r"quarter over quarter|month over month|qoq|mom|each quarter|every quarter|"
                    r"by quarter|per quarter|quarterly|by month|per month|each month|monthly|"
                    r"evolve[ds]?|progression|getting better|getting worse|improv(?:e|ed|ing)|"
-                   r"declin(?:e|ed|ing)|over the (?:last|past) (?:few|several|\d+) quarters)\b|"
-                   r"^how (?:has|have) .+ (?:changed|moved|shifted|developed)\W*$")
+                   r"declin(?:e|ed|ing)|over the (?:last|past) (?:few|several|\d+) quarters|"
+                   r"(?:getting|growing|becoming|gotten|grown|become) (?:a lot |much |any )?"
+                   r"(?:long|short|bigg|small|fast|slow|high|low|bett|wors|great)er|"
+                   r"(?:increas|decreas|lengthen|shorten|shrink|rising|falling)\w*|growing|"
+                   r"dropping|climbing|than (?:before|previously|(?:we|it|they) used to))\b|"
+                   r"^how (?:has|have) .+ (?:changed|moved|shifted|developed|evolved|"
+                   r"progressed|gone|done over)\W*$")
+#: The present perfect of a duration ("how long have deals been stuck in Proposal?"): about
+#: what is still going on up to today, not what has finished.
+PERFECT = re.compile(r"\bhow long (?:have|has|'ve)\b.*?\b(?P<been>been)\b")
 #: Words asking for specific records rather than a figure.
 LIST_WORDS = frozenset({"list", "show", "display", "which", "what", "name", "names", "give",
                         "find", "pull", "biggest", "largest", "smallest", "top", "oldest",

@@ -49,7 +49,7 @@ from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension
 from agents.text import expand, stem, tokens
 from agents.values import ValueMatch
-from agents.vocabulary import Span, Vocabulary
+from agents.vocabulary import Span, Term, Vocabulary
 from whizzy.warehouse.catalog import Catalog
 
 # ----------------------------------------------------------------------------- entry point
@@ -119,6 +119,41 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
             if again[1].model is not None or again[1].records:
                 return again
     return p, query
+
+
+def _averages_of(numbers: list[Span], catalog: Catalog) -> list[Span]:
+    """The measures averaging each record number named (base ``avg_<number>``, unscoped).
+
+    A trend of a record's size ("deals getting bigger") is the trend of its average.
+    """
+    found = []
+    for span in numbers:
+        terms = []
+        for term in span.terms:
+            for name in term.models:
+                meta = catalog.model(name).answerable
+                average = meta.measures_of(f"avg_{term.name}") if meta else []
+                if average:
+                    terms.append(Term(term.words, "measure", average[0].name,
+                                      frozenset({name})))
+        if terms:
+            names = tuple(dict.fromkeys(t.name for t in terms))
+            found.append(Span("measure", names[0], span.start, span.end, tuple(terms),
+                              span.exact, names))
+    return found
+
+
+def _take_trend(p: Parse, named: set[int]) -> bool:
+    """Whether a trend is asked ("is our cycle getting longer?"); its words are used."""
+    kept = [(i, w) for i, w in enumerate(p.words) if i not in named]
+    text = " ".join(w for _, w in kept)
+    found = False
+    for m in grammar.TREND.finditer(text):
+        found = True
+        first = len(text[:m.start()].split())
+        for i, _ in kept[first:first + len(m.group(0).split())]:
+            p.take(i, i + 1)
+    return found
 
 
 def _bind_bounds(p: Parse, query: Query, context: Context) -> Query:
@@ -421,8 +456,24 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     catalog = context.catalog
     measures = _asked_measures(p, [s for s in p.spans if s.kind == "measure"])
     flags = [s for s in p.spans if s.kind == "flag"]
+    perfect = grammar.PERFECT.search(text)
+    if perfect:
+        # "how long have deals in Negotiation been stuck?": the tense asks about deals still
+        # there up to today, the flag the catalog calls ongoing
+        at = len(text[:perfect.start("been")].split())
+        ongoing = [Span("flag", s.name, at, at + 1, s.terms, s.exact, s.names)
+                   for s in vocab.spans(["ongoing"]) if s.kind == "flag"]
+        if ongoing and not any(f.name == ongoing[0].name for f in flags):
+            flags.append(ongoing[0])
+            p.take(at, at + 1)
     times = [s for s in p.spans if s.kind == "time"]
     numbers = [s for s in p.spans if s.kind == "number"]
+    averaged: list[Span] = []
+    if not measures and numbers and grammar.TREND.search(text):
+        # "are our deals getting bigger?": the number's average, over time
+        averaged = _averages_of(numbers, catalog)
+        measures = list(averaged)
+        numbers = [n for n in numbers if not any(a.start == n.start for a in averaged)]
     dims = [s for s in p.spans if s.kind == "dimension"]
     clarify = [s for s in p.spans if s.kind == "clarify"]
     for span in clarify:
@@ -619,9 +670,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         first = len(text[:why_match.start()].split())
         p.take(first, first + len(why_match.group(0).split()))
     # a window of several quarters or months is one figure over it, unless a trend is asked
-    named = {i for m in measures for i in range(m.start, m.end)}  # "trend forecast": a figure
-    trend = bool(grammar.TREND.search(" ".join(w for i, w in enumerate(words)
-                                               if i not in named)))
+    named = {i for m in measures if m not in averaged  # "trend forecast": a figure
+             for i in range(m.start, m.end)}
+    trend = _take_trend(p, named)
 
     # the window(s)
     windows = [w for w, _ in p.windows]

@@ -277,7 +277,7 @@ def _trend(result: dict[str, Any]) -> str:
                  f"{show(rows[1][label_col], None, label_col)}")
     text += "."
     history = [f"{show(r[label_col], None, label_col)} {show(r.get(headline), unit)}"
-               for r in rows[1:6]]
+               for r in rows[1:12]]
     if history:
         text += f" Before that: {join_names(history)}."
     valued = [r for r in rows if isinstance(r.get(headline), int | float)]
