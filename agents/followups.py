@@ -116,6 +116,15 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     update["measures"] = measures
     update["model"] = model
 
+    # "top 3 only", "just 5": how many rows of the list or ranking shown to keep
+    kept_rows = grammar.LIMIT.match(text) if query.limit is None and (
+        prev.group_by or prev.records) else None
+    if kept_rows:
+        n = kept_rows.group("n")
+        p.take(0, len(words))
+        query = query.model_copy(update={"limit": int(n) if n.isdigit() else
+                                         grammar.NUMBER_WORDS[n]})
+
     # grouping and ranking
     group_by = query.group_by or ([] if query.filters and set(new_fields) & set(prev.group_by)
                                   else prev.group_by)

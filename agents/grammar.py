@@ -171,6 +171,11 @@ _AMOUNT = re.compile(r"^\$?(?P<n>\d+(?:\.\d+)?)(?P<suffix>k|m|mm|mn|b|bn|%)?\+?$
 _SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "%": 0.01}
 SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "grand": 1e3, "k": 1e3,
                "m": 1e6, "mil": 1e6, "bn": 1e9, "percent": 0.01, "pct": 0.01}
+#: How many rows to keep, said of a list or ranking already shown ("top 3 only", "just 5").
+LIMIT = re.compile(r"^(?:(?:and|ok|okay|now|then|but)\s+)*(?:(?:show|give|list)\s+(?:me\s+)?)?"
+                   r"(?:only|just)?\s*(?:the\s+)?(?:top|first|best|biggest)?\s*"
+                   r"(?P<n>\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|twelve|"
+                   r"fifteen|twenty)(?:\s+(?:only|please|of them|of those))?\W*$")
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
                 "twenty": 20, "dozen": 12, "single": 1}

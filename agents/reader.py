@@ -121,6 +121,30 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     return p, query
 
 
+def _split_flagged_superlatives(p: Parse, vocab: Vocabulary, record_dims: set[str]) -> None:
+    """"Which reps have the most overdue deals": the most (a count) of the overdue deals.
+
+    A record number named by a superlative ("most overdue": days overdue) orders one list of
+    deals; before a plural record noun in a question that breaks down by another dimension,
+    its words are the superlative and a flag of the deals counted.
+    """
+    dims = [s for s in p.spans if s.kind == "dimension"]
+    breakdown = any(s.name not in record_dims for s in dims)
+    for span in list(p.spans):
+        if span.kind != "number" or span.length < 2 or not breakdown or \
+                not grammar.is_superlative(p.words[span.start]):
+            continue
+        noun = next((d for d in dims if d.start == span.end and d.name in record_dims), None)
+        if noun is None or not p.words[noun.end - 1].endswith("s"):
+            continue
+        flag = [f for f in vocab.spans(p.words[span.start + 1:span.end])
+                if f.kind == "flag" and f.start == 0 and f.length == span.length - 1]
+        if flag:
+            f = flag[0]
+            p.spans[p.spans.index(span)] = Span("flag", f.name, span.start + 1, span.end,
+                                                f.terms, f.exact, f.names)
+
+
 def _averages_of(numbers: list[Span], catalog: Catalog) -> list[Span]:
     """The measures averaging each record number named (base ``avg_<number>``, unscoped).
 
@@ -454,6 +478,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     words = p.words
     text = " ".join(words)
     catalog = context.catalog
+    _split_flagged_superlatives(p, vocab, _record_dimensions(catalog))
     measures = _asked_measures(p, [s for s in p.spans if s.kind == "measure"])
     flags = [s for s in p.spans if s.kind == "flag"]
     perfect = grammar.PERFECT.search(text)

@@ -54,6 +54,18 @@ def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
+def _plural(name: str) -> str:
+    """The plural of a dimension's label.
+
+    >>> _plural("industry"), _plural("owner"), _plural("lead_source"), _plural("day")
+    ('industries', 'owners', 'lead sources', 'days')
+    """
+    word = _label(name)
+    if word.endswith("y") and word[-2:-1] not in set("aeiou"):
+        return word[:-1] + "ies"
+    return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+
+
 def _as_of(as_of: str | None) -> str:
     return f"As of {format_date(as_of)}." if as_of else ""
 
@@ -220,13 +232,13 @@ def _ranking(result: dict[str, Any], query: Query) -> str:
                      f"{show(runner[headline], units.get(headline))}.")
         return text
     if direction:
-        head = f"{'Bottom' if direction == 'bottom' else 'Top'} {len(named)} {_label(dim)}s " \
+        head = f"{'Bottom' if direction == 'bottom' else 'Top'} {len(named)} {_plural(dim)} " \
                f"by {label}"
     else:
         head = f"{label.capitalize()} by {_label(dim)}"
     text = f"{head}{where}{period}: {join_names(items)}."
     if len(valued) > len(named):
-        text += f" ({len(valued)} {_label(dim)}s in all; the table lists them.)"
+        text += f" ({len(valued)} {_plural(dim)} in all; the table lists them)."
     return text
 
 

@@ -156,7 +156,30 @@ def _grain_pinned(model: Model, want: Candidate) -> bool:
                           if d.kind_column == dim.kind_column}
     if meta.kind_column and meta.default_kind == "overall" and not want.dimensions:
         return True  # the one row covering the whole org
+    if want.dimensions and not want.trend and _spans_buckets(meta, want) and not any(
+            meta.dimension(b) is not None and b in want.dimensions for b in ("quarter", "month")):
+        return False  # "most won deals this year" on per-quarter rows: four rows per rep
     return not grain
+
+
+def _spans_buckets(meta: Any, want: Candidate) -> bool:
+    """Whether the window holds more than one of the model's time buckets.
+
+    >>> import datetime as dt
+    >>> from types import SimpleNamespace as NS
+    >>> year = NS(start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31))
+    >>> _spans_buckets(NS(time_grain="quarter"), Candidate(window=year))
+    True
+    >>> q3 = NS(start=dt.date(2026, 7, 1), end=dt.date(2026, 9, 30))
+    >>> _spans_buckets(NS(time_grain="quarter"), Candidate(window=q3))
+    False
+    """
+    window = want.window
+    size = {"quarter": 3, "month": 1}.get(meta.time_grain or "")
+    if window is None or size is None:
+        return False
+    months = (window.end.year - window.start.year) * 12 + window.end.month - window.start.month
+    return months + 1 > size
 
 
 def serve(model: Model, want: Candidate) -> Chosen | None:
