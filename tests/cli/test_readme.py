@@ -7,8 +7,9 @@ small generated org in a scratch folder (HOME and the warehouse point there), wi
 changes only, each to keep it small or free of clashes, never to a flag's name:
 
 - org sizes come down (`--opportunities 20000` → 400, `--sizes 10000,100000` → 400);
-- servers (`whizzy chat`, `whizzy build --every`) get a free port, and are stopped once they
-  are up (the chat answers HTTP, the first build is done);
+- servers (`whizzy chat`, `whizzy build --every`, `whizzy mcp --http`) get a free port, and
+  are stopped once they are up (the chat answers HTTP, the first build is done, the MCP
+  server listens); `whizzy mcp` over stdio gets a client that hangs up at once;
 - `make` targets must be in the Makefile and are dry-run (`make -n`): `make test` would run
   this test again;
 - `~/Downloads/sf-export/` is a CSV export of another small org, made beforehand.
@@ -139,6 +140,12 @@ def http_ok(port: int) -> bool:
         return False
 
 
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def run_server(argv: list[str], env: dict, cwd: Path, log: Path, ready) -> None:
     with log.open("w") as out:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -187,6 +194,14 @@ def test_every_readme_command_runs(tmp_path: Path):
         elif words[:2] == ["whizzy", "chat"]:
             port = free_port()
             run_server([*words, "--port", str(port)], env, work, log, lambda p=port: http_ok(p))
+        elif words[:2] == ["whizzy", "mcp"] and "--http" in words:
+            port = free_port()
+            run_server([*words, "--port", str(port)], env, work, log,
+                       lambda p=port: port_open(p))
+        elif words[:2] == ["whizzy", "mcp"]:  # stdio: the client hangs up at once
+            done = subprocess.run(words, cwd=work, env=env, input="", capture_output=True,
+                                  text=True, timeout=COMMAND_S, check=False)
+            assert done.returncode == 0 and done.stdout == "", done.stderr
         elif words[:2] == ["whizzy", "build"] and "--every" in words:
             run_server(words, env, work, log, lambda log=log: "next build at" in log.read_text())
         else:

@@ -18,7 +18,7 @@ from whizzy.core.errors import WhizzyError
 from whizzy.core.logs import install as install_log_redaction
 
 #: Command modules in `whizzy.cli`, in the order `--help` lists them.
-COMMAND_MODULES = ("up", "data", "build", "ask", "chat", "eval", "feedback", "bench")
+COMMAND_MODULES = ("up", "data", "build", "ask", "chat", "mcp", "eval", "feedback", "bench")
 
 EPILOG = """\
 Typical first run:

@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="answering engine (default offline); llm reads OPENAI_API_KEY, "
                         "OPENAI_BASE_URL, WHIZZY_MODEL, ... (docs/llm.md) and reports tokens "
                         "and latency per case")
+    p.add_argument("--via", choices=("graph", "mcp"), default="graph",
+                   help="ask through the assistant directly (graph, the default) or through "
+                        "the MCP server's ask tool in an in-process client session (mcp)")
     p.add_argument("--report", type=Path, default=Path("eval-report"), metavar="DIR",
                    help="folder for report.json and report.html (default ./eval-report)")
     p.add_argument("--min-pass", type=float, default=None, metavar="RATE",
@@ -101,8 +104,12 @@ def run(args: argparse.Namespace) -> int:
         def advance(result) -> None:  # noqa: ANN001
             progress.update(task, advance=1, description=result.case.id)
 
-        eval_run = run_eval(cases, warehouse=warehouse, engine=args.engine, on_result=advance)
+        eval_run = run_eval(cases, warehouse=warehouse, engine=args.engine, on_result=advance,
+                            assistant=_mcp_assistant(warehouse, args.engine)
+                            if args.via == "mcp" else None)
     summary = summarise(eval_run)
+    if args.via == "mcp":
+        console.print("Asked through the MCP server's ask tool.")
     print_report(eval_run, summary, Console())
     json_path = write_json(eval_run, args.report / "report.json", summary)
     html_path = write_html(eval_run, args.report / "report.html", summary)
@@ -115,3 +122,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     console.print(f"[green]Pass rate {summary['pass_rate']:.1%} (threshold {min_pass:.1%}).[/]")
     return 0
+
+
+def _mcp_assistant(warehouse: Path, engine: str):  # noqa: ANN202 - whizzy.mcp.client.McpAssistant
+    """The MCP server on `warehouse`, asked through its `ask` tool in-process."""
+    # imported only for --via mcp: the MCP SDK is not needed otherwise
+    from whizzy.mcp.client import McpAssistant
+    from whizzy.mcp.server import ServerOptions, build_server
+
+    return McpAssistant(build_server(ServerOptions(warehouse=warehouse, engine=engine)))
