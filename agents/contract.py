@@ -191,6 +191,9 @@ class Query(BaseModel):
     follow_up: bool = False
     #: What a follow-up kept from the previous question, in words (shown in the answer).
     inherited: list[str] = Field(default_factory=list)
+    #: The members of the first breakdown a ranking's answer named (its top rows), which a
+    #: follow-up's "their" / "they" points at ("what's their win rate?").
+    shown: list[str] = Field(default_factory=list)
     question: str = ""
 
     @property

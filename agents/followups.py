@@ -103,7 +103,21 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     # measures: named now, else kept
     measures = query.measures
     model = query.model
-    if measures and p.explicit and set(words) & {"that", "those", "it", "them", "these"}:
+    of_members = bool(measures and p.explicit and prev.shown and prev.group_by and set(
+        words) & {"their", "they", "them", "those", "these"} and not query.group_by and
+        prev.group_by[0] not in {c.field for c in update["filters"]})
+    if of_members:
+        # "what's their win rate?" after the top 5 reps: the new figure of those members
+        # (of all their deals: "their" points at the reps, not at the figure's deals)
+        dim = prev.group_by[0]
+        members = Condition(field=dim, op="in", values=list(prev.shown),
+                            text=f"those {len(prev.shown)} {dim.replace('_', ' ')}s")
+        update["filters"] = [*update["filters"], members]
+        inherited.append(members.text)
+        query = query.model_copy(update={"group_by": [dim], "ranking": Ranking(
+            direction="top", limit=None)})
+    elif measures and p.explicit and set(words) & {"that", "those", "it", "them", "these",
+                                                    "they", "their"}:
         # "how many deals is that?", "how much was that worth?": a new figure of the same
         # deals, so the flags the previous figure carried ("open", "won") stay on
         scope = _scope_of(prev, context)

@@ -217,7 +217,8 @@ def _is_bare_term(text: str) -> bool:
     """"what is win rate" asks for a definition; "what is our win rate" for a number."""
     rest = re.sub(r"^(what is|what's|whats) (a |an )?", "", text)
     owners = {"our", "my", "the", "we", "us", "current", "this", "last", "next", "today",
-              "in", "for", "by", "of", "on", "at"}  # "what's in commit for Jane": a figure
+              "in", "for", "by", "of", "on", "at", "their", "his", "her", "its", "your",
+              "them", "those", "these"}  # "what's in commit for Jane", "their win rate"
     words = rest.split()
     return bool(words) and not (set(words) & owners) and not any(c.isdigit() for c in rest)
 

@@ -806,9 +806,24 @@ def write_answer(state: State, runtime: Runtime[Context]) -> dict:
         "question": state.question,
         "intent": state.intent,
         "answer": update["answer"],
-        "query": state.query,
+        "query": _with_shown(state),
     }]
     return update
+
+
+def _with_shown(state: State) -> dict[str, Any] | None:
+    """The turn's query, with the members its ranking named (for "their" next turn)."""
+    query = state.query
+    if not query or not query.get("group_by") or not query.get("ranking") or \
+            not (query["ranking"] or {}).get("limit"):
+        return query
+    main = _first(state.results or [], {"main"})
+    dim = query["group_by"][0]
+    if main is None or main.get("error") or dim not in (main.get("columns") or []):
+        return query
+    at = main["columns"].index(dim)
+    shown = [str(r[at]) for r in main["rows"][:query["ranking"]["limit"]] if r[at] is not None]
+    return {**query, "shown": shown}
 
 
 def _wordable(state: State) -> bool:
