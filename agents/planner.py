@@ -93,8 +93,19 @@ def window_filter(model: Model, window: Window) -> Filter | None:
     if column is None:
         return None
     # exactly the window: a model too coarse for it was widened by the reader, label and all
+    label = window.label
+    if window.time and column != meta.time(None):
+        # "created in Oct 2026": the period of another date than the figure's own says which
+        way = "over" if label.startswith("the ") else "" if label.startswith(
+            ("since ", "QTD", "MTD", "YTD")) else "in"
+        label = " ".join(w for w in (window.time.replace("_", " "), way, label) if w)
     return Filter(column=column, op="between", values=[window.start, window.end],
-                  dimension="period", label=window.label)
+                  dimension="period", label=label)
+
+
+def _period_of(rows: list[Filter]) -> str | None:
+    """The label of the period the rows are filtered on (None: no period filter)."""
+    return next((f.label for f in rows if f.dimension == "period"), None)
 
 
 def kind_filters(model: Model, dimensions: list[str]) -> list[Filter]:
@@ -268,8 +279,7 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
     main = QueryPlan(
         model=model.name, purpose=purpose, aggregate=True, selections=selections,
         filters=rows, having=having, group_by=group_by, order_by=order, limit=limit,
-        period_label=window.label if window is not None and any(
-            f.dimension == "period" for f in rows) else None,
+        period_label=_period_of(rows),
         description=_describe(headline, query, window), headline=headline.name
     )
     plans = [main]
@@ -282,7 +292,7 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
         rows2, having2 = _filters(model, query, query.compare_window)
         plans.append(main.model_copy(update={
             "purpose": "compare", "filters": rows2, "having": having2,
-            "period_label": query.compare_window.label,
+            "period_label": _period_of(rows2) or query.compare_window.label,
             "description": _describe(headline, query, query.compare_window)}))
     return Outcome(plans=plans)
 
@@ -363,8 +373,8 @@ def _rows(query: Query, model: Model, measures: list[Measure], warehouse: Wareho
             model=model.name, purpose="main", aggregate=False,
             selections=[s for s in selections if s.name != headline.name], filters=rows,
             order_by=[Order(name=ranked_by, desc=False)], limit=query.limit,
-            period_label=window.label if window and any(f.dimension == "period" for f in rows)
-            else None, description=f"{headline.label} (flagged)", headline=ranked_by)])
+            period_label=_period_of(rows), description=f"{headline.label} (flagged)",
+            headline=ranked_by)])
     if ranking:
         direction = query.ranking.direction if query.ranking else "top"
         if headline.unit == "text":
@@ -376,8 +386,7 @@ def _rows(query: Query, model: Model, measures: list[Measure], warehouse: Wareho
         order = [Order(name=s.column, desc=s.desc) for s in meta.default_sort]
     if limit is None and not ranking and window is None:
         limit = meta.default_limit or DEFAULT_LIST_LIMIT
-    period_label = window.label if window is not None and any(
-        f.dimension == "period" for f in rows) else None
+    period_label = _period_of(rows)
     plan = QueryPlan(
         model=model.name, purpose=purpose, aggregate=False, selections=selections,
         filters=rows, order_by=order, limit=limit, period_label=period_label,
@@ -397,7 +406,8 @@ def _rows(query: Query, model: Model, measures: list[Measure], warehouse: Wareho
     if query.compare_window is not None and not query.trend:
         rows2, _ = _filters(model, query, query.compare_window)
         plans.append(plan.model_copy(update={
-            "purpose": "compare", "filters": rows2, "period_label": query.compare_window.label,
+            "purpose": "compare", "filters": rows2,
+            "period_label": _period_of(rows2) or query.compare_window.label,
             "description": _describe(headline, query, query.compare_window)}))
     return Outcome(plans=plans)
 
@@ -409,8 +419,7 @@ def _share(query: Query, model: Model, headline: Measure) -> Outcome:
     plan = QueryPlan(
         model=model.name, purpose="main", aggregate=True,
         selections=[_selection(headline)], filters=rows, share=part,
-        period_label=query.window.label if query.window is not None and any(
-            f.dimension == "period" for f in rows) else None,
+        period_label=_period_of(rows),
         description=f"share of {headline.label} that is {described}", headline="share")
     return Outcome(plans=[plan])
 
@@ -540,8 +549,7 @@ def _drivers(query: Query, model: Model, measures: list[Measure], warehouse: War
         return Outcome(plans=[QueryPlan(
             model=model.name, purpose="drivers", aggregate=False, selections=selections,
             filters=rows, order_by=[Order(name=s.column, desc=s.desc) for s in meta.default_sort],
-            limit=1, period_label=window.label if window is not None and any(
-                f.dimension == "period" for f in rows) else None,
+            limit=1, period_label=_period_of(rows),
             description=f"components of {headline.label}", headline=headline.name)])
     fsm = warehouse.fiscal_year_start_month
     window = query.window or _period_window(overall_window(warehouse.as_of, fsm))

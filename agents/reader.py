@@ -145,6 +145,34 @@ def _split_flagged_superlatives(p: Parse, vocab: Vocabulary, record_dims: set[st
                                                 f.terms, f.exact, f.names)
 
 
+def _figures_left(p: Parse, query: Query, catalog: Catalog) -> list[NotApplied]:
+    """Figures the question named that the answer does not give ("pipeline at risk").
+
+    A phrase of a figure the chosen model has under another name (its base, scoped as
+    asked) is given; one of a figure only other models hold, beside the figure answered,
+    was left out and is said so.
+    """
+    if query.model is None or query.records or not query.measures:
+        return []
+    meta = catalog.model(query.model).answerable
+    given = set(query.measures)
+    own_words = {w for t in Vocabulary.of(catalog).terms if t.kind == "model" and
+                 t.name == query.model for w in t.words}  # "pipeline" of "pipeline health"
+    bases = {m.base for n in query.measures if (m := meta.measure(n)) is not None and m.base}
+    left = []
+    for span in p.spans:
+        if span.kind != "measure" or set(span.names) & given or any(
+                meta.measure(n) is not None for n in span.names) or \
+                set(p.words[span.start:span.end]) <= own_words:
+            continue
+        if any((m := catalog.model(x).answerable.measure(n)) is not None and m.base in bases
+               for n in span.names for x in span.models_of(n)):
+            continue  # the same kind of figure, served here under another name
+        left.append(NotApplied(text=p.lower(span.start, span.end),
+                               reason="a figure I could not give with the rest"))
+    return left
+
+
 def _averages_of(numbers: list[Span], catalog: Catalog) -> list[Span]:
     """The measures averaging each record number named (base ``avg_<number>``, unscoped).
 
@@ -481,6 +509,17 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     _split_flagged_superlatives(p, vocab, _record_dimensions(catalog))
     measures = _asked_measures(p, [s for s in p.spans if s.kind == "measure"])
     flags = [s for s in p.spans if s.kind == "flag"]
+    record_dims = _record_dimensions(catalog)
+    for flag in list(flags):
+        kind = next((d for d in p.spans if d.kind == "dimension" and d.start == flag.end and
+                     d.name not in record_dims), None)
+        if kind is not None:
+            # "late stages": the word sorts the stages, not the deals; no data says which
+            flags.remove(flag)
+            p.not_applied.append(NotApplied(
+                text=p.lower(flag.start, kind.end),
+                reason=f"the data does not say which {p.lower(kind.start, kind.end)} are "
+                       f"{p.lower(flag.start, flag.end)}"))
     perfect = grammar.PERFECT.search(text)
     if perfect:
         # "how long have deals in Negotiation been stuck?": the tense asks about deals still
@@ -1123,6 +1162,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
     if query.intent != Intent.BRIEFING:
         for _, raw in content:
             p.not_applied.append(NotApplied(text=raw, reason="a word I could not apply"))
+        p.not_applied.extend(_figures_left(p, query, context.catalog))
     query = apply_defaults(query, context)
     return query.model_copy(update={"not_applied": [*query.not_applied, *p.not_applied]})
 

@@ -104,6 +104,8 @@ def period_phrase(label: str | None) -> str:
         return f" over {label}" if label.startswith("the ") else f" {label}"
     if label.startswith(("QTD", "MTD", "YTD")):
         return f" {label}"
+    if label[:1].islower():
+        return f" ({label})"  # "created in Oct 2026": the period of another date
     return f" in {label}"
 
 
