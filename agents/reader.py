@@ -173,6 +173,31 @@ def _figures_left(p: Parse, query: Query, catalog: Catalog) -> list[NotApplied]:
     return left
 
 
+def _flags_rows_of(flag: Span, dimension: str, catalog: Catalog) -> bool:
+    """Whether a model flags rows of the dimension itself ("bottleneck stage": a stage's)."""
+    for name in flag.models:
+        meta = catalog.model(name).answerable
+        dim = meta.dimension(dimension) if meta else None
+        if dim is not None and (dim.column in meta.grain or dim.id_column in meta.grain or
+                                dim.kind_value):
+            return True
+    return False
+
+
+def _asked_through(p: Parse, at: int, flags: list[Span], need_flag: bool = True) -> bool:
+    """"What is our bottleneck stage?": which/what, a copula and the noun's modifiers.
+
+    Only a copula, determiners and flags of the rows stand between "what" and the noun
+    ("what are our overdue deals": the deals are asked for).
+    """
+    flagged = {i for f in flags for i in range(f.start, f.end)}
+    i = at - 1
+    while i >= 0 and (p.words[i] in _COPULA_DETERMINERS or i in flagged):
+        i -= 1
+    return i >= 0 and i < at - 2 and p.words[i] in {"which", "what"} and (not need_flag or any(
+        j in flagged for j in range(i + 1, at)))
+
+
 def _averages_of(numbers: list[Span], catalog: Catalog) -> list[Span]:
     """The measures averaging each record number named (base ``avg_<number>``, unscoped).
 
@@ -513,7 +538,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     for flag in list(flags):
         kind = next((d for d in p.spans if d.kind == "dimension" and d.start == flag.end and
                      d.name not in record_dims), None)
-        if kind is not None:
+        if kind is not None and not _flags_rows_of(flag, kind.name, catalog):
             # "late stages": the word sorts the stages, not the deals; no data says which
             flags.remove(flag)
             p.not_applied.append(NotApplied(
@@ -559,7 +584,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         head = words[span.start]
         plural = words[span.end - 1].endswith("s") and not words[span.end - 1].endswith("ss")
         if head in {"who", "whose", "whom", "where"} or before in {"which", "what"} or \
-                before2 in {"which", "what"} and before not in grammar.FILLER | {"the"}:
+                before2 in {"which", "what"} and before not in grammar.FILLER | {"the"} or \
+                _asked_through(p, span.start, flags):
             asked.append(span.name)
         elif before in grammar.GROUP or before2 in {"by", "per"} or grammar.is_superlative(
                 before) or (before.isdigit() and grammar.is_superlative(before2)) or (
@@ -711,7 +737,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     listing = set(words) & (grammar.LIST_WORDS - {"which", "what"}) or any(
         s.start > 0 and words[s.start - 1] in {"which", "what"} or s.start > 1 and
         words[s.start - 2] in {"which", "what"} and words[s.start - 1] in grammar.FILLER |
-        {"open", "overdue", "won", "lost"} for s in nouns)
+        {"open", "overdue", "won", "lost"} or _asked_through(p, s.start, flags, False)
+        for s in nouns)
     if base is None and not measures and unit_cue is None and record_noun and not listing \
             and not superlative:
         base = "count"  # "new opportunities created last month": how many there were
