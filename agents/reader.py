@@ -597,6 +597,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             pass  # "the Technology industry": the word names the value's dimension
         elif before == "each":
             group_by.append(span.name)
+        elif before in {"and", "&", "plus"} and any(
+                d.end == span.start - 1 and d.name in group_by for d in dims):
+            group_by.append(span.name)  # "by industry and lead source": both
     grouped = list(group_by)  # grouped by words, not only asked ("where", "who")
     for name in asked:
         if name not in group_by:

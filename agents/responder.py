@@ -214,6 +214,15 @@ def _ranking(result: dict[str, Any], query: Query) -> str:
         return (f"No {_label(dim)} has a {label}{where}{period}: there was nothing to compute "
                 f"it from.")
     named = valued[: min(limit or NAMED_ROWS, NAMED_ROWS)]
+    dims = [d for d in query.group_by if d in result["columns"]]
+    if len(dims) > 1 and dim in dims:
+        # "by stage and lead source": each row is named by all its members
+        for r in rows:
+            r[dim] = " · ".join(str(show(r[d], None, d)) for d in dims)
+        kinds = " and ".join(_label(d) for d in dims)
+        dim_label, dim_plural = kinds, f"{kinds} pairs"
+    else:
+        dim_label, dim_plural = _label(dim), _plural(dim)
     items = [f"{show(r[dim], None, dim)} {show(r[headline], units.get(headline))}"
              for r in named]
     which = {"bottom": "lowest", "top": "highest"}.get(direction or "", "highest")
@@ -234,13 +243,13 @@ def _ranking(result: dict[str, Any], query: Query) -> str:
                      f"{show(runner[headline], units.get(headline))}.")
         return text
     if direction:
-        head = f"{'Bottom' if direction == 'bottom' else 'Top'} {len(named)} {_plural(dim)} " \
+        head = f"{'Bottom' if direction == 'bottom' else 'Top'} {len(named)} {dim_plural} " \
                f"by {label}"
     else:
-        head = f"{label.capitalize()} by {_label(dim)}"
+        head = f"{label.capitalize()} by {dim_label}"
     text = f"{head}{where}{period}: {join_names(items)}."
     if len(valued) > len(named):
-        text += f" ({len(valued)} {_plural(dim)} in all; the table lists them)."
+        text += f" ({len(valued)} {dim_plural} in all; the table lists them)."
     return text
 
 
