@@ -43,9 +43,9 @@ def _run(args: list[str], *, log: Path, timeout: float = 900.0
 def import_top(stderr: str, n: int = IMPORT_TOP) -> list[dict[str, Any]]:
     r"""The `n` modules of a `python -X importtime` report that took longest, with their imports.
 
-    >>> report = ("import time: self [us] | cumulative | imported package\\n"
-    ...           "import time:       100 |       2500 |   b\\n"
-    ...           "import time:       300 |       3000 | a\\n")
+    >>> report = ("import time: self [us] | cumulative | imported package\n"
+    ...           "import time:       100 |       2500 |   b\n"
+    ...           "import time:       300 |       3000 | a\n")
     >>> import_top(report, 1)
     [{'module': 'a', 'cumulative_ms': 3.0, 'self_ms': 0.3}]
     """
