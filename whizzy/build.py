@@ -276,7 +276,7 @@ def parsed_manifest(
     key = (str(project_dir.resolve()), _project_fingerprint(project_dir), catalog_name(database))
     with _DBT_LOCK:
         if key not in _MANIFESTS:
-            saved = partial_parse_path_for(database)
+            saved = partial_parse_path_for(project_dir, database)
             with contextlib.suppress(OSError):  # none yet, or unreadable: a full parse
                 (work_dir / "target").mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(saved, work_dir / "target" / "partial_parse.msgpack")
@@ -284,7 +284,7 @@ def parsed_manifest(
             # parsing never opens the database, but dbt's partial parsing starts over when
             # the profile's path changes: parse with one stable path per catalog name
             os.environ["WHIZZY_DBT_PATH"] = str(saved.with_name(f"{catalog_name(database)}"
-                                                                ".duckdb"))
+                                                                ".duckdb"))  # never created
             try:
                 outcome = dbtRunner().invoke(
                     ["parse", *_common_args(project_dir, work_dir, variables)]
@@ -301,22 +301,24 @@ def parsed_manifest(
         return _MANIFESTS[key].deepcopy()
 
 
-def partial_parse_path_for(database: Path) -> Path:
+def partial_parse_path_for(project_dir: Path, database: Path) -> Path:
     """Where dbt's partial-parse state for builds of `database` is kept between builds.
 
-    One hidden file beside the warehouse per catalog name, so the next build (another
-    process, another temp file) re-parses only the project files that changed.
+    In the project's stable ``target/`` folder, one file per catalog name, so the next build
+    (another process, another temp file) re-parses only the project files that changed.
+    Each build parses in its own work folder and copies the state in and out.
 
-    >>> partial_parse_path_for(Path("/x/warehouse.duckdb.build-1-1a2b3c4d"))
-    PosixPath('/x/.warehouse.dbt-partial-parse.msgpack')
+    >>> partial_parse_path_for(Path("/p"), Path("/x/warehouse.duckdb.build-1-1a2b3c4d"))
+    PosixPath('/p/target/warehouse.partial_parse.msgpack')
     """
-    return database.with_name(f".{catalog_name(database)}.dbt-partial-parse.msgpack")
+    return Path(project_dir) / "target" / f"{catalog_name(database)}.partial_parse.msgpack"
 
 
 def _keep_partial_parse(written: Path, saved: Path) -> None:
     """Move the state dbt just wrote to `saved` (atomically; a failure only costs time)."""
     tmp = saved.with_name(f"{saved.name}.{os.getpid()}-{threading.get_ident()}")
     try:
+        saved.parent.mkdir(exist_ok=True)
         shutil.copyfile(written, tmp)
         os.replace(tmp, saved)
     except OSError:

@@ -69,6 +69,8 @@ def test_up_to_date_follows_as_of_project_and_manifest(built_warehouse, tmp_path
 
 
 def test_a_new_process_parses_the_project_partially(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
     variables = {"as_of_date": AS_OF, "fiscal_year_start_month": 1}
     logs = []
     for run in range(2):
@@ -76,14 +78,15 @@ def test_a_new_process_parses_the_project_partially(tmp_path, monkeypatch):
         work = tmp_path / f"work{run}"
         work.mkdir()
         database = tmp_path / f"warehouse.duckdb.build-{run}-0000000{run}"  # a new temp file
-        parsed_manifest(DBT_PROJECT_DIR, database=database, work_dir=work, variables=variables)
+        parsed_manifest(project, database=database, work_dir=work, variables=variables)
         logs.append((work / "logs" / "dbt.log").read_text())
-    assert partial_parse_path_for(database).is_file()
+    assert partial_parse_path_for(project, database).is_file()
+    assert not database.exists()  # parsing never opens the database
     assert "Unable to do partial parsing because saved manifest not found" in logs[0]
     assert "Unable to do partial parsing" not in logs[1]
 
 
 @pytest.mark.parametrize("name", ["warehouse.duckdb", "warehouse.duckdb.build-12-0123abcd"])
-def test_partial_parse_state_is_one_hidden_file_per_catalog(name, tmp_path):
-    assert partial_parse_path_for(tmp_path / name) == tmp_path / (
-        ".warehouse.dbt-partial-parse.msgpack")
+def test_partial_parse_state_is_one_file_per_catalog_in_the_stable_target(name, tmp_path):
+    assert partial_parse_path_for(tmp_path / "p", tmp_path / name) == (
+        tmp_path / "p" / "target" / "warehouse.partial_parse.msgpack")
