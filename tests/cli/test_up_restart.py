@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 import whizzy.build as build
+from agents.values import index_path_for
 from whizzy.build import parsed_manifest, partial_parse_path_for, stamp_path_for, up_to_date
 from whizzy.cli import main
 from whizzy.core.settings import DBT_PROJECT_DIR
@@ -25,6 +26,7 @@ def test_up_skips_an_unchanged_build_and_rebuild_forces_it(tmp_path, capsys):
     first = capsys.readouterr().err  # the console writes to stderr
     assert "build skipped" not in first and "built " in first
     assert stamp_path_for(wh).is_file()
+    assert index_path_for(wh).is_file()  # the build's value index, saved with it
     built = _inode(wh)
 
     assert main(args) == 0
