@@ -25,8 +25,8 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 install: $(STAMP)  ## install into .venv (only when pyproject.toml or uv.lock changed)
 
-run: install  ## install, make the demo org if there is no warehouse, build it, start the chat
-	$(WHIZZY) up
+run: install  ## install, demo org if there is no warehouse, build when changed (REBUILD=1 forces), chat
+	$(WHIZZY) up $(if $(REBUILD),--rebuild)
 
 test: install browser  ## install, then run the whole test suite
 	$(VENV)/bin/python -m pytest -q -n 2

@@ -22,21 +22,28 @@ never read as names.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import hashlib
+import json
+import marshal
 import os
 import re
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 from rapidfuzz import fuzz, process
 
 from agents.text import COMMON_WORDS, fold, tokens
 from agents.vocabulary import Vocabulary
-from whizzy.warehouse.reader import Warehouse, pinned, run_sql, single_flight
+from whizzy.warehouse.files import temp_path_for
+from whizzy.warehouse.reader import Warehouse, open_warehouse, pinned, run_sql, single_flight
 
 How = Literal["exact", "alias", "short", "part", "first_name", "last_name", "prefix", "fuzzy"]
 
@@ -169,6 +176,33 @@ class ValueIndex:
         self.max_words = max((len(k.split()) for k in self._lookup), default=1)
         self._pool: list[tuple[str, str]] | None = None
         self._pool_keys: list[str] = []
+
+    def to_state(self) -> dict[str, Any]:
+        """The index as plain dicts, lists and strings (what `save_index` writes)."""
+        return {"values": self.values, "columns": self.columns, "max_words": self.max_words,
+                "lookup": {k: {d: dict(v) for d, v in dims.items()}
+                           for k, dims in self._lookup.items()},
+                "full": list(self._full), "fuzzy": dict(self._fuzzy_keys)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> ValueIndex:
+        """The index `to_state` described, without normalising any value again.
+
+        >>> idx = ValueIndex({"owner": ["Jane Doe"], "industry": ["Healthcare"]})
+        >>> again = ValueIndex.from_state(idx.to_state())
+        >>> [(m.dimension, m.values) for m in again.match("jane's deals in health care")]
+        [('owner', ('Jane Doe',)), ('industry', ('Healthcare',))]
+        """
+        index = cls.__new__(cls)
+        index.columns = dict(state["columns"])
+        index.values = dict(state["values"])
+        index._lookup = dict(state["lookup"])  # read-only from here: `match` only reads it
+        index._full = {key: index._lookup[key] for key in state["full"]}
+        index._fuzzy_keys = dict(state["fuzzy"])
+        index.max_words = state["max_words"]
+        index._pool = None
+        index._pool_keys = []
+        return index
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.values.values())
@@ -315,10 +349,100 @@ MAX_INDEXED_VALUES = 200_000
 
 
 def value_index(warehouse: Warehouse) -> ValueIndex:
-    """The value index of this warehouse version (built on first use, by one thread)."""
+    """The value index of this warehouse version (built once per build, by one thread).
+
+    It is read from the file `save_index` wrote beside the warehouse when that file belongs
+    to this build; otherwise it is built from the warehouse and saved there for the next
+    process.
+    """
     tag = str(warehouse.catalog.path)
     with single_flight(("values", warehouse.path, tag)):
-        return cached_index(warehouse.path, lambda: build_value_index(warehouse), tag=tag)
+        return cached_index(warehouse.path, lambda: _saved_or_built(warehouse), tag=tag)
+
+
+# ------------------------------------------------------- saved beside the warehouse, per build
+
+#: Bump when `ValueIndex.to_state` changes shape (older files are then built again).
+INDEX_FORMAT = 1
+_MAGIC = b"whizzy-values"
+#: The code an index depends on: a saved index made by other code is built again.
+_CODE = (Path(__file__), Path(__file__).with_name("text.py"),
+         Path(__file__).with_name("vocabulary.py"))
+
+
+def index_path_for(warehouse: Path) -> Path:
+    """Where the value index of `warehouse` is saved: beside it, ``<name>.values``.
+
+    >>> index_path_for(Path("/x/warehouse.duckdb"))
+    PosixPath('/x/warehouse.duckdb.values')
+    """
+    return Path(warehouse).with_name(Path(warehouse).name + ".values")
+
+
+def build_key(warehouse: Warehouse) -> str | None:
+    """The id of the build an index belongs to (None: this warehouse is not saved).
+
+    A hash of the build's `build_info` row (its ``built_at`` differs for every build), the
+    manifest's bytes, the indexing code and the Python version (the file is `marshal`).
+    """
+    if warehouse.catalog.path is None:
+        return None
+    digest = hashlib.sha256(b"%d %d " % (INDEX_FORMAT, MAX_INDEXED_VALUES))
+    digest.update(sys.version.encode())
+    digest.update(json.dumps(warehouse.build_info, sort_keys=True, default=str).encode())
+    try:
+        digest.update(Path(warehouse.catalog.path).read_bytes())
+        for code in _CODE:
+            digest.update(code.read_bytes())
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def save_index(path: Path, key: str, index: ValueIndex) -> None:
+    """Write `index` for the build `key` to `path` (a new file, swapped in atomically)."""
+    tmp = temp_path_for(path, "values")
+    try:
+        tmp.write_bytes(b"%s %s\n" % (_MAGIC, key.encode()) +
+                        marshal.dumps(index.to_state()))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_index(path: Path, key: str) -> ValueIndex | None:
+    """The index saved at `path` for the build `key`; None when absent, other or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.readline() != b"%s %s\n" % (_MAGIC, key.encode()):
+                return None
+            data = handle.read()
+        gc.disable()  # half a million small dicts and strings: no collection passes meanwhile
+        try:
+            return ValueIndex.from_state(marshal.loads(data))
+        finally:
+            gc.enable()
+    except (OSError, ValueError, EOFError, TypeError, KeyError):
+        return None
+
+
+def _saved_or_built(warehouse: Warehouse) -> ValueIndex:
+    key = build_key(warehouse)
+    target = index_path_for(warehouse.path)
+    if key is not None:
+        saved = load_index(target, key)
+        if saved is not None:
+            return saved
+    with pinned(warehouse.path):  # the values and the check below read one file version
+        index = build_value_index(warehouse)
+        # saved only when `warehouse` is still the current build: its values were read
+        current = key is not None and open_warehouse(
+            warehouse.path, warehouse.catalog.path) is warehouse
+    if key is not None and current:
+        with contextlib.suppress(OSError):  # a read-only folder: built again next time
+            save_index(target, key, index)
+    return index
+
 
 def build_value_index(warehouse: Warehouse) -> ValueIndex:
     """Distinct values of every text dimension the catalog declares.

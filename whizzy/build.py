@@ -39,10 +39,11 @@ PASSING = frozenset({"success", "pass", "warn"})
 _DBT_LOCK = threading.RLock()
 
 #: Parsed dbt manifests by (project dir, fingerprint of its files, DuckDB catalog name). A full
-#: parse takes several seconds (every build uses a new database path, which defeats dbt's
-#: partial parsing), so a process parses each project version once and hands dbt a copy for
-#: every later command. Relations in a manifest name the catalog, which DuckDB derives from
-#: the file name ("warehouse.duckdb.build-1a2b" → "warehouse"), hence the third key part.
+#: parse takes several seconds, so a process parses each project version once and hands dbt a
+#: copy for every later command (and a new process re-parses only what changed: dbt's
+#: partial parsing, `partial_parse_path_for`). Relations in a manifest name the catalog,
+#: which DuckDB derives from the file name ("warehouse.duckdb.build-1a2b" → "warehouse"),
+#: hence the third key part.
 _MANIFESTS: dict[tuple[str, str, str], Any] = {}
 
 
@@ -275,8 +276,15 @@ def parsed_manifest(
     key = (str(project_dir.resolve()), _project_fingerprint(project_dir), catalog_name(database))
     with _DBT_LOCK:
         if key not in _MANIFESTS:
+            saved = partial_parse_path_for(project_dir, database)
+            with contextlib.suppress(OSError):  # none yet, or unreadable: a full parse
+                (work_dir / "target").mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(saved, work_dir / "target" / "partial_parse.msgpack")
             previous = os.environ.get("WHIZZY_DBT_PATH")
-            os.environ["WHIZZY_DBT_PATH"] = str(database)
+            # parsing never opens the database, but dbt's partial parsing starts over when
+            # the profile's path changes: parse with one stable path per catalog name
+            os.environ["WHIZZY_DBT_PATH"] = str(saved.with_name(f"{catalog_name(database)}"
+                                                                ".duckdb"))  # never created
             try:
                 outcome = dbtRunner().invoke(
                     ["parse", *_common_args(project_dir, work_dir, variables)]
@@ -286,10 +294,38 @@ def parsed_manifest(
                 _restore_env("WHIZZY_DBT_PATH", previous)
             if not outcome.success or outcome.result is None:
                 raise BuildError(f"The dbt project does not parse: {outcome.exception}")
+            _keep_partial_parse(work_dir / "target" / "partial_parse.msgpack", saved)
             for stale in [k for k in _MANIFESTS if k[0] == key[0] and k[2] == key[2]]:
                 del _MANIFESTS[stale]
             _MANIFESTS[key] = outcome.result
         return _MANIFESTS[key].deepcopy()
+
+
+def partial_parse_path_for(project_dir: Path, database: Path) -> Path:
+    """Where dbt's partial-parse state for builds of `database` is kept between builds.
+
+    In the project's stable ``target/`` folder, one file per catalog name, so the next build
+    (another process, another temp file) re-parses only the project files that changed.
+    Each build parses in its own work folder and copies the state in and out.
+
+    >>> partial_parse_path_for(Path("/p"), Path("/x/warehouse.duckdb.build-1-1a2b3c4d"))
+    PosixPath('/p/target/warehouse.partial_parse.msgpack')
+    """
+    return Path(project_dir) / "target" / f"{catalog_name(database)}.partial_parse.msgpack"
+
+
+def _keep_partial_parse(written: Path, saved: Path) -> None:
+    """Move the state dbt just wrote to `saved` (atomically; a failure only costs time)."""
+    tmp = saved.with_name(f"{saved.name}.{os.getpid()}-{threading.get_ident()}")
+    try:
+        saved.parent.mkdir(exist_ok=True)
+        shutil.copyfile(written, tmp)
+        os.replace(tmp, saved)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def catalog_name(database: Path) -> str:
@@ -344,6 +380,89 @@ def run_dbt(
             _close_duckdb_environment()
             _restore_env("WHIZZY_DBT_PATH", previous)
     return outcome.success, outcome.result, outcome.exception
+
+
+# ------------------------------------------------------------- skipping a build nothing changed
+
+
+def stamp_path_for(warehouse: Path) -> Path:
+    """Where the inputs of the warehouse's last good build are recorded: beside it.
+
+    >>> stamp_path_for(Path("/x/warehouse.duckdb"))
+    PosixPath('/x/warehouse.duckdb.built.json')
+    """
+    return warehouse.with_name(f"{warehouse.name}.built.json")
+
+
+def project_digest(project_dir: Path) -> str:
+    """A hash of every project file's path and bytes (target/, logs/ and dbt_packages/ left out).
+
+    Bytes, not modification times: a checkout that rewrites the same files changes nothing.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if relative.parts[0] in ("target", "logs", "dbt_packages") or not path.is_file():
+            continue
+        digest.update(f"{relative.as_posix()}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _file_identity(path: Path) -> list[int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [stat.st_ino, stat.st_mtime_ns, stat.st_size]
+
+
+def build_inputs(warehouse: Path, *, as_of: date, fiscal_year_start_month: int,
+                 project_dir: Path) -> dict[str, Any]:
+    """What a build of `warehouse` depends on, as recorded after a good build.
+
+    The raw data is the warehouse file itself: every writer (generate, import, build)
+    replaces it, so an unchanged inode, modification time and size mean unchanged data.
+    """
+    from importlib.metadata import version
+
+    return {
+        "warehouse": _file_identity(warehouse),
+        "manifest": _file_identity(manifest_path_for(warehouse)),
+        "project": project_digest(project_dir),
+        "as_of": as_of.isoformat(),
+        "fiscal_year_start_month": fiscal_year_start_month,
+        "dbt": version("dbt-core"),
+    }
+
+
+def up_to_date(warehouse: Path, *, as_of: str | date | None = None,
+               fiscal_year_start_month: int | None = None,
+               project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """Whether a build would change nothing: same raw data, dbt project and as-of date.
+
+    Raises:
+        ConfigError: `as_of` or `fiscal_year_start_month` is invalid.
+    """
+    warehouse = Path(warehouse).resolve()
+    try:
+        recorded = json.loads(stamp_path_for(warehouse).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    current = build_inputs(
+        warehouse, as_of=resolve_as_of(as_of),
+        fiscal_year_start_month=resolve_fiscal_year_start_month(fiscal_year_start_month),
+        project_dir=Path(project_dir))
+    return None not in (current["warehouse"], current["manifest"]) and recorded == current
+
+
+def _record_build(warehouse: Path, inode: int, **inputs: Any) -> None:
+    """Record the inputs of the build just swapped in (unless another writer's file is there)."""
+    current = build_inputs(warehouse, **inputs)
+    if current["warehouse"] is None or current["warehouse"][0] != inode:
+        return  # replaced again since our swap: that file was never built
+    with contextlib.suppress(OSError), replacing(stamp_path_for(warehouse), tag="stamp") as tmp:
+        tmp.write_text(json.dumps(current, indent=1), encoding="utf-8")
 
 
 def build_warehouse(
@@ -426,6 +545,8 @@ def build_warehouse(
             built_manifest = work_dir / "target" / "manifest.json"
             if not built_manifest.is_file():
                 raise BuildError("dbt build wrote no manifest.json.")
+            stamp_path_for(warehouse).unlink(missing_ok=True)  # recorded again once swapped
+            built_inode = os.stat(tmp).st_ino  # os.replace keeps it: this build's file
         # the warehouse is swapped in; now the manifest beside it, atomically too
         with replacing(manifest_target, tag="build") as manifest_tmp:
             shutil.copyfile(built_manifest, manifest_tmp)
@@ -433,6 +554,8 @@ def build_warehouse(
             docs_target = docs_path_for(warehouse)
             with replacing(docs_target, tag="build") as docs_tmp:
                 shutil.copyfile(work_dir / "target" / "static_index.html", docs_tmp)
+        _record_build(warehouse, built_inode, as_of=as_of_date,
+                      fiscal_year_start_month=start_month, project_dir=project_dir)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return BuildResult(

@@ -95,13 +95,48 @@ def test_server_figures(bench_run: tuple[dict, Path, int]) -> None:
 
 
 @pytest.mark.slow
+def test_rows_users_feel_with_their_floors(bench_run: tuple[dict, Path, int]) -> None:
+    for size in bench_run[0]["sizes"]:
+        feel, answers = size["feel"], size["answers"]
+        for key in ("ask_cold_seconds", "import_duckdb_seconds", "ask_vs_import_duckdb",
+                    "second_up_seconds", "cli_help_seconds", "second_up_vs_cli_help",
+                    "second_run_to_chat_seconds", "chat_startup_vs_import_duckdb"):
+            assert _positive(feel[key]), key
+        assert feel["ask_vs_import_duckdb"] == pytest.approx(
+            feel["ask_cold_seconds"] / feel["import_duckdb_seconds"], abs=0.1)
+        assert all(_positive(ms) for ms in feel["ask_answer_ms"])
+        assert feel["ask_import_top"] and all(
+            _positive(row["cumulative_ms"]) for row in feel["ask_import_top"])
+        # the bench's build is the last good one: a second `whizzy up` skips it
+        assert feel["second_up_skipped_build"] is True
+        assert _positive(answers["first_question_warm_ms"]) and _positive(answers["first_vs_warm"])
+        assert _positive(size["build"]["value_index_seconds"])
+    names = [t["target"] for t in bench_run[0]["targets"]]
+    for target in ("cold process ≤ 2 s", "first answer in a fresh process ≤ 300 ms",
+                   "chat start-up ≤ 5 s", "nothing changed, to chat ready ≤ 8 s"):
+        assert any(target in name for name in names), target
+
+
+def test_the_table_prints_every_row_users_feel() -> None:
+    from whizzy.cli.bench import results_table
+
+    doc = {"sizes": [{"opportunities": 10_000}], "growth": {}}
+    labels = [str(c) for c in results_table(doc).columns[0]._cells]
+    for label in ("whizzy ask, cold process (s)", "  floor: import duckdb (s)",
+                  "first answer, fresh process (ms)", "  first ÷ warm",
+                  "second make run, unchanged (s)", "  to chat ready (s)",
+                  "server start-up (s)", "  chat start-up ÷ import duckdb"):
+        assert label in labels, label
+
+
+@pytest.mark.slow
 def test_growth_and_targets(bench_run: tuple[dict, Path, int]) -> None:
     doc = bench_run[0]
     for name in ("generate_seconds", "build_seconds", "answer_p50_ms", "server_rss_mb"):
         assert doc["growth"][name]["sizes"] == list(SIZES)
         assert isinstance(doc["growth"][name]["slope"], float)
     names = [t["target"] for t in doc["targets"]]
-    assert len(names) == 7 and any("linearly" in n for n in names)
+    assert len(names) == 11 and any("linearly" in n for n in names)
     assert all(isinstance(t["met"], bool) for t in doc["targets"])
 
 

@@ -107,7 +107,22 @@ def build_with_progress(
             docs=docs,
         )
     print_summary(result)
+    index_values(result.warehouse)
     return result
+
+
+def index_values(warehouse: Path) -> None:
+    """Build the value index of the build just swapped in and save it beside the warehouse.
+
+    Every process that answers then loads it in milliseconds instead of building its own.
+    A build that another writer replaced meanwhile is left to the next reader to index.
+    """
+    # imported when a build ran, so `whizzy --help` and the other commands start without it
+    from agents.values import value_index
+    from whizzy.warehouse.reader import open_warehouse
+
+    with console.status("indexing names and picklist values…"):
+        value_index(open_warehouse(warehouse))
 
 
 def summary_line(result: BuildResult) -> str:
