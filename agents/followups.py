@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from agents import grammar
-from agents.contract import Condition, Intent, NotApplied, Query, Ranking
+from agents.contract import Condition, Intent, NotApplied, Order, Query, Ranking
 from agents.periods import TIME_BUCKETS, current, shift, widen_to_grain
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import candidate_of, choose_model, serve
@@ -164,6 +164,10 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     update["records"] = records
     update["pick"] = pick
     update["order"] = query.order or (prev.order if records else None)
+    resort = grammar.SORT.match(text) if records and prev.records else None
+    if resort:
+        update["order"] = _sort_order(p, resort, update["order"])
+        update["group_by"], update["ranking"] = [], None  # a key, never a breakdown
     update["limit"] = query.limit if query.limit is not None else (
         prev.limit if records and not pick else (1 if pick else None))
     if records and prev.records and query.limit is None and _one_asked(p):
@@ -197,6 +201,29 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     if merged.model is None or not merged.measures and not merged.records:
         return query
     return reserve(merged, context)
+
+
+def _sort_order(p: Parse, m: re.Match[str], current: Order | None) -> Order | None:
+    """The order a "sort them by …" asks: a record number named, or the list's date.
+
+    A key neither names is reported, and the list keeps its order.
+    """
+    key_at = len(" ".join(p.words)[:m.start("key")].split())
+    number = next((s for s in p.spans if s.kind == "number" and s.start >= key_at), None)
+    way = (m.group("dir") or "").split()[0] if m.group("dir") else ""
+    up = way in {"asc", "ascending", "smallest", "oldest", "earliest", "soonest"}
+    if number is not None:
+        field, desc = number.name, not up
+    elif "date" in p.words[key_at:] or any(s.kind == "time" and s.start >= key_at
+                                             for s in p.spans):
+        field, desc = "time", way in {"desc", "descending", "newest", "latest"}
+    else:
+        p.not_applied.append(NotApplied(text=m.group("key"),
+                                        reason="not a number or date the deals are sorted by"))
+        p.take(0, len(p.words))
+        return current
+    p.take(0, len(p.words))
+    return Order(field=field, desc=desc)
 
 
 def _one_asked(p: Parse) -> bool:

@@ -171,6 +171,12 @@ _AMOUNT = re.compile(r"^\$?(?P<n>\d+(?:\.\d+)?)(?P<suffix>k|m|mm|mn|b|bn|%)?\+?$
 _SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "%": 0.01}
 SCALE_WORDS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "grand": 1e3, "k": 1e3,
                "m": 1e6, "mil": 1e6, "bn": 1e9, "percent": 0.01, "pct": 0.01}
+#: A list re-ordered ("sort them by close date", "order by amount, smallest first").
+SORT = re.compile(r"^(?:(?:and|ok|okay|now|then|can you|please)\s+)*(?:sort|order|rank|re-sort|"
+                  r"resort)(?:\s+(?:them|those|these|it|the list|the deals))?\s+by\s+"
+                  r"(?P<key>.+?)(?:,?\s+(?P<dir>asc|ascending|desc|descending|smallest first|"
+                  r"largest first|biggest first|oldest first|newest first|latest first|"
+                  r"earliest first|soonest first))?\W*$")
 #: How many rows to keep, said of a list or ranking already shown ("top 3 only", "just 5").
 LIMIT = re.compile(r"^(?:(?:and|ok|okay|now|then|but)\s+)*(?:(?:show|give|list)\s+(?:me\s+)?)?"
                    r"(?:only|just)?\s*(?:the\s+)?(?:top|first|best|biggest)?\s*"
