@@ -630,3 +630,33 @@ def test_a_link_in_an_account_name_renders_as_text(browser, hostile_warehouse, t
         context.close()
     finally:
         srv.stop()
+
+
+# --------------------------------------------------------------------------- files per server
+
+
+def test_stopping_a_second_server_leaves_the_first_ones_charts(browser, built_warehouse,
+                                                               tmp_path):
+    """Two chats from the same checkout: stopping one never removes the other's files."""
+    first = ChatServer(_home(built_warehouse, tmp_path / "first")).start()
+    try:
+        context, pg = _new_page(browser)
+        files: list[str] = []
+        pg.on("response", lambda r: files.append(r.url) if "/project/file/" in r.url else None)
+        _open(pg, first.url)
+        trend, _ = _ask(pg, "How has our win rate changed by quarter?")
+        _wait_visible(pg, _last_message(pg).locator(".js-plotly-plot").first,
+                      tmp_path / "first-chart.png", f"the chart of {trend!r}")
+        assert files, "the chart's file was never fetched"
+        second = ChatServer(_home(built_warehouse, tmp_path / "second")).start()
+        second.stop()  # Chainlit removes its app root's .files on exit
+        # the first server still serves the files it wrote before the second one stopped
+        for url in files:
+            assert pg.request.get(url).status == 200, url
+        # and writes new ones: the next answer has its chart too
+        text, _ = _ask(pg, "What is the average deal size by quarter?")
+        _wait_visible(pg, _last_message(pg).locator(".js-plotly-plot").first,
+                      tmp_path / "after-stop-chart.png", f"the chart of {text!r}")
+        context.close()
+    finally:
+        first.stop()
