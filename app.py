@@ -33,6 +33,7 @@ from whizzy.chat.auth import (
 from whizzy.chat.datalayer import SQLiteDataLayer
 from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import warehouse_freshness
+from whizzy.chat.howto import HOW_TITLE, deals_step_name, how_i_got_this
 from whizzy.chat.markup import md_text
 from whizzy.chat.options import (
     PARENT_PID_VAR,
@@ -229,22 +230,24 @@ async def on_follow_up(action: cl.Action) -> None:
         await answer(question)
 
 
-async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None]:
-    """Stream the question through the graph, one step per finished node.
+async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None, str]:
+    """Stream the question through the graph, noting what each node decided.
 
     With the LLM engine the answer's sentences stream into a message as they pass the
-    grounding check. Returns the answer object, every query result the nodes produced, and
-    the streamed message (None when nothing streamed).
+    grounding check. Returns the answer object, every query result the nodes produced, the
+    streamed message (None when nothing streamed) and the "How I got this" text.
     """
     assistant = await RUNTIME.assistant(_settings())
     result: dict = {}
     results: list[dict] = []
+    views: list = []
     streamed: cl.Message | None = None
     streamed_text = ""
+    total_ms = None
     thread_id = cl.context.session.thread_id
     async for node, update, ms in stream_answer(assistant, question, thread_id=thread_id):
         if node == "answer":
-            result = update
+            result, total_ms = update, ms
             continue
         if node == "token":
             if streamed is None:
@@ -253,14 +256,9 @@ async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None
             streamed_text += str(update.get("text", ""))
             await streamed.stream_token(md_text(streamed_text), is_sequence=True)
             continue
-        view = step_view(node, update, ms)
+        views.append(step_view(node, update, ms))
         results += [r for r in update.get("results") or [] if isinstance(r, dict)]
-        async with cl.Step(name=view.title, type="tool") as step:
-            step.output = view.body
-            for query in view.queries:
-                async with cl.Step(name=query.title, type="tool", language="sql") as sql_step:
-                    sql_step.output = query.sql
-    return result, results, streamed
+    return result, results, streamed, how_i_got_this(views, results, total_ms)
 
 
 async def answer(question: str) -> None:
@@ -269,7 +267,7 @@ async def answer(question: str) -> None:
         return
     fresh = warehouse_freshness(OPTIONS.warehouse)
     try:
-        result, results, streamed = await _run_graph(question)
+        result, results, streamed, how = await _run_graph(question)
     except WhizzyError as exc:
         await cl.Message(content=problem_text(exc), author=ASSISTANT_NAME).send()
         return
@@ -283,6 +281,7 @@ async def answer(question: str) -> None:
         return
 
     view = answer_view(result, results, fresh)
+    # One layout, in this order: sentence, picture, one table, deals behind, How I got this.
     elements: list = []
     if view.figure is not None:
         elements.append(cl.Plotly(name="Chart", figure=view.figure, display="inline",
@@ -290,8 +289,6 @@ async def answer(question: str) -> None:
     if view.table is not None:
         elements.append(cl.Dataframe(name="Result", data=view.table, display="inline",
                                      size="large"))
-    for title, table in view.records:
-        elements.append(cl.Dataframe(name=title, data=table, display="inline", size="large"))
     actions = [
         cl.Action(name="follow_up", payload={"question": q}, label=q, icon="message-circle")
         for q in view.follow_ups
@@ -301,7 +298,16 @@ async def answer(question: str) -> None:
         # wording failed the grounding check part-way)
         streamed.content, streamed.elements, streamed.actions = view.content, elements, actions
         streamed.metadata = {META_KEY: view.metadata}
-        await streamed.send()
-        return
-    await cl.Message(content=view.content, author=ASSISTANT_NAME, elements=elements,
-                     actions=actions, metadata={META_KEY: view.metadata}).send()
+        message = streamed
+    else:
+        message = cl.Message(content=view.content, author=ASSISTANT_NAME, elements=elements,
+                             actions=actions, metadata={META_KEY: view.metadata})
+    await message.send()
+    for title, table in view.records:  # collapsed under the answer, never the table again
+        async with cl.Step(name=deals_step_name(len(table)), type="tool",
+                           parent_id=message.id) as step:
+            step.output = md_text(title[:1].upper() + title[1:]) + "."
+            step.elements = [cl.Dataframe(name=title, data=table, display="inline",
+                                          size="large")]
+    async with cl.Step(name=HOW_TITLE, type="tool", parent_id=message.id) as step:
+        step.output = how

@@ -183,8 +183,7 @@ def test_answer_view_of_a_ranking_has_chart_table_records_and_footer():
     view = answer_view(result, [{"model": "fct_opportunity", "units": {"win_rate": "percent"}}],
                        FRESH)
     assert shown(view.content).startswith("Ana leads with 50.0%.")
-    assert ("Supporting Salesforce records below: the deals behind the figure (1)."
-            in shown(view.content))
+    assert "Supporting" not in view.content  # the deals are in their own collapsed step
     assert view.content.endswith("*")  # the footer, in italics
     assert rendered(view.content).rstrip().endswith("from fct_opportunity · 9 ms</em></p>")
     assert view.figure.data[0].type == "bar"
@@ -326,3 +325,36 @@ def test_sql_from_the_data_cannot_end_its_code_block():
     html_out = rendered(f"```sql\n{shown_sql}\n```")
     assert html_out.count("<pre>") == 1 and "<a" not in html_out
     assert shown_sql.replace("\u2060", "") == sql  # it reads the same
+
+
+def test_a_deal_list_does_not_show_its_deals_twice():
+    from whizzy.chat.render import answer_view
+
+    cols = ["opportunity_name", "amount"]
+    rows = [["Acme - Renewal", 800.0], ["Bolt - Seats", 700.0]]
+    view = answer_view({"columns": cols, "rows": rows, "answer": "2 deals.",
+                        "records": {"title": "deals open", "columns": cols, "rows": rows}},
+                       [], FRESH)
+    assert view.table is not None and view.records == []
+    ranking = answer_view({"columns": ["owner", "win_rate"], "rows": [["Ana", 0.5], ["Bo", 0.4]],
+                           "answer": "Ana.", "records": {"title": "deals", "columns": cols,
+                                                         "rows": rows}}, [], FRESH)
+    assert [t for t, _ in ranking.records] == ["Deals"]
+
+
+def test_how_i_got_this_holds_understanding_every_querys_sql_and_timings():
+    from whizzy.chat.howto import HOW_TITLE, how_i_got_this
+
+    views = [step_view("classify_intent", {"intent": "analytics"}, 3.0),
+             step_view("plan_query", {"plans": [{"model": "m_pipeline_health"}]}, 2.0)]
+    results = [{"purpose": "main", "model": "m_pipeline_health", "sql": "select 1 as a",
+                "row_count": 1, "elapsed_ms": 5.0},
+               {"purpose": "records", "model": "fct_opportunity", "sql": "select 2 as b",
+                "row_count": 10, "elapsed_ms": 7.0}]
+    text = how_i_got_this(views, results, total_ms=20.0)
+    html = rendered(text)
+    assert "Intent: <strong>analytics</strong>" in html and "m_pipeline_health" in html
+    assert html.count("<code") >= 2 and "select 1 as a" in html and "select 2 as b" in html
+    assert "Query 2 · the deals behind it · fct_opportunity · 10 rows · 7 ms" in shown(text)
+    assert "intent classifier 3 ms" in shown(text) and "total 20 ms" in shown(text)
+    assert HOW_TITLE.replace(" ", "").isalnum()  # /avatars/<name> accepts it

@@ -20,9 +20,9 @@ from whizzy.chat.steps import as_list, format_ms
 from whizzy.chat.tables import (
     display_table,
     models_used,
-    records_note,
     records_tables,
     result_units,
+    same_rows,
 )
 from whizzy.core.errors import WarehouseMissingError, WhizzyError
 from whizzy.core.jsonable import jsonable
@@ -130,10 +130,12 @@ def answer_view(
     table = None
     if rows and (len(rows) > 1 or len(columns) > 1):
         table = display_table(columns, rows, units=result_units(result, results))
-    records = records_tables(result.get("records"))
+    behind = result.get("records")
+    if table is not None and same_rows(columns, rows, behind):
+        behind = None  # a deal list: the deals behind it are the table itself
+    records = records_tables(behind)
     parts = (  # data and LLM words are escaped: markup is only what is written here
         md_text(answer_text(result)),
-        md_text(records_note(records)),
         f"*{md_text(footer(fresh, result, models=models_used(results)))}*",
     )
     return AnswerView(

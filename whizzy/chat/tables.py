@@ -124,6 +124,28 @@ def records_tables(records: Any) -> list[tuple[str, pd.DataFrame]]:
     return tables
 
 
+def same_rows(columns: Sequence[str], rows: Sequence[Any], records: Any) -> bool:
+    """Whether a records group repeats the main result (a deal list is its own deals).
+
+    >>> same_rows(["name", "amount"], [["A", 1]], {"columns": ["name", "amount"],
+    ...                                            "rows": [["A", 1]]})
+    True
+    >>> same_rows(["owner", "win_rate"], [["Ann", 0.3]], {"columns": ["name", "amount"],
+    ...                                                  "rows": [["A", 1]]})
+    False
+    """
+    if not isinstance(records, Mapping):
+        return False
+    cols = [str(c) for c in records.get("columns") or []]
+    if not cols or cols != [str(c) for c in columns]:
+        return False
+    mine = [list(r.values()) if isinstance(r, Mapping) else list(r) for r in rows]
+    theirs = [list(r.values()) if isinstance(r, Mapping) else list(r)
+              for r in records.get("rows") or []]
+    n = min(len(mine), len(theirs))
+    return mine[:n] == theirs[:n]
+
+
 def models_used(results: Sequence[Mapping[str, Any]]) -> list[str]:
     """The models the answer's queries actually read, in query order.
 
@@ -132,17 +154,3 @@ def models_used(results: Sequence[Mapping[str, Any]]) -> list[str]:
     ['fct_opportunity', 'm_forecast']
     """
     return list(dict.fromkeys(str(r["model"]) for r in results if r.get("model")))
-
-
-def records_note(tables: Sequence[tuple[str, pd.DataFrame]]) -> str:
-    """One line naming the supporting-record tables shown under the answer.
-
-    >>> records_note([("The deals behind the figure", pd.DataFrame({"a": [1, 2]}))])
-    'Supporting Salesforce records below: the deals behind the figure (2).'
-    >>> records_note([])
-    ''
-    """
-    if not tables:
-        return ""
-    parts = [f"{title[:1].lower() + title[1:]} ({len(frame):,})" for title, frame in tables]
-    return "Supporting Salesforce records below: " + "; ".join(parts) + "."
