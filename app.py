@@ -31,6 +31,7 @@ from whizzy.chat.auth import (
     parse_users,
 )
 from whizzy.chat.datalayer import SQLiteDataLayer
+from whizzy.chat.export import ExportFile, export_request
 from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import warehouse_freshness
 from whizzy.chat.howto import HOW_TITLE, deals_step_name, how_i_got_this
@@ -261,8 +262,30 @@ async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None
     return result, results, streamed, how_i_got_this(views, results, total_ms)
 
 
+def _file_elements(files: list[ExportFile]) -> list[cl.File]:
+    return [cl.File(name=f.name, content=f.content, mime=f.mime, display="inline")
+            for f in files]
+
+
+async def _export_last(fmt: str) -> None:
+    """Answer "download this" with the files of the tables of the answer on screen."""
+    files = [f for f in cl.user_session.get("last_exports") or []
+             if fmt == "both" or f.name.endswith("." + fmt)]
+    if not files:
+        await cl.Message(content="There is no table on screen to download yet: ask a question "
+                         "first, then download its table. I don't export whole tables.",
+                         author=ASSISTANT_NAME).send()
+        return
+    await cl.Message(content="Here is the table of the last answer, as it was shown (up to "
+                     "the row limit).", author=ASSISTANT_NAME,
+                     elements=_file_elements(files)).send()
+
+
 async def answer(question: str) -> None:
-    """Stream the question through the graph: a step per node, then the answer message."""
+    """Stream the question through the graph, then the answer in its one layout."""
+    if (fmt := export_request(question)) is not None:
+        await _export_last(fmt)
+        return
     if await _warehouse_problem():
         return
     fresh = warehouse_freshness(OPTIONS.warehouse)
@@ -280,7 +303,9 @@ async def answer(question: str) -> None:
         ).send()
         return
 
-    view = answer_view(result, results, fresh)
+    row_limit = _settings().row_limit
+    view = answer_view(result, results, fresh, row_limit=row_limit)
+    cl.user_session.set("last_exports", [*view.table_files, *sum(view.records_files, [])])
     # One layout, in this order: sentence, picture, one table, deals behind, How I got this.
     elements: list = []
     if view.figure is not None:
@@ -289,6 +314,7 @@ async def answer(question: str) -> None:
     if view.table is not None:
         elements.append(cl.Dataframe(name="Result", data=view.table, display="inline",
                                      size="large"))
+    elements += _file_elements(view.table_files)
     actions = [
         cl.Action(name="follow_up", payload={"question": q}, label=q, icon="message-circle")
         for q in view.follow_ups
@@ -303,11 +329,12 @@ async def answer(question: str) -> None:
         message = cl.Message(content=view.content, author=ASSISTANT_NAME, elements=elements,
                              actions=actions, metadata={META_KEY: view.metadata})
     await message.send()
-    for title, table in view.records:  # collapsed under the answer, never the table again
+    for (title, table), files in zip(view.records, view.records_files, strict=False):
+        # collapsed under the answer, never the table again
         async with cl.Step(name=deals_step_name(len(table)), type="tool",
                            parent_id=message.id) as step:
             step.output = md_text(title[:1].upper() + title[1:]) + "."
             step.elements = [cl.Dataframe(name=title, data=table, display="inline",
-                                          size="large")]
+                                          size="large"), *_file_elements(files)]
     async with cl.Step(name=HOW_TITLE, type="tool", parent_id=message.id) as step:
         step.output = how

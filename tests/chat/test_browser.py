@@ -731,3 +731,73 @@ def test_every_typical_answer_has_one_layout(browser, server, tmp_path):
         assert [f for f in failed if not f.endswith("/user")] == [], failed
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _xlsx_rows(path: Path) -> list[list[str]]:
+    """The cells of an XLSX file's first sheet as text (stdlib only: it is a zip of XML)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(path) as z:
+        shared = []
+        if "xl/sharedStrings.xml" in z.namelist():
+            root = ET.fromstring(z.read("xl/sharedStrings.xml"))
+            shared = ["".join(t.text or "" for t in si.iter(f"{{{ns['m']}}}t"))
+                      for si in root.findall("m:si", ns)]
+        sheet = ET.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    rows = []
+    for row in sheet.iter(f"{{{ns['m']}}}row"):
+        cells = []
+        for c in row.findall("m:c", ns):
+            v = c.find("m:v", ns)
+            text = "" if v is None else v.text or ""
+            cells.append(shared[int(text)] if c.get("t") == "s" else text)
+        rows.append(cells)
+    return rows
+
+
+def test_a_table_downloads_as_csv_and_xlsx_and_export_this_answers_with_the_file(
+        page, server, tmp_path):
+    import csv
+
+    _open(page, server.url)
+    text, _ = _ask(page, "Who are the top 5 reps by win rate?")
+    message = _last_message(page)
+    table = message.locator("table").first
+    _wait_visible(page, table, tmp_path / "no-table.png", f"the table of {text!r}")
+    headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    first_col = [r.strip() for r in table.locator("tbody tr td:first-child").all_inner_texts()]
+    csv_link = message.get_by_text(re.compile(r"whizzy-who-are-the-top-5-reps.*as-of-2026-11-15"
+                                              r"\.csv"))
+    xlsx_link = message.get_by_text(re.compile(r"whizzy-who-are-the-top-5-reps.*\.xlsx"))
+    _wait_visible(page, csv_link.first, tmp_path / "no-csv.png", "the CSV download")
+    with page.expect_download() as got:
+        csv_link.first.click()
+    csv_path = tmp_path / got.value.suggested_filename
+    got.value.save_as(csv_path)
+    with csv_path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][: len(headers)] == headers, (rows[0], headers)
+    assert [r[0] for r in rows[1:]][: len(first_col)] == first_col
+    with page.expect_download() as got:
+        xlsx_link.first.click()
+    xlsx_path = tmp_path / got.value.suggested_filename
+    got.value.save_as(xlsx_path)
+    sheet = _xlsx_rows(xlsx_path)
+    assert sheet[0][: len(headers)] == headers and len(sheet) == len(rows)
+    assert [r[0] for r in sheet[1:]][: len(first_col)] == first_col
+    # "download this" about the answer on screen is answered with the file
+    reply, _ = _ask(page, "Download this as CSV")
+    assert "table of the last answer" in reply
+    files = _last_message(page).get_by_text(re.compile(r"\.(csv|xlsx)$"))
+    _wait_visible(page, files.first, tmp_path / "no-export-file.png", "the exported file")
+    names = [t.strip() for t in files.all_inner_texts()]
+    assert names and all(n.endswith(".csv") for n in names), names  # CSV only, as asked
+    assert any(n.startswith("whizzy-who-are-the-top-5-reps") for n in names), names
+    # a bulk dump stays refused
+    refusal, _ = _ask(page, "Export all accounts to a CSV file")
+    assert "can't" in refusal.lower() or "cannot" in refusal.lower(), refusal

@@ -14,12 +14,14 @@ from typing import Any
 import pandas as pd
 
 from whizzy.chat.charts import chart_figure
+from whizzy.chat.export import ExportFile, export_files, export_frame
 from whizzy.chat.freshness import Freshness
 from whizzy.chat.markup import md_text
 from whizzy.chat.steps import as_list, format_ms
 from whizzy.chat.tables import (
     display_table,
     models_used,
+    records_groups,
     records_tables,
     result_units,
     same_rows,
@@ -111,6 +113,9 @@ class AnswerView:
     figure: Any = None  # plotly Figure or None
     table: pd.DataFrame | None = None
     records: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    #: CSV and XLSX of the table, and of each records table (same order as `records`).
+    table_files: list[ExportFile] = field(default_factory=list)
+    records_files: list[list[ExportFile]] = field(default_factory=list)
     follow_ups: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -119,6 +124,8 @@ def answer_view(
     result: Mapping[str, Any],
     results: Sequence[Mapping[str, Any]] = (),
     fresh: Freshness | None = None,
+    *,
+    row_limit: int = 1000,
 ) -> AnswerView:
     """The answer message for an answer object and the query results behind it.
 
@@ -134,6 +141,15 @@ def answer_view(
     if table is not None and same_rows(columns, rows, behind):
         behind = None  # a deal list: the deals behind it are the table itself
     records = records_tables(behind)
+    as_of = fresh.as_of_date.isoformat() if fresh else result.get("as_of_date")
+    what = str(result.get("question") or "result")
+    table_files = [] if table is None else export_files(
+        what, export_frame(columns, rows, row_limit), as_of)
+    records_files = [
+        export_files(f"{what} {g.get('title') or 'deals'}",
+                     export_frame(g["columns"], g["rows"], row_limit), as_of)
+        for g in records_groups(behind)
+    ]
     parts = (  # data and LLM words are escaped: markup is only what is written here
         md_text(answer_text(result)),
         f"*{md_text(footer(fresh, result, models=models_used(results)))}*",
@@ -143,6 +159,8 @@ def answer_view(
         figure=chart_figure(columns, rows, result.get("chart")),
         table=table,
         records=records,
+        table_files=table_files,
+        records_files=records_files,
         follow_ups=follow_ups(result),
         metadata=answer_metadata(result),
     )

@@ -101,8 +101,21 @@ def records_tables(records: Any) -> list[tuple[str, pd.DataFrame]]:
     [('Supporting records', (1, 2))]
     """
     tables: list[tuple[str, pd.DataFrame]] = []
+    for g in records_groups(records):
+        title = str(g.get("title") or g.get("description") or "Supporting records")
+        title = title[:1].upper() + title[1:]
+        tables.append((title, display_table(g["columns"], g["rows"], units=g.get("units"))))
+    return tables
+
+
+def records_groups(records: Any) -> list[Mapping[str, Any]]:
+    """The supporting records as groups with `columns` and `rows` (empty ones dropped).
+
+    >>> [g["columns"] for g in records_groups([{"name": "Acme", "amount": 5.0}])]
+    [['name', 'amount']]
+    """
     if not records:
-        return tables
+        return []
     groups: list[Mapping[str, Any]]
     if isinstance(records, Mapping):
         groups = [records]
@@ -111,17 +124,15 @@ def records_tables(records: Any) -> list[tuple[str, pd.DataFrame]]:
     elif isinstance(records, list) and isinstance(records[0], Mapping):
         groups = [{"columns": list(records[0].keys()), "rows": records}]
     else:
-        return tables
+        return []
+    out = []
     for g in groups:
         rows = g.get("rows") or []
         cols = g.get("columns") or (list(rows[0].keys()) if rows and isinstance(rows[0], Mapping)
                                     else [])
-        if not rows or not cols:
-            continue
-        title = str(g.get("title") or g.get("description") or "Supporting records")
-        title = title[:1].upper() + title[1:]
-        tables.append((title, display_table(cols, rows, units=g.get("units"))))
-    return tables
+        if rows and cols:
+            out.append({**g, "columns": cols, "rows": rows})
+    return out
 
 
 def same_rows(columns: Sequence[str], rows: Sequence[Any], records: Any) -> bool:
