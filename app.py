@@ -21,6 +21,7 @@ from chainlit.input_widget import Select, Slider
 from chainlit.logger import logger
 from chainlit.types import ThreadDict
 
+from agents.llm.settings import load_llm_settings
 from whizzy.chat import guard, offline
 from whizzy.chat.auth import (
     LOCAL_USER,
@@ -43,11 +44,11 @@ from whizzy.chat.options import (
     auth_users_setting,
 )
 from whizzy.chat.origins import OriginPolicy
-from whizzy.chat.personas import PERSONAS, SettingsSpec
+from whizzy.chat.personas import PERSONAS, SettingsSpec, engine_choices
 from whizzy.chat.render import answer_view, problem_text
 from whizzy.chat.runtime import ChatRuntime, exit_with_parent, stream_answer
 from whizzy.chat.steps import step_view
-from whizzy.core.errors import WhizzyError
+from whizzy.core.errors import ConfigError, WhizzyError
 from whizzy.core.logs import install as install_log_redaction
 
 install_log_redaction()  # the chat server logs without secrets
@@ -164,24 +165,37 @@ async def starter_categories(user=None, language=None, chat_profile=None):  # no
     ]
 
 
+def _llm_configured() -> bool:
+    try:
+        load_llm_settings("llm")
+        return True
+    except ConfigError:
+        return False
+
+
+#: Whether an LLM endpoint is configured: the settings offer the LLM engine only then.
+LLM_CONFIGURED = _llm_configured()
+
+
 def _settings() -> SettingsSpec:
     return SettingsSpec.from_values(
-        cl.user_session.get("chat_settings"), engine=OPTIONS.engine, row_limit=OPTIONS.row_limit
+        cl.user_session.get("chat_settings"), engine=OPTIONS.engine, row_limit=OPTIONS.row_limit,
+        llm_configured=LLM_CONFIGURED,
     )
 
 
 async def _send_settings(spec: SettingsSpec) -> None:
     personas = {p.label: p.key for p in PERSONAS}
+    engine = [Select(id="engine", label="Engine", items=engine_choices(LLM_CONFIGURED),
+                     initial_value=spec.engine)] if LLM_CONFIGURED else []
     await cl.ChatSettings(
         [
             Select(id="persona", label="Persona", items=personas, initial_value=spec.persona,
                    description="Tailors the follow-up suggestions to this role."),
-            Select(id="engine", label="Engine",
-                   items={"Offline (deterministic, no network)": "offline",
-                          "LLM (needs a configured endpoint)": "llm"},
-                   initial_value=spec.engine),
+            *engine,
             Slider(id="row_limit", label="Row limit", initial=spec.row_limit, min=10,
-                   max=10_000, step=10, description="Most rows a query may return."),
+                   max=10_000, step=10,
+                   description="Most rows a query may return; answers say when it cut rows."),
         ]
     ).send()
 

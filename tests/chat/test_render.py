@@ -358,3 +358,26 @@ def test_how_i_got_this_holds_understanding_every_querys_sql_and_timings():
     assert "Query 2 · the deals behind it · fct_opportunity · 10 rows · 7 ms" in shown(text)
     assert "intent classifier 3 ms" in shown(text) and "total 20 ms" in shown(text)
     assert HOW_TITLE.replace(" ", "").isalnum()  # /avatars/<name> accepts it
+
+
+def test_an_answer_says_when_the_row_limit_cut_its_rows():
+    from whizzy.chat.render import answer_view
+
+    result = {"columns": ["opportunity_name", "amount"], "rows": [["A", 1.0], ["B", 2.0]],
+              "answer": "2 deals."}
+    cut = answer_view(result, [{"purpose": "main", "truncated": True, "row_count": 2}], FRESH,
+                      row_limit=2)
+    assert "The row limit (2 rows, in Settings) cut the table at 2 rows" in shown(cut.content)
+    whole = answer_view(result, [{"purpose": "main", "truncated": False, "row_count": 2}], FRESH,
+                        row_limit=2)
+    assert "row limit" not in shown(whole.content)
+
+
+def test_the_llm_engine_is_offered_only_when_configured():
+    from whizzy.chat.personas import SettingsSpec, engine_choices
+
+    assert "llm" not in engine_choices(False).values()
+    assert "llm" in engine_choices(True).values()
+    restored = SettingsSpec.from_values({"engine": "llm"}, engine="offline", row_limit=100,
+                                        llm_configured=False)
+    assert restored.engine == "offline"

@@ -82,6 +82,24 @@ def follow_ups(result: Mapping[str, Any], limit: int = 3) -> list[str]:
     return out[:limit]
 
 
+def row_limit_note(results: Sequence[Mapping[str, Any]], row_limit: int) -> str:
+    """Which tables the row limit cut, and where to change it (empty when none was cut).
+
+    >>> row_limit_note([{"purpose": "main", "truncated": True, "row_count": 50},
+    ...                 {"purpose": "records", "truncated": False}], 50)
+    'The row limit (50 rows, in Settings) cut the table at 50 rows; raise it to see more.'
+    >>> row_limit_note([{"purpose": "records", "truncated": True, "row_count": 10}], 10)
+    'The row limit (10 rows, in Settings) cut the deals behind it at 10 rows; raise it to see more.'
+    """
+    cut = [r for r in results if r.get("truncated")]
+    if not cut:
+        return ""
+    what = "; ".join(
+        f"{'the deals behind it' if r.get('purpose') == 'records' else 'the table'} at "
+        f"{int(r.get('row_count') or 0):,} rows" for r in cut)
+    return f"The row limit ({row_limit:,} rows, in Settings) cut {what}; raise it to see more."
+
+
 def answer_metadata(result: Mapping[str, Any]) -> dict[str, Any]:
     """What is stored with an answer so a rating can become an eval case later."""
     rows = result.get("rows") or []
@@ -152,6 +170,7 @@ def answer_view(
     ]
     parts = (  # data and LLM words are escaped: markup is only what is written here
         md_text(answer_text(result)),
+        md_text(row_limit_note(results, row_limit)),
         f"*{md_text(footer(fresh, result, models=models_used(results)))}*",
     )
     return AnswerView(
