@@ -430,10 +430,14 @@ def test_with_auth_on_the_page_asks_for_login(browser, built_warehouse, tmp_path
             assert status == 401 or path.startswith("/project/translations"), (path, status)
         assert pg.request.post(srv.url + "/project/threads",
                                data={"pagination": {"first": 5}, "filter": {}}).status == 401
+        assert pg.get_by_text("User name", exact=True).count() >= 1  # not "Email address"
+        assert pg.get_by_text("Email address").count() == 0
         pg.fill("input#email", "ana")
         pg.fill("input#password", "wrong")
         pg.get_by_role("button", name="Sign In").click()
-        pg.wait_for_timeout(1000)
+        refused = pg.get_by_text("That user name and password don't match", exact=False)
+        _wait_visible(pg, refused.first, tmp_path / "no-login-error.png", "the sign-in error")
+        assert "credentialssignin" not in pg.locator("body").inner_text().lower()
         assert "/login" in pg.url and pg.locator("#chat-input").count() == 0
         pg.fill("input#password", "s3cret-pass")
         pg.get_by_role("button", name="Sign In").click()
