@@ -45,7 +45,7 @@ from whizzy.chat.options import (
 )
 from whizzy.chat.origins import OriginPolicy
 from whizzy.chat.personas import PERSONAS, SettingsSpec, engine_choices
-from whizzy.chat.render import answer_view, problem_text
+from whizzy.chat.render import answer_view, problem_text, saved_buttons
 from whizzy.chat.runtime import ChatRuntime, exit_with_parent, stream_answer
 from whizzy.chat.steps import step_view
 from whizzy.core.errors import ConfigError, WhizzyError
@@ -219,8 +219,15 @@ async def start() -> None:
 
 @cl.on_chat_resume
 async def resume(thread: ThreadDict) -> None:
-    """Old thread: settings come back from its metadata, memory from the checkpointer."""
+    """Old thread: settings come back from its metadata, memory from the checkpointer.
+
+    Chainlit keeps no buttons with a thread: each answer's choices and follow-ups are sent
+    again from its metadata.
+    """
     await _send_settings(_settings())
+    for step_id, buttons in saved_buttons(thread.get("steps") or []):
+        for action in _buttons(buttons):
+            await action.send(for_id=step_id)
 
 
 @cl.on_settings_update
@@ -276,6 +283,12 @@ async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None
     return result, results, streamed, how_i_got_this(views, results, total_ms)
 
 
+def _buttons(buttons: list) -> list[cl.Action]:
+    """A button per choice or follow-up; a click asks its question as if typed."""
+    return [cl.Action(name="follow_up", payload={"question": q}, label=label,
+                      icon="message-circle") for label, q in buttons]
+
+
 def _file_elements(files: list[ExportFile]) -> list[cl.File]:
     return [cl.File(name=f.name, content=f.content, mime=f.mime, display="inline")
             for f in files]
@@ -329,19 +342,17 @@ async def answer(question: str) -> None:
         elements.append(cl.Dataframe(name="Result", data=view.table, display="inline",
                                      size="large"))
     elements += _file_elements(view.table_files)
-    actions = [
-        cl.Action(name="follow_up", payload={"question": q}, label=q, icon="message-circle")
-        for q in view.follow_ups
-    ]
+    actions = _buttons(view.buttons)
+    metadata = {META_KEY: {**view.metadata, "buttons": view.buttons}}  # restored on resume
     if streamed is not None:
         # the final answer replaces the streamed text (the offline answer, if the LLM's
         # wording failed the grounding check part-way)
         streamed.content, streamed.elements, streamed.actions = view.content, elements, actions
-        streamed.metadata = {META_KEY: view.metadata}
+        streamed.metadata = metadata
         message = streamed
     else:
         message = cl.Message(content=view.content, author=ASSISTANT_NAME, elements=elements,
-                             actions=actions, metadata={META_KEY: view.metadata})
+                             actions=actions, metadata=metadata)
     await message.send()
     for (title, table), files in zip(view.records, view.records_files, strict=False):
         # collapsed under the answer, never the table again

@@ -805,3 +805,43 @@ def test_a_table_downloads_as_csv_and_xlsx_and_export_this_answers_with_the_file
     # a bulk dump stays refused
     refusal, _ = _ask(page, "Export all accounts to a CSV file")
     assert "can't" in refusal.lower() or "cannot" in refusal.lower(), refusal
+
+
+# --------------------------------------------------------------------------- choices
+
+
+def test_a_choice_button_asks_the_resolved_question_and_buttons_come_back_on_resume(
+        browser, server, tmp_path):
+    context, pg = _new_page(browser)
+    try:
+        _open(pg, server.url)
+        text, _ = _ask(pg, "How is Sofia doing?")
+        assert "which one" in text.lower(), text
+        choice = _last_message(pg).get_by_role("button", name="Sofia Vargas")
+        _wait_visible(pg, choice, tmp_path / "no-choice.png", "the Sofia Vargas button")
+        _mark_answers(pg)
+        choice.click()
+        answer, _ = _wait_new_answer(pg)
+        asked = pg.locator('[data-step-type="user_message"]', has_text="How is Sofia Vargas doing?")
+        _wait_visible(pg, asked.first, tmp_path / "no-asked.png", "the resolved question")
+        assert "Sofia Vargas" in answer, answer
+        follow = _last_message(pg).get_by_role("button", name="Why?")
+        _wait_visible(pg, follow, tmp_path / "no-follow-up.png", "the follow-up button")
+        thread_url = pg.url
+        assert "/thread/" in thread_url
+        # the thread's URL in another browser (same owner): that thread, with its buttons
+        other, pg2 = _new_page(browser)
+        try:
+            pg2.goto(thread_url)
+            old = pg2.locator('[data-step-type="user_message"]',
+                              has_text="How is Sofia Vargas doing?")
+            _wait_visible(pg2, old.first, tmp_path / "url-not-thread.png", "the thread")
+            restored = pg2.locator('[data-step-type="assistant_message"]').last \
+                .get_by_role("button", name="Why?")
+            _wait_visible(pg2, restored, tmp_path / "no-restored-follow-up.png",
+                          "the restored follow-up button")
+            pg2.screenshot(path=tmp_path / "resumed-buttons.png")
+        finally:
+            other.close()
+    finally:
+        context.close()

@@ -381,3 +381,17 @@ def test_the_llm_engine_is_offered_only_when_configured():
     restored = SettingsSpec.from_values({"engine": "llm"}, engine="offline", row_limit=100,
                                         llm_configured=False)
     assert restored.engine == "offline"
+
+
+def test_choices_and_follow_ups_are_buttons_kept_for_resume():
+    from whizzy.chat.render import answer_view, saved_buttons
+
+    view = answer_view({"question": "How is Sofia doing?", "answer": "Which one?",
+                        "query": {"clarify": {"question": "Which one?", "text": "sofia",
+                                              "options": ["Sofia Sanchez", "Sofia Vargas"]}},
+                        "follow_ups": ["Why?"]}, [], FRESH)
+    assert view.buttons == [("Sofia Sanchez", "How is Sofia Sanchez doing?"),
+                            ("Sofia Vargas", "How is Sofia Vargas doing?"), ("Why?", "Why?")]
+    steps = [{"id": "a1", "type": "assistant_message",
+              "metadata": json.dumps({"whizzy": {"buttons": view.buttons}})}]
+    assert saved_buttons(steps) == [("a1", [list(b) for b in view.buttons])]

@@ -7,6 +7,7 @@ into Chainlit objects.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,9 @@ from typing import Any
 import pandas as pd
 
 from whizzy.chat.charts import chart_figure
+from whizzy.chat.choices import choice_questions
 from whizzy.chat.export import ExportFile, export_files, export_frame
+from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import Freshness
 from whizzy.chat.markup import md_text
 from whizzy.chat.steps import as_list, format_ms
@@ -135,6 +138,13 @@ class AnswerView:
     table_files: list[ExportFile] = field(default_factory=list)
     records_files: list[list[ExportFile]] = field(default_factory=list)
     follow_ups: list[str] = field(default_factory=list)
+    #: (label, resolved question) of each option when the assistant asked back.
+    choices: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, question) of every button under the answer: the choices, the follow-ups."""
+        return [*self.choices, *((q, q) for q in self.follow_ups)]
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -181,6 +191,8 @@ def answer_view(
         table_files=table_files,
         records_files=records_files,
         follow_ups=follow_ups(result),
+        choices=choice_questions(str(result.get("question") or ""),
+                                 (result.get("query") or {}).get("clarify")),
         metadata=answer_metadata(result),
     )
 
@@ -203,3 +215,22 @@ def problem_text(exc: WhizzyError) -> str:
         text = f"**The data isn't ready.** {md_text(exc)}"
         return text + (f"\n\nTo fix it, {exc.hint}." if exc.hint else "")
     return md_text(exc) + (f" ({exc.hint})" if exc.hint else "")
+
+
+def saved_buttons(steps: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[list[str]]]]:
+    """(step id, buttons) of each saved answer whose metadata kept its buttons.
+
+    >>> saved_buttons([{"id": "s1", "type": "assistant_message",
+    ...                 "metadata": {"whizzy": {"buttons": [["Why?", "Why?"]]}}},
+    ...                {"id": "s2", "type": "user_message", "metadata": {}}])
+    [('s1', [['Why?', 'Why?']])]
+    """
+    out = []
+    for step in steps:
+        meta = step.get("metadata") or {}
+        if isinstance(meta, str):
+            meta = json.loads(meta or "{}")
+        buttons = (meta.get(META_KEY) or {}).get("buttons") if isinstance(meta, Mapping) else None
+        if step.get("type") == "assistant_message" and buttons:
+            out.append((str(step["id"]), [[str(a), str(b)] for a, b in buttons]))
+    return out
