@@ -845,3 +845,33 @@ def test_a_choice_button_asks_the_resolved_question_and_buttons_come_back_on_res
             other.close()
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- dark mode
+
+
+def _luminance(css_color: str) -> float:
+    r, g, b = (int(x) for x in re.findall(r"\d+", css_color)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def test_charts_follow_the_dark_theme(browser, server, tmp_path):
+    context, pg = _new_page(browser)
+    try:
+        context.add_init_script("localStorage.setItem('vite-ui-theme', 'dark')")
+        _open(pg, server.url)
+        assert "dark" in (pg.locator("html").get_attribute("class") or "")
+        text, _ = _ask(pg, "How has our win rate changed by quarter?")
+        plot = _last_message(pg).locator(".js-plotly-plot .main-svg").first
+        _wait_visible(pg, plot, tmp_path / "dark-no-chart.png", f"the chart of {text!r}")
+        label = _last_message(pg).locator(".js-plotly-plot .xtick text").first
+        label.wait_for()
+        ink = label.evaluate("e => getComputedStyle(e).fill")
+        background = plot.evaluate("e => getComputedStyle(e).backgroundColor")
+        page_bg = pg.locator("body").evaluate("e => getComputedStyle(e).backgroundColor")
+        pg.screenshot(path=tmp_path / "dark.png")
+        assert _luminance(page_bg) < 0.3, page_bg  # the page is dark
+        assert _luminance(ink) > 0.6, ink  # the chart's text is light on it
+        assert background in ("rgba(0, 0, 0, 0)", "transparent"), background  # no white box
+    finally:
+        context.close()
