@@ -708,6 +708,13 @@ def test_every_typical_answer_has_one_layout(browser, server, tmp_path):
             how = pg.get_by_text("How I got this", exact=False)
             _wait_visible(pg, how.first, tmp_path / f"{name}-no-how.png",
                           f"the How I got this step of {text!r}")
+            # every table comes with its CSV: once the answer's elements are all shown (no
+            # loading placeholder left), it has one table per CSV, and no more
+            from playwright.sync_api import expect
+
+            csv_files = message.get_by_text(re.compile(r"\.csv$")).count()
+            expect(message.locator(".animate-pulse")).to_have_count(0, timeout=60_000)
+            expect(message.locator("table")).to_have_count(csv_files, timeout=60_000)
             parts = message.evaluate(_ANSWER_PARTS)
             assert parts["tables"] <= 1, (name, parts)  # one table, never two side by side
             if parts["plot"] is not None and parts["table"] is not None:
