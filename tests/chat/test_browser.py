@@ -249,8 +249,11 @@ def _wait_visible(pg, locator, shot: Path, what: str, timeout: float = 60_000) -
 
 
 def _settle(pg) -> None:
-    """Let the answer's chart and table finish rendering (the plotly bundle loads lazily)."""
-    pg.wait_for_timeout(300)
+    """Wait until the answers' charts and tables have rendered (no loading placeholder left)."""
+    from playwright.sync_api import expect
+
+    expect(pg.locator('[data-step-type="assistant_message"] .animate-pulse')).to_have_count(
+        0, timeout=60_000)
 
 
 # --------------------------------------------------------------------------- tests
@@ -362,8 +365,11 @@ def test_thumbs_up_is_stored_and_exported_as_an_eval_case(page, server, tmp_path
     _last_message(page).locator(".positive-feedback-off").first.click()
     page.get_by_placeholder("Your feedback...").fill("right figure")
     page.screenshot(path=tmp_path / "thumbs-up.png")
-    page.get_by_role("button", name="Submit feedback").click()
-    page.wait_for_timeout(1500)  # the rating is saved through the REST API
+    # the rating is saved through the REST API: wait for its answer, not for a while
+    with page.expect_response(lambda r: r.url.endswith("/feedback") and r.request.method == "PUT",
+                              timeout=60_000) as saved:
+        page.get_by_role("button", name="Submit feedback").click()
+    assert saved.value.ok, saved.value.status
     out = tmp_path / "feedback.yaml"
     assert main(["feedback", "export", "--warehouse", str(server.warehouse),
                  "--out", str(out)]) == 0
