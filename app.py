@@ -21,6 +21,7 @@ from chainlit.input_widget import Select, Slider
 from chainlit.logger import logger
 from chainlit.types import ThreadDict
 
+from agents.llm.settings import load_llm_settings
 from whizzy.chat import guard, offline
 from whizzy.chat.auth import (
     LOCAL_USER,
@@ -31,8 +32,10 @@ from whizzy.chat.auth import (
     parse_users,
 )
 from whizzy.chat.datalayer import SQLiteDataLayer
+from whizzy.chat.export import ExportFile, export_request
 from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import warehouse_freshness
+from whizzy.chat.howto import HOW_TITLE, deals_step_name, how_i_got_this
 from whizzy.chat.markup import md_text
 from whizzy.chat.options import (
     PARENT_PID_VAR,
@@ -41,11 +44,11 @@ from whizzy.chat.options import (
     auth_users_setting,
 )
 from whizzy.chat.origins import OriginPolicy
-from whizzy.chat.personas import PERSONAS, SettingsSpec
-from whizzy.chat.render import answer_view, problem_text
+from whizzy.chat.personas import PERSONAS, SettingsSpec, engine_choices
+from whizzy.chat.render import answer_view, problem_text, saved_buttons
 from whizzy.chat.runtime import ChatRuntime, exit_with_parent, stream_answer
 from whizzy.chat.steps import step_view
-from whizzy.core.errors import WhizzyError
+from whizzy.core.errors import ConfigError, WhizzyError
 from whizzy.core.logs import install as install_log_redaction
 
 install_log_redaction()  # the chat server logs without secrets
@@ -162,24 +165,37 @@ async def starter_categories(user=None, language=None, chat_profile=None):  # no
     ]
 
 
+def _llm_configured() -> bool:
+    try:
+        load_llm_settings("llm")
+        return True
+    except ConfigError:
+        return False
+
+
+#: Whether an LLM endpoint is configured: the settings offer the LLM engine only then.
+LLM_CONFIGURED = _llm_configured()
+
+
 def _settings() -> SettingsSpec:
     return SettingsSpec.from_values(
-        cl.user_session.get("chat_settings"), engine=OPTIONS.engine, row_limit=OPTIONS.row_limit
+        cl.user_session.get("chat_settings"), engine=OPTIONS.engine, row_limit=OPTIONS.row_limit,
+        llm_configured=LLM_CONFIGURED,
     )
 
 
 async def _send_settings(spec: SettingsSpec) -> None:
     personas = {p.label: p.key for p in PERSONAS}
+    engine = [Select(id="engine", label="Engine", items=engine_choices(LLM_CONFIGURED),
+                     initial_value=spec.engine)] if LLM_CONFIGURED else []
     await cl.ChatSettings(
         [
             Select(id="persona", label="Persona", items=personas, initial_value=spec.persona,
                    description="Tailors the follow-up suggestions to this role."),
-            Select(id="engine", label="Engine",
-                   items={"Offline (deterministic, no network)": "offline",
-                          "LLM (needs a configured endpoint)": "llm"},
-                   initial_value=spec.engine),
+            *engine,
             Slider(id="row_limit", label="Row limit", initial=spec.row_limit, min=10,
-                   max=10_000, step=10, description="Most rows a query may return."),
+                   max=10_000, step=10,
+                   description="Most rows a query may return; answers say when it cut rows."),
         ]
     ).send()
 
@@ -203,8 +219,15 @@ async def start() -> None:
 
 @cl.on_chat_resume
 async def resume(thread: ThreadDict) -> None:
-    """Old thread: settings come back from its metadata, memory from the checkpointer."""
+    """Old thread: settings come back from its metadata, memory from the checkpointer.
+
+    Chainlit keeps no buttons with a thread: each answer's choices and follow-ups are sent
+    again from its metadata.
+    """
     await _send_settings(_settings())
+    for step_id, buttons in saved_buttons(thread.get("steps") or []):
+        for action in _buttons(buttons):
+            await action.send(for_id=step_id)
 
 
 @cl.on_settings_update
@@ -229,22 +252,24 @@ async def on_follow_up(action: cl.Action) -> None:
         await answer(question)
 
 
-async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None]:
-    """Stream the question through the graph, one step per finished node.
+async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None, str]:
+    """Stream the question through the graph, noting what each node decided.
 
     With the LLM engine the answer's sentences stream into a message as they pass the
-    grounding check. Returns the answer object, every query result the nodes produced, and
-    the streamed message (None when nothing streamed).
+    grounding check. Returns the answer object, every query result the nodes produced, the
+    streamed message (None when nothing streamed) and the "How I got this" text.
     """
     assistant = await RUNTIME.assistant(_settings())
     result: dict = {}
     results: list[dict] = []
+    views: list = []
     streamed: cl.Message | None = None
     streamed_text = ""
+    total_ms = None
     thread_id = cl.context.session.thread_id
     async for node, update, ms in stream_answer(assistant, question, thread_id=thread_id):
         if node == "answer":
-            result = update
+            result, total_ms = update, ms
             continue
         if node == "token":
             if streamed is None:
@@ -253,23 +278,46 @@ async def _run_graph(question: str) -> tuple[dict, list[dict], cl.Message | None
             streamed_text += str(update.get("text", ""))
             await streamed.stream_token(md_text(streamed_text), is_sequence=True)
             continue
-        view = step_view(node, update, ms)
+        views.append(step_view(node, update, ms))
         results += [r for r in update.get("results") or [] if isinstance(r, dict)]
-        async with cl.Step(name=view.title, type="tool") as step:
-            step.output = view.body
-            for query in view.queries:
-                async with cl.Step(name=query.title, type="tool", language="sql") as sql_step:
-                    sql_step.output = query.sql
-    return result, results, streamed
+    return result, results, streamed, how_i_got_this(views, results, total_ms)
+
+
+def _buttons(buttons: list) -> list[cl.Action]:
+    """A button per choice or follow-up; a click asks its question as if typed."""
+    return [cl.Action(name="follow_up", payload={"question": q}, label=label,
+                      icon="message-circle") for label, q in buttons]
+
+
+def _file_elements(files: list[ExportFile]) -> list[cl.File]:
+    return [cl.File(name=f.name, content=f.content, mime=f.mime, display="inline")
+            for f in files]
+
+
+async def _export_last(fmt: str) -> None:
+    """Answer "download this" with the files of the tables of the answer on screen."""
+    files = [f for f in cl.user_session.get("last_exports") or []
+             if fmt == "both" or f.name.endswith("." + fmt)]
+    if not files:
+        await cl.Message(content="There is no table on screen to download yet: ask a question "
+                         "first, then download its table. I don't export whole tables.",
+                         author=ASSISTANT_NAME).send()
+        return
+    await cl.Message(content="Here is the table of the last answer, as it was shown (up to "
+                     "the row limit).", author=ASSISTANT_NAME,
+                     elements=_file_elements(files)).send()
 
 
 async def answer(question: str) -> None:
-    """Stream the question through the graph: a step per node, then the answer message."""
+    """Stream the question through the graph, then the answer in its one layout."""
+    if (fmt := export_request(question)) is not None:
+        await _export_last(fmt)
+        return
     if await _warehouse_problem():
         return
     fresh = warehouse_freshness(OPTIONS.warehouse)
     try:
-        result, results, streamed = await _run_graph(question)
+        result, results, streamed, how = await _run_graph(question)
     except WhizzyError as exc:
         await cl.Message(content=problem_text(exc), author=ASSISTANT_NAME).send()
         return
@@ -282,7 +330,10 @@ async def answer(question: str) -> None:
         ).send()
         return
 
-    view = answer_view(result, results, fresh)
+    row_limit = _settings().row_limit
+    view = answer_view(result, results, fresh, row_limit=row_limit)
+    cl.user_session.set("last_exports", [*view.table_files, *sum(view.records_files, [])])
+    # One layout, in this order: sentence, picture, one table, deals behind, How I got this.
     elements: list = []
     if view.figure is not None:
         elements.append(cl.Plotly(name="Chart", figure=view.figure, display="inline",
@@ -290,18 +341,25 @@ async def answer(question: str) -> None:
     if view.table is not None:
         elements.append(cl.Dataframe(name="Result", data=view.table, display="inline",
                                      size="large"))
-    for title, table in view.records:
-        elements.append(cl.Dataframe(name=title, data=table, display="inline", size="large"))
-    actions = [
-        cl.Action(name="follow_up", payload={"question": q}, label=q, icon="message-circle")
-        for q in view.follow_ups
-    ]
+    elements += _file_elements(view.table_files)
+    actions = _buttons(view.buttons)
+    metadata = {META_KEY: {**view.metadata, "buttons": view.buttons}}  # restored on resume
     if streamed is not None:
         # the final answer replaces the streamed text (the offline answer, if the LLM's
         # wording failed the grounding check part-way)
         streamed.content, streamed.elements, streamed.actions = view.content, elements, actions
-        streamed.metadata = {META_KEY: view.metadata}
-        await streamed.send()
-        return
-    await cl.Message(content=view.content, author=ASSISTANT_NAME, elements=elements,
-                     actions=actions, metadata={META_KEY: view.metadata}).send()
+        streamed.metadata = metadata
+        message = streamed
+    else:
+        message = cl.Message(content=view.content, author=ASSISTANT_NAME, elements=elements,
+                             actions=actions, metadata=metadata)
+    await message.send()
+    for (title, table), files in zip(view.records, view.records_files, strict=False):
+        # collapsed under the answer, never the table again
+        async with cl.Step(name=deals_step_name(len(table)), type="tool",
+                           parent_id=message.id) as step:
+            step.output = md_text(title[:1].upper() + title[1:]) + "."
+            step.elements = [cl.Dataframe(name=title, data=table, display="inline",
+                                          size="large"), *_file_elements(files)]
+    async with cl.Step(name=HOW_TITLE, type="tool", parent_id=message.id) as step:
+        step.output = how

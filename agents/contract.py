@@ -147,6 +147,8 @@ class Clarify(BaseModel):
 
     question: str
     options: list[str] = Field(default_factory=list)
+    #: The words of the question the options stand for ("linda"): an option replaces them.
+    text: str = ""
 
 
 Shape = Literal["figure", "breakdown", "ranking", "trend", "comparison", "records", "share",

@@ -1163,13 +1163,13 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         return query.model_copy(update={"clarify": Clarify(
             question=f"I couldn't find '{name}' among the owners, accounts or other names in "
                      "the warehouse. Did you mean one of these?",
-            options=[f"{value} ({dim})" for dim, value in near])})
+            options=[f"{value} ({dim})" for dim, value in near], text=name)})
     ambiguous = [v for v in p.values if v.ambiguous]
     if ambiguous and not query.clarify:
         m = ambiguous[0]
         return query.model_copy(update={"clarify": Clarify(
             question=f"'{m.text}' matches several {m.dimension.replace('_', ' ')}s. "
-                     "Which one do you mean?", options=list(m.values[:6]))})
+                     "Which one do you mean?", options=list(m.values[:6]), text=m.text)})
     if query.clarify:
         return query
     if query.model is None and not query.records:

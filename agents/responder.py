@@ -37,7 +37,7 @@ from whizzy.core.formatting import (
     format_value,
     join_names,
 )
-from whizzy.warehouse.catalog import Catalog
+from whizzy.warehouse.catalog import Catalog, Measure
 from whizzy.warehouse.reader import open_warehouse
 
 #: Names and values a ranking answer spells out.
@@ -625,17 +625,18 @@ def define(words: list[str], catalog: Catalog) -> str | None:
     spans = vocab.spans(words)
     parts: list[str] = []
     for span in spans:
+        if span.kind == "measure":
+            found = [(model, m) for model in catalog.answerable if model.name in span.models
+                     and (m := model.answerable.measure(span.name)) and m.description]
+            if found:  # the general definition: the one with a default window, else the fullest
+                model, measure = max(found, key=lambda p: (p[1].window is not None,
+                                                           len(p[1].description)))
+                return plain_definition(measure, model.name)
         for model in catalog.answerable:
             if model.name not in span.models:
                 continue
             meta = model.answerable
-            if span.kind == "measure" and (measure := meta.measure(span.name)) and \
-                    measure.description:
-                others = ", ".join(_label(m.name) for m in meta.measures[:8])
-                parts.append(f"{_label(measure.name).capitalize()}: "
-                             f"{measure.description.rstrip('.')} (dbt model {model.name}: "
-                             f"{model.description.rstrip('.')}; it also reports {others}).")
-            elif span.kind == "flag" and (flag := meta.flag(span.name)):
+            if span.kind == "flag" and (flag := meta.flag(span.name)):
                 doc = catalog.describe_column(model.name, flag.column)
                 if doc:
                     parts.append(f"{_label(flag.name).capitalize()} ({model.name}."
@@ -651,6 +652,35 @@ def define(words: list[str], catalog: Catalog) -> str | None:
             return (f"{model.answerable.label} ({model.name}): "
                     f"{model.description.rstrip('.')}. It reports {measures}.")
     return None
+
+
+#: What a measure covers when the question names no period (`whizzy.warehouse.catalog.WINDOWS`,
+#: in the words of docs/metrics.md).
+_WINDOW_WORDS = {
+    "overall": "With no period named, it covers the last four full quarters plus the current "
+               "quarter to date.",
+    "current": "With no period named, it covers the period holding the as-of date.",
+    "trend": "With no period named, it covers the last few periods, one figure each.",
+    "all": "With no period named, it covers every deal in the data.",
+}
+
+
+def plain_definition(measure: Measure, model: str) -> str:
+    """A measure's definition in plain words: its formula, then its default window.
+
+    >>> m = Measure(name="win_rate", description="Won ÷ (won + lost) by count over the deals "
+    ...             "closed in scope; open deals never count.", window="overall")
+    >>> print(plain_definition(m, "fct_opportunity"))
+    Win rate = won ÷ (won + lost) by count over the deals closed in scope; open deals never \
+count. With no period named, it covers the last four full quarters plus the current quarter to \
+date. (Computed by the dbt model fct_opportunity.)
+    """
+    text = measure.description.strip().rstrip(".")
+    text = text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+    out = f"{_label(measure.name).capitalize()} = {text}."
+    if measure.window in _WINDOW_WORDS:
+        out += " " + _WINDOW_WORDS[measure.window]
+    return out + f" (Computed by the dbt model {model}.)"
 
 
 def refusal(reason: str) -> str:

@@ -462,3 +462,13 @@ def test_astream_yields_each_node(assistant):
     nodes = asyncio.run(collect())
     assert nodes == ["classify_intent", "select_models", "plan_query", "run_queries",
                      "fuse_results", "write_answer"]
+
+
+def test_a_definition_is_in_plain_words_with_its_formula_and_window(assistant):
+    out = ask(assistant, "What does win rate mean?")
+    text = out["answer"]
+    assert text.startswith("Win rate = won ÷ (won + lost) by count"), text
+    assert "last four full quarters plus the current quarter to date" in text  # the window
+    assert "One row per" not in text and "it also reports" not in text  # not the model's docs
+    health = ask(assistant, "How is the pipeline health score calculated?")["answer"]
+    assert "win rate, overdue share, average deal size and deal count" in health, health

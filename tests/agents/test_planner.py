@@ -160,3 +160,14 @@ def test_unknown_words_are_reported_not_dropped(warehouse, context):
     assert query.unanswerable
     query = read("What's Zebulon Quartermaine's win rate?", context)
     assert query.clarify is not None
+
+
+def test_a_question_back_names_the_words_its_options_replace(warehouse, context):
+    from whizzy.chat.choices import choice_questions
+
+    query = read("How is Sofia doing?", context)
+    assert query.clarify is not None and query.clarify.text == "sofia"
+    asked = [q for _, q in choice_questions("How is Sofia doing?", query.clarify.model_dump())]
+    assert asked == [f"How is {name} doing?" for name in query.clarify.options]
+    query = read("What's Zebulon Quartermaine's win rate?", context)
+    assert query.clarify.text.lower() == "zebulon quartermaine"

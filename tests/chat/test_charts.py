@@ -174,3 +174,20 @@ def test_figures_serialise_as_plain_json_for_the_browser():
 def test_the_suggestions_the_agents_make(suggestion, check):
     data = {"bar": RANKING, "line": TREND, "line_band": FORECAST, "hbar": STAGES}
     assert check(chart_figure(*data[suggestion["kind"]], suggestion))
+
+
+def test_the_forecast_band_stops_at_zero_dollars():
+    columns, rows = FORECAST
+    low = [[m, a, f, lower - 1_000_000, upper] for m, a, f, lower, upper in rows]
+    fig = chart_figure(columns, low, {"kind": "forecast", "x": "month_label"})
+    fills = [t.fill for t in fig.data]
+    lower = fig.data[fills.index("tonexty") - 1]
+    assert list(lower.y) == [0.0, 0.0, 0.0]
+
+
+def test_charts_have_no_background_of_their_own():
+    for columns, rows, spec in ((*FORECAST, {"kind": "forecast", "x": "month_label"}),
+                                (*STAGES, {"kind": "hbar"})):
+        fig = chart_figure(columns, rows, spec)
+        assert fig.layout.paper_bgcolor == "rgba(0,0,0,0)"
+        assert fig.layout.plot_bgcolor == "rgba(0,0,0,0)"

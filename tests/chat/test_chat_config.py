@@ -163,6 +163,8 @@ def test_committed_chainlit_config_is_ours():
     cfg = tomllib.loads((PROJECT_ROOT / ".chainlit" / "config.toml").read_text())
     assert cfg["UI"]["name"] == "Whizzy"
     assert cfg["UI"]["custom_css"] == "/public/whizzy.css"
+    assert cfg["UI"]["custom_js"] == "/public/whizzy.js"  # opens a thread's URL after sign-in
+    assert (PROJECT_ROOT / "public" / "whizzy.js").is_file()
     assert cfg["features"]["spontaneous_file_upload"]["enabled"] is False
     assert cfg["features"]["latex"] is False
     assert cfg["project"]["allow_origins"] == []

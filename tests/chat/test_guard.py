@@ -188,3 +188,13 @@ def test_a_bad_allowed_origin_is_refused_before_the_server_starts(tmp_path, monk
     monkeypatch.setenv("WHIZZY_ALLOWED_ORIGINS", "*")
     assert main(["chat", "--warehouse", str(tmp_path / "w.duckdb"), "--port", "1"]) == 2
     assert "WHIZZY_ALLOWED_ORIGINS entry 1" in capsys.readouterr().err
+
+
+def test_a_failed_sign_in_says_so_in_plain_words():
+    client = _client(throttle=LoginThrottle(per_user=3, per_address=10))
+    r = client.post("/login", data={"username": "ana", "password": "no"})
+    assert r.status_code == 401
+    assert r.json() == {"detail": "That user name and password don't match. Check both and "
+                                  "try again."}
+    assert r.headers["content-length"] == str(len(r.content))
+    assert client.post("/login", data={"username": "ana", "password": "right"}).text == "ok"

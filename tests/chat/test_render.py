@@ -183,8 +183,7 @@ def test_answer_view_of_a_ranking_has_chart_table_records_and_footer():
     view = answer_view(result, [{"model": "fct_opportunity", "units": {"win_rate": "percent"}}],
                        FRESH)
     assert shown(view.content).startswith("Ana leads with 50.0%.")
-    assert ("Supporting Salesforce records below: the deals behind the figure (1)."
-            in shown(view.content))
+    assert "Supporting" not in view.content  # the deals are in their own collapsed step
     assert view.content.endswith("*")  # the footer, in italics
     assert rendered(view.content).rstrip().endswith("from fct_opportunity · 9 ms</em></p>")
     assert view.figure.data[0].type == "bar"
@@ -326,3 +325,73 @@ def test_sql_from_the_data_cannot_end_its_code_block():
     html_out = rendered(f"```sql\n{shown_sql}\n```")
     assert html_out.count("<pre>") == 1 and "<a" not in html_out
     assert shown_sql.replace("\u2060", "") == sql  # it reads the same
+
+
+def test_a_deal_list_does_not_show_its_deals_twice():
+    from whizzy.chat.render import answer_view
+
+    cols = ["opportunity_name", "amount"]
+    rows = [["Acme - Renewal", 800.0], ["Bolt - Seats", 700.0]]
+    view = answer_view({"columns": cols, "rows": rows, "answer": "2 deals.",
+                        "records": {"title": "deals open", "columns": cols, "rows": rows}},
+                       [], FRESH)
+    assert view.table is not None and view.records == []
+    ranking = answer_view({"columns": ["owner", "win_rate"], "rows": [["Ana", 0.5], ["Bo", 0.4]],
+                           "answer": "Ana.", "records": {"title": "deals", "columns": cols,
+                                                         "rows": rows}}, [], FRESH)
+    assert [t for t, _ in ranking.records] == ["Deals"]
+
+
+def test_how_i_got_this_holds_understanding_every_querys_sql_and_timings():
+    from whizzy.chat.howto import HOW_TITLE, how_i_got_this
+
+    views = [step_view("classify_intent", {"intent": "analytics"}, 3.0),
+             step_view("plan_query", {"plans": [{"model": "m_pipeline_health"}]}, 2.0)]
+    results = [{"purpose": "main", "model": "m_pipeline_health", "sql": "select 1 as a",
+                "row_count": 1, "elapsed_ms": 5.0},
+               {"purpose": "records", "model": "fct_opportunity", "sql": "select 2 as b",
+                "row_count": 10, "elapsed_ms": 7.0}]
+    text = how_i_got_this(views, results, total_ms=20.0)
+    html = rendered(text)
+    assert "Intent: <strong>analytics</strong>" in html and "m_pipeline_health" in html
+    assert html.count("<code") >= 2 and "select 1 as a" in html and "select 2 as b" in html
+    assert "Query 2 · the deals behind it · fct_opportunity · 10 rows · 7 ms" in shown(text)
+    assert "intent classifier 3 ms" in shown(text) and "total 20 ms" in shown(text)
+    assert HOW_TITLE.replace(" ", "").isalnum()  # /avatars/<name> accepts it
+
+
+def test_an_answer_says_when_the_row_limit_cut_its_rows():
+    from whizzy.chat.render import answer_view
+
+    result = {"columns": ["opportunity_name", "amount"], "rows": [["A", 1.0], ["B", 2.0]],
+              "answer": "2 deals."}
+    cut = answer_view(result, [{"purpose": "main", "truncated": True, "row_count": 2}], FRESH,
+                      row_limit=2)
+    assert "The row limit (2 rows, in Settings) cut the table at 2 rows" in shown(cut.content)
+    whole = answer_view(result, [{"purpose": "main", "truncated": False, "row_count": 2}], FRESH,
+                        row_limit=2)
+    assert "row limit" not in shown(whole.content)
+
+
+def test_the_llm_engine_is_offered_only_when_configured():
+    from whizzy.chat.personas import SettingsSpec, engine_choices
+
+    assert "llm" not in engine_choices(False).values()
+    assert "llm" in engine_choices(True).values()
+    restored = SettingsSpec.from_values({"engine": "llm"}, engine="offline", row_limit=100,
+                                        llm_configured=False)
+    assert restored.engine == "offline"
+
+
+def test_choices_and_follow_ups_are_buttons_kept_for_resume():
+    from whizzy.chat.render import answer_view, saved_buttons
+
+    view = answer_view({"question": "How is Sofia doing?", "answer": "Which one?",
+                        "query": {"clarify": {"question": "Which one?", "text": "sofia",
+                                              "options": ["Sofia Sanchez", "Sofia Vargas"]}},
+                        "follow_ups": ["Why?"]}, [], FRESH)
+    assert view.buttons == [("Sofia Sanchez", "How is Sofia Sanchez doing?"),
+                            ("Sofia Vargas", "How is Sofia Vargas doing?"), ("Why?", "Why?")]
+    steps = [{"id": "a1", "type": "assistant_message",
+              "metadata": json.dumps({"whizzy": {"buttons": view.buttons}})}]
+    assert saved_buttons(steps) == [("a1", [list(b) for b in view.buttons])]

@@ -54,6 +54,8 @@ _KIND_ALIASES = {
 
 PALETTE = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04",
            "#db2777", "#4b5563", "#65a30d")
+#: The actuals of a forecast: a slate that reads on a light and on a dark page.
+ACTUAL_INK = "#64748b"
 
 _TIME_NAME = re.compile(
     r"(^|_)(quarter|month|date|week|year|day|period)(_label|_start)?$|_at$|^as_of"
@@ -149,6 +151,10 @@ def _layout(fig: go.Figure, title: str | None, *, legend: bool) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 15}} if title else None,
         template="plotly_white",
+        # no background of its own: the chart sits on the page's, light or dark
+        # (public/whizzy.css gives its text and grid the dark theme's ink)
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
         margin={"l": 10, "r": 10, "t": 48 if title else 16, "b": 10},
         height=380,
         showlegend=legend,
@@ -304,14 +310,16 @@ def _forecast(frame: pd.DataFrame, spec: Mapping[str, Any], title: str | None) -
     data = frame.sort_values(x, kind="stable")
     xs = _values(data[x])
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xs, y=_values(data[lower]), mode="lines", line={"width": 0},
+    # revenue can't go below $0: the band's lower edge stops there
+    floor = [None if v is None else max(0.0, float(v)) for v in _values(data[lower])]
+    fig.add_trace(go.Scatter(x=xs, y=floor, mode="lines", line={"width": 0},
                              name=label_of(lower), showlegend=False, hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=xs, y=_values(data[upper]), mode="lines", line={"width": 0},
                              fill="tonexty", fillcolor="rgba(37, 99, 235, 0.15)",
                              name="95% interval", hoverinfo="skip"))
     if actual:
         fig.add_trace(go.Scatter(x=xs, y=_values(data[actual]), mode="lines+markers",
-                                 name=label_of(actual), line={"color": "#111827"}))
+                                 name=label_of(actual), line={"color": ACTUAL_INK}))
     if forecast:
         fig.add_trace(go.Scatter(x=xs, y=_values(data[forecast]), mode="lines+markers",
                                  name=label_of(forecast),

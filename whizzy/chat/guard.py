@@ -37,6 +37,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Methods that change nothing (a browser sends no Origin with some of them).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: What a failed sign-in says (Chainlit's own answer is the code "credentialssignin").
+SIGN_IN_FAILED = "That user name and password don't match. Check both and try again."
 #: Largest login or feedback body read (they are a few hundred bytes).
 MAX_BODY = 64 * 1024
 
@@ -141,6 +143,11 @@ class ChatGuard:
         async def watch(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
+                if message["status"] == 401:  # Chainlit's body is the code "credentialssignin"
+                    return
+            if message["type"] == "http.response.body" and status and status[0] == 401:
+                await _refuse(scope, receive, send, 401, SIGN_IN_FAILED, as_json=True)
+                return
             await send(message)
 
         await self.app(scope, _replay(body, receive), watch)
@@ -205,11 +212,15 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
-    """Answer with `status` and a plain sentence (a WebSocket is refused before it opens)."""
-    body = (text + "\n").encode()
-    headers = [(b"content-type", b"text/plain; charset=utf-8"),
-               (b"content-length", str(len(body)).encode())]
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str, *,
+                  as_json: bool = False) -> None:
+    """Answer with `status` and a plain sentence (a WebSocket is refused before it opens).
+
+    `as_json` sends it as `{"detail": text}`, the shape Chainlit's page shows in its toast.
+    """
+    body = json.dumps({"detail": text}).encode() if as_json else (text + "\n").encode()
+    kind = b"application/json" if as_json else b"text/plain; charset=utf-8"
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
     if scope["type"] == "websocket":
         await receive()  # websocket.connect
         if "websocket.http.response" not in (scope.get("extensions") or {}):

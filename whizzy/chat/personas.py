@@ -109,8 +109,12 @@ class SettingsSpec:
     row_limit: int = 1000
 
     @staticmethod
-    def from_values(values: dict | None, *, engine: str, row_limit: int) -> SettingsSpec:
+    def from_values(values: dict | None, *, engine: str, row_limit: int,
+                    llm_configured: bool = True) -> SettingsSpec:
         """Settings chosen in the UI (or restored with a thread), checked and clamped.
+
+        The LLM engine is kept only when one is configured (a thread saved with it may be
+        resumed on a server without one).
 
         >>> SettingsSpec.from_values({"persona": "revops", "row_limit": 99999},
         ...                          engine="offline", row_limit=1000)
@@ -118,16 +122,31 @@ class SettingsSpec:
         >>> SettingsSpec.from_values({"persona": "nobody", "engine": "quantum"},
         ...                          engine="offline", row_limit=50).persona
         'sales_manager'
+        >>> SettingsSpec.from_values({"engine": "llm"}, engine="offline", row_limit=50,
+        ...                          llm_configured=False).engine
+        'offline'
         """
         values = values or {}
         key = values.get("persona") or DEFAULT_PERSONA
         if key not in {p.key for p in PERSONAS}:
             key = DEFAULT_PERSONA
         eng = values.get("engine") or engine
-        if eng not in ENGINES:
-            eng = engine
+        if eng not in ENGINES or (eng == "llm" and not llm_configured):
+            eng = "offline" if engine == "llm" and not llm_configured else engine
         try:
             limit = int(values.get("row_limit") or row_limit)
         except (TypeError, ValueError):
             limit = row_limit
         return SettingsSpec(persona=key, engine=eng, row_limit=max(1, min(MAX_ROW_LIMIT, limit)))
+
+
+def engine_choices(llm_configured: bool) -> dict[str, str]:
+    """The engines the settings panel offers: the LLM only when one is configured.
+
+    >>> list(engine_choices(False).values()), list(engine_choices(True).values())
+    (['offline'], ['offline', 'llm'])
+    """
+    choices = {"Offline (deterministic, no network)": "offline"}
+    if llm_configured:
+        choices["LLM (the configured model)"] = "llm"
+    return choices

@@ -7,6 +7,7 @@ into Chainlit objects.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,15 +15,19 @@ from typing import Any
 import pandas as pd
 
 from whizzy.chat.charts import chart_figure
+from whizzy.chat.choices import choice_questions
+from whizzy.chat.export import ExportFile, export_files, export_frame
+from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import Freshness
 from whizzy.chat.markup import md_text
 from whizzy.chat.steps import as_list, format_ms
 from whizzy.chat.tables import (
     display_table,
     models_used,
-    records_note,
+    records_groups,
     records_tables,
     result_units,
+    same_rows,
 )
 from whizzy.core.errors import WarehouseMissingError, WhizzyError
 from whizzy.core.jsonable import jsonable
@@ -80,6 +85,24 @@ def follow_ups(result: Mapping[str, Any], limit: int = 3) -> list[str]:
     return out[:limit]
 
 
+def row_limit_note(results: Sequence[Mapping[str, Any]], row_limit: int) -> str:
+    """Which tables the row limit cut, and where to change it (empty when none was cut).
+
+    >>> row_limit_note([{"purpose": "main", "truncated": True, "row_count": 50},
+    ...                 {"purpose": "records", "truncated": False}], 50)
+    'The row limit (50 rows, in Settings) cut the table at 50 rows; raise it to see more.'
+    >>> row_limit_note([{"purpose": "records", "truncated": True, "row_count": 10}], 10)
+    'The row limit (10 rows, in Settings) cut the deals behind it at 10 rows; raise it to see more.'
+    """
+    cut = [r for r in results if r.get("truncated")]
+    if not cut:
+        return ""
+    what = "; ".join(
+        f"{'the deals behind it' if r.get('purpose') == 'records' else 'the table'} at "
+        f"{int(r.get('row_count') or 0):,} rows" for r in cut)
+    return f"The row limit ({row_limit:,} rows, in Settings) cut {what}; raise it to see more."
+
+
 def answer_metadata(result: Mapping[str, Any]) -> dict[str, Any]:
     """What is stored with an answer so a rating can become an eval case later."""
     rows = result.get("rows") or []
@@ -111,7 +134,17 @@ class AnswerView:
     figure: Any = None  # plotly Figure or None
     table: pd.DataFrame | None = None
     records: list[tuple[str, pd.DataFrame]] = field(default_factory=list)
+    #: CSV and XLSX of the table, and of each records table (same order as `records`).
+    table_files: list[ExportFile] = field(default_factory=list)
+    records_files: list[list[ExportFile]] = field(default_factory=list)
     follow_ups: list[str] = field(default_factory=list)
+    #: (label, resolved question) of each option when the assistant asked back.
+    choices: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, question) of every button under the answer: the choices, the follow-ups."""
+        return [*self.choices, *((q, q) for q in self.follow_ups)]
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
@@ -119,6 +152,8 @@ def answer_view(
     result: Mapping[str, Any],
     results: Sequence[Mapping[str, Any]] = (),
     fresh: Freshness | None = None,
+    *,
+    row_limit: int = 1000,
 ) -> AnswerView:
     """The answer message for an answer object and the query results behind it.
 
@@ -130,10 +165,22 @@ def answer_view(
     table = None
     if rows and (len(rows) > 1 or len(columns) > 1):
         table = display_table(columns, rows, units=result_units(result, results))
-    records = records_tables(result.get("records"))
+    behind = result.get("records")
+    if table is not None and same_rows(columns, rows, behind):
+        behind = None  # a deal list: the deals behind it are the table itself
+    records = records_tables(behind)
+    as_of = fresh.as_of_date.isoformat() if fresh else result.get("as_of_date")
+    what = str(result.get("question") or "result")
+    table_files = [] if table is None else export_files(
+        what, export_frame(columns, rows, row_limit), as_of)
+    records_files = [
+        export_files(f"{what} {g.get('title') or 'deals'}",
+                     export_frame(g["columns"], g["rows"], row_limit), as_of)
+        for g in records_groups(behind)
+    ]
     parts = (  # data and LLM words are escaped: markup is only what is written here
         md_text(answer_text(result)),
-        md_text(records_note(records)),
+        md_text(row_limit_note(results, row_limit)),
         f"*{md_text(footer(fresh, result, models=models_used(results)))}*",
     )
     return AnswerView(
@@ -141,7 +188,11 @@ def answer_view(
         figure=chart_figure(columns, rows, result.get("chart")),
         table=table,
         records=records,
+        table_files=table_files,
+        records_files=records_files,
         follow_ups=follow_ups(result),
+        choices=choice_questions(str(result.get("question") or ""),
+                                 (result.get("query") or {}).get("clarify")),
         metadata=answer_metadata(result),
     )
 
@@ -164,3 +215,22 @@ def problem_text(exc: WhizzyError) -> str:
         text = f"**The data isn't ready.** {md_text(exc)}"
         return text + (f"\n\nTo fix it, {exc.hint}." if exc.hint else "")
     return md_text(exc) + (f" ({exc.hint})" if exc.hint else "")
+
+
+def saved_buttons(steps: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[list[str]]]]:
+    """(step id, buttons) of each saved answer whose metadata kept its buttons.
+
+    >>> saved_buttons([{"id": "s1", "type": "assistant_message",
+    ...                 "metadata": {"whizzy": {"buttons": [["Why?", "Why?"]]}}},
+    ...                {"id": "s2", "type": "user_message", "metadata": {}}])
+    [('s1', [['Why?', 'Why?']])]
+    """
+    out = []
+    for step in steps:
+        meta = step.get("metadata") or {}
+        if isinstance(meta, str):
+            meta = json.loads(meta or "{}")
+        buttons = (meta.get(META_KEY) or {}).get("buttons") if isinstance(meta, Mapping) else None
+        if step.get("type") == "assistant_message" and buttons:
+            out.append((str(step["id"]), [[str(a), str(b)] for a, b in buttons]))
+    return out

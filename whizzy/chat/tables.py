@@ -101,8 +101,21 @@ def records_tables(records: Any) -> list[tuple[str, pd.DataFrame]]:
     [('Supporting records', (1, 2))]
     """
     tables: list[tuple[str, pd.DataFrame]] = []
+    for g in records_groups(records):
+        title = str(g.get("title") or g.get("description") or "Supporting records")
+        title = title[:1].upper() + title[1:]
+        tables.append((title, display_table(g["columns"], g["rows"], units=g.get("units"))))
+    return tables
+
+
+def records_groups(records: Any) -> list[Mapping[str, Any]]:
+    """The supporting records as groups with `columns` and `rows` (empty ones dropped).
+
+    >>> [g["columns"] for g in records_groups([{"name": "Acme", "amount": 5.0}])]
+    [['name', 'amount']]
+    """
     if not records:
-        return tables
+        return []
     groups: list[Mapping[str, Any]]
     if isinstance(records, Mapping):
         groups = [records]
@@ -111,17 +124,37 @@ def records_tables(records: Any) -> list[tuple[str, pd.DataFrame]]:
     elif isinstance(records, list) and isinstance(records[0], Mapping):
         groups = [{"columns": list(records[0].keys()), "rows": records}]
     else:
-        return tables
+        return []
+    out = []
     for g in groups:
         rows = g.get("rows") or []
         cols = g.get("columns") or (list(rows[0].keys()) if rows and isinstance(rows[0], Mapping)
                                     else [])
-        if not rows or not cols:
-            continue
-        title = str(g.get("title") or g.get("description") or "Supporting records")
-        title = title[:1].upper() + title[1:]
-        tables.append((title, display_table(cols, rows, units=g.get("units"))))
-    return tables
+        if rows and cols:
+            out.append({**g, "columns": cols, "rows": rows})
+    return out
+
+
+def same_rows(columns: Sequence[str], rows: Sequence[Any], records: Any) -> bool:
+    """Whether a records group repeats the main result (a deal list is its own deals).
+
+    >>> same_rows(["name", "amount"], [["A", 1]], {"columns": ["name", "amount"],
+    ...                                            "rows": [["A", 1]]})
+    True
+    >>> same_rows(["owner", "win_rate"], [["Ann", 0.3]], {"columns": ["name", "amount"],
+    ...                                                  "rows": [["A", 1]]})
+    False
+    """
+    if not isinstance(records, Mapping):
+        return False
+    cols = [str(c) for c in records.get("columns") or []]
+    if not cols or cols != [str(c) for c in columns]:
+        return False
+    mine = [list(r.values()) if isinstance(r, Mapping) else list(r) for r in rows]
+    theirs = [list(r.values()) if isinstance(r, Mapping) else list(r)
+              for r in records.get("rows") or []]
+    n = min(len(mine), len(theirs))
+    return mine[:n] == theirs[:n]
 
 
 def models_used(results: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -132,17 +165,3 @@ def models_used(results: Sequence[Mapping[str, Any]]) -> list[str]:
     ['fct_opportunity', 'm_forecast']
     """
     return list(dict.fromkeys(str(r["model"]) for r in results if r.get("model")))
-
-
-def records_note(tables: Sequence[tuple[str, pd.DataFrame]]) -> str:
-    """One line naming the supporting-record tables shown under the answer.
-
-    >>> records_note([("The deals behind the figure", pd.DataFrame({"a": [1, 2]}))])
-    'Supporting Salesforce records below: the deals behind the figure (2).'
-    >>> records_note([])
-    ''
-    """
-    if not tables:
-        return ""
-    parts = [f"{title[:1].lower() + title[1:]} ({len(frame):,})" for title, frame in tables]
-    return "Supporting Salesforce records below: " + "; ".join(parts) + "."
