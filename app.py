@@ -21,7 +21,6 @@ from chainlit.input_widget import Select, Slider
 from chainlit.logger import logger
 from chainlit.types import ThreadDict
 
-from agents.llm.settings import load_llm_settings
 from whizzy.chat import guard, offline
 from whizzy.chat.auth import (
     LOCAL_USER,
@@ -42,13 +41,14 @@ from whizzy.chat.options import (
     ChatOptions,
     allowed_origins_setting,
     auth_users_setting,
+    llm_configured,
 )
 from whizzy.chat.origins import OriginPolicy
 from whizzy.chat.personas import PERSONAS, SettingsSpec, engine_choices
 from whizzy.chat.render import answer_view, problem_text, saved_buttons
 from whizzy.chat.runtime import ChatRuntime, exit_with_parent, stream_answer
 from whizzy.chat.steps import step_view
-from whizzy.core.errors import ConfigError, WhizzyError
+from whizzy.core.errors import WhizzyError
 from whizzy.core.logs import install as install_log_redaction
 
 install_log_redaction()  # the chat server logs without secrets
@@ -165,16 +165,8 @@ async def starter_categories(user=None, language=None, chat_profile=None):  # no
     ]
 
 
-def _llm_configured() -> bool:
-    try:
-        load_llm_settings("llm")
-        return True
-    except ConfigError:
-        return False
-
-
 #: Whether an LLM endpoint is configured: the settings offer the LLM engine only then.
-LLM_CONFIGURED = _llm_configured()
+LLM_CONFIGURED = llm_configured()
 
 
 def _settings() -> SettingsSpec:

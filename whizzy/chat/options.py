@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.llm.settings import ENGINES
+from agents.llm.settings import ENGINES, load_llm_settings
 from whizzy.core.errors import ConfigError
 from whizzy.core.settings import setting, warehouse_path
 
@@ -134,3 +134,12 @@ def allowed_origins_setting(env: Mapping[str, str] | None = None) -> str | None:
     if env is not None:
         return env.get("WHIZZY_ALLOWED_ORIGINS")
     return setting("WHIZZY_ALLOWED_ORIGINS")
+
+
+def llm_configured() -> bool:
+    """Whether an LLM endpoint is configured (the chat offers the LLM engine only then)."""
+    try:
+        load_llm_settings("llm")
+        return True
+    except ConfigError:
+        return False
