@@ -30,7 +30,10 @@
       }
       return;
     }
-    if (!store.getItem(SIGNIN)) {  // went elsewhere without signing in
+    const home = path === "/" || path === root || path === root + "/";
+    // went elsewhere without signing in (the sign-in page may pass faster than one tick:
+    // the home page it leads to still counts)
+    if (!store.getItem(SIGNIN) && !home) {
       forget();
       window.clearInterval(timer);
       return;
