@@ -22,7 +22,7 @@ import uuid
 from typing import Any
 
 from whizzy.cli.answer import Shown, print_plain, print_rich
-from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.cli.common import add_answering_flags, add_warehouse_flag, settings_from
 from whizzy.cli.terminal import clean, json_line
 
 
@@ -39,13 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sql", action="store_true", help="also print the SQL that ran")
     parser.add_argument("--no-records", dest="records", action="store_false",
                         help="leave out the deals behind the figure")
-    parser.add_argument("--engine", choices=("offline", "llm"), default=None,
-                        help="answering engine (default: WHIZZY_ENGINE, else llm when an API "
-                             "key is set, else offline)")
-    parser.add_argument("--model", metavar="NAME", default=None,
-                        help="LLM model name (default: WHIZZY_MODEL, else gpt-4o-mini)")
-    parser.add_argument("--row-limit", type=int, default=1000, metavar="N",
-                        help="most rows a query returns (default 1000)")
+    add_answering_flags(parser)
     parser.add_argument("--persona", default="sales_manager",
                         choices=("executive", "sales_manager", "account_executive", "revops"))
     add_warehouse_flag(parser)

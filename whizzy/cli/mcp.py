@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from whizzy.cli.common import add_warehouse_flag, settings_from
+from whizzy.cli.common import add_answering_flags, add_warehouse_flag, settings_from
 
 #: Default port of the HTTP transport.
 DEFAULT_PORT = 8765
@@ -36,13 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"HTTP port (default {DEFAULT_PORT})")
     parser.add_argument("--allow-sql", action="store_true",
                         help="offer execute_sql (a SELECT through the SQL gate, read-only)")
-    parser.add_argument("--engine", choices=("offline", "llm"), default=None,
-                        help="answering engine (default: WHIZZY_ENGINE, else llm when an API "
-                             "key is set, else offline)")
-    parser.add_argument("--model", metavar="NAME", default=None,
-                        help="LLM model name (default: WHIZZY_MODEL, else gpt-4o-mini)")
-    parser.add_argument("--row-limit", type=int, default=1000, metavar="N",
-                        help="most rows a query returns (default 1000)")
+    add_answering_flags(parser)
     add_warehouse_flag(parser)
     parser.set_defaults(func=run)
 
