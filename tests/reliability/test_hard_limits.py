@@ -11,6 +11,9 @@ Limits are configured small so the tests stay fast.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -27,7 +30,9 @@ from whizzy.warehouse.reader import open_warehouse, run_isolated, run_sql
 SLOW_TO_PLAN = "select levenshtein(repeat('a', 150000), repeat('b', 150000)) as d"
 #: 300 MB in one function call.
 HUNGRY = "select length(repeat('x', 300000000)) as n"
-SLOW = "select count(*) as n from fct_opportunity a, fct_opportunity b, fct_opportunity c"
+#: Hours of counting (a four-way cross join): finishes under no limit on any machine.
+SLOW = ("select count(*) as n from fct_opportunity a, fct_opportunity b, fct_opportunity c,"
+        " fct_opportunity d")
 
 
 def _free(sql: str) -> QueryPlan:
@@ -61,6 +66,24 @@ def test_llm_sql_is_killed_at_the_time_limit(served: Path, monkeypatch):
     assert time.monotonic() - started < 30
     assert "took longer than the 1-second limit" in result["error"], result["error"]
     assert not result["rows"]
+
+
+def test_the_child_stops_itself_at_the_limit_without_the_backstops(served: Path):
+    """The watchdog, not the CPU cap or the parent's kill, ends a query at its limit.
+
+    A 3-second query under a 1-second limit once came back with its rows: the CPU cap
+    (limit + 2 s, start-up included) and the parent's kill (limit + 5 s) both let it finish.
+    Here both backstops are far off, so only the child's own watchdog can answer in time.
+    """
+    request = {"path": str(served), "sql": SLOW, "row_limit": 10, "max_bytes": 10**6,
+               "memory_mb": 1024, "explain": False, "version": None, "timeout": 1,
+               "cpu_seconds": 3600}
+    done = subprocess.run([sys.executable, "-m", "whizzy.warehouse.sandbox"],
+                          input=json.dumps(request), capture_output=True, text=True,
+                          timeout=60, check=False)
+    answer = json.loads(done.stdout)
+    assert answer == {"ok": False, "kind": "timeout",
+                      "message": "the query took longer than 1 s"}, (answer, done.stderr)
 
 
 def test_results_are_bounded_in_bytes(served: Path, monkeypatch):

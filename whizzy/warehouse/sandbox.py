@@ -6,7 +6,9 @@ limit, and memory that strings take outside DuckDB's buffer pool is not held by
 ``memory_limit``. The LLM's free SQL therefore runs, and is dry-run, in a child process
 (``python -m whizzy.warehouse.sandbox``) that is:
 
-- killed at the time limit (the caller gets the error at the limit, whatever DuckDB does);
+- stopped at the time limit, counted from when the query starts (a watchdog thread in the
+  child answers "timeout" and ends the process, whatever DuckDB is doing); the parent's
+  wall-clock kill (limit + start-up grace) and a CPU-time cap are backstops;
 - capped in memory by the kernel (``RLIMIT_DATA``: an allocation past it fails, and the
   query fails with it, never the server);
 - cut off when its result passes a byte limit (rows are measured as they are fetched).
@@ -23,9 +25,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+#: Held by whoever writes the child's one answer: the query's end or the watchdog.
+_ANSWERING = threading.Lock()
 
 #: Extra seconds a child gets to start (Python and DuckDB) on top of the query's limit.
 START_GRACE = 5.0
@@ -92,7 +98,8 @@ def run_in_sandbox(path: os.PathLike[str] | str, sql: str, *,
     """
     request = {"path": os.fspath(path), "sql": sql, "row_limit": row_limit,
                "max_bytes": max_bytes, "memory_mb": memory_mb, "explain": explain,
-               "version": list(version) if version else None, "cpu_seconds": timeout + 1}
+               "version": list(version) if version else None, "timeout": timeout,
+               "cpu_seconds": timeout + 1}
     try:
         done = subprocess.run(
             [sys.executable, "-m", "whizzy.warehouse.sandbox"], input=json.dumps(request),
@@ -135,6 +142,7 @@ def _serve(request: dict[str, Any]) -> dict[str, Any]:
             list(request["version"]):
         return {"ok": False, "kind": "swapped",
                 "message": "the warehouse was rebuilt while answering; ask again"}
+    _watch(float(request.get("timeout") or 0))
     try:
         if request.get("explain"):
             con.execute(f"EXPLAIN {request['sql']}").fetchall()
@@ -156,6 +164,29 @@ def _serve(request: dict[str, Any]) -> dict[str, Any]:
             "truncated": truncated}
 
 
+def _watch(seconds: float) -> None:
+    """End this child `seconds` from now with a "timeout" answer, whatever the query does.
+
+    DuckDB's interrupt is only checked between chunks, and the CPU-time cap counts start-up
+    and allows a few seconds more: a query must not come back because it finished before
+    either backstop (a 3-second query under a 1-second limit did).
+    """
+    if seconds <= 0:
+        return
+
+    def expire() -> None:
+        if not _ANSWERING.acquire(blocking=False):  # the answer is being written
+            return
+        answer = {"ok": False, "kind": "timeout",
+                  "message": f"the query took longer than {seconds:g} s"}
+        os.write(1, json.dumps(answer).encode())
+        os._exit(0)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+
+
 def main() -> None:
     """Child entry point: cap memory and CPU, read one request, write one answer."""
     import resource
@@ -170,6 +201,7 @@ def main() -> None:
     except MemoryError:
         answer = {"ok": False, "kind": "memory",
                   "message": f"the query needed more than {request['memory_mb']:,} MB"}
+    _ANSWERING.acquire()  # not while the watchdog writes its own (it then ends the process)
     sys.stdout.write(json.dumps(answer))
     sys.stdout.flush()
 
