@@ -695,6 +695,16 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             w.startswith("$") and i not in p.used for i, w in enumerate(words)):
         base = "amount"
 
+    # "how many …, and how much are they worth": a count and an amount in one question
+    also_bases: tuple[str, ...] = ()
+    dollars = {i for i, w in enumerate(words) if w.startswith("$") and i not in p.used}
+    if base == "count" and not grammar.SHARE.search(" ".join(words)) and (
+            has(words, *grammar.AMOUNT_WORDS) or dollars):
+        also_bases = ("amount",)
+        p.used |= dollars
+        for phrase in grammar.AMOUNT_WORDS:
+            p.used.update(_phrase_at(words, tuple(phrase.split())))
+
     # words a period or a bound already used ("the last 7 days", "over 60 days") ask for no unit
     free = [w if i not in p.used else "" for i, w in enumerate(words)]
     # "stages over 60 days": a bound in days on no number named asks for a duration
@@ -809,6 +819,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         trend=trend, why=why, bases={s.names: _bases_of(s, catalog) for s in measures},
         fiscal_year_start_month=context.fiscal_year_start_month,
         alt_bases=("deals",) if base == "count" and record_noun else (),
+        also_bases=also_bases,
         member_columns={c.field: context.values.columns[c.field] for c in filters
                         if c.kind == "members" and c.field in context.values.columns})
     chosen = choose_model(candidate, catalog)

@@ -41,6 +41,8 @@ class Candidate:
     #: Bases to try before `base` ("how many deals": distinct deals where rows are pushes).
     alt_bases: tuple[str, ...] = ()
     base: str | None = None
+    #: More bases asked in the same question ("how many …, and how much are they worth").
+    also_bases: tuple[str, ...] = ()
     flags: list[str] = field(default_factory=list)
     dimensions: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
@@ -224,6 +226,7 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         chosen.append(options[0])
         score += 5
         reasons.append(f"measures {want.base.replace('_', ' ')}")
+
     elif want.records:
         if not meta.record_columns:
             return None
@@ -258,6 +261,14 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         reasons.append("gives an overview")
     else:
         return None
+
+    for also in want.also_bases:  # each further figure asked, where the model has it
+        more = meta.measures_of(also)
+        same = [m for m in more if chosen and set(m.scope) == set(chosen[0].scope)]
+        pick = (same or more or [None])[0]
+        if pick is not None and pick not in chosen:
+            chosen.append(pick)
+            score += 1
 
     scoped: set[str] = set()
     resolved = []

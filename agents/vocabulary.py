@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from agents.grammar import FILLER
 from agents.text import phrase_tokens, similar, stem
 from whizzy.warehouse.catalog import Catalog
 
@@ -229,8 +230,8 @@ class Vocabulary:
             if term.kind != "measure":
                 continue
             content = [w for w in term.words if w not in _GLUE]
-            if len(content) < 2:
-                continue
+            if sum(w not in FILLER for w in content) < 2:
+                continue  # "what to do" is in any question: function words prove nothing
             positions = []
             for w in content:
                 if stem(w) in stems:
