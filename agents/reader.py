@@ -49,7 +49,7 @@ from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension
 from agents.text import expand, stem, tokens
 from agents.values import ValueMatch
-from agents.vocabulary import Span, Term, Vocabulary
+from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog
 
 # ----------------------------------------------------------------------------- entry point
@@ -92,7 +92,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     p = Parse(question, tokens(cleaned), _raw_tokens(cleaned))
     _read_periods(p, cleaned, context)
     _read_numbers(p)
-    _read_values(p, context)
+    _read_values(p, context, vocab)
     _read_catalog(p, vocab, avoid)
     query = _compose(p, context, vocab)
     if context.previous is not None and is_follow_up(p, query, context.previous):
@@ -438,11 +438,38 @@ def _unit_after(words: Sequence[str], end: int) -> str:
 # ----------------------------------------------------------------------------- 3. values
 
 
-def _read_values(p: Parse, context: Context) -> None:
+def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
     skip = set(p.used) | {i for i, w in enumerate(p.words) if w.isdigit()}
+    flags = [(_parts(t.words), t) for t in vocab.terms if t.kind == "flag"]
     for match in context.values.match(p.words, skip=skip):
+        said = _parts(p.words[match.start:match.end])
+        flag = next((t for f, t in flags if len(said) > 1 and len(f) == len(said)
+                     and phrase_match(said, f) is not None), None)
+        if flag is not None:  # "closed won" is the catalog's outcome, not the stage so named
+            p.spans.append(Span("flag", flag.name, match.start, match.end, (flag,), 1,
+                                (flag.name,)))
+            p.take(match.start, match.end)
+            continue
         p.values.append(match)
         p.take(match.start, match.end)
+
+
+def _in_dollars(query: Query, catalog: Catalog) -> bool:
+    """Whether the query's figures include a dollar amount (or it has no model yet)."""
+    model = catalog.models.get(query.model or "")
+    if model is None or not query.measures:
+        return True
+    return any((m := model.answerable.measure(n)) is not None and m.unit == "currency"
+               for n in query.measures)
+
+
+def _parts(words: Sequence[str]) -> tuple[str, ...]:
+    """The words, hyphenated ones split: "close-won" reads as "close won".
+
+    >>> _parts(["close-won", "deals"])
+    ('close', 'won', 'deals')
+    """
+    return tuple(part for w in words for part in w.split("-") if part)
 
 
 # ----------------------------------------------------------------------------- 4. catalog
@@ -698,6 +725,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # "how many …, and how much are they worth": a count and an amount in one question
     also_bases: tuple[str, ...] = ()
     dollars = {i for i, w in enumerate(words) if w.startswith("$") and i not in p.used}
+    if measures and any(_has_unit(s, "currency", catalog) for s in measures):
+        p.used |= dollars  # "closed won $ YTD": the figure named is in dollars already
+        dollars = set()
     if base == "count" and not grammar.SHARE.search(" ".join(words)) and (
             has(words, *grammar.AMOUNT_WORDS) or dollars):
         also_bases = ("amount",)
@@ -1147,6 +1177,8 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         word, raw = p.words[i], p.raw[i] if i < len(p.raw) else p.words[i]
         if _function_word(word):
             continue
+        if word == "$" and _in_dollars(query, context.catalog):
+            continue  # "total $ that slipped": the figure is a dollar amount, as asked
         if word.isdigit() or grammar.parse_amount(word) is not None:
             if query.limit is not None and str(query.limit) == word:
                 continue
@@ -1234,7 +1266,9 @@ def _looks_like_name(p: Parse, i: int) -> bool:
     if "'" in raw:
         return False  # "I'm", "don't": contractions, not names
     possessive = re.search(rf"\b{re.escape(raw)}'s\b", p.question, flags=re.IGNORECASE)
-    capital = raw[:1].isupper() and i > 0 and not raw.isupper()
+    # a capital that starts a sentence ("… by stage. Mostly I want …") is no sign of a name
+    opens = re.search(rf"(?:^|[.!?;:]\s+){re.escape(raw)}\b", p.question.strip())
+    capital = raw[:1].isupper() and i > 0 and not raw.isupper() and not opens
     after_role = i > 0 and p.words[i - 1] in {"rep", "account", "owner", "customer", "named",
                                               "called", "at", "does"}
     if word in grammar.FILLER or len(word) < 3:

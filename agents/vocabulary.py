@@ -191,14 +191,14 @@ class Vocabulary:
                 n = len(candidate.words)
                 if i + n > len(words) or any(j in skip for j in range(i, i + n)):
                     continue
-                exact = _phrase_match(words[i:i + n], candidate.words)
+                exact = phrase_match(words[i:i + n], candidate.words)
                 if exact is not None:
                     add(i, n, candidate, exact)
             if i + 1 < len(words) and i + 1 not in skip:  # "pipeline slipped": two words swapped
                 for candidate in self._candidates(words[i + 1]):
                     if candidate.kind == "measure" and candidate.name in avoid:
                         continue
-                    if len(candidate.words) == 2 and _phrase_match(
+                    if len(candidate.words) == 2 and phrase_match(
                             (words[i + 1], words[i]), candidate.words) is not None:
                         add(i, 2, candidate, 0)
         spans = []
@@ -239,7 +239,8 @@ class Vocabulary:
                 elif stem(w) not in dim_words:
                     break
             else:
-                if positions:
+                # words far apart belong to other phrases ("deals that closed …, won or lost")
+                if positions and max(positions) - min(positions) < 2 * len(content) + 1:
                     found.append(Span("measure", term.name, min(positions), max(positions) + 1,
                                       (term,), 0, (term.name,)))
         return sorted(found, key=lambda s: (-len(s.terms[0].words), s.start, s.name))
@@ -253,7 +254,7 @@ class Vocabulary:
         return out
 
 
-def _phrase_match(words: Sequence[str], target: Sequence[str]) -> int | None:
+def phrase_match(words: Sequence[str], target: Sequence[str]) -> int | None:
     """How well `words` match the phrase `target` word by word (see `_match`), or None."""
     exact = 2
     for word, goal in zip(words, target, strict=True):
