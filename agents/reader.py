@@ -454,6 +454,19 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
         p.take(match.start, match.end)
 
 
+def _quoted_from(p: Parse) -> int:
+    """The first word inside quotes (a quote that is no contraction), else past the end.
+
+    >>> _quoted_from(Parse("deals for account 'Email Co'", ["deals", "for", "account",
+    ...                    "email", "co"], []))
+    3
+    """
+    found = re.search(r"(?:^|\s)['\"]\w|\w['\"](?=\s|$)", p.question)
+    if found is None:
+        return len(p.words)
+    return len(tokens(_clean(p.question[:found.start() + 1])))
+
+
 def _in_dollars(query: Query, catalog: Catalog) -> bool:
     """Whether the query's figures include a dollar amount (or it has no model yet)."""
     model = catalog.models.get(query.model or "")
@@ -591,6 +604,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         measures = list(averaged)
         numbers = [n for n in numbers if not any(a.start == n.start for a in averaged)]
     dims = [s for s in p.spans if s.kind == "dimension"]
+    for span in (s for s in p.spans if s.kind == "not_held"):
+        if span.exact < 2 or span.start >= _quoted_from(p):
+            continue  # as written only ("meets" is no meeting); quoted text is a name
+        # "how many reps hit quota": the catalog says the data holds no quotas
+        return Query(question=p.question, unanswerable=f"the data holds no "
+                     f"{p.text(span.start, span.end)}")
     clarify = [s for s in p.spans if s.kind == "clarify"]
     for span in clarify:
         return Query(question=p.question, clarify=Clarify(
@@ -1170,6 +1189,8 @@ def _position(cond: Condition, p: Parse) -> int:
 
 def _finish(p: Parse, query: Query, context: Context) -> Query:
     """Defaults, and every word not used: a filler, a question back, or a note."""
+    if query.unanswerable:
+        return query
     leftovers = [i for i in range(len(p.words)) if i not in p.used]
     unknown_names = []
     content = []
@@ -1178,6 +1199,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         if _function_word(word):
             continue
         if word == "$" and _in_dollars(query, context.catalog):
+            p.used.add(i)
             continue  # "total $ that slipped": the figure is a dollar amount, as asked
         if word.isdigit() or grammar.parse_amount(word) is not None:
             if query.limit is not None and str(query.limit) == word:

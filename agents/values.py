@@ -40,6 +40,7 @@ from typing import Any, Literal
 import duckdb
 from rapidfuzz import fuzz, process
 
+from agents import grammar
 from agents.text import COMMON_WORDS, fold, tokens
 from agents.vocabulary import Vocabulary
 from whizzy.warehouse.files import temp_path_for
@@ -303,6 +304,9 @@ class ValueIndex:
         hit = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=88)
         if hit is None or hit[0] in COMMON_WORDS:
             return None
+        if any(said != meant and (said in grammar.FILLER or said in grammar.ONLY)
+               for said, meant in zip(window, hit[0].split(), strict=False)):
+            return None  # "only care" is no typo of "Onyx Care": "only" is spelt right
         dims = self._full[hit[0]]
         dim = next(iter(dims))
         names = tuple(sorted(v for v, h in dims[dim].items() if h in {"exact", "alias"}))

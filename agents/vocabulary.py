@@ -32,7 +32,7 @@ from agents.text import phrase_tokens, similar, stem
 from whizzy.warehouse.catalog import Catalog
 
 #: Kinds of catalog phrases, in the order a tie between equally long spans is broken.
-KINDS = ("measure", "model", "flag", "time", "number", "dimension", "clarify")
+KINDS = ("measure", "model", "flag", "time", "number", "dimension", "clarify", "not_held")
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,11 @@ class Vocabulary:
             for t in meta.times:
                 for syn in t.synonyms:
                     add(syn, "time", t.name, model.name)
+        held = {words for words, kind, _ in found}
+        for model in catalog.answerable:
+            for phrase in model.answerable.not_held:
+                if phrase_tokens(phrase.lower()) not in held:  # another model may hold it
+                    add(phrase, "not_held", phrase, model.name)
         vocab = cls()
         for (words, kind, name), (models, own) in found.items():
             vocab.terms.append(Term(words, kind, name, frozenset(models), own))

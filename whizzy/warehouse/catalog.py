@@ -192,6 +192,9 @@ class Answerable:
     overview: tuple[str, ...] = ()
     #: Points each component of a score is out of (the health score's 25).
     points_scale: int | None = None
+    #: Things users ask about that the data does not hold ("quota", "emails"): a question
+    #: naming one is refused, never answered with a stand-in figure.
+    not_held: tuple[str, ...] = ()
 
     def measure(self, name: str) -> Measure | None:
         """The measure called `name`, if any."""
@@ -567,7 +570,7 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         "label", "family", "synonyms", "example_questions", "grain", "time_column", "time_grain",
         "default_sort", "default_limit", "dimensions", "measures", "records", "role", "flags",
         "numbers", "times", "record_columns", "record_order", "why_dimensions", "overview",
-        "points_scale",
+        "points_scale", "not_held",
     }
     issues += [f"unknown key {k!r} in config.meta.whizzy (docs/catalog-meta.md lists them)"
                for k in meta if k not in known_keys]
@@ -599,6 +602,7 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
                              if any(x.name == d for x in dimensions)),
         overview=overview,
         points_scale=int(points) if isinstance(points, int) else None,
+        not_held=_strings(meta.get("not_held")),
     ), issues
 
 
