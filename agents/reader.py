@@ -727,6 +727,17 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         about_deals = True
     else:
         about_deals = False
+    # "deals that have had their close date pushed 3 or more times": the figure named right
+    # before a bound is what the bound is about (a number of each deal); the deals are counted
+    bound_at = {_position(c, p) for c in p.conditions if c.field.startswith("?")}
+    subjects = [s for s in measures if s.end in bound_at and
+                set(s.names) & vocab.names("number")]
+    if subjects and any(s.name in record_dims for s in dims) and not group_by:
+        for s in subjects:
+            number = next(n for n in s.names if n in vocab.names("number"))
+            numbers.append(Span("number", number, s.start, s.end, s.terms, s.exact, (number,)))
+        measures = [s for s in measures if s not in subjects]
+        about_deals = True
 
     # what is measured: named measures, else a base ("how many", "how much", "average")
     base = None
@@ -802,8 +813,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         {"open", "overdue", "won", "lost"} or _asked_through(p, s.start, flags, False)
         for s in nouns)
     if base is None and not measures and unit_cue is None and record_noun and not listing \
-            and not superlative:
-        base = "count"  # "new opportunities created last month": how many there were
+            and not superlative and (words[0] not in {"what", "whats"} or
+                                     grammar.SHARE.search(text)):
+        # "new opportunities created last month": how many there were (but "what's sitting
+        # in Commit, open opps only" asks what they hold: the model's own figure)
+        base = "count"
     sup_at = next((i for i, w in enumerate(words) if w == superlative), None)
     counted = sup_at is not None and any(0 < s.start - sup_at <= 2 and
                                          words[s.end - 1].endswith("s") for s in nouns)
