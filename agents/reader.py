@@ -467,12 +467,17 @@ def _quoted_from(p: Parse) -> int:
     return len(tokens(_clean(p.question[:found.start() + 1])))
 
 
-def _in_dollars(query: Query, catalog: Catalog) -> bool:
-    """Whether the query's figures include a dollar amount (or it has no model yet)."""
+#: Words that name a figure's unit: said of a figure in that unit, they ask nothing more.
+_UNIT_WORDS = {"$": "currency", "dollars": "currency", "usd": "currency", "days": "days",
+               "day": "days", "%": "percent", "percent": "percent", "percentage": "percent"}
+
+
+def _in_unit(query: Query, catalog: Catalog, unit: str) -> bool:
+    """Whether the query's figures include one in `unit` (or it has no model yet)."""
     model = catalog.models.get(query.model or "")
     if model is None or not query.measures:
-        return True
-    return any((m := model.answerable.measure(n)) is not None and m.unit == "currency"
+        return unit == "currency"
+    return any((m := model.answerable.measure(n)) is not None and m.unit == unit
                for n in query.measures)
 
 
@@ -1212,9 +1217,9 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         word, raw = p.words[i], p.raw[i] if i < len(p.raw) else p.words[i]
         if _function_word(word):
             continue
-        if word == "$" and _in_dollars(query, context.catalog):
+        if word in _UNIT_WORDS and _in_unit(query, context.catalog, _UNIT_WORDS[word]):
             p.used.add(i)
-            continue  # "total $ that slipped": the figure is a dollar amount, as asked
+            continue  # "total $ that slipped", "avg days in X": the figure's unit, as asked
         if word.isdigit() or grammar.parse_amount(word) is not None:
             if query.limit is not None and str(query.limit) == word:
                 continue

@@ -289,7 +289,8 @@ class ValueIndex:
         chosen = {v: h for v, h in values.items() if _rank(h) == rank}
         how = next(iter(chosen.values()))
         names = tuple(sorted(chosen))
-        ambiguous = how in {"first_name", "last_name"} and len(names) > 1
+        # "Linda" for two Lindas, "Sequoia" for a dozen Sequoia companies: which one?
+        ambiguous = how in {"first_name", "last_name", "prefix", "part"} and len(names) > 1
         return ValueMatch(dim, names, " ".join(window), start, start + len(window), how, ambiguous)
 
     def _fuzzy(self, window: list[str], start: int) -> ValueMatch | None:
