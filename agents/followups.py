@@ -100,6 +100,19 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         update["compare_members"] = query.compare_members or (
             prev.compare_members if prev.compare_members not in new_fields else None)
 
+    # "the biggest deal in the 2nd one": one member of the ranking shown last time
+    ordinal = grammar.ordinal_of(text)
+    if ordinal is not None and prev.shown and prev.group_by:
+        n, said = ordinal
+        if -len(prev.shown) <= (n - 1 if n > 0 else n) < len(prev.shown):
+            dim = prev.group_by[0]
+            pick = prev.shown[n - 1 if n > 0 else n]
+            update["filters"] = [*(c for c in update["filters"] if c.field != dim),
+                                 Condition(field=dim, op="eq", values=[pick], text=pick)]
+            inherited.append(f"{said}: {pick}")
+            start = len(text[:text.find(said)].split())
+            p.take(start, start + len(said.split()))
+
     # measures: named now, else kept
     measures = query.measures
     model = query.model

@@ -39,6 +39,7 @@ sunday tomorrow yesterday morning afternoon evening meeting meets board ceo vp
 know wondering wonder curious question quick brief briefly specifically exactly approximately
 roughly about approx estimate typical typically usually generally overall
 take takes took spend spends spent usually normally does do did make made come comes came
+based located
 """.split())
 
 #: The sales calendar's own words: a question about a quarter or a year-to-date is sales talk
@@ -208,3 +209,28 @@ def is_money(word: str) -> bool:
     m = _AMOUNT.match(word.replace(",", ""))
     return bool(m) and (word.startswith("$") or (m["suffix"] or "") in {"k", "m", "mm", "mn",
                                                                        "b", "bn"})
+
+
+#: "the 2nd one", "the last one", "number 3 on the list": one member of a list already shown.
+ORDINAL = re.compile(r"\b(?:the\s+)?(?P<n>first|second|third|fourth|fifth|sixth|seventh|"
+                     r"eighth|ninth|tenth|last|1st|2nd|3rd|[4-9]th|10th|number \d+|#\d+)"
+                     r"\s+(?:one|on the list|of them|of those|in the list)\b")
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
+
+
+def ordinal_of(text: str) -> tuple[int, str] | None:
+    """Which member of a shown list a phrase points at (1-based; -1 the last), and its words.
+
+    >>> ordinal_of("whats the biggest open deal in the 2nd one"), ordinal_of("the last one")
+    ((2, 'the 2nd one'), (-1, 'the last one'))
+    >>> ordinal_of("first quarter") is None
+    True
+    """
+    found = ORDINAL.search(text)
+    if found is None:
+        return None
+    n = found.group("n")
+    digits = re.sub(r"\D", "", n)
+    return (_ORDINALS[n] if n in _ORDINALS else int(digits)), found.group(0)
+

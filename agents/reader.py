@@ -641,7 +641,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         elif before in grammar.GROUP or before2 in {"by", "per"} or grammar.is_superlative(
                 before) or (before.isdigit() and grammar.is_superlative(before2)) or (
                 plural and span.name not in {v.dimension for v in p.values}
-                and not any(v.end == span.start for v in p.values)):
+                and not any(0 <= span.start - v.end <= 1 for v in p.values)):
+            # (but "United Kingdom based customers" are those members, not a breakdown)
             group_by.append(span.name)
         elif any(v.dimension == span.name and abs(v.start - span.end) <= 1 or
                  abs(span.start - v.end) <= 1 for v in p.values):
