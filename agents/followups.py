@@ -138,7 +138,9 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         update["filters"] = [*update["filters"], *(
             Condition(field=f, op="is_true", text=f) for f in scope if f not in have)]
     asking_count = has(words, *grammar.COUNT_WORDS) and not query.measures
-    if not measures or not p.explicit or query.records and prev.records:
+    share_of_that = bool(query.share_of) and bool(set(words) & {"that", "it", "this", "those"})
+    if not measures or not p.explicit or query.records and prev.records or share_of_that:
+        # ("how much of that is overdue?": a part of the figure just given)
         measures, model = prev.measures, prev.model
     update["measures"] = measures
     update["model"] = model
@@ -207,7 +209,10 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         if prev.trend and update.get("window", prev.window) is None and grain:
             update["window"] = window_of(current(grain, context.as_of,
                                                context.fiscal_year_start_month), "")
-    update["share_of"] = query.share_of
+    # "and for Ivy?" after "how much of that is overdue?": the same share, of another member
+    update["share_of"] = query.share_of or (prev.share_of if not p.explicit else [])
+    if update["share_of"] and not query.share_of:
+        inherited.append(f"the share {' and '.join(c.text or c.field for c in prev.share_of)}")
     update["inherited"] = inherited
     update["not_applied"] = query.not_applied  # this question's words, not the last one's
     merged = prev.model_copy(update=update)
