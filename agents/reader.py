@@ -600,7 +600,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if ongoing and not any(f.name == ongoing[0].name for f in flags):
             flags.append(ongoing[0])
             p.take(at, at + 1)
-    times = [s for s in p.spans if s.kind == "time"]
+    # "created date to close date": the two ends of a duration, not the date a window is on
+    ends = {"to", "until", "till"}
+    times = [s for s in p.spans if s.kind == "time" and not (
+        words[s.end:s.end + 1] and words[s.end] in ends or
+        words[s.end:s.end + 1] == ["date"] and words[s.end + 1:s.end + 2] and
+        words[s.end + 1] in ends)]
+    for s in p.spans:
+        if s.kind == "time" and s not in times:
+            p.take(s.start, min(len(words), s.end + (1 if words[s.end] in ends else 2)))
     numbers = [s for s in p.spans if s.kind == "number"]
     averaged: list[Span] = []
     if not measures and numbers and grammar.TREND.search(text):
