@@ -767,7 +767,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         base = "amount"
 
     # "how many …, and how much are they worth": a count and an amount in one question
-    also_bases: tuple[str, ...] = ()
+    # "how many deals are in X, and how long have they been there": a count and a duration
+    also_bases: tuple[str, ...] = ("count",) if has(words, "how long", "how much time") and \
+        has(words, "how many") and not has(words, "how many days") else ()
     dollars = {i for i, w in enumerate(words) if w.startswith("$") and i not in p.used}
     if measures and any(_has_unit(s, "currency", catalog) for s in measures):
         p.used |= dollars  # "closed won $ YTD": the figure named is in dollars already
@@ -789,8 +791,6 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         not measures or
         not measures and (has(free, "days", "time") or free[:1] == ["days"] or
                           bool(set(free) & _DURATION_WORDS))) else None
-    if unit_cue and base == "count":
-        base = None
     if unit_cue:
         for phrase in (("how", "long"), ("how", "many", "days"), ("how", "much", "time")):
             p.used.update(_phrase_at(words, phrase))
@@ -947,6 +947,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if asked and not p.explicit and (superlative or set(words) & {"it", "one", "ones", "that"}) \
             and context.previous is not None and context.previous.records:
         records = True  # "who owns the biggest one?": a field of a record listed before
+    if asked and not p.explicit and any(c.field in record_dims and c.op == "eq" and
+                                        len(c.values) == 1 for c in filters):
+        records = True  # "who owns the Sandstone – Implementation opp?": a field of it
     if model is not None:
         meta = catalog.model(model).answerable
         if records or asked and not chosen_measures:
