@@ -29,7 +29,8 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
     text = " ".join(p.words)
     points_back = bool(set(p.words) & {"it", "that", "those", "them", "they", "these",
                                        "their", "his", "her"}) or has(p.words, "the one",
-                                                                       "the ones")
+                                                                       "the ones") or \
+        bool(re.search(r"\bthe (?:\w+ ){1,3}ones?\b", " ".join(p.words)))  # "the biggest one"
     fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
                              r"okay|but|only|just|excluding|exclude|except|without|instead|"
                              r"top \d+ only|break|split|drill|slice)\b", text))
@@ -113,6 +114,25 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             start = len(text[:text.find(said)].split())
             p.take(start, start + len(said.split()))
 
+    # "which of those three …": the members shown, counted back
+    those = re.search(r"\b(?:those|these|the|all)\s+(?P<n>\d+|" +
+                      "|".join(grammar.NUMBER_WORDS) + r")\b", text)
+    said_n = those.group("n") if those is not None else ""
+    counted_back = False
+    if those is not None and prev.shown and prev.group_by and (
+            int(said_n) if said_n.isdigit() else grammar.NUMBER_WORDS.get(said_n)
+    ) == len(prev.shown):
+        dim = prev.group_by[0]
+        update["filters"] = [*(c for c in update["filters"] if c.field != dim), Condition(
+            field=dim, op="in", values=list(prev.shown),
+            text=f"those {len(prev.shown)} {dim.replace('_', ' ')}s")]
+        inherited.append(update["filters"][-1].text)
+        if not query.group_by:
+            query = query.model_copy(update={"group_by": [dim]})
+        start = len(text[:those.start()].split())
+        p.take(start, start + 2)
+        counted_back = True  # "those" are the members now, not the deals of the last figure
+
     # measures: named now, else kept
     measures = query.measures
     model = query.model
@@ -129,8 +149,8 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         inherited.append(members.text)
         query = query.model_copy(update={"group_by": [dim], "ranking": Ranking(
             direction="top", limit=None)})
-    elif measures and p.explicit and set(words) & {"that", "those", "it", "them", "these",
-                                                    "they", "their"}:
+    elif measures and p.explicit and not counted_back and set(words) & {
+            "that", "those", "it", "them", "these", "they", "their"}:
         # "how many deals is that?", "how much was that worth?": a new figure of the same
         # deals, so the flags the previous figure carried ("open", "won") stay on
         scope = _scope_of(prev, context)

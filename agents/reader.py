@@ -454,6 +454,18 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
         p.take(match.start, match.end)
 
 
+def _qualified_by_clause(p: Parse, span: Span) -> bool:
+    """Whether a relative clause with a bound follows the noun.
+
+    "Accounts that have more than 1,000 employees": the noun names the members the bound
+    picks, not a breakdown.
+    """
+    after = p.words[span.end:span.end + 1]
+    if after not in (["that"], ["which"], ["who"], ["with"], ["whose"], ["where"]):
+        return False
+    return any(span.end < _position(c, p) <= span.end + 4 for c in p.conditions)
+
+
 def _quoted_from(p: Parse) -> int:
     """The first word inside quotes (a quote that is no contraction), else past the end.
 
@@ -649,7 +661,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         elif before in grammar.GROUP or before2 in {"by", "per"} or grammar.is_superlative(
                 before) or (before.isdigit() and grammar.is_superlative(before2)) or (
                 plural and span.name not in {v.dimension for v in p.values}
-                and not any(0 <= span.start - v.end <= 1 for v in p.values)):
+                and not any(0 <= span.start - v.end <= 1 for v in p.values)
+                and not _qualified_by_clause(p, span)):
             # (but "United Kingdom based customers" are those members, not a breakdown)
             group_by.append(span.name)
         elif any(v.dimension == span.name and abs(v.start - span.end) <= 1 or
@@ -947,6 +960,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if asked and not p.explicit and (superlative or set(words) & {"it", "one", "ones", "that"}) \
             and context.previous is not None and context.previous.records:
         records = True  # "who owns the biggest one?": a field of a record listed before
+    sup_one = superlative is not None and any(
+        w in {"one", "deal", "opportunity", "opp"} and 0 < i - words.index(superlative) <= 3
+        for i, w in enumerate(words) if superlative in words)
+    if asked and not p.explicit and sup_one:
+        records = True  # "who owns the biggest overdue one?": a field of that one record
     if asked and not p.explicit and any(c.field in record_dims and c.op == "eq" and
                                         len(c.values) == 1 for c in filters):
         records = True  # "who owns the Sandstone – Implementation opp?": a field of it
