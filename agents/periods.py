@@ -445,6 +445,11 @@ _PATTERNS: list[tuple[str, str]] = [
     ("relative", r"\b(?P<rel>this|current|the current|present|last|previous|prior|past|next|"
                  r"coming|upcoming|following)\s+(?:fiscal\s+)?(?P<unit>quarter|month|year|q)\b"),
     ("isodate", r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
+    # "since Monday", "on last Friday", "yesterday": a day near the as-of date (a bare
+    # weekday is no date: "prepping for Monday's board meeting")
+    ("weekday", r"(?:\b(?P<prep>on|after|before|until|till)\s+|\b(?P<rel>last|this|"
+                r"past|previous)\s+)?\b(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|"
+                r"sunday)\b|\b(?P<rday>yesterday|tomorrow)\b"),
     ("yq", r"\b(?:fy\s*)?(?P<y>\d{4})[\s-]?q(?P<q>[1-4])\b"),
     ("qy", r"\bq(?P<q>[1-4])\b(?:\s*(?:of\s+|fy\s*|')?\s*(?P<y>\d{4}|'\d{2}|\d{2}\b))?"),
     ("ordinal", r"\b(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter"
@@ -455,6 +460,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("year", r"\b(?:fy\s*)?(?P<y>20\d{2}|19\d{2})\b|\bfy\s*'?(?P<y2>\d{2})\b"),
 ]
 _COMPILED = [(name, re.compile(rx)) for name, rx in _PATTERNS]
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _resolve(
@@ -509,6 +515,18 @@ def _resolve(
         if unit == "month":
             return _month(add_months(month_start(as_of), step), f"{kind}_month")
         return _year(fy_now + step, fsm, f"{kind}_year")
+    if name == "weekday":
+        if m.group("rday"):
+            day = as_of + dt.timedelta(days=-1 if m.group("rday") == "yesterday" else 1)
+            return Period(day, day, f"{m.group('rday')} ({format_date(day)})", "day", "date")
+        if not (m.group("prep") or m.group("rel") or after_preposition):
+            return None  # "Monday's board meeting": a day of the week, not a period asked
+        wanted = _WEEKDAYS.index(m.group("wd"))
+        back = (as_of.weekday() - wanted) % 7
+        if back == 0 and m.group("rel") in {"last", "past", "previous"}:
+            back = 7  # "last Monday" on a Monday: a week ago
+        day = as_of - dt.timedelta(days=back)
+        return Period(day, day, f"{m.group('wd').title()} {format_date(day)}", "day", "date")
     if name == "isodate":
         try:
             day = dt.date(int(m.group("y")), int(m.group("m")), int(m.group("d")))

@@ -88,8 +88,10 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
           ) -> tuple[Parse, Query]:
     catalog = context.catalog
     vocab = Vocabulary.of(catalog)
-    cleaned = _clean(question)
+    cleaned, background = _without_background(_clean(question), context, vocab)
     p = Parse(question, tokens(cleaned), _raw_tokens(cleaned))
+    p.not_applied += [NotApplied(text=b, reason="read as background, not as part of the "
+                                 "question") for b in background]
     _read_periods(p, cleaned, context)
     _read_numbers(p)
     _read_values(p, context, vocab)
@@ -263,6 +265,37 @@ def _clean(question: str) -> str:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(?<=\d)\s+(?=(?:k|m|mm|bn)\b)", "", text, flags=re.IGNORECASE)
     return text
+
+
+#: Words that open a question or a request (a sentence that is no background).
+_ASKING = frozenset({"how", "what", "whats", "which", "who", "whose", "why", "when", "where",
+                     "is", "are", "was", "were", "do", "does", "did", "can", "could", "will",
+                     "should", "would", "has", "have", "compare", "and", "but", "also"})
+
+
+def _without_background(text: str, context: Context, vocab: Vocabulary
+                        ) -> tuple[str, list[str]]:
+    """The question without its background sentences, and those sentences.
+
+    A sentence is background when it asks nothing (no "?", no question or request word at
+    its start) and names nothing the data holds (no catalog phrase, no value): "Our board
+    meets tomorrow. What's the headline?" asks only the second.
+    """
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip()) if x]
+    if len(sentences) < 2:
+        return text, []
+    keep, background = [], []
+    for sentence in sentences:
+        words = tokens(sentence)
+        asks = sentence.rstrip().endswith("?") or not words or words[0] in _ASKING or \
+            words[0] in grammar.LIST_WORDS
+        named = any(s.kind not in {"model", "not_held"} or s.kind == "model" and s.length > 1
+                    for s in vocab.spans(words)) or bool(
+            context.values.match(words)) or bool(grammar.CALENDAR & set(words))
+        (keep if asks or named else background).append(sentence)
+    if not keep:
+        return text, []
+    return " ".join(keep), background
 
 
 def _raw_tokens(text: str) -> list[str]:
