@@ -1457,6 +1457,9 @@ def apply_defaults(query: Query, context: Context) -> Query:
     """The window a measure uses when the question names none (docs/catalog-meta.md)."""
     if query.window is not None or query.model is None or not query.measures:
         return query
+    if query.records and any(c.field in _record_dimensions(context.catalog) and c.op == "eq"
+                             for c in query.filters):
+        return query  # "what stage is the <named deal> in?": that deal, whatever its dates
     meta = context.catalog.model(query.model).answerable
     measure = meta.measure(query.measures[0])
     if measure is None or measure.window is None or measure.window == "all":
