@@ -624,6 +624,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     _split_flagged_superlatives(p, vocab, _record_dimensions(catalog))
     measures = _asked_measures(p, [s for s in p.spans if s.kind == "measure"])
     flags = [s for s in p.spans if s.kind == "flag"]
+    # "deals we closed, won or lost": a flag named as a choice between others ("won or
+    # lost" is closed) overrides those others, however else they were said ("we closed")
+    for choice in [s for s in flags if {"or", "either"} & set(words[s.start:s.end])]:
+        named = {t.name for w in words[choice.start:choice.end]
+                 for t in vocab.terms if t.kind == "flag" and t.words == (w,)}
+        flags = [f for f in flags if f is choice or f.name not in named]
     record_dims = _record_dimensions(catalog)
     for flag in list(flags):
         kind = next((d for d in p.spans if d.kind == "dimension" and d.start == flag.end and
@@ -811,6 +817,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     elif has(words, *grammar.AMOUNT_WORDS) or any(
             w.startswith("$") and i not in p.used for i, w in enumerate(words)):
         base = "amount"
+    # "which stage have deals been sitting in the longest, on average?": a duration is
+    # ranked; a figure only typo-matched in another unit says which deals, not what
+    duration_ranked = superlative in _DURATION_WORDS and not numbers and all(
+        s.exact == 0 and not _has_unit(s, "days", catalog) for s in measures)
+    if duration_ranked and base == "avg_amount":
+        base = None
 
     # "how many …, and how much are they worth": a count and an amount in one question
     # "how many deals are in X, and how long have they been there": a count and a duration
@@ -836,7 +848,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         has(free, "how long", "how many days", "how much time") or bound_days and
         not measures or
         not measures and (has(free, "days", "time") or free[:1] == ["days"] or
-                          bool(set(free) & _DURATION_WORDS))) else None
+                          bool(set(free) & _DURATION_WORDS)) or duration_ranked) else None
     if unit_cue:
         for phrase in (("how", "long"), ("how", "many", "days"), ("how", "much", "time")):
             p.used.update(_phrase_at(words, phrase))
