@@ -73,6 +73,13 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         moved = shift(period_of(prev.window), -1 if back else 1, context.fiscal_year_start_month,
                       unit=unit)
         window = window_of(moved, rel.group(0)).model_copy(update={"time": prev.window.time})
+    elif window is None and prev.window is not None and prev.window.text and \
+            _snapshot_after_outcome(prev, query, context, p.explicit):
+        # "which of these four has the most overdue pipeline?" after won amount this year:
+        # today's open figure, not the open deals closing in that year
+        query = query.model_copy(update={"not_applied": [*query.not_applied, NotApplied(
+            text=prev.window.label, reason="the period of the last question; "
+            f"{query.measures[0].replace('_', ' ')} is as of today")]})
     elif window is None and prev.window is not None and prev.window.text:
         window = prev.window  # a period the user named (a default window is not inherited)
         inherited.append(prev.window.label)
@@ -278,6 +285,25 @@ def _one_asked(p: Parse) -> bool:
             return any(s.kind == "dimension" and s.start == i + 1 and
                        not words[s.end - 1].endswith("s") for s in p.spans)
     return False
+
+
+def _snapshot_after_outcome(prev: Query, query: Query, context: Context,
+                            explicit: bool) -> bool:
+    """Whether a figure named now is of today's open deals, the last one of a period's outcomes.
+
+    The last figure has a default window (won amount, win rate: outcomes over a period); the
+    new one has none (open or overdue pipeline: what is open today).
+    """
+    if not explicit or not query.measures or not prev.measures:
+        return False
+    now = context.catalog.models.get(query.model or "")
+    before = context.catalog.models.get(prev.model or "")
+    if now is None or before is None:
+        return False
+    new = now.answerable.measure(query.measures[0])
+    old = before.answerable.measure(prev.measures[0])
+    return new is not None and old is not None and new.window is None and \
+        old.window is not None and old.window != "all" and bool(new.scope)
 
 
 def _scope_of(query: Query, context: Context) -> list[str]:
