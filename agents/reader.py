@@ -902,6 +902,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             unit_cue is None and (listing or superlative or words[:1] in (["open"], ["overdue"])):
         records = not others or (bool(asked) and superlative is not None and
                                  not plural_noun)
+    elif not measures and record_noun and not plural_noun and unit_cue and superlative and \
+            numbers and not others:
+        # "how long has our biggest deal in Negotiation been sitting there?": the duration
+        # of that one record, listed with its days
+        records = True
+        p.explicit = False
     share = bool(grammar.SHARE.search(text))
     why_match = grammar.WHY.search(text)
     why = bool(why_match)
