@@ -51,7 +51,8 @@ FIGURE_WORDS = frozenset({"kpi", "kpis", "metric", "metrics"})
 COMPARE = frozenset({"vs", "versus", "v", "compare", "compared", "comparing", "comparison",
                      "against", "beating", "beat", "outperforming", "better", "worse"})
 #: Words that exclude the value after them ("excluding Technology").
-EXCLUDE = frozenset({"exclude", "excluding", "except", "without", "minus", "besides",
+EXCLUDE = frozenset({"exclude", "excluding", "except", "without", "minus", "besides", "skip",
+                     "skipping",
                      "not", "non", "ignoring", "ignore", "omit", "omitting", "leave", "leaving"})
 #: Words that narrow a previous answer ("only the ones in negotiation").
 ONLY = frozenset({"only", "just", "solely", "purely"})
@@ -160,6 +161,8 @@ COMPARATORS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("lower", "than"), "lt"), (("at", "most"), "lte"), (("up", "to"), "lte"),
     (("no", "more", "than"), "lte"), (("under",), "lt"), (("below",), "lt"),
     (("between",), "between"), (("bigger",), "gt"), (("smaller",), "lt"),
+    (("minimum", "of"), "gte"), (("minimum",), "gte"), (("min",), "gte"),
+    (("maximum", "of"), "lte"), (("maximum",), "lte"), (("max",), "lte"),
 )
 #: Words after a number that turn it into a bound ("$200k or more", "10 or fewer").
 TRAILING = {("or", "more"): "gte", ("or", "above"): "gte", ("or", "higher"): "gte",

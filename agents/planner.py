@@ -276,6 +276,10 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
         order.append(Order(name=headline.name, desc=direction == "top"))
         limit = query.ranking.limit if query.ranking else None
     rows, having = _filters(model, query, window)
+    for flt in having:  # "min 20 closed opps": the figure bounded is shown beside each row
+        bounded = meta.measure(flt.column)
+        if bounded is not None and all(s.name != bounded.name for s in selections):
+            selections.append(_selection(bounded))
     main = QueryPlan(
         model=model.name, purpose=purpose, aggregate=True, selections=selections,
         filters=rows, having=having, group_by=group_by, order_by=order, limit=limit,

@@ -631,6 +631,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                  for t in vocab.terms if t.kind == "flag" and t.words == (w,)}
         flags = [f for f in flags if f is choice or f.name not in named]
     record_dims = _record_dimensions(catalog)
+    flags = _read_samples(p, flags, record_dims)
     for flag in list(flags):
         kind = next((d for d in p.spans if d.kind == "dimension" and d.start == flag.end and
                      d.name not in record_dims), None)
@@ -1209,6 +1210,35 @@ def _record_order(superlative: str | None, numbers: list[Span], meta, words: Seq
     return None
 
 
+def _read_samples(p: Parse, flags: list[Span], record_dims: set[str]) -> list[Span]:
+    """Bounds on how many records a group holds ("min 20 closed opps"); the flags left.
+
+    A bound followed by flags and the records' noun counts those records per group: the
+    condition becomes ``?records:<flags>`` (resolved to the model's count measure of that
+    scope, a HAVING), and its flags only say what is counted, not which rows are read.
+    """
+    for k, cond in enumerate(p.conditions):
+        if cond.field not in {"?number", "?count"}:
+            continue
+        said = cond.text.removeprefix("not ").split()  # ("skip any under 10": inverted)
+        j = after = _position(cond.model_copy(update={"text": " ".join(said)}), p) + len(said)
+        scope = []
+        while (flag := next((f for f in flags if f.start == j), None)) is not None:
+            scope.append(flag)
+            j = flag.end
+        noun = next((s for s in p.spans if s.kind == "dimension" and s.start == j and
+                     s.name in record_dims), None)
+        if noun is None:
+            continue
+        p.conditions[k] = cond.model_copy(update={
+            "field": "?records:" + ",".join(f.name for f in scope),
+            "text": " ".join([cond.text, *p.words[after:noun.end]])})
+        p.spans.remove(noun)
+        p.take(noun.start, noun.end)
+        flags = [f for f in flags if f not in scope]
+    return flags
+
+
 def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
                     named: set[str], group_by: list[str], measures: list[str]
                     ) -> Condition | None:
@@ -1217,6 +1247,11 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
         return None
     meta = catalog.model(model).answerable
     unit = cond.field[1:]
+    if unit.startswith("records:"):  # "min 20 closed opps": the count of such records
+        scope = {f for f in unit.split(":", 1)[1].split(",") if f}
+        counts = [m for m in meta.measures_of("count") if set(m.scope) == scope]
+        return cond.model_copy(update={"field": counts[0].name}) if counts else None
+
     def on(n) -> Condition:  # noqa: ANN001 - a catalog Number
         # "3 or more" says nothing of what is counted: the label names it ("push count ...")
         said = set(cond.text.split())

@@ -91,6 +91,8 @@ def scope(result: dict[str, Any], exclude: set[str] | None = None) -> str:
             parts.append(label)
         elif item["kind"] == "number":
             parts.append(f"deals {label}")
+        elif item["kind"] == "group":  # a bound on each group's figure ("min 20 closed opps")
+            parts.append(f"those with {label}")
         else:
             parts.append(label)
     return f" for {', '.join(parts)}" if parts else ""
