@@ -40,6 +40,8 @@ def test_run_writes_every_size_and_cleans_up(bench_run: tuple[dict, Path, int]) 
     assert [s["opportunities"] for s in doc["sizes"]] == list(SIZES)
     assert doc["finished_at"] and doc["machine"]["cpus"] >= 1
     assert doc["settings"]["seed"] == 42 and doc["settings"]["timed_passes"] == 1
+    assert doc["settings"]["project_compiled"] is True  # no timed process compiles our code
+    assert set(doc["settings"]["bytecode"]) == {"dont_write_bytecode", "cached", "all_cached"}
     assert len(doc["load"]["start"]) == 3 and len(doc["load"]["end"]) == 3
     assert not list((tmp / "work").glob("bench-*")), "generated warehouses are removed"
     assert Path(doc["log"]).is_file()
@@ -165,3 +167,17 @@ def test_sizes_argument() -> None:
     with pytest.raises(ConfigError):
         parse_sizes("0")
     assert main(["bench", "--sizes", "lots"]) == 2
+
+
+def test_bytecode_status_says_when_a_module_would_be_compiled_at_import(
+        tmp_path, monkeypatch) -> None:
+    import py_compile
+
+    from whizzy.bench.common import bytecode_status
+
+    (tmp_path / "bench_probe_mod.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    status = bytecode_status(["bench_probe_mod"])
+    assert status["cached"] == {"bench_probe_mod": False} and not status["all_cached"]
+    py_compile.compile(str(tmp_path / "bench_probe_mod.py"))
+    assert bytecode_status(["bench_probe_mod"])["all_cached"]
