@@ -1,6 +1,7 @@
 """`whizzy ask` and its warm worker: used when up and current, never stale, else in-process."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -9,8 +10,7 @@ import pytest
 
 from agents.values import index_path_for
 from whizzy.cli import ask as ask_cli
-from whizzy.cli import main
-from whizzy.cli import worker
+from whizzy.cli import main, worker
 from whizzy.warehouse.connection import manifest_path_for
 
 QUESTION = "what is our win rate this quarter?"
@@ -122,7 +122,7 @@ def test_an_ask_through_the_worker_imports_no_langgraph(served):
              "print(json.dumps({'code': code, 'heavy': heavy}))\n")
     out = subprocess.run([sys.executable, "-c", probe, "ask", "--warehouse", str(path),
                           "--json", QUESTION], capture_output=True, text=True, timeout=600,
-                         env={**__import__("os").environ, "WHIZZY_ASK_WORKER": "1"})
+                         env={**os.environ, "WHIZZY_ASK_WORKER": "1"})
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert json.loads(lines[0])["status"] == "answered"
