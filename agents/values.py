@@ -23,7 +23,6 @@ never read as names.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import json
 import marshal
@@ -31,6 +30,7 @@ import os
 import re
 import sys
 import threading
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -207,6 +207,54 @@ class ValueIndex:
         index._pool_keys = []
         return index
 
+    def to_sections(self) -> dict[str, Any]:
+        """The index in parts marshalled apart, each read only when a question needs it.
+
+        The values (for "did you mean") and every bucket of aliases and of fuzzy keys are
+        separate blobs: a question reads the few buckets its words fall in.
+        """
+        lookup: dict[int, dict[str, Any]] = defaultdict(dict)
+        for key, entry in self._lookup.items():
+            lookup[_bucket(key)][key] = entry
+        return {"columns": self.columns, "max_words": self.max_words,
+                "values": marshal.dumps(self.values),
+                "lookup": {b: marshal.dumps(part) for b, part in lookup.items()},
+                "fuzzy": {k: marshal.dumps(keys) for k, keys in self._fuzzy_keys.items()}}
+
+    @classmethod
+    def from_sections(cls, sections: Mapping[str, Any]) -> ValueIndex:
+        """The index `to_sections` described; its parts are unmarshalled when first read.
+
+        >>> idx = ValueIndex({"owner": ["Jane Doe"], "industry": ["Healthcare"]})
+        >>> again = ValueIndex.from_sections(idx.to_sections())
+        >>> [(m.dimension, m.values) for m in again.match("jane's deals in helthcare")]
+        [('owner', ('Jane Doe',)), ('industry', ('Healthcare',))]
+        >>> again.values["owner"]
+        ['Jane Doe']
+        """
+        index = cls.__new__(cls)
+        index.columns = dict(sections["columns"])
+        index._values = None
+        index._values_blob = sections["values"]
+        index._lookup = _Parts(sections["lookup"], _bucket)  # type: ignore[assignment]
+        index._fuzzy_keys = _Parts(sections["fuzzy"], None)  # type: ignore[assignment]
+        index.max_words = sections["max_words"]
+        index._pool = None
+        index._pool_keys = []
+        return index
+
+    @property
+    def values(self) -> dict[str, list[str]]:
+        """Each dimension's values, sorted."""
+        if self._values is None:
+            self._values = marshal.loads(self._values_blob)
+            self._values_blob = b""
+        return self._values
+
+    @values.setter
+    def values(self, values: dict[str, list[str]]) -> None:
+        self._values = values
+
     def __len__(self) -> int:
         return sum(len(v) for v in self.values.values())
 
@@ -325,6 +373,45 @@ def _rank(how: How) -> int:
     return _HOWS.index(how)
 
 
+#: Buckets the saved aliases are split into (a question reads those its words fall in).
+LOOKUP_BUCKETS = 256
+
+
+def _bucket(key: str) -> int:
+    """The bucket of an alias (stable across processes, unlike `hash`).
+
+    >>> _bucket("jane doe") == _bucket("jane doe") and 0 <= _bucket("x") < LOOKUP_BUCKETS
+    True
+    """
+    return zlib.crc32(key.encode()) % LOOKUP_BUCKETS
+
+
+class _Parts:
+    """A read-only mapping kept as marshalled parts; a part is unmarshalled when first read.
+
+    With `part` (key → part id) each part is a dict holding its keys; without it each key
+    is a part of its own.
+    """
+
+    def __init__(self, blobs: Mapping[Any, bytes], part: Callable[[Any], Any] | None) -> None:
+        self._blobs = blobs
+        self._part = part
+        self._loaded: dict[Any, Any] = {}
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The value of `key` (its part is read once), or `default`."""
+        pid = self._part(key) if self._part else key
+        loaded = self._loaded.get(pid)
+        if loaded is None:
+            blob = self._blobs.get(pid)
+            if blob is None:
+                return default
+            loaded = self._loaded[pid] = marshal.loads(blob)  # a race reads it twice: same
+        if self._part is None:
+            return loaded
+        return loaded.get(key, default)
+
+
 #: Separators of a packed alias entry (`_packed`): between entries, and inside one.
 _ENTRY, _FIELD = "\x1e", "\x1f"
 
@@ -402,7 +489,7 @@ def value_index(warehouse: Warehouse) -> ValueIndex:
 # ------------------------------------------------------- saved beside the warehouse, per build
 
 #: Bump when `ValueIndex.to_state` changes shape (older files are then built again).
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 _MAGIC = b"whizzy-values"
 #: The code an index depends on: a saved index made by other code is built again.
 _CODE = (Path(__file__), Path(__file__).with_name("text.py"),
@@ -443,7 +530,7 @@ def save_index(path: Path, key: str, index: ValueIndex) -> None:
     tmp = temp_path_for(path, "values")
     try:
         tmp.write_bytes(b"%s %s\n" % (_MAGIC, key.encode()) +
-                        marshal.dumps(index.to_state()))
+                        marshal.dumps(index.to_sections()))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -456,11 +543,7 @@ def load_index(path: Path, key: str) -> ValueIndex | None:
             if handle.readline() != b"%s %s\n" % (_MAGIC, key.encode()):
                 return None
             data = handle.read()
-        gc.disable()  # half a million small dicts and strings: no collection passes meanwhile
-        try:
-            return ValueIndex.from_state(marshal.loads(data))
-        finally:
-            gc.enable()
+        return ValueIndex.from_sections(marshal.loads(data))  # blobs: read when needed
     except (OSError, ValueError, EOFError, TypeError, KeyError):
         return None
 
