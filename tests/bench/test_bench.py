@@ -102,7 +102,8 @@ def test_rows_users_feel_with_their_floors(bench_run: tuple[dict, Path, int]) ->
         feel, answers = size["feel"], size["answers"]
         for key in ("ask_cold_seconds", "import_duckdb_seconds", "ask_vs_import_duckdb",
                     "second_up_seconds", "cli_help_seconds", "second_up_vs_cli_help",
-                    "second_run_to_chat_seconds", "chat_startup_vs_import_duckdb"):
+                    "second_run_to_chat_seconds", "chat_startup_vs_import_duckdb",
+                    "ask_worker_seconds"):
             assert _positive(feel[key]), key
         assert feel["ask_vs_import_duckdb"] == pytest.approx(
             feel["ask_cold_seconds"] / feel["import_duckdb_seconds"], abs=0.1)
@@ -125,6 +126,7 @@ def test_the_table_prints_every_row_users_feel() -> None:
     doc = {"sizes": [{"opportunities": 10_000}], "growth": {}}
     labels = [str(c) for c in results_table(doc).columns[0]._cells]
     for label in ("whizzy ask, cold process (s)", "  floor: import duckdb (s)",
+                  "whizzy ask, warm worker (s)",
                   "first answer, fresh process (ms)", "  first ÷ warm",
                   "second make run, unchanged (s)", "  to chat ready (s)",
                   "server start-up (s)", "  chat start-up ÷ import duckdb"):

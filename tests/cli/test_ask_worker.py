@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -127,3 +128,21 @@ def test_an_ask_through_the_worker_imports_no_langgraph(served):
     lines = out.stdout.strip().splitlines()
     assert json.loads(lines[0])["status"] == "answered"
     assert json.loads(lines[-1]) == {"code": 0, "heavy": []}
+
+
+def test_a_socket_folder_others_may_enter_is_never_used(tmp_path, monkeypatch):
+    monkeypatch.setattr(worker.tempfile, "gettempdir", lambda: str(tmp_path))
+    wh = tmp_path / "warehouse.duckdb"
+    path = worker.socket_path(wh)
+    path.parent.mkdir(mode=0o755)
+    path.parent.chmod(0o755)
+    path.write_text("")  # whoever made the folder could have put anything here
+    request = {"questions": [QUESTION], "thread": "t", "persona": "sales_manager",
+               "row_limit": 1000}
+    assert worker.ask_worker(wh, request) is None
+    assert worker.Worker(wh).lock() is False
+    path.parent.chmod(0o700)
+    mine = worker.Worker(wh)
+    assert mine.lock() is True
+    mine.close()
+    assert not pathlib.Path(f"{path}.lock").exists()

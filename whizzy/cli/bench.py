@@ -144,6 +144,7 @@ def results_table(doc: dict[str, Any]) -> Table:
         slope="ask_cold_seconds")
     row("  floor: import duckdb (s)", ("feel", "import_duckdb_seconds"), digits=2)
     row("  ask ÷ import duckdb", ("feel", "ask_vs_import_duckdb"), "×", 1)
+    row("whizzy ask, warm worker (s)", ("feel", "ask_worker_seconds"), digits=2)
     row("first answer, fresh process (ms)", ("answers", "cold_first_answer_ms"), digits=0,
         slope="first_answer_ms")
     row("  floor: same question warm (ms)", ("answers", "first_question_warm_ms"))

@@ -63,12 +63,22 @@ def idle_seconds() -> float:
 
 
 def socket_path(warehouse: Path) -> Path:
-    """The worker's socket for `warehouse`: in the temp folder, named by user and path.
+    """The worker's socket for `warehouse`: in this user's folder of the temp folder.
 
     (A socket's path is limited to about 100 bytes, so it is not beside the warehouse.)
     """
     key = hashlib.sha256(os.path.abspath(warehouse).encode()).hexdigest()[:20]
-    return Path(tempfile.gettempdir()) / f"whizzy-ask-{os.getuid()}-{key}.sock"
+    return Path(tempfile.gettempdir()) / f"whizzy-{os.getuid()}" / f"ask-{key}.sock"
+
+
+def _own_folder(path: Path) -> bool:
+    """Make the socket's folder (only this user may enter it); False if it is not ours."""
+    folder = path.parent
+    with contextlib.suppress(FileExistsError):
+        folder.mkdir(mode=0o700)
+    stat = os.lstat(folder)
+    return os.path.isdir(folder) and not os.path.islink(folder) and \
+        stat.st_uid == os.getuid() and stat.st_mode & 0o077 == 0
 
 
 def identity(warehouse: Path) -> list[int]:
@@ -114,8 +124,8 @@ def ask_worker(warehouse: Path, request: dict[str, Any], *, path: Path | None = 
     """
     path = path or socket_path(warehouse)
     try:
-        if os.stat(path).st_uid != os.getuid():  # someone else's socket: never talk to it
-            return None
+        if not _own_folder(path) or os.stat(path).st_uid != os.getuid():
+            return None  # someone else's folder or socket: never talk to it
         message = dict(request, identity=identity(warehouse), code=code_stamp())
     except OSError:
         return None
@@ -185,6 +195,8 @@ class Worker:
         """Become this warehouse's worker; False when another one already is."""
         import fcntl
 
+        if not _own_folder(self.path):
+            return False
         lock = open(f"{self.path}.lock", "a")  # noqa: SIM115 - held for the worker's life
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -192,6 +204,8 @@ class Worker:
             lock.close()
             return False
         self._stack.callback(lock.close)
+        # removed while still held (a worker starting meanwhile may run too: harmless)
+        self._stack.callback(lambda: Path(f"{self.path}.lock").unlink(missing_ok=True))
         return True
 
     def listen(self) -> None:
@@ -312,11 +326,21 @@ def wait_for_worker(warehouse: Path, *, timeout: float = 120.0,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m whizzy.cli.worker WAREHOUSE``: serve `whizzy ask` until idle."""
+    """``python -m whizzy.cli.worker [--wait] WAREHOUSE``: serve `whizzy ask` until idle.
+
+    With ``--wait`` it only waits until a worker for WAREHOUSE listens (exit 1 if none
+    does within two minutes): what the bench runs before timing asks through a worker.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) == 2 and args[0] == "--wait":
+        return 0 if wait_for_worker(Path(args[1])) else 1
     if len(args) != 1:
-        print("usage: python -m whizzy.cli.worker WAREHOUSE", file=sys.stderr)
+        print("usage: python -m whizzy.cli.worker [--wait] WAREHOUSE", file=sys.stderr)
         return 2
+    import signal
+
+    # `terminate()` (SIGTERM) ends the worker through its cleanup: socket and lock removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     worker = Worker(Path(args[0]))
     if not worker.lock():
         return 0  # another worker serves this warehouse
