@@ -15,7 +15,7 @@ in-process. Answers follow a swapped warehouse exactly as the chat's do (`agents
 the file per version). Only the offline engine uses a worker; ``WHIZZY_ASK_WORKER=0`` turns
 it off.
 
->>> socket_path(Path("/x/warehouse.duckdb")).name.startswith("whizzy-ask-")
+>>> socket_path(Path("/x/warehouse.duckdb")).parent.name == f"whizzy-{os.getuid()}"
 True
 """
 
