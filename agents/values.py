@@ -26,8 +26,10 @@ import contextlib
 import hashlib
 import json
 import marshal
+import mmap
 import os
 import re
+import struct
 import sys
 import threading
 import zlib
@@ -393,7 +395,8 @@ class _Parts:
     is a part of its own.
     """
 
-    def __init__(self, blobs: Mapping[Any, bytes], part: Callable[[Any], Any] | None) -> None:
+    def __init__(self, blobs: Mapping[Any, bytes | memoryview],
+                 part: Callable[[Any], Any] | None) -> None:
         self._blobs = blobs
         self._part = part
         self._loaded: dict[Any, Any] = {}
@@ -489,7 +492,7 @@ def value_index(warehouse: Warehouse) -> ValueIndex:
 # ------------------------------------------------------- saved beside the warehouse, per build
 
 #: Bump when `ValueIndex.to_state` changes shape (older files are then built again).
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 _MAGIC = b"whizzy-values"
 #: The code an index depends on: a saved index made by other code is built again.
 _CODE = (Path(__file__), Path(__file__).with_name("text.py"),
@@ -526,25 +529,64 @@ def build_key(warehouse: Warehouse) -> str | None:
 
 
 def save_index(path: Path, key: str, index: ValueIndex) -> None:
-    """Write `index` for the build `key` to `path` (a new file, swapped in atomically)."""
+    """Write `index` for the build `key` to `path` (a new file, swapped in atomically).
+
+    After the header line: the length of a table of contents, the table (the small parts,
+    and where each marshalled part lies), then the parts, which a reader maps and reads
+    only when a question needs them.
+    """
+    sections = index.to_sections()
+    blobs: list[bytes] = []
+    at = 0
+
+    def place(blob: bytes) -> tuple[int, int]:
+        nonlocal at
+        blobs.append(blob)
+        at += len(blob)
+        return at - len(blob), len(blob)
+
+    toc = dict(sections, values=place(sections["values"]),
+               lookup={b: place(blob) for b, blob in sections["lookup"].items()},
+               fuzzy={k: place(blob) for k, blob in sections["fuzzy"].items()})
+    head = marshal.dumps(toc)
     tmp = temp_path_for(path, "values")
     try:
-        tmp.write_bytes(b"%s %s\n" % (_MAGIC, key.encode()) +
-                        marshal.dumps(index.to_sections()))
+        with open(tmp, "wb") as handle:
+            handle.write(b"%s %s\n" % (_MAGIC, key.encode()))
+            handle.write(struct.pack("<Q", len(head)) + head)
+            for blob in blobs:
+                handle.write(blob)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
 def load_index(path: Path, key: str) -> ValueIndex | None:
-    """The index saved at `path` for the build `key`; None when absent, other or unreadable."""
+    """The index saved at `path` for the build `key`; None when absent, other or unreadable.
+
+    Only the table of contents is read now; the file is mapped, and each part is read from
+    it when a question first needs it (the file is only ever replaced, never rewritten).
+    """
     try:
         with open(path, "rb") as handle:
             if handle.readline() != b"%s %s\n" % (_MAGIC, key.encode()):
                 return None
-            data = handle.read()
-        return ValueIndex.from_sections(marshal.loads(data))  # blobs: read when needed
-    except (OSError, ValueError, EOFError, TypeError, KeyError):
+            (size,) = struct.unpack("<Q", handle.read(8))
+            toc = marshal.loads(handle.read(size))
+            base = handle.tell()
+            view = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+
+        def part(where: tuple[int, int]) -> memoryview:
+            start = base + where[0]
+            if start + where[1] > len(view):
+                raise ValueError("the index file is cut short")
+            return view[start:start + where[1]]
+
+        sections = dict(toc, values=part(toc["values"]),
+                        lookup={b: part(w) for b, w in toc["lookup"].items()},
+                        fuzzy={k: part(w) for k, w in toc["fuzzy"].items()})
+        return ValueIndex.from_sections(sections)
+    except (OSError, ValueError, EOFError, TypeError, KeyError, struct.error):
         return None
 
 
