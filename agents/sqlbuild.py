@@ -30,7 +30,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlglot
-from sqlglot import exp
+import sqlglot.dialects.duckdb  # noqa: F401 - every answer needs it: loaded with the agents,
+from sqlglot import exp  # not inside a process's first answer (sqlglot loads it lazily)
 
 from agents.plan import Filter, QueryPlan, Scalar, Selection
 

@@ -14,6 +14,9 @@ import pytest
 from whizzy.core.logs import install as install_log_redaction
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# no `whizzy ask` a test runs leaves a warm worker behind; tests/cli/test_ask_worker.py
+# turns it on where it is what is tested
+os.environ["WHIZZY_ASK_WORKER"] = "0"
 install_log_redaction()  # as every entry point does: no test log line carries a secret
 
 #: conftest files hold fixtures, not doctests; collecting them as modules under

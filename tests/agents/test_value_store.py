@@ -61,3 +61,26 @@ def test_a_file_of_another_key_or_a_broken_file_is_ignored(warehouse, tmp_path):
     target.write_bytes(target.read_bytes()[:100])
     assert load_index(target, key) is None
     assert load_index(tmp_path / "missing.values", key) is None
+
+
+def test_a_saved_index_loads_its_parts_lazily_and_matches_the_same_way(tmp_path):
+    index = ValueIndex({"owner": ["Jane Doe", "Jane Roe", "John Roe"],
+                        "industry": ["Healthcare", "Technology"],
+                        "stage": ["Proposal/Price Quote", "Negotiation/Review"],
+                        "account": ["Acme Robotics Inc.", "Acme Bank", "Summit Foods"]})
+    target = tmp_path / "index.values"
+    save_index(target, "k", index)
+    again = load_index(target, "k")
+    assert again._lookup._loaded == {} and again._values is None  # nothing read yet
+    for question in ("jane's deals in tech", "acme in proposal stage", "helthcare deals",
+                     "deals in review", "how is john doing", "summit fods pipeline"):
+        assert again.match(question) == index.match(question)
+    assert again.closest("jon roe", 2) == index.closest("jon roe", 2)
+    assert again.values == index.values and again.dimension_of("Acme Bank") == ["account"]
+
+
+def test_a_saved_index_cut_short_is_ignored(tmp_path):
+    target = tmp_path / "index.values"
+    save_index(target, "k", ValueIndex({"owner": ["Jane Doe", "John Roe"] * 50}))
+    target.write_bytes(target.read_bytes()[:-10])
+    assert load_index(target, "k") is None

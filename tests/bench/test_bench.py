@@ -40,6 +40,8 @@ def test_run_writes_every_size_and_cleans_up(bench_run: tuple[dict, Path, int]) 
     assert [s["opportunities"] for s in doc["sizes"]] == list(SIZES)
     assert doc["finished_at"] and doc["machine"]["cpus"] >= 1
     assert doc["settings"]["seed"] == 42 and doc["settings"]["timed_passes"] == 1
+    assert doc["settings"]["project_compiled"] is True  # no timed process compiles our code
+    assert set(doc["settings"]["bytecode"]) == {"dont_write_bytecode", "cached", "all_cached"}
     assert len(doc["load"]["start"]) == 3 and len(doc["load"]["end"]) == 3
     assert not list((tmp / "work").glob("bench-*")), "generated warehouses are removed"
     assert Path(doc["log"]).is_file()
@@ -100,7 +102,8 @@ def test_rows_users_feel_with_their_floors(bench_run: tuple[dict, Path, int]) ->
         feel, answers = size["feel"], size["answers"]
         for key in ("ask_cold_seconds", "import_duckdb_seconds", "ask_vs_import_duckdb",
                     "second_up_seconds", "cli_help_seconds", "second_up_vs_cli_help",
-                    "second_run_to_chat_seconds", "chat_startup_vs_import_duckdb"):
+                    "second_run_to_chat_seconds", "chat_startup_vs_import_duckdb",
+                    "ask_worker_seconds"):
             assert _positive(feel[key]), key
         assert feel["ask_vs_import_duckdb"] == pytest.approx(
             feel["ask_cold_seconds"] / feel["import_duckdb_seconds"], abs=0.1)
@@ -123,6 +126,7 @@ def test_the_table_prints_every_row_users_feel() -> None:
     doc = {"sizes": [{"opportunities": 10_000}], "growth": {}}
     labels = [str(c) for c in results_table(doc).columns[0]._cells]
     for label in ("whizzy ask, cold process (s)", "  floor: import duckdb (s)",
+                  "whizzy ask, warm worker (s)",
                   "first answer, fresh process (ms)", "  first ÷ warm",
                   "second make run, unchanged (s)", "  to chat ready (s)",
                   "server start-up (s)", "  chat start-up ÷ import duckdb"):
@@ -165,3 +169,17 @@ def test_sizes_argument() -> None:
     with pytest.raises(ConfigError):
         parse_sizes("0")
     assert main(["bench", "--sizes", "lots"]) == 2
+
+
+def test_bytecode_status_says_when_a_module_would_be_compiled_at_import(
+        tmp_path, monkeypatch) -> None:
+    import py_compile
+
+    from whizzy.bench.common import bytecode_status
+
+    (tmp_path / "bench_probe_mod.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    status = bytecode_status(["bench_probe_mod"])
+    assert status["cached"] == {"bench_probe_mod": False} and not status["all_cached"]
+    py_compile.compile(str(tmp_path / "bench_probe_mod.py"))
+    assert bytecode_status(["bench_probe_mod"])["all_cached"]

@@ -105,3 +105,43 @@ def test_a_saved_index_of_another_build_is_never_used(two_builds, tmp_path):
     shutil.copyfile(index_path_for(build_a), index_path_for(path))  # left over beside B
     owners = value_index(open_warehouse(path)).values["owner"]
     assert owners == value_index(open_warehouse(build_b)).values["owner"]
+
+
+def test_the_ask_worker_follows_a_swap(two_builds, tmp_path, monkeypatch):
+    from whizzy.cli import ask as ask_cli
+    from whizzy.cli import main, worker
+
+    build_a, build_b = two_builds
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(build_a, path)
+    shutil.copyfile(manifest_path_for(build_a), manifest_path_for(path))
+    owners_a = value_index(open_warehouse(build_a)).values["owner"]
+    owners_b = value_index(open_warehouse(build_b)).values["owner"]
+    only_a, only_b = _only_in(owners_a, owners_b), _only_in(owners_b, owners_a)
+    monkeypatch.setenv("WHIZZY_ASK_WORKER", "1")
+    monkeypatch.setattr(ask_cli, "_answer_here", lambda *a: pytest.fail("not the worker"))
+    proc = worker.start_worker(path)
+    try:
+        assert worker.wait_for_worker(path)
+
+        def ask(question):
+            out = tmp_path / "out.json"
+            with open(out, "w") as handle, pytest.MonkeyPatch.context() as m:
+                m.setattr(sys, "stdout", handle)
+                assert main(["ask", "--warehouse", str(path), "--json", question]) == 0
+            return json.loads(out.read_text().strip().splitlines()[-1])
+
+        assert only_a in _answer_sql(ask(f"how many open deals does {only_a} have?"))
+        staged = path.with_name("warehouse.duckdb.staged")
+        shutil.copyfile(build_b, staged)
+        os.replace(staged, path)
+        shutil.copyfile(manifest_path_for(build_b), staged)
+        os.replace(staged, manifest_path_for(path))
+        # the same worker process answers from build B: its values, catalog and data
+        after = ask(f"how many open deals does {only_b} have?")
+        assert only_b in _answer_sql(after)
+        assert only_a not in _answer_sql(ask(f"how many open deals does {only_a} have?"))
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)

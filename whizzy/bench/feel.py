@@ -8,6 +8,7 @@ restart), so a figure reads as a ratio as well as in seconds.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -24,12 +25,18 @@ QUESTION = "What was our win rate last quarter?"
 IMPORT_TOP = 12
 
 
-def _run(args: list[str], *, log: Path, timeout: float = 900.0
-         ) -> tuple[float, subprocess.CompletedProcess[str]]:
+#: `whizzy ask` in a cold process: no warm worker used or left behind.
+NO_WORKER = {"WHIZZY_ASK_WORKER": "0"}
+#: `whizzy ask` through the bench's worker (a stray one another ask starts ends soon).
+WORKER = {"WHIZZY_ASK_WORKER": "1", "WHIZZY_ASK_WORKER_IDLE": "30"}
+
+
+def _run(args: list[str], *, log: Path, timeout: float = 900.0,
+         env: dict[str, str] | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
     """Wall seconds of `python ARGS` in a new process, and how it ended."""
     started = time.perf_counter()
     done = subprocess.run([sys.executable, *args], cwd=PROJECT_ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
     seconds = time.perf_counter() - started
     with open(log, "a") as handle:
         handle.write(f"\n==== {' '.join(args)} ({seconds:.2f}s, exit {done.returncode})\n")
@@ -63,6 +70,21 @@ def _median_wall(args: list[str], runs: int, *, log: Path) -> float:
     return statistics.median(_run(args, log=log)[0] for _ in range(runs))
 
 
+def _asks_through_worker(warehouse: Path, ask: list[str], runs: int, *, log: Path
+                         ) -> list[float]:
+    """Wall seconds of `whizzy ask` answered by a warm worker the bench starts and stops."""
+    worker = subprocess.Popen([sys.executable, "-m", "whizzy.cli.worker", str(warehouse)],
+                              cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, **WORKER})
+    try:
+        _run(["-m", "whizzy.cli.worker", "--wait", str(warehouse)], log=log, env=WORKER)
+        return [_run(ask, log=log, env=WORKER)[0] for _ in range(runs)]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
 def bench_feel(warehouse: Path, *, log: Path, progress: Progress, label: str,
                question: str = QUESTION, runs: int = 2) -> dict[str, Any]:
     """A cold `whizzy ask`, its imports, and a second `whizzy up` with nothing changed.
@@ -76,7 +98,7 @@ def bench_feel(warehouse: Path, *, log: Path, progress: Progress, label: str,
     def tick(detail: str) -> None:
         nonlocal step
         step += 1
-        progress(label, step, 5, detail)
+        progress(label, step, 6, detail)
 
     tick("python -c 'import duckdb'")
     duckdb_floor = _median_wall(["-c", "import duckdb"], 3, log=log)
@@ -84,12 +106,14 @@ def bench_feel(warehouse: Path, *, log: Path, progress: Progress, label: str,
     cli_floor = _median_wall(["-m", "whizzy.cli", "--help"], 3, log=log)
     ask = ["-m", "whizzy.cli", "ask", "--warehouse", str(warehouse), "--json", question]
     tick("whizzy ask, cold process")
-    asks = [_run(ask, log=log) for _ in range(runs)]
+    asks = [_run(ask, log=log, env=NO_WORKER) for _ in range(runs)]
     walls = [seconds for seconds, _ in asks]
     answer_ms = [json.loads(done.stdout.strip().splitlines()[-1]).get("elapsed_ms")
                  for _, done in asks]
     tick("whizzy ask -X importtime")
-    _, traced = _run(["-X", "importtime", *ask], log=log)
+    _, traced = _run(["-X", "importtime", *ask], log=log, env=NO_WORKER)
+    tick("whizzy ask, warm worker")
+    worker_walls = _asks_through_worker(warehouse, ask, runs, log=log)
     tick("whizzy up, nothing changed")
     up_seconds, up = _run(["-m", "whizzy.cli", "up", "--warehouse", str(warehouse),
                            "--no-chat", "--as-of", AS_OF], log=log)
@@ -103,6 +127,10 @@ def bench_feel(warehouse: Path, *, log: Path, progress: Progress, label: str,
         "ask_vs_import_duckdb": round(ask_seconds / duckdb_floor, 1),
         "ask_answer_ms": answer_ms,
         "ask_import_top": import_top(traced.stderr),
+        "ask_worker_seconds": round(statistics.median(worker_walls), 3),
+        "ask_worker_runs": [round(w, 3) for w in worker_walls],
+        "ask_worker_is": "whizzy ask answered by the warm worker a first cold ask starts "
+                         "(whizzy.cli.worker), started and warmed before timing",
         "second_up_seconds": round(up_seconds, 3),
         "second_up_skipped_build": "build skipped" in up.stderr,
         "second_up_vs_cli_help": round(up_seconds / cli_floor, 1),

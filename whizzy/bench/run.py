@@ -25,6 +25,8 @@ from whizzy.bench.common import (
     TARGETS,
     BenchError,
     Progress,
+    bytecode_status,
+    compile_project,
     loadavg,
     loglog_slope,
 )
@@ -276,6 +278,9 @@ def run_bench(
     base = Path(work_dir).resolve() if work_dir else PROJECT_ROOT / ".whizzy"
     base.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=base))
+    # a user's processes find the project's bytecode written by `make install` (or by their
+    # first run): compiled here too, so no timed process compiles the project's sources
+    compiled = compile_project()
     doc: dict[str, Any] = {
         "whizzy_version": __version__,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -283,7 +288,8 @@ def run_bench(
         "machine": machine(),
         "settings": {"sizes": list(sizes), "seed": SEED, "as_of": AS_OF,
                      "timed_passes": repeats, "cases": str(CASES_DIR.relative_to(PROJECT_ROOT)),
-                     "chat_server": server, "work_dir": str(work)},
+                     "chat_server": server, "work_dir": str(work),
+                     "project_compiled": compiled, "bytecode": bytecode_status()},
         "load": {"start": loadavg(), "end": None},
         "log": str(log),
         "sizes": [],

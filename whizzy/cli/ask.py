@@ -47,31 +47,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Answer each question; exit 2 with a clear message when the warehouse is not ready."""
-    # imported when this command runs, so `whizzy --help` and the other commands start
-    # without it (about 0.5 s instead of 4-6 s with LangGraph, dbt and pandas loaded)
+    """Answer each question; exit 2 with a clear message when the warehouse is not ready.
+
+    With the offline engine the questions go to this warehouse's warm worker when one is
+    up and sees the same warehouse and code (`whizzy.cli.worker`); otherwise they are
+    answered here, and a worker is started for the next `whizzy ask`.
+    """
     from agents.llm.settings import load_llm_settings
-    from whizzy.assistant import Assistant, checkpoints_path, sqlite_checkpointer
-    from whizzy.warehouse.reader import open_warehouse
+    from whizzy.cli import worker
 
     settings = settings_from(args)
     # engine first: `--engine llm` with nothing configured fails here, naming the variables
     llm = load_llm_settings(args.engine, model=args.model)
-    open_warehouse(settings.warehouse)  # missing / unbuilt → a WhizzyError with the fix
     thread = args.thread or f"cli-{uuid.uuid4().hex[:12]}"
-    with sqlite_checkpointer(checkpoints_path(settings.warehouse)) as saver:
-        assistant = Assistant(settings.warehouse, engine=llm.engine, checkpointer=saver,
-                              row_limit=args.row_limit, persona=args.persona, llm=llm)
-        for question in args.questions:
-            result = assistant.ask(question, thread_id=thread)
-            if args.json:
-                print(json_line(result), flush=True)
-            else:
-                _print(result, thread, Shown(sql=args.sql, records=args.records))
+    use_worker = llm.engine == "offline" and worker.enabled()
+    answers = worker.ask_worker(settings.warehouse, {
+        "questions": list(args.questions), "thread": thread, "persona": args.persona,
+        "row_limit": args.row_limit}) if use_worker else None
+    if answers is not None:
+        for result in answers:
+            _show(result, thread, args)
+    else:
+        _answer_here(args, settings.warehouse, llm, thread)
+        if use_worker:
+            worker.start_worker(settings.warehouse)
     if not args.json and not args.thread:
         print(f"(thread {clean(thread)}: continue it with --thread {clean(thread)})",
               file=sys.stderr)
     return 0
+
+
+def _answer_here(args: argparse.Namespace, warehouse: Any, llm: Any, thread: str) -> None:
+    """Answer the questions in this process, printing each as it comes."""
+    # imported when this command runs, so `whizzy --help` and the other commands start
+    # without it (about 0.5 s instead of 4-6 s with LangGraph, dbt and pandas loaded)
+    from whizzy.assistant import Assistant, checkpoints_path, sqlite_checkpointer
+    from whizzy.warehouse.reader import open_warehouse
+
+    open_warehouse(warehouse)  # missing / unbuilt → a WhizzyError with the fix
+    with sqlite_checkpointer(checkpoints_path(warehouse)) as saver:
+        assistant = Assistant(warehouse, engine=llm.engine, checkpointer=saver,
+                              row_limit=args.row_limit, persona=args.persona, llm=llm)
+        for question in args.questions:
+            _show(assistant.ask(question, thread_id=thread), thread, args)
+
+
+def _show(result: dict[str, Any], thread: str, args: argparse.Namespace) -> None:
+    if args.json:
+        print(json_line(result), flush=True)
+    else:
+        _print(result, thread, Shown(sql=args.sql, records=args.records))
 
 
 def _print(result: dict[str, Any], thread: str, shown: Shown | None = None) -> None:

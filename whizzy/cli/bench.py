@@ -144,6 +144,7 @@ def results_table(doc: dict[str, Any]) -> Table:
         slope="ask_cold_seconds")
     row("  floor: import duckdb (s)", ("feel", "import_duckdb_seconds"), digits=2)
     row("  ask ÷ import duckdb", ("feel", "ask_vs_import_duckdb"), "×", 1)
+    row("whizzy ask, warm worker (s)", ("feel", "ask_worker_seconds"), digits=2)
     row("first answer, fresh process (ms)", ("answers", "cold_first_answer_ms"), digits=0,
         slope="first_answer_ms")
     row("  floor: same question warm (ms)", ("answers", "first_question_warm_ms"))
@@ -196,6 +197,12 @@ def print_report(doc: dict[str, Any], out: Path) -> None:
                           + (f" — steeper: {t['steeper']}" if t.get("steeper") else "")
                           + (f" (last step steeper than linear: {t['steeper_last_step']})"
                              if t.get("steeper_last_step") else ""))
+    bytecode = (doc.get("settings") or {}).get("bytecode") or {}
+    if bytecode and not bytecode.get("all_cached"):
+        missing = ", ".join(k for k, v in bytecode.get("cached", {}).items() if not v)
+        out_console.print(f"[yellow]No cached bytecode for {missing}: every cold process "
+                          "compiled their sources (run `make install`, which compiles them), "
+                          "so the cold figures are too high.[/]")
     if doc["sizes"] and max(s["opportunities"] for s in doc["sizes"]) != 1_000_000:
         out_console.print("[dim]The targets are set for 1,000,000 opportunities; "
                           "checked here at the largest size run.[/]")
