@@ -820,9 +820,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         base = "amount"
     # "which stage have deals been sitting in the longest, on average?": a duration is
     # ranked; a figure only typo-matched in another unit says which deals, not what
-    duration_ranked = superlative in _DURATION_WORDS and not numbers and all(
-        s.exact == 0 and not _has_unit(s, "days", catalog) for s in measures)
-    if duration_ranked and base == "avg_amount":
+    typo_only = all(s.exact == 0 and not _has_unit(s, "days", catalog) for s in measures)
+    duration_ranked = superlative in _DURATION_WORDS and not numbers and typo_only
+    # "avg days from created to close for won deals": days are averaged, whatever figure a
+    # typo-tolerant match found in the words that only say which deals
+    days_asked = bool(measures) and typo_only and not numbers and "days" in words and \
+        words.index("days") < min(s.start for s in measures)
+    if (duration_ranked or days_asked) and base == "avg_amount":
         base = None
 
     # "how many …, and how much are they worth": a count and an amount in one question
@@ -849,7 +853,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         has(free, "how long", "how many days", "how much time") or bound_days and
         not measures or
         not measures and (has(free, "days", "time") or free[:1] == ["days"] or
-                          bool(set(free) & _DURATION_WORDS)) or duration_ranked) else None
+                          bool(set(free) & _DURATION_WORDS)) or duration_ranked or
+        days_asked) else None
     if unit_cue:
         for phrase in (("how", "long"), ("how", "many", "days"), ("how", "much", "time")):
             p.used.update(_phrase_at(words, phrase))
