@@ -227,7 +227,18 @@ def _wait_new_answer(pg, timeout: float = 60) -> tuple[str, float]:
     raise AssertionError(f"no answer within {timeout} s")
 
 
+def _idle(pg) -> None:
+    """Wait until the last answer's task has ended (its steps may still be arriving).
+
+    While a task runs, Chainlit swaps the send button for a stop button and Enter sends
+    nothing: a question typed then is never asked (a follow-up typed right after the
+    previous answer's first words waited 60 s for nothing on a busy machine).
+    """
+    pg.wait_for_selector("#stop-button", state="detached", timeout=60_000)
+
+
 def _ask(pg, question: str) -> tuple[str, float]:
+    _idle(pg)
     _mark_answers(pg)
     pg.click("#chat-input")
     pg.keyboard.type(question)
@@ -335,6 +346,7 @@ def test_follow_up_buttons_ask_the_suggested_question(page, server, tmp_path):
     _ask(page, "How has our win rate changed by quarter?")
     button = _last_message(page).get_by_role("button", name="Why?")
     button.wait_for(timeout=10_000)
+    _idle(page)
     _mark_answers(page)
     button.click()
     text, _ = _wait_new_answer(page)
@@ -832,6 +844,7 @@ def test_a_choice_button_asks_the_resolved_question_and_buttons_come_back_on_res
         assert "which one" in text.lower(), text
         choice = _last_message(pg).get_by_role("button", name="Sofia Vargas")
         _wait_visible(pg, choice, tmp_path / "no-choice.png", "the Sofia Vargas button")
+        _idle(pg)
         _mark_answers(pg)
         choice.click()
         answer, _ = _wait_new_answer(pg)
