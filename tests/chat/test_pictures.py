@@ -68,12 +68,14 @@ def test_the_executive_summary_is_cards_with_caption_and_change():
                        labels={"qtd_won_revenue": "the same days of last quarter"})
     result = {"status": "answered", "intent": "briefing", "columns": columns,
               "rows": main["rows"], "as_of_date": "2026-11-15"}
-    texts = _texts(answer_figure(result, [main, previous]))
-    assert texts[:4] == ["Won revenue, quarter to date", "$1.16M", "as of Nov 15, 2026",
+    fig = answer_figure(result, [main, previous])
+    texts = _texts(fig)
+    assert texts[:4] == ["Won revenue", "$1.16M", "quarter to date",
                          "-$94.5K vs the same days of last quarter ($1.25M)"]
-    assert "Overdue open deals, share of all open pipeline now" in texts  # its scope
-    assert "36.0%" in texts and "text" not in texts
+    assert texts[4:7] == ["Overdue open deals", "36.0%", "share of all open pipeline now"]
+    assert "text" not in texts
     assert sum(" vs " in t for t in texts) == 1  # no previous value, no change
+    assert fig.layout.title.text == "Executive summary as of Nov 15, 2026"
 
 
 def test_the_health_score_shows_four_components_out_of_the_scale():

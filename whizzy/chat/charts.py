@@ -280,11 +280,11 @@ def _sampled_bars(data: pd.DataFrame, x: str, y: str, sample: str, spec: Mapping
     fig.update_yaxes(type="category", autorange="reversed", title=label_of(x))
     fig.add_annotation(
         text=f"n = {what}; hatched bars are thin samples (fewer than {minimum:g} {what})",
-        x=0, y=0, xref="paper", yref="paper", yanchor="top", xanchor="left", yshift=-40,
+        x=0, y=0, xref="paper", yref="paper", yanchor="top", xanchor="left", yshift=-52,
         showarrow=False, font={"size": 11})
     fig.update_layout(height=max(320, 30 * len(labels) + 130))
     _keep_height(fig, title)
-    fig.update_layout(margin={"b": 60, "r": 120})
+    fig.update_layout(margin={"b": 76, "r": 120})
     return fig
 
 
@@ -369,7 +369,9 @@ def _forecast(frame: pd.DataFrame, spec: Mapping[str, Any], title: str | None) -
                                  line={"color": PALETTE[0], "dash": "dash"}))
     fig.update_yaxes(**_axis_format("currency"))
     fig.update_xaxes(title=label_of(x), type="category" if not _is_date_axis(data[x]) else None)
-    return _layout(fig, title, legend=True)
+    _layout(fig, title, legend=True)
+    fig.update_layout(legend={"y": -0.3})  # below the month labels and the axis title
+    return fig
 
 
 def _stage_durations(

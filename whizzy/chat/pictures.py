@@ -71,19 +71,19 @@ def _card(fig: go.Figure, *, x: tuple[float, float], y: tuple[float, float], tit
     middle = (x[0] + x[1]) / 2
     height = y[1] - y[0]
     fig.add_annotation(text=title, x=middle, y=y[1], xref="paper", yref="paper",
-                       yanchor="top", showarrow=False, font={"size": 13},
-                       name="kpi-title")
+                       xanchor="center", yanchor="top", showarrow=False,
+                       font={"size": 13}, name="kpi-title")
     fig.add_annotation(text=format_value(value, unit), x=middle, y=y[1] - 0.22 * height,
-                       xref="paper", yref="paper", yanchor="top", showarrow=False,
-                       font={"size": 30}, name="kpi-value")
+                       xref="paper", yref="paper", xanchor="center", yanchor="top",
+                       showarrow=False, font={"size": 30}, name="kpi-value")
     if period:
         fig.add_annotation(text=period, x=middle, y=y[1] - 0.55 * height, xref="paper",
-                           yref="paper", yanchor="top", showarrow=False, font={"size": 12},
-                           name="kpi-period")
+                           yref="paper", xanchor="center", yanchor="top", showarrow=False,
+                           font={"size": 12}, name="kpi-period")
     if change:
         fig.add_annotation(text=change, x=middle, y=y[1] - 0.68 * height, xref="paper",
-                           yref="paper", yanchor="top", showarrow=False,
-                           font={"size": 12, "color": ACTUAL_INK}, name="kpi-change")
+                           yref="paper", xanchor="center", yanchor="top", showarrow=False,
+                           font={"size": 11, "color": ACTUAL_INK}, name="kpi-change")
     if trend and len(trend[0]) > 1:
         suffix = "" if axis == 1 else str(axis)
         fig.add_trace(go.Scatter(x=trend[0], y=trend[1], mode="lines+markers",
@@ -101,7 +101,7 @@ def _card(fig: go.Figure, *, x: tuple[float, float], y: tuple[float, float], tit
 def _frame_layout(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(
         template="plotly_white", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=height, showlegend=False,
+        margin={"l": 10, "r": 10, "t": 16, "b": 10}, height=height, showlegend=False,
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"},
         xaxis={"visible": False}, yaxis={"visible": False},
     )
@@ -175,12 +175,18 @@ def summary_figure(result: Mapping[str, Any], results: Sequence[Mapping[str, Any
         r, c = divmod(i, CARDS_PER_ROW)
         x = (c / CARDS_PER_ROW, (c + 1) / CARDS_PER_ROW)
         y = (1 - (r + 1) / rows + 0.02, 1 - r / rows - 0.02)
-        caption = labels.get(column) or label_of(column)
+        # "overdue open deals, share of all open pipeline now": what, then its period and scope
+        what, _, scope = (labels.get(column) or label_of(column)).partition(", ")
         change = change_text(row[column], before_row.get(column), units.get(column),
                              before_labels.get(column))
-        _card(fig, x=x, y=y, title=caption[:1].upper() + caption[1:], value=row[column],
-              unit=units.get(column), period=as_of, change=change, axis=i + 1)
-    return plain_figure(_frame_layout(fig, 150 * rows + 20))
+        _card(fig, x=x, y=y, title=what[:1].upper() + what[1:], value=row[column],
+              unit=units.get(column), period=scope or None, change=change, axis=i + 1)
+    if as_of:
+        fig.update_layout(title={"text": f"Executive summary {as_of}", "x": 0.01,
+                                 "font": {"size": 15}})
+    _frame_layout(fig, 150 * rows + 60)
+    fig.update_layout(margin={"t": 48})
+    return plain_figure(fig)
 
 
 def components_figure(result: Mapping[str, Any], spec: Mapping[str, Any]) -> go.Figure | None:
