@@ -43,6 +43,7 @@ def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[st
         "purpose": plan.purpose, "model": plan.model, "description": plan.description,
         "sql": None, "columns": [], "rows": [], "row_count": 0, "truncated": False,
         "error": None, "units": {s.name: s.unit for s in plan.selections},
+        "labels": {s.name: s.label for s in plan.selections if s.label},
         "period_label": plan.period_label, "headline": plan.headline, "driver": plan.driver,
         "which": plan.which, "free_sql": bool(plan.free_sql),
         "scope": [{"kind": _kind(f), "label": f.label} for f in plan.filters

@@ -16,6 +16,7 @@ periods (one plan per period), a trend (grouped by the model's time bucket), a s
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,7 +299,88 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
             "purpose": "compare", "filters": rows2, "having": having2,
             "period_label": _period_of(rows2) or query.compare_window.label,
             "description": _describe(headline, query, query.compare_window)}))
+    elif purpose == "main" and not group_by and not having:
+        plans += _figure_context(main, query, model, headline, window, warehouse)
+    if group_by and purpose == "main" and headline.sample is not None:
+        # a ranked rate: each bar says how many rows it is computed over
+        sample = headline.sample
+        main.selections.append(Selection(
+            name="sample_size", expr=sample.expr, column=sample.column, unit="count",
+            role="attribute", label=sample.label))
     return Outcome(plans=plans)
+
+
+def _ahead_series(plan: QueryPlan, query: Query, model: Model, headline: Measure,
+                  window: Window | None, warehouse: Warehouse) -> QueryPlan:
+    """A forecast's rows from a year before the as-of period through those ahead of it.
+
+    With the measure's companions (its actuals and interval), covering the asked window too.
+    """
+    meta = model.answerable
+    step = 3 if meta.time_grain == "quarter" else 1
+    now = _current(warehouse, meta.time_grain)
+    start = add_months(now.start, -step * (12 // step - 1))
+    end = add_months(now.start, step * (int(headline.ahead or 0) + 1)) - dt.timedelta(days=1)
+    if window is not None:
+        start, end = min(start, window.start), max(end, window.end)
+    span = Window(start=start, end=end, label=f"{start:%b %Y} – {end:%b %Y}", grain="range",
+                  kind="trend", count=2)
+    rows, _ = _filters(model, query, span)
+    return plan.model_copy(update={
+        "purpose": "series", "filters": rows, "limit": None,
+        "order_by": [Order(name=meta.time_column, desc=False)],
+        "period_label": _period_of(rows), "description": _describe(headline, query, span)})
+
+
+#: Periods the small trend of a single figure shows (its own period the last).
+FIGURE_TREND_PERIODS = 8
+
+
+def _figure_context(plan: QueryPlan, query: Query, model: Model, headline: Measure,
+                    window: Window | None, warehouse: Warehouse) -> list[QueryPlan]:
+    """The same figure for the period before and by period up to its own (a KPI card's).
+
+    Only for one period of a quarter or month that the model can filter on: the `previous`
+    plan is `plan` over the period before (`periods.previous`), the `series` plan the figure
+    per quarter or month over the last `FIGURE_TREND_PERIODS` ending with the figure's own.
+    """
+    meta = model.answerable
+    if window is None or headline.unit == "text" or window.count != 1 or \
+            window.grain not in TIME_BUCKETS or _period_of(plan.filters) is None:
+        return []
+    fsm = warehouse.fiscal_year_start_month
+    before = _period_window(previous(Period(window.start, window.end, window.label,
+                                            window.grain, window.kind, window.count), fsm),
+                            window.time)
+    rows, having = _filters(model, query, before)
+    out = [plan.model_copy(update={
+        "purpose": "previous", "filters": rows, "having": having,
+        "period_label": _period_of(rows), "limit": plan.limit,
+        "description": _describe(headline, query, before)})]
+    step = 3 if window.grain == "quarter" else 1
+    span = Window(start=add_months(window.start, -step * (FIGURE_TREND_PERIODS - 1)),
+                  end=window.end, label=f"the {FIGURE_TREND_PERIODS} {window.grain}s to "
+                  f"{window.label}", grain="range", kind="trend",
+                  count=FIGURE_TREND_PERIODS, time=window.time)
+    rows, _ = _filters(model, query, span)
+    if plan.aggregate:
+        bucket = meta.dimension(window.grain)
+        if bucket is None or window.time not in (None, ""):
+            return out  # the buckets are of the model's own date
+        selections = [Selection(name=bucket.name, column=bucket.column, role="dimension",
+                                label=bucket.label or bucket.name), _selection(headline)]
+        out.append(plan.model_copy(update={
+            "purpose": "series", "selections": selections, "filters": rows,
+            "group_by": [bucket.name], "order_by": [Order(name=bucket.name, desc=True)],
+            "limit": None, "period_label": _period_of(rows),
+            "description": _describe(headline, query, span)}))
+    elif meta.time_column and meta.time_grain == window.grain:
+        out.append(plan.model_copy(update={
+            "purpose": "series", "filters": rows,
+            "order_by": [Order(name=meta.time_column, desc=True)],
+            "limit": FIGURE_TREND_PERIODS, "period_label": _period_of(rows),
+            "description": _describe(headline, query, span)}))
+    return out
 
 
 def _label_column(model: Model) -> str | None:
@@ -413,6 +495,17 @@ def _rows(query: Query, model: Model, measures: list[Measure], warehouse: Wareho
             "purpose": "compare", "filters": rows2,
             "period_label": _period_of(rows2) or query.compare_window.label,
             "description": _describe(headline, query, query.compare_window)}))
+    elif len(plans) == 1 and purpose == "main" and not ranking and window is not None and \
+            window.grain == grain:
+        plans += _figure_context(plan, query, model, headline, window, warehouse)
+    if headline.ahead and not ranking and meta.time_column and grain in TIME_BUCKETS:
+        # a forecast: its picture holds the actuals before it and the periods ahead
+        plans = [p for p in plans if p.purpose != "series"]
+        plans.append(_ahead_series(plan, query, model, headline, window, warehouse))
+    if ranking and headline.sample is not None and headline.sample.column:
+        plan.selections.append(Selection(
+            name="sample_size", column=headline.sample.column, unit="count",
+            role="attribute", label=headline.sample.label))
     return Outcome(plans=plans)
 
 
@@ -430,10 +523,20 @@ def _share(query: Query, model: Model, headline: Measure) -> Outcome:
 
 def _briefing(model: Model) -> Outcome:
     measures = list(model.answerable.measures)
-    return Outcome(plans=[QueryPlan(
+    # each figure stands alone on the summary: its label says its period and scope
+    plans = [QueryPlan(
         model=model.name, purpose="main", aggregate=False,
-        selections=[_selection(m) for m in measures], limit=1,
-        description=model.answerable.label, headline=measures[0].name if measures else None)])
+        selections=[_selection(m).model_copy(update={"label": m.caption or m.label})
+                    for m in measures], limit=1,
+        description=model.answerable.label, headline=measures[0].name if measures else None)]
+    before = [Selection(name=m.name, column=m.previous.column, unit=m.unit,
+                        label=m.previous.label, role="measure")
+              for m in measures if m.previous is not None]
+    if before:  # each headline figure's value for the period before, where the model has it
+        plans.append(plans[0].model_copy(update={
+            "purpose": "previous", "selections": before,
+            "description": f"{model.answerable.label}: the period before"}))
+    return Outcome(plans=plans)
 
 
 # ----------------------------------------------------------------------------- records

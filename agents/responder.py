@@ -550,7 +550,28 @@ def chart_for(result: dict[str, Any] | None, kind_hint: str, catalog: Catalog | 
         chart.update(kind="hbar", threshold=measure.threshold)
     elif units.get(headline) == "percent" and "share" in headline:
         chart["kind"] = "stacked_bar"
+    if chart["kind"] == "bar" and measure is not None and measure.sample is not None and \
+            "sample_size" in columns:  # the planner's column: each bar's sample, thin marked
+        chart.update(sample="sample_size", min_sample=measure.sample.minimum,
+                     sample_label=measure.sample.label)
     return chart
+
+
+def components_chart(result: dict[str, Any], catalog: Catalog | None) -> dict[str, Any] | None:
+    """For one row of a score: its components' points, each out of the model's points_scale.
+
+    >>> components_chart({"model": "m", "columns": ["score"], "rows": [[80]]}, None) is None
+    True
+    """
+    if catalog is None or result.get("model") not in catalog.models or \
+            not result.get("rows") or result.get("error"):
+        return None
+    scale = catalog.model(result["model"]).answerable.points_scale
+    parts = [c for c in result["columns"] if c.endswith("_points")]
+    if not scale or not parts:
+        return None
+    return {"kind": "components", "parts": parts, "scale": scale,
+            "y": result.get("headline")}
 
 
 def _explained(query: Query, catalog: Catalog) -> bool:
@@ -808,6 +829,7 @@ def _data_answer(results: list[dict[str, Any]], facts: dict[str, Any], query: Qu
         chart = chart_for(main, "ranking", catalog)
     elif main["row_count"] == 1:
         text = _single(main, _first(results, {"compare"}))
+        chart = components_chart(main, catalog)
     else:
         text = _trend(main)
         chart = chart_for(main, "trend", catalog)

@@ -171,3 +171,65 @@ def test_a_question_back_names_the_words_its_options_replace(warehouse, context)
     assert asked == [f"How is {name} doing?" for name in query.clarify.options]
     query = read("What's Zebulon Quartermaine's win rate?", context)
     assert query.clarify.text.lower() == "zebulon quartermaine"
+
+
+# --------------------------------------------------------------------------- pictures' queries
+
+
+def test_a_single_figure_also_runs_for_the_period_before_and_by_period(warehouse, context):
+    """The KPI card's change and trend come from queries: the same plan, other periods."""
+    _, outcome = plan_for(warehouse, context, "How much did we win this month?")
+    main, previous, series = outcome.plans
+    assert (main.purpose, previous.purpose, series.purpose) == ("main", "previous", "series")
+    assert period_of(main) == [dt.date(2026, 11, 1), dt.date(2026, 11, 30)]
+    assert period_of(previous) == [dt.date(2026, 10, 1), dt.date(2026, 10, 31)]
+    assert previous.period_label == "Oct 2026" and previous.selections == main.selections
+    assert series.group_by == ["month"] and series.headline == main.headline
+    assert period_of(series) == [dt.date(2026, 4, 1), dt.date(2026, 11, 30)]  # 8 months
+
+
+def test_a_row_figure_gets_its_previous_row_and_its_trend(warehouse, context):
+    _, outcome = plan_for(warehouse, context, "What was the win rate in the previous quarter?")
+    assert [p.purpose for p in outcome.plans] == ["main", "previous", "series"]
+    main, previous, series = outcome.plans
+    assert previous.period_label == "Q2 2026"
+    assert period_of(series) == [dt.date(2024, 10, 1), dt.date(2026, 9, 30)]
+    assert series.limit == 8 and series.model == main.model
+
+
+def test_a_figure_with_no_period_has_no_previous_query(warehouse, context):
+    _, outcome = plan_for(warehouse, context, "What is our weighted pipeline?")
+    assert [p.purpose for p in outcome.plans] == ["main"]
+
+
+def test_a_ranked_rate_carries_its_sample_size_from_the_catalog(warehouse, context):
+    _, outcome = plan_for(warehouse, context, "Who are the top 5 reps by win rate?")
+    sample = next(s for s in outcome.plans[0].selections if s.name == "sample_size")
+    measure = warehouse.catalog.model(outcome.plans[0].model).answerable.measure("win_rate")
+    assert measure.sample is not None and measure.sample.minimum == 20
+    assert sample.expr == measure.sample.expr and sample.unit == "count"
+
+
+def test_the_health_score_comes_with_its_four_components(warehouse, context):
+    _, outcome = plan_for(warehouse, context, "How healthy is our pipeline this quarter?")
+    names = [s.name for s in outcome.plans[0].selections]
+    assert {"win_rate_points", "overdue_points", "deal_size_points", "volume_points"} <= set(names)
+
+
+def test_the_briefing_reads_each_figure_for_the_period_before(warehouse, context):
+    _, outcome = plan_for(warehouse, context, "Give me the executive summary")
+    main, previous = outcome.plans
+    assert previous.purpose == "previous" and previous.model == main.model
+    columns = {s.name: s.column for s in previous.selections}
+    assert columns["qtd_won_revenue"] == "qtd_won_revenue_prior"
+    assert columns["pipeline_health"] == "pipeline_health_prior"
+    labels = {s.name: s.label for s in main.selections}
+    assert "all open pipeline" in labels["overdue_share"]  # each overdue figure says its scope
+
+
+def test_a_forecast_reads_the_actuals_before_it_and_the_months_ahead(warehouse, context):
+    _, outcome = plan_for(warehouse, context, "Forecast next quarter")
+    series = next(p for p in outcome.plans if p.purpose == "series")
+    assert "actual_revenue" in [s.name for s in series.selections]
+    start, end = period_of(series)
+    assert start <= dt.date(2025, 12, 1) and end == dt.date(2027, 5, 31)  # 6 months ahead

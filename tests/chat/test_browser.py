@@ -138,6 +138,7 @@ def expected(built_warehouse):
     return {  # as of 2026-11-15: this quarter is Q4 2026 to date, last quarter Q3 2026
         "q4": _raw_win_rate(built_warehouse, dt.date(2026, 10, 1), dt.date(2026, 11, 15)),
         "q3": _raw_win_rate(built_warehouse, dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+        "q2": _raw_win_rate(built_warehouse, dt.date(2026, 4, 1), dt.date(2026, 6, 30)),
     }
 
 
@@ -227,7 +228,18 @@ def _wait_new_answer(pg, timeout: float = 60) -> tuple[str, float]:
     raise AssertionError(f"no answer within {timeout} s")
 
 
+def _idle(pg) -> None:
+    """Wait until the last answer's task has ended (its steps may still be arriving).
+
+    While a task runs, Chainlit swaps the send button for a stop button and Enter sends
+    nothing: a question typed then is never asked (a follow-up typed right after the
+    previous answer's first words waited 60 s for nothing on a busy machine).
+    """
+    pg.wait_for_selector("#stop-button", state="detached", timeout=60_000)
+
+
 def _ask(pg, question: str) -> tuple[str, float]:
+    _idle(pg)
     _mark_answers(pg)
     pg.click("#chat-input")
     pg.keyboard.type(question)
@@ -254,6 +266,20 @@ def _settle(pg) -> None:
 
     expect(pg.locator('[data-step-type="assistant_message"] .animate-pulse')).to_have_count(
         0, timeout=60_000)
+
+
+_PLOT = """(el) => ({
+    data: el.data.map((t) => ({name: t.name, type: t.type, x: t.x, y: t.y, text: t.text})),
+    annotations: (el.layout.annotations || []).map((a) => a.text),
+    title: el.layout.title && el.layout.title.text,
+})"""
+
+
+def _plot(pg, message, shot: Path, what: str) -> dict:
+    """The drawn figure of an answer: its traces and annotation texts, as Plotly holds them."""
+    plot = message.locator(".js-plotly-plot").first
+    _wait_visible(pg, plot.locator(".main-svg").first, shot, what)
+    return plot.evaluate(_PLOT)
 
 
 # --------------------------------------------------------------------------- tests
@@ -335,6 +361,7 @@ def test_follow_up_buttons_ask_the_suggested_question(page, server, tmp_path):
     _ask(page, "How has our win rate changed by quarter?")
     button = _last_message(page).get_by_role("button", name="Why?")
     button.wait_for(timeout=10_000)
+    _idle(page)
     _mark_answers(page)
     button.click()
     text, _ = _wait_new_answer(page)
@@ -699,6 +726,31 @@ _ANSWER_PARTS = """(m) => {
 }"""
 
 
+def _check_picture(name: str, text: str, plot: dict) -> None:
+    """What each typical answer's picture must show (the numbers are the queries')."""
+    names = [t["name"] for t in plot["data"]]
+    if name == "health":  # its four components, each out of 25, adding up to the score
+        points = next(t for t in plot["data"] if t["name"] == "points")
+        assert len(points["x"]) == 4 and all(t.endswith("/ 25") for t in points["text"]), points
+        score = int(re.search(r"score in \S+ \S+ is (\d+)", text).group(1))
+        assert sum(points["x"]) == score, (points, text)
+        assert "each out of 25 points" in plot["title"]
+    elif name == "forecast":  # actuals from the query, then the months ahead, band from $0
+        actual = next(t for t in plot["data"] if t["name"] == "Actual revenue")
+        shown = [x for x, y in zip(actual["x"], actual["y"], strict=True) if y is not None]
+        assert shown and max(shown) <= "2026-11", shown  # actuals up to the as-of month
+        assert max(actual["x"]) >= "2027-05", actual["x"]  # and 6 months ahead of it
+        lower = plot["data"][names.index("95% interval") - 1]
+        assert min(v for v in lower["y"] if v is not None) >= 0, lower["y"]
+    elif name == "executive-summary":  # cards: caption (period, scope), figure, change
+        notes = plot["annotations"]
+        at = notes.index("Won revenue")
+        assert notes[at + 2] == "quarter to date", notes
+        assert " vs same days last quarter (" in notes[at + 3], notes
+        at = notes.index("Overdue open deals")  # each overdue figure says its scope
+        assert notes[at + 2] == "share of all open pipeline now", notes
+
+
 def test_every_typical_answer_has_one_layout(browser, server, tmp_path):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     pg = context.new_page()
@@ -735,6 +787,10 @@ def test_every_typical_answer_has_one_layout(browser, server, tmp_path):
                 assert deals.count() == 0
             if deals.count():  # collapsed: its table shows only when opened
                 assert pg.locator("table").count() == parts["tables"], name
+            if name != "deal-list":  # a picture for every figure (a list of deals is none)
+                assert parts["plots"] == 1, (name, parts)
+                _check_picture(name, text, _plot(pg, message, tmp_path / f"{name}-no-plot.png",
+                                                 f"the picture of {text!r}"))
             if parts["plots"]:
                 message.locator(".js-plotly-plot .main-svg").first.wait_for()
             pg.screenshot(path=SHOTS / f"{name}.png")
@@ -832,6 +888,7 @@ def test_a_choice_button_asks_the_resolved_question_and_buttons_come_back_on_res
         assert "which one" in text.lower(), text
         choice = _last_message(pg).get_by_role("button", name="Sofia Vargas")
         _wait_visible(pg, choice, tmp_path / "no-choice.png", "the Sofia Vargas button")
+        _idle(pg)
         _mark_answers(pg)
         choice.click()
         answer, _ = _wait_new_answer(pg)
@@ -886,5 +943,64 @@ def test_charts_follow_the_dark_theme(browser, server, tmp_path):
         assert _luminance(page_bg) < 0.3, page_bg  # the page is dark
         assert _luminance(ink) > 0.6, ink  # the chart's text is light on it
         assert background in ("rgba(0, 0, 0, 0)", "transparent"), background  # no white box
+        # a KPI card's words are the page's ink too
+        text, _ = _ask(pg, "What is our weighted pipeline?")
+        _plot(pg, _last_message(pg), tmp_path / "dark-no-card.png", f"the card of {text!r}")
+        value = _last_message(pg).locator(".js-plotly-plot .annotation-text").nth(1)
+        assert _luminance(value.evaluate("e => getComputedStyle(e).fill")) > 0.6
+        pg.screenshot(path=tmp_path / "dark-card.png")
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- pictures
+
+
+def test_a_single_figure_is_a_card_with_its_period_change_and_trend(page, server, expected,
+                                                                   tmp_path):
+    from whizzy.core.formatting import format_change, format_percent
+
+    _open(page, server.url)
+    text, _ = _ask(page, "What was the win rate in the previous quarter?")
+    assert matches(expected["q3"], text), text
+    plot = _plot(page, _last_message(page), tmp_path / "no-card.png", f"the card of {text!r}")
+    notes = plot["annotations"]
+    assert notes[:3] == ["Win rate", format_percent(expected["q3"]), "Q3 2026"], notes
+    change = format_change(expected["q3"] - expected["q2"], "percent")
+    assert f"{change} vs Q2 2026 ({format_percent(expected['q2'])})" in notes, notes
+    (trend,) = plot["data"]  # the small trend: the quarters up to Q3 2026, oldest first
+    assert trend["x"][-1] == "2026-Q3" and len(trend["x"]) == 8, trend["x"]
+    assert trend["x"] == sorted(trend["x"])
+    assert abs(trend["y"][-1] - expected["q3"]) < 1e-6 and abs(
+        trend["y"][-2] - expected["q2"]) < 1e-6
+    _last_message(page).screenshot(path=tmp_path / "kpi-card.png")
+    # a figure of no period has no period before: a card, and not a word of a change
+    text, _ = _ask(page, "What is our weighted pipeline?")
+    plot = _plot(page, _last_message(page), tmp_path / "no-card-2.png", f"the card of {text!r}")
+    assert plot["annotations"][0] == "Weighted pipeline", plot["annotations"]
+    assert not any(" vs " in n for n in plot["annotations"]), plot["annotations"]
+    assert plot["data"] == []  # no trend drawn without one
+
+
+def test_a_ranked_rate_shows_each_bars_sample_and_marks_the_thin_ones(page, server, tmp_path):
+    _open(page, server.url)
+    text, _ = _ask(page, "Win rate by rep this quarter")
+    message = _last_message(page)
+    plot = _plot(page, message, tmp_path / "no-bars.png", f"the bars of {text!r}")
+    (bars,) = plot["data"]
+    sizes = [int(re.search(r"n = ([\d,]+)", t).group(1).replace(",", "")) for t in bars["text"]]
+    assert len(sizes) == len(bars["y"]) >= 2
+    thin = ["thin sample" in t for t in bars["text"]]
+    assert thin == [n < 20 for n in sizes], bars["text"]  # the catalog's minimum: 20
+    assert any(thin), bars["text"]  # this quarter's samples are small
+    assert any("fewer than 20 closed deals" in n for n in plot["annotations"])
+    # each bar's sample is the table's: the same query
+    table = message.locator("table").filter(
+        has=page.locator("th", has_text=re.compile("sample", re.I))).first
+    _wait_visible(page, table, tmp_path / "no-table.png", "the table with the sample sizes")
+    headers = [h.strip().lower() for h in table.locator("thead th").all_inner_texts()]
+    at = next(i for i, h in enumerate(headers) if "sample" in h)
+    cells = [r.strip().replace(",", "") for r in
+             table.locator(f"tbody tr td:nth-child({at + 1})").all_inner_texts()]
+    assert [int(c) for c in cells[: len(sizes)]] == sizes[: len(cells)]
+    message.screenshot(path=tmp_path / "thin-samples.png")

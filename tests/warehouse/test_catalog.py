@@ -78,3 +78,29 @@ def test_real_manifest_from_the_build(built_warehouse):
     assert not cat.problems, cat.problems
     velocity = cat.model("m_deal_velocity_analysis").answerable
     assert velocity.dimension("stage").kind_value == "stage_velocity"
+
+
+def test_pictures_read_their_vocabulary_from_the_meta(built_warehouse):
+    """Sample sizes, the period before, captions and the months ahead are dbt YAML."""
+    from whizzy.warehouse.connection import manifest_path_for
+
+    cat = load_catalog(manifest_path_for(built_warehouse))
+    for model in ("fct_opportunity", "a_win_rate_by_owner", "a_win_rate_by_industry",
+                  "a_win_rate_trend_analysis"):  # every model whose win rate is ranked
+        sample = cat.model(model).answerable.measure("win_rate").sample
+        assert sample is not None and sample.minimum == 20, model
+        assert sample.label == "closed deals"
+    dashboard = cat.model("a_executive_dashboard").answerable
+    assert dashboard.measure("qtd_won_revenue").previous.column == "qtd_won_revenue_prior"
+    assert "overdue" in dashboard.measure("overdue_share").caption
+    assert cat.model("m_revenue_forecasting").answerable.measure("combined_forecast").ahead == 6
+
+
+def test_a_sample_without_a_minimum_is_dropped_and_reported():
+    from whizzy.warehouse.catalog import _sample
+
+    issues: list[str] = []
+    assert _sample({"expr": "count(*)"}, "win_rate", set(), issues) is None
+    assert issues == ["measure win_rate sample needs a whole-number minimum"]
+    assert _sample({"column": "nope", "minimum": 5}, "win_rate", {"n"}, issues) is None
+    assert _sample({"column": "n", "minimum": 5}, "win_rate", {"n"}, issues).column == "n"

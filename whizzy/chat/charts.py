@@ -32,6 +32,7 @@ import plotly.graph_objects as go
 
 from whizzy.chat.markup import plotly_plain
 from whizzy.core.cells import label_of, unit_of
+from whizzy.core.formatting import format_count
 
 #: Days in stage above which a stage is a bottleneck (metrics.md).
 BOTTLENECK_DAYS = 30
@@ -226,6 +227,9 @@ def _bar(frame: pd.DataFrame, spec: Mapping[str, Any], title: str | None) -> go.
     data = frame.head(MAX_BARS)
     labels = [str(v) for v in data[x].tolist()]
     unit = unit_of(y)
+    sample = _pick(frame, spec.get("sample"))
+    if sample is not None and isinstance(spec.get("min_sample"), int | float):
+        return _sampled_bars(data, x, y, sample, spec, title)
     horizontal = len(labels) > 8 or max((len(v) for v in labels), default=0) > 14
     bar = go.Bar(
         x=_values(data[y]) if horizontal else labels,
@@ -243,6 +247,45 @@ def _bar(frame: pd.DataFrame, spec: Mapping[str, Any], title: str | None) -> go.
     if horizontal:
         fig.update_layout(height=max(320, 26 * len(labels) + 90))
     return _layout(fig, title, legend=False) if not horizontal else _keep_height(fig, title)
+
+
+#: How a bar of a thin sample looks: hatched and faded (on a light and a dark page).
+THIN_PATTERN = "/"
+
+
+def _sampled_bars(data: pd.DataFrame, x: str, y: str, sample: str, spec: Mapping[str, Any],
+                  title: str | None) -> go.Figure:
+    """A ranked rate as horizontal bars, each with its sample size; thin samples marked.
+
+    A bar over fewer rows than the model's minimum (`spec["min_sample"]`, from the catalog)
+    is hatched, faded and labelled "thin sample", and a note under the chart says why.
+    """
+    minimum = float(spec["min_sample"])
+    what = str(spec.get("sample_label") or "sample")
+    labels = [str(v) for v in data[x].tolist()]
+    sizes = _values(data[sample])
+    thin = [n is not None and n < minimum for n in sizes]
+    text = [f"n = {format_count(n)}{' · thin sample' if t else ''}" if n is not None else ""
+            for n, t in zip(sizes, thin, strict=True)]
+    fig = go.Figure(go.Bar(
+        x=_values(data[y]), y=labels, orientation="h", name=label_of(y), text=text,
+        textposition="outside", cliponaxis=False,
+        customdata=[[n, "yes" if t else "no"] for n, t in zip(sizes, thin, strict=True)],
+        hovertemplate=f"%{{y}}: %{{x}}<br>{what}: %{{customdata[0]}}<extra></extra>",
+        marker={"color": [PALETTE[0]] * len(labels),
+                "opacity": [0.45 if t else 1.0 for t in thin],
+                "pattern": {"shape": [THIN_PATTERN if t else "" for t in thin]}},
+    ))
+    fig.update_xaxes(**_axis_format(unit_of(y)), title=label_of(y))
+    fig.update_yaxes(type="category", autorange="reversed", title=label_of(x))
+    fig.add_annotation(
+        text=f"n = {what}; hatched bars are thin samples (fewer than {minimum:g} {what})",
+        x=0, y=0, xref="paper", yref="paper", yanchor="top", xanchor="left", yshift=-52,
+        showarrow=False, font={"size": 11})
+    fig.update_layout(height=max(320, 30 * len(labels) + 130))
+    _keep_height(fig, title)
+    fig.update_layout(margin={"b": 76, "r": 120})
+    return fig
 
 
 def _keep_height(fig: go.Figure, title: str | None) -> go.Figure:
@@ -326,7 +369,9 @@ def _forecast(frame: pd.DataFrame, spec: Mapping[str, Any], title: str | None) -
                                  line={"color": PALETTE[0], "dash": "dash"}))
     fig.update_yaxes(**_axis_format("currency"))
     fig.update_xaxes(title=label_of(x), type="category" if not _is_date_axis(data[x]) else None)
-    return _layout(fig, title, legend=True)
+    _layout(fig, title, legend=True)
+    fig.update_layout(legend={"y": -0.3})  # below the month labels and the axis title
+    return fig
 
 
 def _stage_durations(

@@ -21,7 +21,9 @@ HOW_TITLE = "How I got this"
 _UNDERSTANDING = ("classify_intent", "select_models", "plan_query", "fuse_results")
 
 #: What each query's purpose is called in the step.
-_PURPOSES = {"main": "the figure", "records": "the deals behind it"}
+_PURPOSES = {"main": "the figure", "records": "the deals behind it",
+             "previous": "the period before (the change on the card)",
+             "series": "by period (the picture's trend)"}
 
 
 def query_title(index: int, result: Mapping[str, Any]) -> str:

@@ -14,12 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from whizzy.chat.charts import chart_figure
 from whizzy.chat.choices import choice_questions
 from whizzy.chat.export import ExportFile, export_files, export_frame
 from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import Freshness
 from whizzy.chat.markup import md_text
+from whizzy.chat.pictures import answer_figure
 from whizzy.chat.steps import as_list, format_ms
 from whizzy.chat.tables import (
     display_table,
@@ -157,8 +157,9 @@ def answer_view(
 ) -> AnswerView:
     """The answer message for an answer object and the query results behind it.
 
-    A result of one number gets no table (the number is in the text); a result with a shape
-    gets a chart; supporting records come as their own tables.
+    A result of one number gets no table (the number is in the text, its card above); every
+    figure gets a picture (`whizzy.chat.pictures`); supporting records come as their own
+    tables.
     """
     columns = [str(c) for c in as_list(result.get("columns"))]
     rows = list(result.get("rows") or [])
@@ -185,7 +186,7 @@ def answer_view(
     )
     return AnswerView(
         content="\n\n".join(p for p in parts if p),
-        figure=chart_figure(columns, rows, result.get("chart")),
+        figure=answer_figure(result, results),
         table=table,
         records=records,
         table_files=table_files,

@@ -66,6 +66,28 @@ WINDOWS = frozenset({"overall", "all", "current", "trend"})
 
 
 @dataclass(frozen=True)
+class Sample:
+    """How many rows a rate is computed over, and the fewest that make it worth ranking.
+
+    `expr` is an aggregate (a grouped figure) or `column` a row value (a row model); a bar of
+    a ranking with fewer than `minimum` is marked as a thin sample.
+    """
+
+    minimum: int
+    expr: str | None = None
+    column: str | None = None
+    label: str = "sample"
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The column holding a row figure's value for the period before (the dashboard's)."""
+
+    column: str
+    label: str = "the period before"
+
+
+@dataclass(frozen=True)
 class Measure:
     """A figure a model answers: a row value (`column`) or an aggregate (`expr`)."""
 
@@ -91,6 +113,15 @@ class Measure:
     clarify: tuple[str, ...] = ()
     #: A reference line for charts (a bottleneck is over 30 days).
     threshold: float | None = None
+    #: For a rate: the sample it is computed over and the fewest rows worth ranking.
+    sample: Sample | None = None
+    #: For a row figure: the column holding its value for the period before.
+    previous: Previous | None = None
+    #: For a forecast: periods after the as-of one the model holds (its picture shows them).
+    ahead: int | None = None
+    #: A short phrase giving the figure's period and scope where it stands alone (a card of
+    #: the executive summary): "overdue open deals, of all open pipeline". Not vocabulary.
+    caption: str = ""
 
     @property
     def is_aggregate(self) -> bool:
@@ -478,6 +509,12 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
                           f"{', '.join(sorted(WINDOWS))})")
             window = None
         threshold = raw.get("threshold")
+        sample = _sample(raw.get("sample"), name, known, issues)
+        previous = None
+        if isinstance(raw.get("previous"), dict) and exists(raw["previous"].get("column"),
+                                                             f"measure {name} previous"):
+            previous = Previous(str(raw["previous"]["column"]),
+                                str(raw["previous"].get("label") or "the period before"))
         measures.append(Measure(
             name=name, unit=unit, column=column, expr=expr or None,
             synonyms=_strings(raw.get("synonyms")),
@@ -490,6 +527,11 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
             companions=_strings(raw.get("companions")),
             clarify=_strings(raw.get("clarify")),
             threshold=float(threshold) if isinstance(threshold, int | float) else None,
+            sample=sample,
+            previous=previous,
+            ahead=raw["ahead"] if isinstance(raw.get("ahead"), int) and raw["ahead"] > 0
+            else None,
+            caption=str(raw.get("caption") or ""),
         ))
     measure_names = {m.name for m in measures}
     for m in measures:
@@ -604,6 +646,39 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         points_scale=int(points) if isinstance(points, int) else None,
         not_held=_strings(meta.get("not_held")),
     ), issues
+
+
+def _sample(raw: Any, name: str, known: set[str], issues: list[str]) -> Sample | None:
+    """A measure's `sample` block, checked (None, with an issue, when it does not fit).
+
+    >>> _sample({"expr": "count(*)", "minimum": 20, "label": "closed deals"}, "m", set(), [])
+    Sample(minimum=20, expr='count(*)', column=None, label='closed deals')
+    >>> issues = []
+    >>> _sample({"column": "n", "minimum": "many"}, "m", {"n"}, issues), issues
+    (None, ['measure m sample needs a whole-number minimum'])
+    """
+    if raw is None:
+        return None
+    minimum = raw.get("minimum") if isinstance(raw, dict) else None
+    if not isinstance(minimum, int) or isinstance(minimum, bool):
+        issues.append(f"measure {name} sample needs a whole-number minimum")
+        return None
+    expr, column = raw.get("expr"), raw.get("column")
+    if expr:
+        try:
+            unknown = sorted(expr_columns(expr) - known) if known else []
+        except ValueError as error:
+            issues.append(f"measure {name} sample: {error}")
+            return None
+        if unknown:
+            issues.append(f"measure {name} sample reads unknown columns {unknown}")
+            return None
+        column = None
+    elif not column or (known and column not in known):
+        issues.append(f"measure {name} sample names no column of the model")
+        return None
+    return Sample(minimum=minimum, expr=expr or None, column=column,
+                  label=str(raw.get("label") or "sample"))
 
 
 def _stacked_kinds(model: Model, dimensions: list[Dimension]

@@ -39,6 +39,14 @@ as_of as (
         {{ quarter_start(as_of_date()) }} as current_quarter,
         {{ month_start(as_of_date()) }} as current_month,
         {{ fiscal_year_start(as_of_date()) }} as current_fiscal_year,
+        -- the same days of the period before (a won figure's change on the summary)
+        cast({{ quarter_start(as_of_date()) }} - interval 3 month as date) as prior_quarter,
+        cast({{ month_start(as_of_date()) }} - interval 1 month as date) as prior_month,
+        cast({{ fiscal_year_start(as_of_date()) }} - interval 1 year as date)
+            as prior_fiscal_year,
+        cast({{ as_of_date() }} - interval 3 month as date) as as_of_date_prior_quarter,
+        cast({{ as_of_date() }} - interval 1 month as date) as as_of_date_prior_month,
+        cast({{ as_of_date() }} - interval 1 year as date) as as_of_date_prior_year,
 
 ),
 
@@ -58,6 +66,21 @@ revenue as (
                 and opportunities.close_date between as_of.current_fiscal_year
                     and as_of.as_of_date
         ), 0) as ytd_won_revenue,
+        coalesce(sum(opportunities.amount) filter (
+            where opportunities.is_won
+                and opportunities.close_date between as_of.prior_quarter
+                    and as_of.as_of_date_prior_quarter
+        ), 0) as qtd_won_revenue_prior,
+        coalesce(sum(opportunities.amount) filter (
+            where opportunities.is_won
+                and opportunities.close_date between as_of.prior_month
+                    and as_of.as_of_date_prior_month
+        ), 0) as mtd_won_revenue_prior,
+        coalesce(sum(opportunities.amount) filter (
+            where opportunities.is_won
+                and opportunities.close_date between as_of.prior_fiscal_year
+                    and as_of.as_of_date_prior_year
+        ), 0) as ytd_won_revenue_prior,
         coalesce(sum(opportunities.amount) filter (where opportunities.is_open), 0)
             as current_pipeline_value,
         coalesce(sum(opportunities.weighted_amount) filter (where opportunities.is_open), 0)
@@ -83,6 +106,15 @@ current_health as (
     from health
     inner join as_of
         on health.quarter = as_of.current_quarter
+
+),
+
+prior_health as (
+
+    select health.pipeline_health_score
+    from health
+    inner join as_of
+        on health.quarter = as_of.prior_quarter
 
 ),
 
@@ -134,6 +166,7 @@ assembled as (
             as overall_win_rate,
         current_health.quarter_label as current_quarter_label,
         current_health.pipeline_health_score as pipeline_health,
+        prior_health.pipeline_health_score as pipeline_health_prior,
         current_health.health_status,
         current_health.risk_level,
         current_health.key_insight as health_insight,
@@ -146,6 +179,7 @@ assembled as (
     from as_of
     cross join revenue
     left join current_health on true
+    left join prior_health on true
     left join next_month on true
     left join accuracy on true
     left join current_slippage on true
@@ -204,6 +238,9 @@ final as (
         cast(round(qtd_won_revenue, 2) as double) as qtd_won_revenue,
         cast(round(mtd_won_revenue, 2) as double) as mtd_won_revenue,
         cast(round(ytd_won_revenue, 2) as double) as ytd_won_revenue,
+        cast(round(qtd_won_revenue_prior, 2) as double) as qtd_won_revenue_prior,
+        cast(round(mtd_won_revenue_prior, 2) as double) as mtd_won_revenue_prior,
+        cast(round(ytd_won_revenue_prior, 2) as double) as ytd_won_revenue_prior,
         cast(round(current_pipeline_value, 2) as double) as current_pipeline_value,
         cast(round(weighted_pipeline, 2) as double) as weighted_pipeline,
         cast(open_count as bigint) as open_count,
@@ -211,6 +248,7 @@ final as (
         cast(round(overdue_share, 6) as double) as overdue_share,
         cast(round(overall_win_rate, 6) as double) as overall_win_rate,
         cast(pipeline_health as integer) as pipeline_health,
+        cast(pipeline_health_prior as integer) as pipeline_health_prior,
         cast(health_status as varchar) as health_status,
         cast(risk_level as varchar) as risk_level,
         cast(round(next_month_forecast, 2) as double) as next_month_forecast,

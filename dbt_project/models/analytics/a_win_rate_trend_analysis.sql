@@ -72,6 +72,7 @@ final as (
         cast({{ quarter_label('quarter') }} as varchar) as quarter_label,
         cast(won_count as bigint) as won_count,
         cast(lost_count as bigint) as lost_count,
+        cast(won_count + lost_count as bigint) as closed_count,
         cast(round(win_rate, 6) as double) as win_rate,
         cast(round(prior_quarter_win_rate, 6) as double) as prior_quarter_win_rate,
         cast(round(win_rate_change, 6) as double) as win_rate_change,
