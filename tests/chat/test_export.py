@@ -66,3 +66,11 @@ def test_every_table_of_an_answer_has_both_files():
         "whizzy-top-reps-the-deals-behind-the-figure.csv",
         "whizzy-top-reps-the-deals-behind-the-figure.xlsx"]]
     assert view.table_files[0].content.decode().count("\r\n") == 2  # header + 1 row (limit)
+
+
+def test_a_title_full_of_emoji_still_exports_to_xlsx():
+    # the bench's hostile questions: "📉📉 win rate last quarter 😬 …" was 31 characters but
+    # more than 31 UTF-16 units, and xlsxwriter refused the sheet name
+    frame = pd.DataFrame({"Owner": ["Ann"]})
+    files = export_files("📉📉 win rate last quarter   😬 the end of it", frame, "2026-11-15")
+    assert [f.name.rsplit(".", 1)[1] for f in files] == ["csv", "xlsx"]

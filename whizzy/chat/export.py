@@ -57,6 +57,21 @@ def export_frame(columns: Sequence[str], rows: Sequence[Any], row_limit: int) ->
     return frame.rename(columns={c: label_of(c) for c in frame.columns})
 
 
+def sheet_name(what: str) -> str:
+    """A worksheet name Excel takes: no brackets, colons, ``*?/`` or quotes, 31 UTF-16 units.
+
+    An emoji is two units: "📉📉 win rate …" cut at 31 characters was too long (the bench's
+    hostile questions made the export raise).
+
+    >>> sheet_name("Top reps: win rate?"), sheet_name("📉" * 20), sheet_name("''")
+    ('Top reps  win rate', '📉📉📉📉📉📉📉📉📉📉📉📉📉📉📉', 'Table')
+    """
+    name = re.sub(r"[\[\]:*?/\\']", " ", what).strip()
+    while len(name.encode("utf-16-le")) > 62:
+        name = name[:-1]
+    return name.strip() or "Table"
+
+
 def export_files(what: str, frame: pd.DataFrame, as_of: str | None) -> list[ExportFile]:
     """The CSV and XLSX files of one table.
 
@@ -70,8 +85,7 @@ def export_files(what: str, frame: pd.DataFrame, as_of: str | None) -> list[Expo
     # a name like "=HYPERLINK(...)" stays text in the workbook, never a formula or a link
     options = {"strings_to_formulas": False, "strings_to_urls": False}
     with pd.ExcelWriter(book, engine="xlsxwriter", engine_kwargs={"options": options}) as w:
-        frame.to_excel(w, index=False, sheet_name=re.sub(r"[\[\]:*?/\\']", " ", what)[:31].strip()
-                       or "Table")
+        frame.to_excel(w, index=False, sheet_name=sheet_name(what))
     return [ExportFile(f"{stem}.csv", csv, CSV_MIME),
             ExportFile(f"{stem}.xlsx", book.getvalue(), XLSX_MIME)]
 
