@@ -452,13 +452,15 @@ def _order_words(query: Query) -> str:
 def _briefing(result: dict[str, Any], as_of: str | None) -> str:
     row = _row(result, result["rows"][0])
     units = result["units"]
+    captions = result.get("labels") or {}  # the catalog's caption: what, its period, scope
     parts = []
     for col in result["columns"]:
         value = row.get(col)
         if value is None or units.get(col) == "text" or col == "as_of_date":
             continue
-        parts.append(f"{_label(col)} {show(value, units.get(col), col)}")
-    text = f"Executive summary as of {format_date(as_of)}: " + "; ".join(parts[:12]) + "."
+        said = captions.get(col) or _label(col)
+        parts.append(f"{said[:1].upper()}{said[1:]}: {show(value, units.get(col), col)}")
+    text = f"Executive summary as of {format_date(as_of)}. " + "; ".join(parts[:12]) + "."
     for col in result["columns"]:
         if units.get(col) == "text" and row.get(col):
             text += f" {str(row[col]).rstrip('.')}."
