@@ -130,9 +130,8 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             int(said_n) if said_n.isdigit() else grammar.NUMBER_WORDS.get(said_n)
     ) == len(prev.shown):
         dim = prev.group_by[0]
-        update["filters"] = [*(c for c in update["filters"] if c.field != dim), Condition(
-            field=dim, op="in", values=list(prev.shown),
-            text=f"those {len(prev.shown)} {dim.replace('_', ' ')}s")]
+        update["filters"] = [*(c for c in update["filters"] if c.field != dim),
+                             _shown_members(prev)]
         inherited.append(update["filters"][-1].text)
         if not query.group_by:
             query = query.model_copy(update={"group_by": [dim]})
@@ -150,8 +149,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         # "what's their win rate?" after the top 5 reps: the new figure of those members
         # (of all their deals: "their" points at the reps, not at the figure's deals)
         dim = prev.group_by[0]
-        members = Condition(field=dim, op="in", values=list(prev.shown),
-                            text=f"those {len(prev.shown)} {dim.replace('_', ' ')}s")
+        members = _shown_members(prev)
         update["filters"] = [*update["filters"], members]
         inherited.append(members.text)
         query = query.model_copy(update={"group_by": [dim], "ranking": Ranking(
@@ -285,6 +283,13 @@ def _one_asked(p: Parse) -> bool:
             return any(s.kind == "dimension" and s.start == i + 1 and
                        not words[s.end - 1].endswith("s") for s in p.spans)
     return False
+
+
+def _shown_members(prev: Query) -> Condition:
+    """The members the last ranking named, as one filter ("those 3 stages")."""
+    dim = prev.group_by[0]
+    return Condition(field=dim, op="in", values=list(prev.shown),
+                     text=f"those {len(prev.shown)} {dim.replace('_', ' ')}s")
 
 
 def _snapshot_after_outcome(prev: Query, query: Query, context: Context,

@@ -1017,9 +1017,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if asked and not p.explicit and (superlative or set(words) & {"it", "one", "ones", "that"}) \
             and context.previous is not None and context.previous.records:
         records = True  # "who owns the biggest one?": a field of a record listed before
-    sup_one = superlative is not None and any(
-        w in {"one", "deal", "opportunity", "opp"} and 0 < i - words.index(superlative) <= 3
-        for i, w in enumerate(words) if superlative in words)
+    sup_one = sup_at is not None and any(
+        w in {"one", "deal", "opportunity", "opp"} and 0 < i - sup_at <= 3
+        for i, w in enumerate(words))
     if asked and not p.explicit and sup_one:
         records = True  # "who owns the biggest overdue one?": a field of that one record
     if asked and not p.explicit and any(c.field in record_dims and c.op == "eq" and
