@@ -187,6 +187,10 @@ class Query(BaseModel):
     free_sql: str | None = None
     free_sql_explanation: str = ""
     not_applied: list[NotApplied] = Field(default_factory=list)
+    #: Words read as the question's context, not as a constraint: no catalog term, value,
+    #: number or date is like them ("brought", "honestly"). Listed with the reading (JSON, the
+    #: chat's "How I got this"), not in the answer, which states only what was not applied.
+    context_words: list[str] = Field(default_factory=list)
     clarify: Clarify | None = None
     #: Why the data cannot answer it (nothing in the catalog measures what was asked).
     unanswerable: str | None = None

@@ -113,6 +113,25 @@ class Period:
 # ----------------------------------------------------------------------------- calendar maths
 
 
+#: Roots of words that say a date or a span of time ("fortnightly", "midyear", "holidays"),
+#: and the words that do without one.
+_DATE_ROOTS = ("day", "week", "fortnight", "month", "quarter", "qtr", "year", "half", "halves")
+_DATE_WORDS = frozenset({"today", "tonight", "ago", "since", "until", "till", "annual",
+                         "annually", "qtd", "ytd", "mtd", "fiscal", "fy", "h1", "h2", "q1", "q2",
+                         "q3", "q4", "yr", "mth", "eom", "eoq", "eoy", "eod"})
+
+
+def is_date_word(word: str) -> bool:
+    """Whether `word` says a date or a span of time (what a period is read from).
+
+    >>> [is_date_word(w) for w in ("Friday", "weeks", "sept", "fortnightly", "brought")]
+    [True, True, True, True, False]
+    """
+    word = word.lower().strip(".,")
+    return word in _DATE_WORDS or word in _MONTH_NAMES or word.rstrip("s") in _WEEKDAYS or \
+        any(root in word for root in _DATE_ROOTS)
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """`day` moved by whole months, clamped to the month's last day.
 

@@ -41,6 +41,7 @@ from agents.contract import (
 from agents.followups import apply_to_previous, is_follow_up
 from agents.periods import (
     find_periods,
+    is_date_word,
     overall_window,
     widen_to_grain,
 )
@@ -69,7 +70,7 @@ def unaccounted(question: str, context: Context) -> list[str]:
     p, query = _read(question, context)
     if query.unanswerable or query.clarify:
         return []  # nothing is answered: the whole question is refused or asked back
-    said = " ".join([*(n.text for n in query.not_applied),
+    said = " ".join([*(n.text for n in query.not_applied), *query.context_words,
                      query.clarify.question if query.clarify else "",
                      query.unanswerable or ""]).lower()
     return [p.raw[i] if i < len(p.raw) else w for i, w in enumerate(p.words)
@@ -1331,6 +1332,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
     """Defaults, and every word not used: a filler, a question back, or a note."""
     if query.unanswerable:
         return query
+    vocab = Vocabulary.of(context.catalog)
     leftovers = [i for i in range(len(p.words)) if i not in p.used]
     unknown_names = []
     content = []
@@ -1360,8 +1362,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         return query.model_copy(update={"unanswerable": f"nothing in the data holds "
                                         f"'{' '.join(heads)}'"})
     if unknown_names and not query.clarify:
-        for _, raw in content:
-            p.not_applied.append(NotApplied(text=raw, reason="a word I could not apply"))
+        query = _report_words(p, query, content, vocab)
         query = query.model_copy(update={"not_applied": [*query.not_applied, *p.not_applied]})
         name = " ".join(unknown_names[:3])
         near = context.values.closest(name, 3)
@@ -1395,8 +1396,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         return query.model_copy(update={"unanswerable": f"nothing in the data holds "
                                         f"'{' '.join(heads)}'"})
     if query.intent != Intent.BRIEFING:
-        for _, raw in content:
-            p.not_applied.append(NotApplied(text=raw, reason="a word I could not apply"))
+        query = _report_words(p, query, content, vocab)
         p.not_applied.extend(_figures_left(p, query, context.catalog))
     query = apply_defaults(query, context)
     return query.model_copy(update={"not_applied": [*query.not_applied, *p.not_applied]})
@@ -1414,6 +1414,36 @@ _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "mon
                         "next", "before", "after", "prior", "ago", "period", "how", "much",
                         "many", "times", "time", "long", "worth", "dollar", "dollars",
                         "wise", "which", "who", "whose", "up"})
+
+
+def _report_words(p: Parse, query: Query, content: list[tuple[int, str]], vocab: Vocabulary
+                  ) -> Query:
+    """Words nothing read: a constraint not applied is said; the question's context is listed.
+
+    A word like a catalog term, a date word or a capitalised word could narrow the answer, so
+    the answer says it was not applied. A word like none of them ("brought", "honestly",
+    "prepping") names nothing the data holds: it is listed with the reading
+    (`Query.context_words`), not in the answer. A word of a term the query applied ("leads"
+    in "partner referrals vs web leads", read as lead sources) was said of it.
+    """
+    applied = {query.model, *query.measures, *query.group_by, query.compare_members,
+               *(c.field for c in [*query.filters, *query.share_of])}
+    context = []
+    for i, raw in content:
+        terms = vocab.terms_like(p.words[i])
+        if terms and all(t.name in applied for t in terms):
+            p.used.add(i)  # said of what was applied
+        elif terms or is_date_word(p.words[i]) or _capital_mid_sentence(p, i):
+            p.not_applied.append(NotApplied(text=raw, reason="a word I could not apply"))
+        else:
+            context.append(raw)
+    return query.model_copy(update={"context_words": [*query.context_words, *context]})
+
+
+def _capital_mid_sentence(p: Parse, i: int) -> bool:
+    raw = p.raw[i] if i < len(p.raw) else ""
+    opens = re.search(rf"(?:^|[.!?;:]\s+){re.escape(raw)}\b", p.question.strip())
+    return bool(raw[:1].isupper() and i > 0 and not opens)
 
 
 def _looks_like_name(p: Parse, i: int) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agents import grammar
 from agents.context import Context
 from agents.contract import DATA_INTENTS, Query, Reason
 from agents.engine import FREE_SQL_NOTE
@@ -66,6 +67,10 @@ def _plural(name: str) -> str:
     return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
 
 
+#: The first words of a bound ("over", "more", "at least", "between"): from the grammar.
+_BOUND_WORDS = {phrase[0] for phrase, _ in grammar.COMPARATORS}
+
+
 def _as_of(as_of: str | None) -> str:
     return f"As of {format_date(as_of)}." if as_of else ""
 
@@ -81,6 +86,9 @@ def scope(result: dict[str, Any], exclude: set[str] | None = None) -> str:
     ...                  {"kind": "flag", "label": "won deals"},
     ...                  {"kind": "number", "label": "over $250k"}]})
     ' for industry Technology, won deals, deals over $250k'
+    >>> scope({"scope": [{"kind": "number", "label": "account employees more than 1000"},
+    ...                  {"kind": "number", "label": "$200k or more"}]})
+    ' for deals with account employees more than 1000, deals of $200k or more'
     """
     parts = []
     for item in result.get("scope") or []:
@@ -90,12 +98,26 @@ def scope(result: dict[str, Any], exclude: set[str] | None = None) -> str:
         if item["kind"] == "flag":
             parts.append(label)
         elif item["kind"] == "number":
-            parts.append(f"deals {label}")
+            parts.append(f"deals {_number_scope(label)}")
         elif item["kind"] == "group":  # a bound on each group's figure ("min 20 closed opps")
             parts.append(f"those with {label}")
         else:
             parts.append(label)
     return f" for {', '.join(parts)}" if parts else ""
+
+
+def _number_scope(label: str) -> str:
+    """A bound as it follows "deals": "over $250k", "of $200k or more", "with probability …".
+
+    >>> _number_scope("not under $10k"), _number_scope("probability above 60%")
+    ('not under $10k', 'with probability above 60%')
+    """
+    first = label.removeprefix("not ").split()[:1]
+    if first and first[0] in _BOUND_WORDS:
+        return label
+    if first and (first[0][0].isdigit() or first[0][0] in "$€£"):
+        return f"of {label}"
+    return f"with {label}"
 
 
 def period_phrase(label: str | None) -> str:

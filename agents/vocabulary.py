@@ -250,6 +250,20 @@ class Vocabulary:
                                       (term,), 0, (term.name,)))
         return sorted(found, key=lambda s: (-len(s.terms[0].words), s.start, s.name))
 
+    def terms_like(self, word: str) -> list[Term]:
+        """The terms one of whose words is `word`, its plural or stem, or a typo of it.
+
+        A word like no term's word names nothing in the catalog: it is the question's context
+        ("brought", "honestly"), not a constraint left unapplied.
+        """
+        key = stem(word)
+        out = []
+        for term in self.terms:
+            if any(w not in _GLUE and (stem(w) == key or len(w) >= 5 and len(word) >= 4 and
+                                       similar(word, w)) for w in term.words):
+                out.append(term)
+        return out
+
     def _candidates(self, word: str) -> list[Term]:
         out = list(self._by_first.get(stem(word), ()))
         if len(word) >= 5:  # a typo in a long first word ("weigted pipline")

@@ -163,6 +163,7 @@ class Assistant:
             "status": answer_status(state),
             "query": dict(state.get("query") or {}),
             "not_applied": list((state.get("query") or {}).get("not_applied") or []),
+            "read_as_context": list((state.get("query") or {}).get("context_words") or []),
             "models": list(state.get("models") or []),
             "model_reasons": dict(state.get("model_reasons") or {}),
             "plan": list(state.get("plans") or []),

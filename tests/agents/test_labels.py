@@ -124,3 +124,23 @@ def test_every_word_is_read_a_function_word_or_reported(eval_warehouse):
             wrong.append(f"{case.id}: {case.question!r} leaves {left} unread and unreported")
     con.close()
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("question", "context", "reported"), [
+    # chatter and verbs name nothing the data holds: listed with the reading, not said
+    ("Which lead source brought in the most won revenue this year?", ["brought"], []),
+    ("Honestly, what is our open pipeline, I care about it", ["Honestly", "care"], []),
+    # a word like a catalog term, a date word or a name could narrow it: said in the answer
+    ("open pipeline for the weightd deals", [], ["weightd"]),
+    ("open pipeline fortnightly", [], []),
+])
+def test_context_words_are_listed_and_constraint_like_words_are_said(
+        eval_warehouse, question, context, reported):
+    response = Assistant(eval_warehouse).ask(question, thread_id=uuid.uuid4().hex)
+    assert response["read_as_context"] == context
+    said = [n["text"] for n in response["not_applied"]]
+    assert [w for w in reported if w not in said] == []
+    for word in context:
+        assert word not in said and f"'{word}'" not in response["answer"]
+    for word in reported:
+        assert f"'{word}'" in response["answer"]

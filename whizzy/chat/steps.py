@@ -77,7 +77,27 @@ def _intent_body(update: Mapping[str, Any]) -> str:
     return "\n\n".join(lines)
 
 
+def _context_line(update: Mapping[str, Any]) -> str:
+    """The words read as the question's context (they constrain nothing), when there are any.
+
+    >>> _context_line({"query": {"context_words": ["brought", "honestly"]}})
+    "Read as context, constraining nothing: 'brought', 'honestly'."
+    """
+    query = update.get("query") if isinstance(update.get("query"), Mapping) else {}
+    words = [str(w) for w in as_list(query.get("context_words"))]
+    if not words:
+        return ""
+    return "Read as context, constraining nothing: " + ", ".join(
+        f"'{md_text(w)}'" for w in words[:12]) + "."
+
+
 def _models_body(update: Mapping[str, Any]) -> str:
+    body = _chosen_models(update)
+    context = _context_line(update)
+    return f"{body}\n\n{context}" if context else body
+
+
+def _chosen_models(update: Mapping[str, Any]) -> str:
     models = [str(m) for m in as_list(update.get("models"))]
     reasons = update.get("model_reasons")
     if not models and not reasons:
