@@ -113,6 +113,10 @@ class Period:
 # ----------------------------------------------------------------------------- calendar maths
 
 
+#: The bounds of the "all time" window: every row's date lies between them.
+ALL_TIME_START = dt.date(1900, 1, 1)
+ALL_TIME_END = dt.date(2999, 12, 31)
+
 #: Roots of words that say a date or a span of time ("fortnightly", "midyear", "holidays"),
 #: and the words that do without one.
 _DATE_ROOTS = ("day", "week", "fortnight", "month", "quarter", "qtr", "year", "half", "halves")
@@ -368,7 +372,7 @@ def cuts_grain(time_grain: str, period: Period, fiscal_year_start_month: int = 1
     """
     months = _GRAIN_MONTHS.get(time_grain)
     if months is None or period.grain == "year" or period.kind in {
-            "qtd", "mtd", "ytd", "overall", "trend"}:
+            "qtd", "mtd", "ytd", "overall", "trend", "all"}:
         return False
     first = fiscal_year_start_month if months > 1 else 1
     after = period.end + dt.timedelta(days=1)
@@ -436,6 +440,9 @@ _YEAR_RE = r"(?:fy\s*)?(?P<y>\d{4}|'?\d{2}\b)"
 _YREL = (r"\s+of\s+(?P<yrel>this|last|next|previous|prior|the current|the last|the next|"
          r"the previous)\s+(?:fiscal\s+)?year\b")
 _PATTERNS: list[tuple[str, str]] = [
+    ("alltime", r"\b(?:of\s+|over\s+|in\s+)?all[\s-]?time\b|\bever\b|\blifetime\b|"
+                r"\bsince\s+(?:inception|day\s+one|the\s+(?:very\s+)?(?:beginning|start)"
+                r"(?!\s+of))\b|\bin\s+(?:our\s+)?history\b"),
     ("rest", r"\b(?:between now and|from now (?:to|until|through|till)|until|till|through|by|"
              r"before)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|month|year|"
              r"fiscal year)\b|\b(?:rest|remainder) of (?:the |this )?(?P<unit2>quarter|month|"
@@ -485,6 +492,8 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 def _resolve(
     name: str, m: re.Match[str], as_of: dt.date, fsm: int, after_preposition: bool = False
 ) -> Period | None:
+    if name == "alltime":  # no date limit: the window holds every row
+        return Period(ALL_TIME_START, ALL_TIME_END, "all time", "range", "all", 1)
     fy_now = fiscal_year_of(as_of, fsm)
     found = _resolve_relative(name, m, as_of, fsm, fy_now)
     if found is not None or name in {"rest", "sameyear", "ago", "half", "relhalf", "nextn"}:
@@ -696,6 +705,8 @@ def find_periods(
     ['Jan 1 – Jun 30, 2025']
     >>> [m.period.label for m in find_periods("from Q1 to Q2 2025", A)]
     ['Jan 1 – Jun 30, 2025']
+    >>> [m.period.kind for m in find_periods("top reps of all time", A)]
+    ['all']
     """
     lowered = _expand(text.lower().replace("\u2019", "'"))
     found: list[PeriodMatch] = []
