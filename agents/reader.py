@@ -1004,8 +1004,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
 
     resolved: list[Condition] = []
     for cond in conditions:
-        resolved_cond = _resolve_number(cond, model, catalog, number_names, group_by,
-                                        chosen_measures)
+        resolved_cond = _resolve_number(cond, model, catalog,
+                                        _numbers_near(cond, numbers, p, number_names),
+                                        group_by, chosen_measures)
         if resolved_cond is None:
             p.not_applied.append(NotApplied(text=cond.text, reason=_NO_UNIT))
         else:
@@ -1245,6 +1246,36 @@ def _read_samples(p: Parse, flags: list[Span], record_dims: set[str]) -> list[Sp
     return flags
 
 
+#: Words that may stand between a number named and its bound ("probability is above 60%",
+#: "accounts with over 1,000 employees", "amount of at least $50k").
+_LINKS = frozenset({"of", "is", "are", "was", "were", "at", "with", "w", "than", "that", "a",
+                    "an", "the", "to", "be"})
+
+
+def _numbers_near(cond: Condition, numbers: list[Span], p: Parse, names: set[str]) -> set[str]:
+    """The numbers named right before or right after a bound: what it bounds.
+
+    "open deals above 200k but probability under 25 pct": "probability" bounds the second
+    only; the first is on a number of its own unit. Only the one named number there is, when
+    none is next to any bound, is taken for all ("probability 60% or more").
+    """
+    at = _position(cond, p)
+    end = at + len(cond.text.removeprefix("not ").split())
+
+    def gap(a: int, b: int) -> bool:
+        return a <= b and all(p.words[k] in _LINKS for k in range(a, b))
+
+    before = [s for s in numbers if gap(s.end, at)]
+    after = [s for s in numbers if gap(end, s.start)]
+    near = before or after
+    if near:
+        return {near[0].name}
+    tied = any(gap(s.end, _position(c, p)) or gap(_position(c, p) + len(c.text.split()),
+                                                   s.start)
+               for s in numbers for c in p.conditions)
+    return set() if tied else names
+
+
 def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
                     named: set[str], group_by: list[str], measures: list[str]
                     ) -> Condition | None:
@@ -1263,7 +1294,10 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
         said = set(cond.text.split())
         text = cond.text if n.unit in {"currency", "days"} or said & set(
             n.label.split()) else f"{n.label} {cond.text}"
-        return cond.model_copy(update={"field": n.name, "text": text})
+        values = cond.values
+        if unit == "percent" and n.percent_scale != 1:  # "60%" read 0.6; the column holds 60
+            values = [round(v * n.percent_scale, 9) for v in values]
+        return cond.model_copy(update={"field": n.name, "text": text, "values": values})
 
     for name in named:
         n = meta.number(name)

@@ -151,6 +151,9 @@ class Number:
     unit: str = "number"
     synonyms: tuple[str, ...] = ()
     label: str = ""
+    #: What 100% is in the column: 1 for a fraction, 100 for percent points (a probability
+    #: 0–100), so "over 60%" compares with 0.6 or with 60.
+    percent_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -555,7 +558,8 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         bool(raw.get("problem"))))
     numbers = named_columns("numbers", lambda raw, name, column: Number(
         name, column, str(raw.get("unit") or "number"), _strings(raw.get("synonyms")),
-        str(raw.get("label") or name.replace("_", " "))))
+        str(raw.get("label") or name.replace("_", " ")),
+        float(raw.get("percent_scale") or 1.0)))
     times = named_columns("times", lambda raw, name, column: TimeField(
         name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name),
         _strings(raw.get("overview"))))
