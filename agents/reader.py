@@ -48,7 +48,7 @@ from agents.periods import (
 from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension
-from agents.text import expand, stem, tokens
+from agents.text import bounds_in_words, expand, stem, tokens
 from agents.values import ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog
@@ -89,7 +89,8 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
           ) -> tuple[Parse, Query]:
     catalog = context.catalog
     vocab = Vocabulary.of(catalog)
-    cleaned, background = _without_background(_clean(question), context, vocab)
+    cleaned, background = _without_background(_split_compounds(_clean(question), vocab),
+                                              context, vocab)
     p = Parse(question, tokens(cleaned), _raw_tokens(cleaned))
     p.not_applied += [NotApplied(text=b, reason="read as background, not as part of the "
                                  "question") for b in background]
@@ -268,6 +269,21 @@ def _clean(question: str) -> str:
     return text
 
 
+def _split_compounds(text: str, vocab: Vocabulary) -> str:
+    """Hyphenated lower-case words the catalog does not know, split ("commit-category").
+
+    A compound the catalog holds ("probability-weighted") stays whole; names keep their
+    capitals and hyphens ("Min-jun").
+    """
+    known = vocab.hyphenated
+
+    def split(m: re.Match[str]) -> str:
+        word = m.group(0)
+        return word if word in known else word.replace("-", " ")
+
+    return re.sub(r"(?<![\w-])[a-z]+(?:-[a-z]+)+(?![\w-])", split, text)
+
+
 #: Words that open a question or a request (a sentence that is no background).
 _ASKING = frozenset({"how", "what", "whats", "which", "who", "whose", "why", "when", "where",
                      "is", "are", "was", "were", "do", "does", "did", "can", "could", "will",
@@ -302,7 +318,7 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
 def _raw_tokens(text: str) -> list[str]:
     """The question's words with their case kept (to tell names from words)."""
     out = []
-    for word in re.sub(r"[^\w\s'&/.\-%$]", " ", text).split():
+    for word in re.sub(r"[^\w\s'&/.\-%$]", " ", bounds_in_words(text)).split():
         word = word.strip("'.-/")
         if word.lower().endswith("'s"):
             word = word[:-2]
@@ -1396,7 +1412,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         return query.model_copy(update={"unanswerable": f"nothing in the data holds "
                                         f"'{' '.join(heads)}'"})
     if unknown_names and not query.clarify:
-        query = _report_words(p, query, content, vocab)
+        query = _report_words(p, query, content, vocab, context)
         query = query.model_copy(update={"not_applied": [*query.not_applied, *p.not_applied]})
         name = " ".join(unknown_names[:3])
         near = context.values.closest(name, 3)
@@ -1430,7 +1446,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         return query.model_copy(update={"unanswerable": f"nothing in the data holds "
                                         f"'{' '.join(heads)}'"})
     if query.intent != Intent.BRIEFING:
-        query = _report_words(p, query, content, vocab)
+        query = _report_words(p, query, content, vocab, context)
         p.not_applied.extend(_figures_left(p, query, context.catalog))
     query = apply_defaults(query, context)
     return query.model_copy(update={"not_applied": [*query.not_applied, *p.not_applied]})
@@ -1450,11 +1466,11 @@ _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "mon
                         "wise", "which", "who", "whose", "up"})
 
 
-def _report_words(p: Parse, query: Query, content: list[tuple[int, str]], vocab: Vocabulary
-                  ) -> Query:
+def _report_words(p: Parse, query: Query, content: list[tuple[int, str]], vocab: Vocabulary,
+                  context: Context) -> Query:
     """Words nothing read: a constraint not applied is said; the question's context is listed.
 
-    A word like a catalog term, a date word or a capitalised word could narrow the answer, so
+    A word like a catalog term, a value, a date word or a capitalised word could narrow it, so
     the answer says it was not applied. A word like none of them ("brought", "honestly",
     "prepping") names nothing the data holds: it is listed with the reading
     (`Query.context_words`), not in the answer. A word of a term the query applied ("leads"
@@ -1462,16 +1478,17 @@ def _report_words(p: Parse, query: Query, content: list[tuple[int, str]], vocab:
     """
     applied = {query.model, *query.measures, *query.group_by, query.compare_members,
                *(c.field for c in [*query.filters, *query.share_of])}
-    context = []
+    around = []
     for i, raw in content:
         terms = vocab.terms_like(p.words[i])
         if terms and all(t.name in applied for t in terms):
             p.used.add(i)  # said of what was applied
-        elif terms or is_date_word(p.words[i]) or _capital_mid_sentence(p, i):
+        elif terms or is_date_word(p.words[i]) or _capital_mid_sentence(p, i) or \
+                context.values.match([p.words[i]]):
             p.not_applied.append(NotApplied(text=raw, reason="a word I could not apply"))
         else:
-            context.append(raw)
-    return query.model_copy(update={"context_words": [*query.context_words, *context]})
+            around.append(raw)
+    return query.model_copy(update={"context_words": [*query.context_words, *around]})
 
 
 def _capital_mid_sentence(p: Parse, i: int) -> bool:

@@ -52,7 +52,9 @@ ABBREVIATIONS = {"nxt": "next", "qtr": "quarter", "qtrs": "quarters", "yr": "yea
                  "yrs": "years", "mth": "month", "mths": "months", "prev": "previous",
                  "avg": "average", "opps": "opportunities", "opp": "opportunity",
                  "oppty": "opportunity", "oppties": "opportunities", "pls": "please",
-                 "u": "you", "ur": "your", "r": "are", "w/": "with", "rev": "revenue"}
+                 "u": "you", "ur": "your", "r": "are", "w/": "with", "w": "with",
+                 "rev": "revenue", "amt": "amount", "amts": "amounts", "biz": "business",
+                 "thru": "through", "accts": "accounts", "acct": "account"}
 _ABBREV = re.compile(r"\b(" + "|".join(re.escape(k) for k in ABBREVIATIONS) + r")\b")
 #: Words that mean the same thing in a question.
 _SAME = {"deal": "deal", "opportunity": "deal", "opportunitie": "deal", "opp": "deal",
@@ -93,6 +95,43 @@ _FY = re.compile(r"\bfy\b(?!\s*'?\d)")
 _SPACES = re.compile(r"\s+")
 
 
+#: An amount as typed: "$1.5m", "250k", "5,000".
+_AMT = r"\$?\d[\d,]*(?:\.\d+)?\s?(?:k|m|mm|mn|bn|b)?"
+#: Symbols of a bound, said in words before punctuation is dropped ("> 25k" → "over 25k").
+_SYMBOLS = (
+    (re.compile(r"(?:>=|≥|=>)\s*(?=\$?\d)"), " at least "),
+    (re.compile(r"(?:<=|≤|=<)\s*(?=\$?\d)"), " at most "),
+    (re.compile(r">\s*(?=\$?\d)"), " over "),
+    (re.compile(r"<\s*(?=\$?\d)"), " under "),
+    # "75k–150k", "$1m-$2m": a range of amounts (a suffix or a $ tells it from a date)
+    (re.compile(rf"(?<![\w.])(?P<a>{_AMT})\s*(?:–|—|-)\s*(?P<b>{_AMT})(?![\w.-])", re.I),
+     lambda m: f" between {m['a']} and {m['b']} " if re.search(
+         r"[$kmb]", m["a"] + m["b"], re.I) else m.group(0)),
+    # "300k+", "60+ days", "5,000+ employees": at least
+    (re.compile(rf"(?<![\w.])(?P<a>{_AMT})\s?\+(?!\w)", re.I),
+     lambda m: f" {m['a']} or more "),
+    # "six-figure deals": the amounts with that many digits
+    (re.compile(r"\b(?P<n>[4-9]|four|five|six|seven|eight|nine)[\s-]?figures?\b", re.I),
+     lambda m: " at least ${0} and under ${1} ".format(*_FIGURES[m["n"].lower()])),
+)
+_FIGURES = {str(n): (str(10 ** (n - 1)), str(10 ** n)) for n in range(4, 10)}
+_FIGURES |= {w: _FIGURES[str(n)] for n, w in enumerate(
+    ("four", "five", "six", "seven", "eight", "nine"), start=4)}
+
+
+def bounds_in_words(text: str) -> str:
+    """Bound symbols said in words, so the reader sees a bound, not a lost character.
+
+    >>> bounds_in_words("opps >25k, WR on deals >= 100K, 300k+ and 60+ days")
+    'opps  over 25k, WR on deals  at least 100K,  300k or more  and  60 or more  days'
+    >>> bounds_in_words("the 75k–150k band, six-figure deals, 2025-01-01")
+    'the  between 75k and 150k  band,  at least $100000 and under $1000000  deals, 2025-01-01'
+    """
+    for rx, repl in _SYMBOLS:
+        text = rx.sub(repl, text)
+    return text
+
+
 def normalize(text: str) -> str:
     """Lower-case, straighten quotes, drop punctuation that carries no meaning.
 
@@ -101,7 +140,7 @@ def normalize(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text or "")
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
-    text = expand(_PUNCT.sub(" ", text.lower()))
+    text = expand(_PUNCT.sub(" ", bounds_in_words(text.lower())))
     text = _SPACES.sub(" ", text).strip()
     return text.rstrip(".")
 

@@ -85,6 +85,7 @@ class Vocabulary:
 
     terms: list[Term] = field(default_factory=list)
     _by_first: dict[str, list[Term]] = field(default_factory=dict, repr=False)
+    _hyphenated: frozenset[str] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, catalog: Catalog) -> Vocabulary:
@@ -249,6 +250,13 @@ class Vocabulary:
                     found.append(Span("measure", term.name, min(positions), max(positions) + 1,
                                       (term,), 0, (term.name,)))
         return sorted(found, key=lambda s: (-len(s.terms[0].words), s.start, s.name))
+
+    @property
+    def hyphenated(self) -> frozenset[str]:
+        """The catalog's hyphenated words ("probability-weighted"): compounds kept whole."""
+        if self._hyphenated is None:
+            self._hyphenated = frozenset(w for t in self.terms for w in t.words if "-" in w)
+        return self._hyphenated
 
     def terms_like(self, word: str) -> list[Term]:
         """The terms one of whose words is `word`, its plural or stem, or a typo of it.
