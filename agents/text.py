@@ -112,7 +112,7 @@ _SYMBOLS = (
      lambda m: f" {m['a']} or more "),
     # "six-figure deals": the amounts with that many digits
     (re.compile(r"\b(?P<n>[4-9]|four|five|six|seven|eight|nine)[\s-]?figures?\b", re.I),
-     lambda m: " at least ${0} and under ${1} ".format(*_FIGURES[m["n"].lower()])),
+     lambda m: " at least ${} and under ${} ".format(*_FIGURES[m["n"].lower()])),
 )
 _FIGURES = {str(n): (str(10 ** (n - 1)), str(10 ** n)) for n in range(4, 10)}
 _FIGURES |= {w: _FIGURES[str(n)] for n, w in enumerate(
