@@ -511,9 +511,13 @@ def _qualified_by_clause(p: Parse, span: Span) -> bool:
     picks, not a breakdown.
     """
     after = p.words[span.end:span.end + 1]
-    if after not in (["that"], ["which"], ["who"], ["with"], ["whose"], ["where"]):
-        return False
-    return any(span.end < _position(c, p) <= span.end + 4 for c in p.conditions)
+    if after in (["that"], ["which"], ["who"], ["with"], ["whose"], ["where"]):
+        return any(span.end < _position(c, p) <= span.end + 4 for c in p.conditions)
+    # "accounts doing more than $1B in annual revenue": a word, then the bound on a number
+    numbers = [s for s in p.spans if s.kind == "number"]
+    return any(span.end < _position(c, p) <= span.end + 1 and not any(
+        s.start == span.end for s in p.spans) and _numbers_near(c, numbers, p, set())
+        for c in p.conditions)
 
 
 def _quoted_from(p: Parse) -> int:
@@ -1264,7 +1268,7 @@ def _read_samples(p: Parse, flags: list[Span], record_dims: set[str]) -> list[Sp
 
 #: Words that may stand between a number named and its bound ("probability is above 60%",
 #: "accounts with over 1,000 employees", "amount of at least $50k").
-_LINKS = frozenset({"of", "is", "are", "was", "were", "at", "with", "w", "than", "that", "a",
+_LINKS = frozenset({"of", "is", "are", "was", "were", "at", "with", "w", "than", "that", "a", "in",
                     "an", "the", "to", "be"})
 
 
