@@ -281,6 +281,8 @@ def _split_compounds(text: str, vocab: Vocabulary) -> str:
         word = m.group(0)
         return word if word in known else word.replace("-", " ")
 
+    text = re.sub(r"(?<![\w-])(\d+)-(mo|mos|month|months|day|days|week|weeks|quarter|"
+                  r"quarters|year|years)\b", r"\1 \2", text)  # "3-mo rolling average"
     return re.sub(r"(?<![\w-])[a-z]+(?:-[a-z]+)+(?![\w-])", split, text)
 
 
@@ -512,7 +514,9 @@ def _qualified_by_clause(p: Parse, span: Span) -> bool:
     """
     after = p.words[span.end:span.end + 1]
     if after in (["that"], ["which"], ["who"], ["with"], ["whose"], ["where"]):
-        return any(span.end < _position(c, p) <= span.end + 4 for c in p.conditions)
+        # (a bound on how many records each has is a breakdown's: "reps with 5+ losses")
+        return any(span.end < _position(c, p) <= span.end + 4 and
+                   not c.field.startswith("?records") for c in p.conditions)
     # "accounts doing more than $1B in annual revenue": a word, then the bound on a number
     numbers = [s for s in p.spans if s.kind == "number"]
     return any(span.end < _position(c, p) <= span.end + 1 and not any(
@@ -1255,13 +1259,15 @@ def _read_samples(p: Parse, flags: list[Span], record_dims: set[str]) -> list[Sp
             j = flag.end
         noun = next((s for s in p.spans if s.kind == "dimension" and s.start == j and
                      s.name in record_dims), None)
-        if noun is None:
-            continue
+        if noun is None and not (scope and p.words[j - 1].endswith("s")):
+            continue  # (a flag said as a plural noun counts too: "at least 10 wins")
+        end = noun.end if noun is not None else j
         p.conditions[k] = cond.model_copy(update={
             "field": "?records:" + ",".join(f.name for f in scope),
-            "text": " ".join([cond.text, *p.words[after:noun.end]])})
-        p.spans.remove(noun)
-        p.take(noun.start, noun.end)
+            "text": " ".join([cond.text, *p.words[after:end]])})
+        if noun is not None:
+            p.spans.remove(noun)
+            p.take(noun.start, noun.end)
         flags = [f for f in flags if f not in scope]
     return flags
 

@@ -54,7 +54,8 @@ ABBREVIATIONS = {"nxt": "next", "qtr": "quarter", "qtrs": "quarters", "yr": "yea
                  "oppty": "opportunity", "oppties": "opportunities", "pls": "please",
                  "u": "you", "ur": "your", "r": "are", "w/": "with", "w": "with",
                  "rev": "revenue", "amt": "amount", "amts": "amounts", "biz": "business",
-                 "thru": "through", "accts": "accounts", "acct": "account"}
+                 "thru": "through", "accts": "accounts", "acct": "account", "mo": "month",
+                 "mos": "months"}
 _ABBREV = re.compile(r"\b(" + "|".join(re.escape(k) for k in ABBREVIATIONS) + r")\b")
 #: Words that mean the same thing in a question.
 _SAME = {"deal": "deal", "opportunity": "deal", "opportunitie": "deal", "opp": "deal",
@@ -119,6 +120,9 @@ _FIGURES |= {w: _FIGURES[str(n)] for n, w in enumerate(
     ("four", "five", "six", "seven", "eight", "nine"), start=4)}
 
 
+_ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")
+
+
 def bounds_in_words(text: str) -> str:
     """Bound symbols said in words, so the reader sees a bound, not a lost character.
 
@@ -140,6 +144,7 @@ def normalize(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text or "")
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    text = _ACRONYM_PLURAL.sub(r"\1", text)  # "AEs", "KPIs": the plural of an acronym
     text = expand(_PUNCT.sub(" ", bounds_in_words(text.lower())))
     text = _SPACES.sub(" ", text).strip()
     return text.rstrip(".")
