@@ -805,6 +805,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 break
             p.take(i, i + 1)
             break
+    if superlative is not None and limit is None:
+        # "most overdue deals - top 3 by amount": a later superlative's number is the limit
+        for i, w in enumerate(words[:-1]):
+            if i not in p.used and w in {"top", "bottom", "first"} and words[i + 1].isdigit() \
+                    and 0 < int(words[i + 1]) <= 1000 and i + 1 not in p.used:
+                limit = int(words[i + 1])
+                p.take(i, i + 2)
+                break
 
     # "deals stuck in Proposal for more than 90 days": a one-word duration figure says what
     # the bound in days is about; the question is about the deals (counted or listed)
@@ -909,6 +917,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     nouns = [s for s in dims if s.name in record_dims]
     record_noun = bool(nouns)
     plural_noun = any(words[s.end - 1].endswith("s") for s in nouns)
+    # "our 3 biggest wins", "the largest losses": a flag said as a plural noun right after a
+    # superlative names those records
+    sup_i = next((i for i, w in enumerate(words) if w == superlative), None)
+    if not nouns and not measures and base is None and sup_i is not None and any(
+            f.start == sup_i + 1 and words[f.end - 1].endswith("s") for f in flags):
+        record_noun = plural_noun = True
     others = [g for g in group_by if g not in record_dims]
     listing = set(words) & (grammar.LIST_WORDS - {"which", "what"}) or any(
         s.start > 0 and words[s.start - 1] in {"which", "what"} or s.start > 1 and
@@ -1056,6 +1070,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if records or asked and not chosen_measures:
             records = records or bool(asked) and not chosen_measures
             order = _record_order(superlative, numbers, meta, words)
+            for span in numbers:  # "most overdue deals (top 3 by amount)": overdue ones
+                if order is not None:
+                    for f in vocab.spans(words[span.start:span.end]):
+                        if f.kind == "flag" and meta.flag(f.name) is not None and not any(
+                                c.field == f.name for c in filters):
+                            filters.append(Condition(field=f.name, op="is_true",
+                                                     text=p.lower(span.start, span.end)))
             if superlative and grammar.is_judgement(superlative) and not numbers and \
                     meta.numbers and not p.explicit and not query_follows(context):
                 # "the best deal": better by which number? Ask rather than pick one
@@ -1230,6 +1251,8 @@ def _record_order(superlative: str | None, numbers: list[Span], meta, words: Seq
     if superlative in {"latest", "newest"}:
         return Order(field="time", desc=True)
     desc = grammar.direction_of(superlative or "biggest", "currency") != "bottom"
+    # "… top 3 by amount": the number said after "by" orders them
+    numbers = sorted(numbers, key=lambda s: not (s.start > 0 and words[s.start - 1] == "by"))
     for span in numbers:
         if meta.number(span.name):
             return Order(field=span.name, desc=desc)
