@@ -251,7 +251,7 @@ def _bind_bounds(p: Parse, query: Query, context: Context) -> Query:
     for cond in p.conditions:
         if cond.text in unbound:
             done = _resolve_number(cond, query.model, context.catalog, named,
-                                   query.group_by, query.measures)
+                                   query.group_by, query.measures, p.words)
             if done is not None:
                 added.append(done)
                 unbound.discard(cond.text)
@@ -1044,7 +1044,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     for cond in conditions:
         resolved_cond = _resolve_number(cond, model, catalog,
                                         _numbers_near(cond, numbers, p, number_names),
-                                        group_by, chosen_measures)
+                                        group_by, chosen_measures, p.words)
         if resolved_cond is None:
             p.not_applied.append(NotApplied(text=cond.text, reason=_NO_UNIT))
         else:
@@ -1326,8 +1326,8 @@ def _numbers_near(cond: Condition, numbers: list[Span], p: Parse, names: set[str
 
 
 def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
-                    named: set[str], group_by: list[str], measures: list[str]
-                    ) -> Condition | None:
+                    named: set[str], group_by: list[str], measures: list[str],
+                    words: Sequence[str] = ()) -> Condition | None:
     """A bound's field: the number named near it, a number of that unit, or a measure."""
     if model is None:
         return None
@@ -1358,8 +1358,16 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
             if m is not None and (m.unit == unit or unit == "number"):
                 return cond.model_copy(update={"field": m.name})
     wanted = "currency" if unit == "number" else unit
+    said = {stem(w) for w in words}
     for n in meta.numbers:
-        if n.unit == wanted:
+        if n.unit != wanted:
+            continue
+        # the amount is the default ("deals over $1M"); a number of another unit must be
+        # said, at least by a word of its own ("stuck … 90 days": days stuck), else
+        # "haven't been touched in 90+ days" would read days overdue
+        own = {stem(w) for syn in (*n.synonyms, n.label) for w in syn.split()
+               if w not in grammar.FILLER and w not in _UNIT_WORDS}
+        if wanted == "currency" or not words or own & said:
             return on(n)
     return None
 

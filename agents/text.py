@@ -192,6 +192,19 @@ def similar(a: str, b: str) -> bool:
     return fuzz.ratio(a, b) >= 85
 
 
+def swapped(a: str, b: str) -> bool:
+    """A four-letter word with its two middle letters swapped ("lsot" for "lost").
+
+    Used against the catalog's own words only (a word of question structure such as "from"
+    is never a catalog word, so "form" finds nothing).
+
+    >>> swapped("lsot", "lost"), swapped("wno", "won"), swapped("lost", "lost")
+    (True, False, False)
+    """
+    return len(a) == len(b) == 4 and a != b and a[0] == b[0] and a[3] == b[3] and \
+        a[1:3] == b[2:0:-1] and a not in COMMON_WORDS
+
+
 @lru_cache(maxsize=16384)
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
     """`tokens` of a catalog phrase, cached (phrases repeat on every question)."""

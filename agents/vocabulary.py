@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agents.grammar import FILLER
-from agents.text import phrase_tokens, similar, stem
+from agents.text import phrase_tokens, similar, stem, swapped
 from whizzy.warehouse.catalog import Catalog
 
 #: Kinds of catalog phrases, in the order a tie between equally long spans is broken.
@@ -267,8 +267,8 @@ class Vocabulary:
         key = stem(word)
         out = []
         for term in self.terms:
-            if any(w not in _GLUE and (stem(w) == key or len(w) >= 5 and len(word) >= 4 and
-                                       similar(word, w)) for w in term.words):
+            if any(w not in _GLUE and (stem(w) == key or swapped(word, w) or len(w) >= 5 and
+                                       len(word) >= 4 and similar(word, w)) for w in term.words):
                 out.append(term)
         return out
 
@@ -298,7 +298,7 @@ def _match(word: str, target: str) -> int | None:
         return 2
     if word.rstrip("s") == target.rstrip("s") or stem(word) == stem(target):
         return 1
-    if len(target) >= 5 and similar(word, target):
+    if len(target) >= 5 and similar(word, target) or swapped(word, target):
         return 0
     return None
 
