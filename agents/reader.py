@@ -538,7 +538,8 @@ def _quoted_from(p: Parse) -> int:
 
 
 #: Words that name a figure's unit: said of a figure in that unit, they ask nothing more.
-_UNIT_WORDS = {"$": "currency", "dollars": "currency", "usd": "currency", "days": "days",
+_UNIT_WORDS = {"$": "currency", "dollars": "currency", "dollar": "currency", "usd": "currency",
+               "days": "days",
                "day": "days", "%": "percent", "percent": "percent", "percentage": "percent"}
 
 
