@@ -448,7 +448,7 @@ _PATTERNS: list[tuple[str, str]] = [
              r"fiscal year)\b|\b(?:rest|remainder) of (?:the |this )?(?P<unit2>quarter|month|"
              r"year|fiscal year)\b"),
     ("sameyear", r"\b(?:the\s+)?same\s+(?P<unit>quarter|month|half)\s+(?:of\s+)?(?:last|"
-                 r"the previous|the prior|a)\s+year(?:\s+ago)?\b"),
+                 r"the previous|the prior|a|one)\s+year(?:\s+(?:ago|earlier|before|prior))?\b"),
     ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
               rf"\s+quarter){_YREL}"),
     ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|\b(?P<n>"
@@ -611,6 +611,70 @@ def current(grain: str, as_of: dt.date, fiscal_year_start_month: int = 1) -> Per
     'Nov 2026'
     """
     return _unit_of(as_of, grain, fiscal_year_start_month, f"this_{grain}")
+
+
+TO_DATE_KINDS = frozenset({"qtd", "mtd", "ytd"})
+_TO_DATE_UNIT = {"qtd": 3, "mtd": 1, "ytd": 12}
+
+
+def year_before(period: Period, fiscal_year_start_month: int = 1) -> Period:
+    """The same period one year earlier: the same quarter, half, month or days.
+
+    >>> year_before(quarter_period(2026, 3)).label
+    'Q3 2025'
+    >>> year_before(to_date(_year(2026, 1, "ytd"), dt.date(2026, 11, 15), "ytd", "YTD")).label
+    'the same days of 2025 (Jan 1 – Nov 15, 2025)'
+    """
+    fsm = fiscal_year_start_month
+    if period.kind in TO_DATE_KINDS:
+        return same_days_before(period, 12, fsm)
+    if period.grain == "half":
+        return _half_of(add_months(period.start, -12), fsm, "same_last_year")
+    if period.grain in {"quarter", "month", "year"} and period.count == 1:
+        steps = {"quarter": -4, "month": -12, "year": -1}[period.grain]
+        return shift(period, steps, fsm, kind="same_last_year")
+    start, end = add_months(period.start, -12), add_months(period.end, -12)
+    return Period(start, end, _range_label(start, end), "range", "same_last_year")
+
+
+def same_days_before(period: Period, months: int, fiscal_year_start_month: int = 1) -> Period:
+    """A to-date period's same days `months` earlier ("YTD vs the same point last year").
+
+    >>> qtd = to_date(quarter_period(2026, 4), dt.date(2026, 11, 15), "qtd", "QTD")
+    >>> same_days_before(qtd, 3).label
+    'the same days of Q3 2026 (Jul 1 – Aug 15, 2026)'
+    """
+    fsm = fiscal_year_start_month
+    start, end = add_months(period.start, -months), add_months(period.end, -months)
+    unit = {3: "quarter", 1: "month"}.get(months, "year")
+    whole = _unit_of(start, unit, fsm, "previous")
+    return Period(start, end, f"the same days of {whole.label} ({_range_label(start, end)})",
+                  "range", "previous")
+
+
+def before_to_date(period: Period, fiscal_year_start_month: int = 1) -> Period:
+    """The period before a to-date one: the same days of the unit before ("QTD vs last").
+
+    >>> qtd = to_date(quarter_period(2026, 4), dt.date(2026, 11, 15), "qtd", "QTD")
+    >>> before_to_date(qtd).label
+    'the same days of Q3 2026 (Jul 1 – Aug 15, 2026)'
+    """
+    return same_days_before(period, _TO_DATE_UNIT[period.kind], fiscal_year_start_month)
+
+
+def in_year(part: Period, year: Period, fiscal_year_start_month: int = 1) -> Period:
+    """A half or quarter named without a year, moved into the fiscal year named beside it.
+
+    "last FY, H1 vs H2": the halves of that fiscal year.
+
+    >>> in_year(half_period(2026, 1), _year(2025, 1, "last_year")).label
+    'H1 2025'
+    """
+    fsm = fiscal_year_start_month
+    years = fiscal_year_of(year.start, fsm) - fiscal_year_of(part.start, fsm)
+    if part.grain == "half":
+        return _half_of(add_months(part.start, 12 * years), fsm, part.kind)
+    return shift(part, 4 * years, fsm, kind=part.kind)
 
 
 def _shift_unit(period: Period, steps: int, fsm: int) -> Period:

@@ -40,8 +40,13 @@ from agents.contract import (
 )
 from agents.followups import apply_to_previous, is_follow_up
 from agents.periods import (
+    TO_DATE_KINDS,
+    before_to_date,
+    current,
     find_periods,
+    in_year,
     is_date_word,
+    year_before,
     overall_window,
     widen_to_grain,
 )
@@ -966,6 +971,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     trend = _take_trend(p, named)
 
     # the window(s)
+    _relate_windows(p, context)
     windows = [w for w, _ in p.windows]
     if time is not None:
         windows = [w.model_copy(update={"time": time}) for w in windows]
@@ -978,6 +984,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             window = _union(windows[0], windows[1])
         else:
             compare_window = windows[1]
+            trend = False  # "QoQ change, last q vs the one before": the two periods named
     elif window is not None and compare_members is None and (set(words) & {
             "compare", "compared", "vs", "versus",
                                                "against"} or has(words, "change",
@@ -1001,7 +1008,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         dimensions=list(dict.fromkeys([*group_by, *(c.field for c in filters
                                                       if c.kind == "members")])),
         numbers=sorted(number_names), units=[c.field[1:] for c in conditions],
-        window=window, time=time, records=records, superlative=superlative,
+        window=window, compare_window=compare_window, time=time, records=records,
+        superlative=superlative,
         hints=[h.name for h in p.hints], hints_len=[(h.name, h.length) for h in p.hints],
         trend=trend, why=why, bases={s.names: _bases_of(s, catalog) for s in measures},
         fiscal_year_start_month=context.fiscal_year_start_month,
@@ -1224,9 +1232,57 @@ def _union(a: Window, b: Window) -> Window:
 
 
 def _previous(window: Window, context: Context) -> Window:
-
-    period = previous_period(period_of(window), context.fiscal_year_start_month)
+    """The period before `window`: for a to-date one, the same days of the unit before."""
+    fsm = context.fiscal_year_start_month
+    period = before_to_date(period_of(window), fsm) if window.kind in TO_DATE_KINDS else \
+        previous_period(period_of(window), fsm)
     return window_of(period, "the period before").model_copy(update={"time": window.time})
+
+
+#: "… than this one", "… vs the one before": a period named by pointing at the one named.
+_THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and)\s+(?P<what>this|that|the)\s+one"
+                       r"(?P<before>\s+before(?:\s+(?:it|that))?)?\b")
+
+
+def _relate_windows(p: Parse, context: Context) -> None:
+    """Periods named against another one, resolved against it (in `p.windows`).
+
+    - "last FY, H1 vs H2": halves or quarters without a year are those of the year named;
+    - "last quarter vs the same quarter a year earlier": a year before the first period;
+    - "YTD vs last year", "QTD vs last quarter": the same days of the unit before;
+    - "next quarter … than this one", "last quarter vs the one before": the current one or
+      the one before the period named.
+    """
+    fsm = context.fiscal_year_start_month
+    pairs = list(p.windows)
+    years = [(w, at) for w, at in pairs if w.grain == "year" and w.kind != "all"]
+    bare = [(w, at) for w, at in pairs if w.grain in {"half", "quarter"} and not re.search(
+        r"\d{2}\b|\b(?:this|last|next|previous|prior|current|coming|past)\b", w.text)]
+    if len(years) == 1 and bare:
+        year = period_of(years[0][0])
+        pairs = [(window_of(in_year(period_of(w), year, fsm), w.text), at)
+                 if (w, at) in bare else (w, at) for w, at in pairs if (w, at) != years[0]]
+    if len(pairs) >= 2:
+        (first, _), (second, at) = pairs[0], pairs[1]
+        if second.kind == "same_last_year" and first.kind != "same_last_year":
+            pairs[1] = (window_of(year_before(period_of(first), fsm), second.text), at)
+        elif first.kind in TO_DATE_KINDS and second.end < first.start and second.grain == {
+                "ytd": "year", "qtd": "quarter", "mtd": "month"}[first.kind] and \
+                second.kind not in TO_DATE_KINDS:
+            pairs[1] = (window_of(before_to_date(period_of(first), fsm), second.text), at)
+    if len(pairs) == 1:
+        text = " ".join(p.words)
+        m = _THIS_ONE.search(text)
+        first = pairs[0][0]
+        if m is not None and first.grain in {"quarter", "month", "half", "year"}:
+            at = len(text[:m.start("what")].split())
+            n = len(m.group(0).split()) - 1
+            other = previous_period(period_of(first), fsm) if m.group("before") else \
+                current(first.grain, context.as_of, fsm)
+            if other.start != first.start:
+                p.take(at, at + n)
+                pairs.append((window_of(other, " ".join(p.words[at:at + n])), at))
+    p.windows[:] = pairs
 
 
 def _record_dimensions(catalog: Catalog) -> set[str]:

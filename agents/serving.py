@@ -48,6 +48,8 @@ class Candidate:
     numbers: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
     window: Any = None
+    #: The period compared with (its rows must cut as cleanly as the window's).
+    compare_window: Any = None
     time: str | None = None
     #: The org's fiscal start: a model's quarters and years are fiscal.
     fiscal_year_start_month: int = 1
@@ -308,6 +310,9 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
             not _grain_pinned(model, want):
         return None  # one row per owner cannot give the org's total
     widen = False
+    if want.compare_window is not None and _grain_fits(
+            model, want.compare_window, want.time, want.fiscal_year_start_month) is False:
+        return None  # "QTD vs the same days of last quarter": whole quarters cannot say it
     if want.window is not None:
         fits = _grain_fits(model, want.window, want.time, want.fiscal_year_start_month)
         if fits is None:
@@ -366,6 +371,7 @@ def candidate_of(query: Query, fiscal_year_start_month: int = 1) -> Candidate:
         flags=[c.field for c in query.filters if c.kind == "flag"],
         dimensions=list(dict.fromkeys([*query.group_by, *(c.field for c in query.filters
                                                            if c.kind == "members")])),
-        window=query.window, time=query.window.time if query.window else None,
+        window=query.window, compare_window=query.compare_window,
+        time=query.window.time if query.window else None,
         records=query.records, trend=query.trend, why=query.why,
         fiscal_year_start_month=fiscal_year_start_month)

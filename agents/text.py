@@ -121,7 +121,6 @@ _FIGURES |= {w: _FIGURES[str(n)] for n, w in enumerate(
 
 
 _ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")
-_LONE_DOLLAR = re.compile(r"(?<![\w$])\$(?=\s+[A-Za-z])")
 
 
 def bounds_in_words(text: str) -> str:
@@ -146,7 +145,6 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "")
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     text = _ACRONYM_PLURAL.sub(r"\1", text)  # "AEs", "KPIs": the plural of an acronym
-    text = _LONE_DOLLAR.sub(" dollar ", text)  # "win rate by $ amount", "most $ sitting"
     text = expand(_PUNCT.sub(" ", bounds_in_words(text.lower())))
     text = _SPACES.sub(" ", text).strip()
     return text.rstrip(".")

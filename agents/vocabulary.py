@@ -296,6 +296,8 @@ def _match(word: str, target: str) -> int | None:
     """2 for the same word, 1 for a plural or stem of it, 0 for a typo, None otherwise."""
     if word == target:
         return 2
+    if word == "$" and target in {"dollar", "dollars"}:
+        return 1  # "win rate by $ amount": the dollar sign said as a word
     if word.rstrip("s") == target.rstrip("s") or stem(word) == stem(target):
         return 1
     if len(target) >= 5 and similar(word, target) or swapped(word, target):
