@@ -46,9 +46,9 @@ from agents.periods import (
     find_periods,
     in_year,
     is_date_word,
-    year_before,
     overall_window,
     widen_to_grain,
+    year_before,
 )
 from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
