@@ -587,8 +587,33 @@ def _resolve(
             return Period(day, day, format_date(day), "day", "date")
         return _month(dt.date(year, month, 1), "month")
     if name == "year":
+        if m.group("y") and _in_bound(m):
+            return None  # "accounts with 2000+ employees", "over 2025 deals": a number
         return _year(_year_of(m.group("y") or m.group("y2"), fy_now), fsm, "year")
     return None
+
+
+#: Words around a number that make it a bound's figure, not a year.
+_BOUND_BEFORE = re.compile(r"\b(?:over|under|above|below|than|least|most|exceeding|beyond|"
+                           r"min|max|minimum|maximum)\s*$")
+_BOUND_AFTER = re.compile(r"^\s*(?:\+|or\s+(?:more|less|fewer|above|below|higher|lower|"
+                          r"bigger|smaller)|plus\b|and\s+up\b|employees|staff|people|deals|"
+                          r"opportunities|opps|accounts|days)")
+
+
+def _in_bound(m: re.Match[str]) -> bool:
+    """Whether a four-digit number is a bound's figure ("2000 or more employees").
+
+    >>> import re as _re
+    >>> _in_bound(_re.search(r"(?P<y>2000)", "accounts with 2000 or more employees"))
+    True
+    >>> _in_bound(_re.search(r"(?P<y>2025)", "won in 2025 and 2026"))
+    False
+    """
+    before, after = m.string[:m.start("y")], m.string[m.end("y"):]
+    if _BOUND_AFTER.search(after):
+        return True
+    return bool(_BOUND_BEFORE.search(before))
 
 
 def _unit_of(as_of: dt.date, unit: str, fsm: int, kind: str) -> Period:

@@ -53,7 +53,7 @@ from agents.periods import (
 from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension
-from agents.text import bounds_in_words, expand, stem, tokens
+from agents.text import bounds_in_words, expand, stem, swapped, tokens
 from agents.values import ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog
@@ -412,6 +412,8 @@ def _read_numbers(p: Parse) -> None:
                     words[end - 1]) else _unit_after(words, end)
                 p.conditions.append(Condition(field=f"?{unit}", op="between",
                                               values=[value, hi], text=p.lower(start, end)))
+                if end < len(words) and words[end] in {"range", "band", "bracket", "bucket"}:
+                    end += 1  # "in the 50k-100k range": the word of the bound itself
                 p.take(start, end)
                 i = end
                 continue
@@ -590,8 +592,9 @@ def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset
             continue
         if span.kind == "flag" and span.exact < 2 and not all(
                 p.words[i].rstrip("s") in {w.rstrip("s") for t in span.terms for w in t.words}
+                or any(swapped(p.words[i], w) for t in span.terms for w in t.words)
                 for i in range(span.start, span.end)):
-            continue  # "close" (a verb) is not "closed": a flag matches as written
+            continue  # "close" (a verb) is not "closed": a flag matches as written ("lsot" too)
         p.spans.append(span)
         p.take(span.start, span.end)
     _widen_measures(p, vocab)
@@ -1371,8 +1374,11 @@ def _numbers_near(cond: Condition, numbers: list[Span], p: Parse, names: set[str
     def gap(a: int, b: int) -> bool:
         return a <= b and all(p.words[k] in _LINKS for k in range(a, b))
 
+    starts = {_position(c, p) for c in p.conditions}
     before = [s for s in numbers if gap(s.end, at)]
-    after = [s for s in numbers if gap(end, s.start)]
+    # ("under 20k with probability over 50 percent": probability has its own bound after it)
+    after = [s for s in numbers if gap(end, s.start) and not any(
+        gap(s.end, k) for k in starts if k != at)]
     near = before or after
     if near:
         return {near[0].name}

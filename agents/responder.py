@@ -175,27 +175,31 @@ def _single(result: dict[str, Any], compare: dict[str, Any] | None) -> str:
     if compare and compare.get("rows") and not compare.get("error"):
         other = _row(compare, compare["rows"][0]).get(headline)
         if other is not None and value is not None:
-            text += (f" In {compare['period_label']} it was {show(other, units.get(headline))} "
-                     f"({format_change(value - other, units.get(headline))}"
-                     f"{_relative_change(value, other, units.get(headline))}).")
+            text += " " + _against(result["period_label"], compare["period_label"], value,
+                                   other, units.get(headline))
         elif other is None:
             text += f" In {compare['period_label']} there was nothing to compare with."
     return text
 
 
-def _relative_change(value: Any, other: Any, unit: str | None) -> str:
-    """The change as a share of the earlier figure (", +14.6%"), for amounts and counts.
+def _against(label: str | None, other_label: str | None, value: Any, other: Any,
+             unit: str | None) -> str:
+    """The figure of the other period, and which is higher by how much (and by what share).
 
-    >>> _relative_change(26.8, 23.4, "currency"), _relative_change(0.3, 0.2, "percent")
-    (', +14.5%', '')
+    >>> _against("Q3 2026", "Q2 2026", 26.8e6, 23.4e6, "currency")
+    'In Q2 2026 it was $23.4M: Q3 2026 is $3.40M (14.5%) higher.'
+    >>> _against("Q3 2026", "Q2 2026", 0.25, 0.3, "percent")
+    'In Q2 2026 it was 30.0%: Q3 2026 is 5.0 pts lower.'
     """
-    if unit not in {"currency", "count", "number", "days"} or not other:
-        return ""
-    try:
-        share = (float(value) - float(other)) / abs(float(other)) * 100
-    except (TypeError, ValueError):
-        return ""
-    return f", {share:+.1f}%"
+    said = f"In {other_label} it was {show(other, unit)}"
+    if value == other:
+        return f"{said}, the same."
+    name = (label or "this period").split(" (")[0]  # "QTD (Oct 1 – Nov 15, 2026)": "QTD"
+    change = format_change(abs(value - other), unit).lstrip("+")
+    share = ""
+    if unit in {"currency", "count", "number", "days"} and other:
+        share = f" ({abs((float(value) - float(other)) / float(other)) * 100:.1f}%)"
+    return f"{said}: {name} is {change}{share} {'higher' if value > other else 'lower'}."
 
 
 def _dimension_column(result: dict[str, Any]) -> str:

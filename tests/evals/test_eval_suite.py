@@ -60,3 +60,21 @@ def test_offline_eval_passes_every_case_on_an_org_with_a_february_fiscal_year(tm
     assert not failing, (f"{len(failing)}/{len(run.results)} cases fail on {OTHER_ORG.key} "
                          f"(report: {tmp_path}/report.json):\n" + "\n".join(failing))
     assert len(run.results) >= 100
+
+
+#: The development sets: probes written for each comprehension concept (evals/dev). They must
+#: keep passing on the eval org and on the February org (held-out sets stay out of tests).
+DEV_DIR = CASES_DIR.parent / "dev"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("org", [None, OTHER_ORG], ids=["eval-org", "february-org"])
+def test_offline_eval_passes_every_development_probe(org, eval_warehouse, tmp_path):
+    warehouse = eval_warehouse if org is None else ensure_eval_warehouse(org=org)
+    run = run_eval(load_cases([DEV_DIR]), warehouse=warehouse, engine="offline")
+    failing = [f"{r.case.id}: {'; '.join(r.failures)}\n    Q: {r.case.question}\n    A: "
+               f"{((r.response or {}).get('answer') or '')[:300]}"
+               for r in run.results if not r.passed]
+    assert len(run.results) >= 250
+    assert not failing, f"{len(failing)}/{len(run.results)} development probes fail:\n" + \
+        "\n".join(failing)
