@@ -275,7 +275,7 @@ class Vocabulary:
     def _candidates(self, word: str) -> list[Term]:
         out = list(self._by_first.get(stem(word), ()))
         if len(word) == 4:  # two letters swapped in a short one ("lsot")
-            for key, terms in self._by_first.items():
+            for terms in self._by_first.values():
                 if any(swapped(word, t.words[0]) for t in terms[:1]):
                     out += terms
         if len(word) >= 5:  # a typo in a long first word ("weigted pipline")
