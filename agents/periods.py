@@ -443,6 +443,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("alltime", r"\b(?:of\s+|over\s+|in\s+)?all[\s-]?time\b|\bever\b|\blifetime\b|"
                 r"\bsince\s+(?:inception|day\s+one|the\s+(?:very\s+)?(?:beginning|start)"
                 r"(?!\s+of))\b|\bin\s+(?:our\s+)?history\b"),
+    ("calyear", r"\bcalendar\s+(?:year\s+)?(?P<y>\d{4})\b|\b(?P<y2>\d{4})\s+calendar\s+year\b|"
+                r"\bcy\s*(?P<y3>\d{4})\b"),
     ("rest", r"\b(?:between now and|from now (?:to|until|through|till)|until|till|through|by|"
              r"before)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|month|year|"
              r"fiscal year)\b|\b(?:rest|remainder) of (?:the |this )?(?P<unit2>quarter|month|"
@@ -492,6 +494,12 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 def _resolve(
     name: str, m: re.Match[str], as_of: dt.date, fsm: int, after_preposition: bool = False
 ) -> Period | None:
+    if name == "calyear":  # "calendar year 2025": January to December, whatever the fiscal year
+        year = int(m.group("y") or m.group("y2") or m.group("y3"))
+        start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        if fsm == 1:
+            return _year(year, fsm, "calendar_year")
+        return Period(start, end, f"calendar year {year}", "range", "calendar_year")
     if name == "alltime":  # no date limit: the window holds every row
         return Period(ALL_TIME_START, ALL_TIME_END, "all time", "range", "all", 1)
     fy_now = fiscal_year_of(as_of, fsm)
@@ -796,6 +804,8 @@ def find_periods(
     ['Jan 1 – Jun 30, 2025']
     >>> [m.period.kind for m in find_periods("top reps of all time", A)]
     ['all']
+    >>> [m.period.label for m in find_periods("won in calendar year 2025", A, 2)]
+    ['calendar year 2025']
     """
     lowered = _expand(text.lower().replace("\u2019", "'"))
     found: list[PeriodMatch] = []

@@ -1271,7 +1271,8 @@ def _relate_windows(p: Parse, context: Context) -> None:
             pairs[1] = (window_of(year_before(period_of(first), fsm), second.text), at)
         elif first.kind in TO_DATE_KINDS and second.end < first.start and second.grain == {
                 "ytd": "year", "qtd": "quarter", "mtd": "month"}[first.kind] and \
-                second.kind not in TO_DATE_KINDS:
+                second.kind not in TO_DATE_KINDS and not set(p.words[max(0, at - 3):at]) & {
+                    "all", "whole", "full", "entire", "complete"}:  # ("all of last month")
             pairs[1] = (window_of(before_to_date(period_of(first), fsm), second.text), at)
     if len(pairs) == 1:
         text = " ".join(p.words)

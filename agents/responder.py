@@ -28,15 +28,16 @@ from agents.state import State
 from agents.text import tokens
 from agents.vocabulary import Vocabulary
 from whizzy.core.formatting import (
-    format_cell as show,
-)
-from whizzy.core.formatting import (
+    fiscal_labels,
     format_change,
     format_count,
     format_currency,
     format_date,
     format_value,
     join_names,
+)
+from whizzy.core.formatting import (
+    format_cell as show,
 )
 from whizzy.warehouse.catalog import Catalog, Measure
 from whizzy.warehouse.reader import open_warehouse
@@ -886,12 +887,15 @@ def _data_answer(results: list[dict[str, Any]], facts: dict[str, Any], query: Qu
 
 def write_answer(state: State, runtime: Runtime[Context]) -> dict:
     """Node: write the answer (worded by the run's engine) and remember the turn."""
+    fiscal_start = 1
     try:
-        catalog = open_warehouse(runtime.context.warehouse, runtime.context.manifest).catalog
+        warehouse = open_warehouse(runtime.context.warehouse, runtime.context.manifest)
+        catalog, fiscal_start = warehouse.catalog, warehouse.fiscal_year_start_month
     except Exception:  # noqa: BLE001 - the error is already in the state
         catalog = None
     try:
-        update = compose(state, catalog, runtime.context.persona)
+        with fiscal_labels(fiscal_start):  # "Q1 FY2027", as the periods of the answer say
+            update = compose(state, catalog, runtime.context.persona)
     except Exception as exc:  # noqa: BLE001 - a bug must not surface as a traceback
         update = {"answer": f"I couldn't write an answer ({type(exc).__name__}: {exc}). "
                             "The query results are attached.", "chart": None,

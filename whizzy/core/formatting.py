@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 #: Shown for a missing value (a null from the warehouse) instead of inventing one.
@@ -203,11 +206,32 @@ def format_month(value: dt.date) -> str:
     return f"{_MONTHS[value.month - 1]} {value.year}"
 
 
+#: The fiscal year's first month of the warehouse whose answer is being written: quarter
+#: labels of a fiscal year that starts in another month than January say "FY" ("Q1 FY2027"),
+#: as the answer's periods do. Set around writing one answer (`fiscal_labels`).
+_FISCAL_START: ContextVar[int] = ContextVar("fiscal_year_start_month", default=1)
+
+
+@contextmanager
+def fiscal_labels(fiscal_year_start_month: int) -> Iterator[None]:
+    """Write quarter labels of that fiscal calendar while the block runs.
+
+    >>> with fiscal_labels(2):
+    ...     quarter_label("2027-Q1")
+    'Q1 FY2027'
+    """
+    token = _FISCAL_START.set(fiscal_year_start_month)
+    try:
+        yield
+    finally:
+        _FISCAL_START.reset(token)
+
+
 def quarter_label(value: object) -> str:
     """A quarter label written for people: ``2026-Q2`` (or its first day) → ``Q2 2026``.
 
-    Labels from the warehouse are trusted as they are (fiscal years included); a bare date is
-    read as a calendar quarter.
+    Labels from the warehouse are trusted as they are (their years are fiscal: "FY" is said
+    when the fiscal year does not start in January); a bare date is read as a calendar quarter.
 
     >>> quarter_label("2026-Q2")
     'Q2 2026'
@@ -217,7 +241,8 @@ def quarter_label(value: object) -> str:
     'Q3 2025'
     """
     if isinstance(value, str) and len(value) == 7 and value[4:6].upper() == "-Q":
-        return f"Q{value[6]} {value[:4]}"
+        fiscal = "FY" if _FISCAL_START.get() != 1 else ""
+        return f"Q{value[6]} {fiscal}{value[:4]}"
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
