@@ -697,8 +697,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             p.take(s.start, min(len(words), s.end + (1 if words[s.end] in ends else 2)))
     numbers = [s for s in p.spans if s.kind == "number"]
     averaged: list[Span] = []
-    if not measures and numbers and grammar.TREND.search(text):
-        # "are our deals getting bigger?": the number's average, over time
+    if not measures and numbers and (grammar.TREND.search(text) or any(
+            s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers)):
+        # "are our deals getting bigger?": the number's average, over time; "avg probability
+        # on open opps": the average the catalog declares for that number
         averaged = _averages_of(numbers, catalog)
         measures = list(averaged)
         numbers = [n for n in numbers if not any(a.start == n.start for a in averaged)]
@@ -1561,7 +1563,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
 _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "monthly",
                         "compare", "change", "changed", "percent", "percentage", "share",
                         "proportion", "fraction", "portion", "part", "%", "count", "average", "avg",
-                        "mean", "typical", "median", "total", "sum", "combined", "together",
+                        "mean", "typical", "total", "sum", "combined", "together",
                         "only", "just", "break", "down", "split", "rank", "ranked", "sort",
                         "sorted", "far", "date", "own", "owns", "owned", "close", "closes",
                         "closing", "improve", "improved", "improving", "getting", "better",
