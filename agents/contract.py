@@ -61,7 +61,8 @@ class Reason(StrEnum):
     LLM = "the LLM's reading"
 
 
-Op = Literal["eq", "in", "not_in", "gt", "gte", "lt", "lte", "between", "is_true", "is_false"]
+Op = Literal["eq", "in", "not_in", "gt", "gte", "lt", "lte", "between", "is_true", "is_false",
+             "is_null"]
 Scalar = str | int | float | bool
 
 

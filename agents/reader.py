@@ -513,6 +513,37 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
         p.take(match.start, match.end)
 
 
+#: Words saying a field holds nothing: "no lead source", "a blank amount", "industry missing".
+_EMPTY_BEFORE = frozenset({"no", "without", "missing", "blank", "empty", "null", "unset"})
+_EMPTY_AFTER = frozenset({"blank", "missing", "empty", "null", "unset"})
+
+
+def _read_empty(p: Parse, spans: list[Span], record_dims: set[str]) -> list[Condition]:
+    """Fields the question says are empty; each becomes an ``is_null`` condition.
+
+    "how many opps have no lead source", "deals without an industry", "any deals with a
+    blank amount", "deals where the amount is missing".
+    """
+    words = p.words
+    found = []
+    for span in spans:
+        if span.name in record_dims:
+            continue
+        at = span.start - 1
+        while at >= 0 and words[at] in {"a", "an", "any", "the"}:
+            at -= 1
+        after = span.end + (1 if words[span.end:span.end + 1] in (["is"], ["are"]) else 0)
+        if at >= 0 and words[at] in _EMPTY_BEFORE and at not in p.used:
+            start, end = at, span.end
+        elif after < len(words) and words[after] in _EMPTY_AFTER and after not in p.used:
+            start, end = span.start, after + 1
+        else:
+            continue
+        found.append(Condition(field=span.name, op="is_null", text=p.lower(start, end)))
+        p.take(start, end)
+    return found
+
+
 def _qualified_by_clause(p: Parse, span: Span) -> bool:
     """Whether a relative clause with a bound follows the noun.
 
@@ -705,6 +736,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         measures = list(averaged)
         numbers = [n for n in numbers if not any(a.start == n.start for a in averaged)]
     dims = [s for s in p.spans if s.kind == "dimension"]
+    empty = _read_empty(p, [*dims, *numbers], _record_dimensions(catalog))
+    dims = [s for s in dims if s.name not in {c.field for c in empty}]
+    numbers = [s for s in numbers if s.name not in {c.field for c in empty}]
     for span in (s for s in p.spans if s.kind == "not_held"):
         if span.exact < 2 or span.start >= _quoted_from(p):
             continue  # as written only ("meets" is no meeting); quoted text is a name
@@ -1063,7 +1097,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             p.not_applied.append(NotApplied(text=cond.text, reason=_NO_UNIT))
         else:
             resolved.append(resolved_cond)
-    filters = [*filters, *resolved]
+    filters = [*filters, *resolved, *empty]
 
     # records: the order and the pick
     order = None
