@@ -61,7 +61,8 @@ GROUP = frozenset({"by", "per", "each", "every", "across", "among", "which", "wh
 #: Words asking for a count, a sum or an average (a measure's `base` in the catalog).
 COUNT_WORDS = ("how many", "number of", "count of", "count", "how many times")
 AMOUNT_WORDS = ("how much", "total value", "value of", "dollar amount", "dollars", "worth",
-                "total amount", "sum of", "in dollars", "dollar-wise", "$", "add up", "adds up")
+                "total amount", "sum of", "in dollars", "dollar-wise", "$", "add up", "adds up",
+                "and total", "and the total", "and value", "and the value", "and their value")
 AVERAGE_WORDS = ("average", "avg", "mean", "typical")
 #: Words asking for a share of the rest ("what % of pipeline is overdue").
 SHARE = re.compile(r"\b(?:what|which)?\s*(?:%|percent|percentage|share|proportion|fraction|"

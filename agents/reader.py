@@ -1008,6 +1008,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     named = {i for m in measures if m not in averaged  # "trend forecast": a figure
              for i in range(m.start, m.end)}
     trend = _take_trend(p, named)
+    if trend and has(words, "how many", "number of", "count of", "total", "in total") and all(
+            m.group(0).startswith("over the") for m in grammar.TREND.finditer(text)):
+        trend = False  # "number of won deals over the last 3 quarters": their total
 
     # the window(s)
     _relate_windows(p, context)
