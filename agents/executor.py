@@ -46,8 +46,8 @@ def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[st
         "labels": {s.name: s.label for s in plan.selections if s.label},
         "period_label": plan.period_label, "headline": plan.headline, "driver": plan.driver,
         "which": plan.which, "free_sql": bool(plan.free_sql),
-        "scope": [{"kind": _kind(f), "label": f.label} for f in plan.filters
-                  if f.label and f.dimension != "period"] + [
+        "scope": list({f.label: {"kind": _kind(f), "label": f.label} for f in plan.filters
+                       if f.label and f.dimension != "period"}.values()) + [
             {"kind": "group", "label": f.label} for f in plan.having if f.label],
     }
     try:

@@ -193,6 +193,10 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
 
     # records: picked, re-ordered, counted, summed
     records = query.records or prev.records and not p.explicit and not asking_count
+    if not records and not p.explicit and not asking_count and not prev.group_by and \
+            set(words) & (grammar.LIST_WORDS - {"which", "what", "name", "names"}) and \
+            set(words) & {"those", "these", "them", "ones"}:
+        records = True  # "list the top 3 of those by amount": the deals behind the figure
     pick = query.pick
     if pick and not prev.records and prev.group_by:
         records = False  # "which rep had the most?" after a figure: a ranking of reps
@@ -235,7 +239,9 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             update["window"] = window_of(current(grain, context.as_of,
                                                context.fiscal_year_start_month), "")
     # "and for Ivy?" after "how much of that is overdue?": the same share, of another member
-    update["share_of"] = query.share_of or (prev.share_of if not p.explicit else [])
+    # (but "and what's closing this quarter (open)" names its own deals: no share of them)
+    update["share_of"] = query.share_of or (prev.share_of if not p.explicit and not p.flags
+                                            else [])
     if update["share_of"] and not query.share_of:
         inherited.append(f"the share {' and '.join(c.text or c.field for c in prev.share_of)}")
     update["inherited"] = inherited

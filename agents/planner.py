@@ -161,7 +161,8 @@ def _filters(model: Model, query: Query, window: Window | None) -> tuple[list[Fi
                                  label=cond.text))
             continue
         flt = condition_filter(model, cond)
-        if flt is not None:
+        if flt is not None and not any(  # "open deals closing …": one "open" filter
+                (f.column, f.op, f.values) == (flt.column, flt.op, flt.values) for f in rows):
             rows.append(flt)
     rows += kind_filters(model, _dimensions_used(query))
     if window is not None:
