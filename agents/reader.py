@@ -410,6 +410,16 @@ def _read_numbers(p: Parse) -> None:
                 hi, end = second
                 unit = "currency" if grammar.is_money(words[i]) or grammar.is_money(
                     words[end - 1]) else _unit_after(words, end)
+                if words[end - 1].endswith("%") or words[end - 1] in {"percent", "pct"} or \
+                        unit == "percent":
+                    unit = "percent"  # "50-75%": both ends are percentages
+                    if not words[i].endswith("%") and scale_at is None:
+                        value *= 0.01
+                    if unit == "percent" and not words[end - 1].endswith("%") and \
+                            words[end - 1] not in grammar.SCALE_WORDS:
+                        hi *= 0.01
+                    if end < len(words) and words[end] in {"percent", "pct"}:
+                        end += 1
                 p.conditions.append(Condition(field=f"?{unit}", op="between",
                                               values=[value, hi], text=p.lower(start, end)))
                 if end < len(words) and words[end] in {"range", "band", "bracket", "bucket"}:

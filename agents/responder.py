@@ -192,10 +192,14 @@ def _against(label: str | None, other_label: str | None, value: Any, other: Any,
     >>> _against("Q3 2026", "Q2 2026", 0.25, 0.3, "percent")
     'In Q2 2026 it was 30.0%: Q3 2026 is 5.0 pts lower.'
     """
-    said = f"In {other_label} it was {show(other, unit)}"
+    # ("created in Nov 2025": the period of another date than the figure's own)
+    lead = "For deals" if (other_label or "")[:1].islower() else "In"
+    said = f"{lead} {other_label} it was {show(other, unit)}"
     if value == other:
         return f"{said}, the same."
     name = (label or "this period").split(" (")[0]  # "QTD (Oct 1 – Nov 15, 2026)": "QTD"
+    if name[:1].islower():
+        name = f"deals {name}"
     change = format_change(abs(value - other), unit).lstrip("+")
     share = ""
     if unit in {"currency", "count", "number", "days"} and other:

@@ -97,7 +97,7 @@ _SPACES = re.compile(r"\s+")
 
 
 #: An amount as typed: "$1.5m", "250k", "5,000".
-_AMT = r"\$?\d[\d,]*(?:\.\d+)?\s?(?:k|m|mm|mn|bn|b)?"
+_AMT = r"\$?\d[\d,]*(?:\.\d+)?\s?(?:k|m|mm|mn|bn|b|%)?"
 #: Symbols of a bound, said in words before punctuation is dropped ("> 25k" → "over 25k").
 _SYMBOLS = (
     (re.compile(r"(?:>=|≥|=>)\s*(?=\$?\d)"), " at least "),
@@ -107,7 +107,7 @@ _SYMBOLS = (
     # "75k–150k", "$1m-$2m": a range of amounts (a suffix or a $ tells it from a date)
     (re.compile(rf"(?<![\w.])(?P<a>{_AMT})\s*(?:–|—|-)\s*(?P<b>{_AMT})(?![\w.-])", re.I),
      lambda m: f" between {m['a']} and {m['b']} " if re.search(
-         r"[$kmb]", m["a"] + m["b"], re.I) else m.group(0)),
+         r"[$kmb%]", m["a"] + m["b"], re.I) else m.group(0)),
     # "300k+", "60+ days", "5,000+ employees": at least
     (re.compile(rf"(?<![\w.])(?P<a>{_AMT})\s?\+(?!\w)", re.I),
      lambda m: f" {m['a']} or more "),
