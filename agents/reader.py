@@ -172,8 +172,9 @@ def _figures_left(p: Parse, query: Query, catalog: Catalog) -> list[NotApplied]:
     for span in p.spans:
         if span.kind != "measure" or set(span.names) & given or any(
                 meta.measure(n) is not None for n in span.names) or \
-                set(p.words[span.start:span.end]) <= own_words:
-            continue
+                set(p.words[span.start:span.end]) <= own_words or all(
+                    stem(w) in _STRUCTURE_STEMS for w in p.words[span.start:span.end]):
+            continue  # ("ranked by win rate": a word of the question's shape, no figure)
         if any((m := catalog.model(x).answerable.measure(n)) is not None and m.base in bases
                for n in span.names for x in span.models_of(n)):
             continue  # the same kind of figure, served here under another name
@@ -1618,6 +1619,7 @@ _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "mon
                         "next", "before", "after", "prior", "ago", "period", "how", "much",
                         "many", "times", "time", "long", "worth", "dollar", "dollars",
                         "wise", "which", "who", "whose", "up"})
+_STRUCTURE_STEMS = frozenset(stem(w) for w in _STRUCTURE)
 
 
 def _report_words(p: Parse, query: Query, content: list[tuple[int, str]], vocab: Vocabulary,
