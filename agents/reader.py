@@ -1324,6 +1324,10 @@ def _relate_windows(p: Parse, context: Context) -> None:
                 second.kind not in TO_DATE_KINDS and not set(p.words[max(0, at - 3):at]) & {
                     "all", "whole", "full", "entire", "complete"}:  # ("all of last month")
             pairs[1] = (window_of(before_to_date(period_of(first), fsm), second.text), at)
+            for k in range(max(0, at - 3), at):  # "vs the same point last year"
+                if p.words[k] in {"point", "time", "stage", "date"} and k > 0 and \
+                        p.words[k - 1] == "same":
+                    p.take(k - 1, k + 1)
     if len(pairs) == 1:
         text = " ".join(p.words)
         m = _THIS_ONE.search(text)

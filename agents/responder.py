@@ -183,6 +183,11 @@ def _single(result: dict[str, Any], compare: dict[str, Any] | None) -> str:
     return text
 
 
+def _other_date(label: str | None) -> bool:
+    """Whether a period label names another date than the figure's own ("created in …")."""
+    return bool(label) and label[:1].islower() and not label.startswith(("the ", "since "))
+
+
 def _against(label: str | None, other_label: str | None, value: Any, other: Any,
              unit: str | None) -> str:
     """The figure of the other period, and which is higher by how much (and by what share).
@@ -193,12 +198,12 @@ def _against(label: str | None, other_label: str | None, value: Any, other: Any,
     'In Q2 2026 it was 30.0%: Q3 2026 is 5.0 pts lower.'
     """
     # ("created in Nov 2025": the period of another date than the figure's own)
-    lead = "For deals" if (other_label or "")[:1].islower() else "In"
+    lead = "For deals" if _other_date(other_label) else "In"
     said = f"{lead} {other_label} it was {show(other, unit)}"
     if value == other:
         return f"{said}, the same."
     name = (label or "this period").split(" (")[0]  # "QTD (Oct 1 – Nov 15, 2026)": "QTD"
-    if name[:1].islower():
+    if _other_date(name):
         name = f"deals {name}"
     change = format_change(abs(value - other), unit).lstrip("+")
     share = ""
