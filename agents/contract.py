@@ -170,6 +170,9 @@ class Query(BaseModel):
     compare_window: Window | None = None
     #: The dimension whose members are compared ("Retail vs Energy"): its filter lists them.
     compare_members: str | None = None
+    #: The other side of a comparison of two ranges of one number ("deals >= 100k vs under
+    #: 100k"): the figure is given again with these conditions in place of `filters`' own.
+    compare_filters: list[Condition] = Field(default_factory=list)
     ranking: Ranking | None = None
     trend: bool = False
     why: bool = False

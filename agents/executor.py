@@ -44,7 +44,8 @@ def execute(plan: QueryPlan, warehouse: Warehouse, *, row_limit: int) -> dict[st
         "sql": None, "columns": [], "rows": [], "row_count": 0, "truncated": False,
         "error": None, "units": {s.name: s.unit for s in plan.selections},
         "labels": {s.name: s.label for s in plan.selections if s.label},
-        "period_label": plan.period_label, "headline": plan.headline, "driver": plan.driver,
+        "period_label": plan.period_label, "segment": plan.segment, "headline": plan.headline,
+        "driver": plan.driver,
         "which": plan.which, "free_sql": bool(plan.free_sql),
         "scope": list({f.label: {"kind": _kind(f), "label": f.label} for f in plan.filters
                        if f.label and f.dimension != "period"}.values()) + [

@@ -83,6 +83,8 @@ class QueryPlan(BaseModel):
     order_by: list[Order] = Field(default_factory=list)
     limit: int | None = None
     period_label: str | None = None
+    #: Which side of a comparison of two ranges the plan computes ("deals at least 100k").
+    segment: str | None = None
     description: str = ""
     #: The headline measure (the figure the answer states first).
     headline: str | None = None

@@ -172,6 +172,21 @@ def _filters(model: Model, query: Query, window: Window | None) -> tuple[list[Fi
     return rows, having
 
 
+def _other_side(query: Query) -> Query:
+    """The query of the other side of a comparison of two ranges of one number."""
+    fields = {c.field for c in query.compare_filters}
+    return query.model_copy(update={
+        "filters": [c for c in query.filters if c.field not in fields or c.kind != "number"]
+        + list(query.compare_filters), "compare_filters": []})
+
+
+def _segment(filters: list[Condition], query: Query) -> str:
+    """How one side of a range comparison is named: "deals at least 100k"."""
+    fields = {c.field for c in query.compare_filters}
+    said = [c.text for c in filters if c.field in fields and c.kind == "number"]
+    return "deals " + " and ".join(said) if said else "the rest"
+
+
 def _period_window(period: Period, time: str | None = None) -> Window:
     return Window(start=period.start, end=period.end, label=period.label, grain=period.grain,
                   kind=period.kind, count=period.count, time=time)
@@ -307,6 +322,14 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
             "purpose": "compare", "filters": rows2, "having": having2,
             "period_label": _period_of(rows2) or query.compare_window.label,
             "description": _describe(headline, query, query.compare_window)}))
+    elif query.compare_filters and purpose != "trend":
+        plans[0] = main = main.model_copy(update={"segment": _segment(query.filters, query)})
+        other = _other_side(query)
+        rows2, having2 = _filters(model, other, window)
+        plans.append(main.model_copy(update={
+            "purpose": "compare", "filters": rows2, "having": having2,
+            "segment": _segment(other.filters, query),
+            "description": _describe(headline, other, window)}))
     elif purpose == "main" and not group_by and not having:
         plans += _figure_context(main, query, model, headline, window, warehouse)
     if group_by and purpose == "main" and headline.sample is not None:

@@ -23,6 +23,7 @@ apply every constraint read wins, so a model added to dbt competes on equal term
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -1038,10 +1039,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         else:
             compare_window = windows[1]
             trend = False  # "QoQ change, last q vs the one before": the two periods named
-    elif window is not None and compare_members is None and (set(words) & {
-            "compare", "compared", "vs", "versus",
-                                               "against"} or has(words, "change",
-                                                                  "changed")):
+    elif window is not None and window.kind != "all" and compare_members is None and (
+            set(words) & {"compare", "compared", "vs", "versus", "against"} or
+            has(words, "change", "changed")):
         compare_window = _previous(window, context)
 
     # a share: the conditions after its verb are the part; the rest scope the whole
@@ -1112,6 +1112,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         else:
             resolved.append(resolved_cond)
     filters = [*filters, *resolved, *empty]
+    compare_filters = _range_sides(resolved, p) if compare_members is None and \
+        len(windows) < 2 else []
+    if compare_filters:
+        compare_window = None  # "vs" set the two ranges against each other, not two periods
+    filters = [f for f in filters if f not in compare_filters]
 
     # records: the order and the pick
     order = None
@@ -1190,7 +1195,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     return Query(
         intent=intent, measures=chosen_measures, group_by=group_by, filters=filters,
         window=window, compare_window=compare_window, compare_members=compare_members,
-        ranking=ranking, trend=trend and not records, why=why, records=records, order=order,
+        compare_filters=compare_filters, ranking=ranking, trend=trend and not records, why=why, records=records, order=order,
         limit=limit if records else (ranking.limit if ranking else None), pick=pick,
         share_of=share_of, model=model, question=p.question)
 
@@ -1282,6 +1287,33 @@ def _union(a: Window, b: Window) -> Window:
     start, end = min(a.start, b.start), max(a.end, b.end)
     return Window(start=start, end=end, label=f"{a.label} – {b.label}", grain="range",
                   kind="between", text=f"{a.text} and {b.text}", time=a.time)
+
+
+def _interval(cond: Condition) -> tuple[float, float]:
+    """The values a bound keeps, as an interval (open or closed ends alike)."""
+    v = [float(x) for x in cond.values]
+    return {"gt": (v[0], math.inf), "gte": (v[0], math.inf), "lt": (-math.inf, v[0]),
+            "lte": (-math.inf, v[0])}.get(cond.op, (v[0], v[-1]))
+
+
+def _range_sides(conditions: list[Condition], p: Parse) -> list[Condition]:
+    """The second of two ranges of one number set against each other ("deals >= 100K vs
+    under 100K"): it becomes the other side of the comparison, not a second filter (which,
+    with the first, would keep no row).
+    """
+    bounds = [c for c in conditions if c.kind == "number" and c.values]
+    for i, a in enumerate(bounds):
+        for b in bounds[i + 1:]:
+            if a.field != b.field:
+                continue
+            (lo1, hi1), (lo2, hi2) = _interval(a), _interval(b)
+            first = (b.text.split() or [""])[0]
+            last_b = max((k for k, w in enumerate(p.words) if w == first), default=0)
+            start, end = sorted((_position(a, p), last_b))
+            between = set(p.words[start:end])
+            if (hi1 <= lo2 or hi2 <= lo1) and between & grammar.COMPARE:
+                return [b]
+    return []
 
 
 def _previous(window: Window, context: Context) -> Window:

@@ -173,7 +173,15 @@ def _single(result: dict[str, Any], compare: dict[str, Any] | None) -> str:
         text += f" {joined[:1].upper()}{joined[1:]}."
     if row.get("key_insight"):
         text += f" {row['key_insight']}"
-    if compare and compare.get("rows") and not compare.get("error"):
+    if compare and compare.get("segment") and compare.get("rows") and not compare.get("error"):
+        # two ranges of one number: "For deals under 100k it is 32.2%: …"
+        other = _row(compare, compare["rows"][0]).get(headline)
+        if other is not None and value is not None:
+            text += " " + _against(result.get("segment"), compare["segment"], value, other,
+                                   units.get(headline), present=True)
+        elif other is None:
+            text += f" For {compare['segment']} there is nothing to compare with."
+    elif compare and compare.get("rows") and not compare.get("error"):
         other = _row(compare, compare["rows"][0]).get(headline)
         if other is not None and value is not None:
             text += " " + _against(result["period_label"], compare["period_label"], value,
@@ -189,7 +197,7 @@ def _other_date(label: str | None) -> bool:
 
 
 def _against(label: str | None, other_label: str | None, value: Any, other: Any,
-             unit: str | None) -> str:
+             unit: str | None, *, present: bool = False) -> str:
     """The figure of the other period, and which is higher by how much (and by what share).
 
     >>> _against("Q3 2026", "Q2 2026", 26.8e6, 23.4e6, "currency")
@@ -198,18 +206,19 @@ def _against(label: str | None, other_label: str | None, value: Any, other: Any,
     'In Q2 2026 it was 30.0%: Q3 2026 is 5.0 pts lower.'
     """
     # ("created in Nov 2025": the period of another date than the figure's own)
-    lead = "For deals" if _other_date(other_label) else "In"
-    said = f"{lead} {other_label} it was {show(other, unit)}"
+    lead = "For" if present else "For deals" if _other_date(other_label) else "In"
+    said = f"{lead} {other_label} it {'is' if present else 'was'} {show(other, unit)}"
     if value == other:
         return f"{said}, the same."
     name = (label or "this period").split(" (")[0]  # "QTD (Oct 1 – Nov 15, 2026)": "QTD"
-    if _other_date(name):
+    if _other_date(name) and not present:
         name = f"deals {name}"
     change = format_change(abs(value - other), unit).lstrip("+")
     share = ""
     if unit in {"currency", "count", "number", "days"} and other:
         share = f" ({abs((float(value) - float(other)) / float(other)) * 100:.1f}%)"
-    return f"{said}: {name} is {change}{share} {'higher' if value > other else 'lower'}."
+    verb = "are" if name.startswith("deals ") else "is"
+    return f"{said}: {name} {verb} {change}{share} {'higher' if value > other else 'lower'}."
 
 
 def _dimension_column(result: dict[str, Any]) -> str:
