@@ -1195,7 +1195,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     return Query(
         intent=intent, measures=chosen_measures, group_by=group_by, filters=filters,
         window=window, compare_window=compare_window, compare_members=compare_members,
-        compare_filters=compare_filters, ranking=ranking, trend=trend and not records, why=why, records=records, order=order,
+        compare_filters=compare_filters, ranking=ranking, trend=trend and not records, why=why,
+        records=records, order=order,
         limit=limit if records else (ranking.limit if ranking else None), pick=pick,
         share_of=share_of, model=model, question=p.question)
 
@@ -1297,9 +1298,10 @@ def _interval(cond: Condition) -> tuple[float, float]:
 
 
 def _range_sides(conditions: list[Condition], p: Parse) -> list[Condition]:
-    """The second of two ranges of one number set against each other ("deals >= 100K vs
-    under 100K"): it becomes the other side of the comparison, not a second filter (which,
-    with the first, would keep no row).
+    """The second of two ranges of one number set against each other, as a comparison's side.
+
+    "deals >= 100K vs under 100K": the second range is the other side of the comparison,
+    not a second filter (which, with the first, would keep no row).
     """
     bounds = [c for c in conditions if c.kind == "number" and c.values]
     for i, a in enumerate(bounds):
