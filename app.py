@@ -140,9 +140,16 @@ def logout(request, response) -> dict:  # noqa: ANN001 - starlette Request, Resp
 
 @cl.on_app_startup
 async def startup() -> None:
-    """Open the graph's checkpointer inside the server's event loop; load the catalog."""
+    """Open the graph's checkpointer inside the server's event loop; warm up meanwhile."""
     await RUNTIME.start()
-    await RUNTIME.warm_up()
+    # the page is served while the first answer's path warms
+    RUNTIME.start_warm_up().add_done_callback(_warmed)
+
+
+def _warmed(task: asyncio.Task[bool]) -> None:
+    if not task.cancelled() and task.exception() is None and task.result():
+        logger.info(f"Whizzy is warm: the first answer's path loaded in "
+                    f"{RUNTIME.warm_seconds or 0:.1f}s")
 
 
 @cl.on_app_shutdown
