@@ -110,3 +110,36 @@ def test_an_llm_engine_is_never_sent_a_warm_up_question(tmp_path, monkeypatch):
 
     assert asyncio.run(scenario()) is True
     assert asked == []
+
+
+APP_IMPORTS = """
+import ast, json, sys
+from whizzy.chat.serve import defer_tracing_sdk
+defer_tracing_sdk()
+tree = ast.parse(open("app.py").read())
+for node in tree.body:  # every module app.py imports when the server loads it
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            __import__(alias.name)
+    elif isinstance(node, ast.ImportFrom) and node.level == 0:
+        __import__(node.module)
+print(json.dumps(sorted(m for m in ("pandas", "plotly", "langgraph", "whizzy.assistant",
+                                    "whizzy.chat.render", "traceloop.sdk.client")
+                        if m in sys.modules)))
+"""
+
+
+def test_loading_the_app_leaves_pandas_plotly_and_the_agents_to_the_warm_up():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "LITERAL_API_KEY"}
+    out = subprocess.run([sys.executable, "-c", APP_IMPORTS], capture_output=True, text=True,
+                         env=env, check=True, cwd=Path(__file__).parents[2])
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_warm_up_loads_what_an_answer_is_drawn_with(monkeypatch):
+    drawn: list[int] = []
+    monkeypatch.setattr("whizzy.chat.charts.warm_up", lambda: drawn.append(1))
+    runtime.warm_up_charts()
+    assert drawn == [1] and "whizzy.chat.render" in sys.modules

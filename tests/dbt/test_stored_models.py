@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from whizzy.warehouse.catalog import load_catalog
-from whizzy.warehouse.connection import manifest_path_for
+from whizzy.warehouse.connection import connect_readonly, manifest_path_for
 
 
 def test_every_answerable_model_is_a_stored_table(built_warehouse: Path) -> None:
     catalog = load_catalog(manifest_path_for(built_warehouse))
-    con = duckdb.connect(str(built_warehouse), read_only=True)
+    con = connect_readonly(built_warehouse)  # the configuration every reader opens it with
     try:
         kinds = dict(con.execute(
             "select table_name, table_type from information_schema.tables "
