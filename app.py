@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from typing import TYPE_CHECKING, Any
 
 import chainlit as cl
 import chainlit.server
@@ -31,7 +32,6 @@ from whizzy.chat.auth import (
     parse_users,
 )
 from whizzy.chat.datalayer import SQLiteDataLayer
-from whizzy.chat.export import ExportFile, export_request
 from whizzy.chat.feedback import META_KEY
 from whizzy.chat.freshness import warehouse_freshness
 from whizzy.chat.howto import HOW_TITLE, deals_step_name, how_i_got_this
@@ -45,13 +45,27 @@ from whizzy.chat.options import (
 )
 from whizzy.chat.origins import OriginPolicy
 from whizzy.chat.personas import PERSONAS, SettingsSpec, engine_choices
-from whizzy.chat.render import answer_view, problem_text, saved_buttons
 from whizzy.chat.runtime import ChatRuntime, exit_with_parent, stream_answer
 from whizzy.chat.steps import step_view
 from whizzy.core.errors import WhizzyError
 from whizzy.core.logs import install as install_log_redaction
 
+if TYPE_CHECKING:
+    from whizzy.chat.export import ExportFile
+
 install_log_redaction()  # the chat server logs without secrets
+
+
+def _render() -> Any:
+    """`whizzy.chat.render`, imported on first use (the background warm-up imports it).
+
+    With pandas and Plotly it took ~0.6 s of the server's start-up, before the page was
+    served; `whizzy.chat.export` likewise.
+    """
+    from whizzy.chat import render
+
+    return render
+
 exit_with_parent(int(os.environ.get(PARENT_PID_VAR) or 0))  # never outlive `whizzy chat`
 
 OPTIONS = ChatOptions.from_env()
@@ -140,9 +154,16 @@ def logout(request, response) -> dict:  # noqa: ANN001 - starlette Request, Resp
 
 @cl.on_app_startup
 async def startup() -> None:
-    """Open the graph's checkpointer inside the server's event loop; load the catalog."""
+    """Open the graph's checkpointer inside the server's event loop; warm up meanwhile."""
     await RUNTIME.start()
-    await RUNTIME.warm_up()
+    # the page is served while the first answer's path warms
+    RUNTIME.start_warm_up().add_done_callback(_warmed)
+
+
+def _warmed(task: asyncio.Task[bool]) -> None:
+    if not task.cancelled() and task.exception() is None and task.result():
+        logger.info(f"Whizzy is warm: the first answer's path loaded in "
+                    f"{RUNTIME.warm_seconds or 0:.1f}s")
 
 
 @cl.on_app_shutdown
@@ -198,7 +219,7 @@ async def _warehouse_problem() -> bool:
         warehouse_freshness(OPTIONS.warehouse)
         return False
     except WhizzyError as exc:
-        await cl.Message(content=problem_text(exc), author=ASSISTANT_NAME).send()
+        await cl.Message(content=_render().problem_text(exc), author=ASSISTANT_NAME).send()
         return True
 
 
@@ -217,7 +238,7 @@ async def resume(thread: ThreadDict) -> None:
     again from its metadata.
     """
     await _send_settings(_settings())
-    for step_id, buttons in saved_buttons(thread.get("steps") or []):
+    for step_id, buttons in _render().saved_buttons(thread.get("steps") or []):
         for action in _buttons(buttons):
             await action.send(for_id=step_id)
 
@@ -302,6 +323,8 @@ async def _export_last(fmt: str) -> None:
 
 async def answer(question: str) -> None:
     """Stream the question through the graph, then the answer in its one layout."""
+    from whizzy.chat.export import export_request  # see _render
+
     if (fmt := export_request(question)) is not None:
         await _export_last(fmt)
         return
@@ -311,7 +334,7 @@ async def answer(question: str) -> None:
     try:
         result, results, streamed, how = await _run_graph(question)
     except WhizzyError as exc:
-        await cl.Message(content=problem_text(exc), author=ASSISTANT_NAME).send()
+        await cl.Message(content=_render().problem_text(exc), author=ASSISTANT_NAME).send()
         return
     except Exception as exc:  # a bug: say so plainly, keep the traceback in the server log
         logger.exception("answering %r failed", question)
@@ -323,7 +346,7 @@ async def answer(question: str) -> None:
         return
 
     row_limit = _settings().row_limit
-    view = answer_view(result, results, fresh, row_limit=row_limit)
+    view = _render().answer_view(result, results, fresh, row_limit=row_limit)
     cl.user_session.set("last_exports", [*view.table_files, *sum(view.records_files, [])])
     # One layout, in this order: sentence, picture, one table, deals behind, How I got this.
     elements: list = []

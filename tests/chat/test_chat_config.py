@@ -192,7 +192,7 @@ def test_chat_command_line_and_environment(tmp_path):
     from whizzy.cli.chat import APP, chat_command, chat_env
 
     cmd = chat_command(host="0.0.0.0", port=8123)
-    assert cmd[1:4] == ["-m", "chainlit", "run"] and Path(cmd[4]) == APP
+    assert cmd[1:4] == ["-m", "whizzy.chat.serve", "run"] and Path(cmd[4]) == APP
     assert cmd[-1] == "--headless" and "8123" in cmd
     env = chat_env(tmp_path / "w.duckdb", persist=False)
     assert env["WHIZZY_WAREHOUSE"] == str(tmp_path / "w.duckdb")

@@ -56,6 +56,17 @@ def test_build_summary_is_one_line_of_models_tests_and_seconds(tmp_path, capsys)
     assert "slowest" not in err and "velocity_bottleneck" not in err
 
 
+def test_build_summary_says_when_the_unit_tests_were_skipped(tmp_path, capsys):
+    from whizzy.cli.build import print_summary
+
+    result = _result(tmp_path, unit_tests_skipped=True)
+    result.nodes = [n for n in result.nodes if n.resource_type != "unit_test"]
+    print_summary(result)
+    line = capsys.readouterr().err.strip()
+    assert ("passed 1 tests (1 data, unit tests skipped: they passed on this very dbt "
+            "project before)") in line
+
+
 def test_make_installs_quietly_and_uv_still_shows_errors(tmp_path):
     import re
     import subprocess

@@ -247,3 +247,25 @@ def test_free_sql_must_take_its_rows_from_a_catalog_relation(sql):
 ])
 def test_free_sql_reading_a_catalog_relation_passes(sql):
     assert gate(sql, ALLOWED, from_relation=True)
+
+
+def test_the_gate_never_copies_its_own_parse_of_the_query(monkeypatch):
+    """Copying the parsed query (to add the LIMIT, then to print it) was a third of its time."""
+    from sqlglot import exp as sqlglot_exp
+
+    from whizzy.warehouse.gate import gate as gate_sql
+
+    copied: list[str] = []
+    original = sqlglot_exp.Expression.copy
+
+    def counting_copy(self):
+        if isinstance(self, sqlglot_exp.Query):
+            copied.append(type(self).__name__)
+        return original(self)
+
+    monkeypatch.setattr(sqlglot_exp.Expression, "copy", counting_copy)
+    allowed = {("main", "fct_opportunity")}
+    out = gate_sql('SELECT "owner_name", SUM(amount) AS won FROM "main"."fct_opportunity" '
+                   "WHERE is_won GROUP BY 1 ORDER BY won DESC", allowed, row_limit=50)
+    assert out.rstrip().endswith("LIMIT 50")
+    assert copied == []

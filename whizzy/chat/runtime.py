@@ -9,18 +9,47 @@ not free (each compiles the graph), so one is kept per (persona, engine, row lim
 from __future__ import annotations
 
 import asyncio
+import importlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from agents.values import value_index
-from whizzy.assistant import Assistant
 from whizzy.chat.auth import create_private
-from whizzy.chat.charts import warm_up as warm_up_charts
 from whizzy.chat.options import ChatOptions
 from whizzy.chat.personas import SettingsSpec
 from whizzy.core.errors import WhizzyError
-from whizzy.warehouse.reader import open_warehouse
+
+#: Imported on first use (in the background warm-up): LangGraph and the agents took about
+#: 0.5 s of the server's start-up on a quiet machine, before it could serve its page.
+_AGENTS = "whizzy.assistant"
+
+
+def warm_up_charts() -> None:
+    """Import what draws and shows an answer (pandas, Plotly), then draw one of each chart.
+
+    Imported here, in the background warm-up, not when the server starts: about 0.6 s.
+    """
+    from whizzy.chat import render  # noqa: F401 - loaded now, not on the first answer
+    from whizzy.chat.charts import warm_up
+
+    warm_up()
+
+
+def _assistant_type() -> Any:
+    """`whizzy.assistant.Assistant`, imported on first use."""
+    return importlib.import_module(_AGENTS).Assistant
+
+
+def _load_value_index(warehouse: Any) -> None:
+    """Open the warehouse and load its value index (the first answer needs both)."""
+    from agents.values import value_index
+    from whizzy.warehouse.reader import open_warehouse
+
+    value_index(open_warehouse(warehouse))
+
+
+#: The question the warm-up answers (a figure, its SQL, the reply and a chart's data).
+WARM_QUESTION = "What was our win rate last quarter?"
 
 
 class AssistantLike(Protocol):
@@ -48,6 +77,9 @@ class ChatRuntime:
         self._conn: Any = None
         self._assistants: dict[SettingsSpec, AssistantLike] = {}
         self._lock = asyncio.Lock()
+        self._warming: asyncio.Task[bool] | None = None
+        #: How long the last warm-up took (None until one finished).
+        self.warm_seconds: float | None = None
 
     async def start(self) -> None:
         """Open the checkpointer (call once the server's event loop runs)."""
@@ -88,8 +120,7 @@ class ChatRuntime:
         """The assistant for these settings (created on first use)."""
         await self.start()
         if spec not in self._assistants:
-
-            self._assistants[spec] = Assistant(
+            self._assistants[spec] = _assistant_type()(
                 self.options.warehouse,
                 engine=spec.engine,
                 checkpointer=self.checkpointer,
@@ -102,22 +133,48 @@ class ChatRuntime:
         """Do the slow first-time work now, so the first question is as fast as the rest.
 
         Plotly's first figure, the agents' imports and compiled graph, the catalog and the
-        value index each take seconds the first time. Returns False (and leaves the
+        value index each take seconds the first time; then, with the offline engine, one
+        question (`WARM_QUESTION`) is answered in a private thread of memory, so the first
+        user's answer runs on warm code, connections and index parts (at 1M opportunities
+        a fresh process's first answer took ~4× a warm one). Returns False (and leaves the
         explaining to the chat) when the warehouse isn't ready.
         """
 
         def load() -> None:
             warm_up_charts()
-            value_index(open_warehouse(self.options.warehouse))
+            _load_value_index(self.options.warehouse)
 
+        def answer_one() -> None:
+            # its own in-memory memory: nothing is written to the chat's checkpoints
+            _assistant_type()(self.options.warehouse, engine="offline",
+                              row_limit=self.options.row_limit).ask(WARM_QUESTION,
+                                                                    thread_id="whizzy-warm-up")
+
+        started = time.perf_counter()
         try:
+            # imported in a thread: the event loop keeps serving pages meanwhile
+            await asyncio.to_thread(_assistant_type)
             await self.assistant(
                 SettingsSpec(engine=self.options.engine, row_limit=self.options.row_limit)
             )
             await asyncio.to_thread(load)
         except WhizzyError:
             return False
+        if self.options.engine == "offline":  # an LLM engine would send a request: not warmed
+            await asyncio.to_thread(answer_one)
+        self.warm_seconds = time.perf_counter() - started
         return True
+
+    def start_warm_up(self) -> asyncio.Task[bool]:
+        """Warm up in the background (call from the server's event loop); returns the task.
+
+        The server answers its page while this runs: awaiting it at start-up kept the chat
+        from listening for the ~1 s (several under load) it takes. A question asked before
+        it ends is answered all the same, only as slowly as a cold one.
+        """
+        if self._warming is None:
+            self._warming = asyncio.create_task(self.warm_up())
+        return self._warming
 
 
 async def stream_answer(

@@ -59,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Run `dbt build` (models, data tests, unit tests) on a copy of the warehouse and "
             "swap it in only when everything passed; on failure the served warehouse is "
-            "unchanged and the failing model or test is named."
+            "unchanged and the failing model or test is named. The unit tests, which never "
+            "read the warehouse's data, run only when the dbt project, dbt or DuckDB changed "
+            "since they last passed (--unit-tests runs them anyway)."
         ),
         epilog="Daily refresh from cron:  15 6 * * *  cd /path/to/whizzy && .venv/bin/whizzy build",
     )
@@ -74,6 +76,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="keep running and rebuild at this interval, e.g. 24h (as of each run's date)",
     )
     p.add_argument("--docs", action="store_true", help="also run `dbt docs generate`")
+    p.add_argument(
+        "--unit-tests", action="store_true",
+        help="run the dbt unit tests even when they passed on this very project before "
+             "(by default they run only when the project, dbt or DuckDB changed)",
+    )
     p.set_defaults(func=run)
 
 
@@ -83,6 +90,7 @@ def build_with_progress(
     as_of: str | None = None,
     fiscal_year_start_month: int | None = None,
     docs: bool = False,
+    unit_tests: bool | None = None,
 ) -> BuildResult:
     """Build with a live node counter, then print a summary."""
     with Progress(
@@ -105,6 +113,7 @@ def build_with_progress(
             fiscal_year_start_month=fiscal_year_start_month,
             progress=progress,
             docs=docs,
+            unit_tests=unit_tests,
         )
     print_summary(result)
     index_values(result.warehouse)
@@ -135,8 +144,10 @@ def summary_line(result: BuildResult) -> str:
     data, unit = counts.get("test", 0), counts.get("unit_test", 0)
     fiscal = ("" if result.fiscal_year_start_month == 1
               else f", fiscal year from month {result.fiscal_year_start_month}")
+    units = ("unit tests skipped: they passed on this very dbt project before"
+             if result.unit_tests_skipped else f"{unit} unit")
     return (f"built {counts.get('model', 0)} models and passed {data + unit} tests "
-            f"({data} data, {unit} unit) in {result.elapsed:.1f}s · as of "
+            f"({data} data, {units}) in {result.elapsed:.1f}s · as of "
             f"{result.as_of.isoformat()}{fiscal} · {result.warehouse}")
 
 
@@ -160,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             fiscal_year_start_month=args.fiscal_year_start_month,
             docs=args.docs,
+            unit_tests=True if args.unit_tests else None,
         )
         return 0
     interval = parse_interval(args.every)
@@ -168,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
     while True:
         try:
             build_with_progress(
-                warehouse, fiscal_year_start_month=args.fiscal_year_start_month, docs=args.docs
+                warehouse, fiscal_year_start_month=args.fiscal_year_start_month, docs=args.docs,
+                unit_tests=True if args.unit_tests else None,
             )
         except WarehouseChangedError as exc:  # new data landed mid-build: build it now
             console.print(f"[yellow]rebuilding now:[/] {escaped(str(exc))}")

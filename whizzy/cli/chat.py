@@ -136,8 +136,13 @@ def check_port(host: str, port: int) -> None:
 
 
 def chat_command(*, host: str, port: int, open_browser: bool = False) -> list[str]:
-    """The Chainlit command line that serves `app.py`."""
-    cmd = [sys.executable, "-m", "chainlit", "run", str(APP), "--host", host, "--port", str(port)]
+    """The Chainlit command line that serves `app.py` (through `whizzy.chat.serve`).
+
+    `whizzy.chat.serve` runs Chainlit's own command line, with Literal AI's tracing SDK
+    loaded only if something uses it (about 1 s of the server's start-up).
+    """
+    cmd = [sys.executable, "-m", "whizzy.chat.serve", "run", str(APP), "--host", host,
+           "--port", str(port)]
     if not open_browser:
         cmd.append("--headless")
     return cmd

@@ -5,7 +5,8 @@ into typed objects: models with their descriptions, columns (types, docs, tests,
 values), lineage, and — for models that carry a ``config.meta.whizzy`` block
 (`docs/catalog-meta.md`) — what they can answer: synonyms, example questions, dimensions,
 measures, time column and default sort. A catalog is loaded once per manifest file version
-(path + mtime + size).
+(path + mtime + size), and saved parsed beside the manifest (`whizzy.warehouse.catalogfile`)
+for the next process.
 
 >>> cat = Catalog.from_manifest({"metadata": {}, "nodes": {}, "sources": {}})
 >>> cat.answerable
@@ -23,6 +24,8 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+
+from whizzy.warehouse.catalogfile import saved_or_parsed
 
 #: Units a measure may declare (docs/catalog-meta.md).
 UNITS = frozenset({"currency", "percent", "days", "count", "score", "number", "text"})
@@ -739,8 +742,12 @@ def load_catalog(path: Path) -> Catalog:
         cached = _CACHE.get(path)
         if cached and cached[0] == key:
             return cached[1]
-    with open(path, encoding="utf-8") as handle:
-        catalog = Catalog.from_manifest(json.load(handle), path)
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    # a fresh process reads the catalog its build's first reader saved beside the manifest
+    # (keyed by the manifest's bytes), instead of parsing the manifest again
+    catalog = saved_or_parsed(path, raw, lambda data: Catalog.from_manifest(json.loads(data),
+                                                                            path), Catalog)
     with _LOCK:
         _CACHE[path] = (key, catalog)
     return catalog

@@ -185,8 +185,10 @@ def _check_table(node: exp.Table, allowed: set[tuple[str, str]], default_schema:
         raise _refuse(f"The table {shown} is not a catalog model or raw Salesforce table.")
 
 
-def enforce_limit(tree: exp.Query, row_limit: int) -> exp.Query:
+def enforce_limit(tree: exp.Query, row_limit: int, *, copy: bool = True) -> exp.Query:
     """Add a LIMIT, or lower one that is larger than `row_limit` (or not a plain number).
+
+    With `copy=False` a LIMIT added goes into `tree` itself (the gate's own parse).
 
     >>> print(enforce_limit(sqlglot.parse_one("select 1 limit 5000"), 100).sql())
     SELECT 1 LIMIT 100
@@ -205,7 +207,7 @@ def enforce_limit(tree: exp.Query, row_limit: int) -> exp.Query:
         if isinstance(value, exp.Literal) and value.is_int and not percent:
             current = int(value.this)
     if current is None or current < 0 or current > row_limit:
-        tree = tree.limit(row_limit)
+        tree = tree.limit(row_limit, copy=copy)
     return tree
 
 
@@ -246,7 +248,10 @@ def gate(sql: str, allowed: Collection[tuple[str, str]], *, row_limit: int = 100
     if row_limit < 1:
         raise ValueError("row_limit must be at least 1")
     tree = check(sql, allowed, default_schema=default_schema)
-    out = enforce_limit(tree, row_limit).sql(dialect=DIALECT, pretty=pretty)
+    # the tree is this call's own parse, used once: neither step copies it (the copies were
+    # about a third of the gate's time)
+    out = enforce_limit(tree, row_limit, copy=False).sql(dialect=DIALECT, pretty=pretty,
+                                                          copy=False)
     parsed = duckdb_check(out, allowed, default_schema=default_schema)  # what will run
     if from_relation and not reads_a_relation(parsed, allowed, default_schema=default_schema):
         raise _refuse("The query reads no catalog model: its figures would not come from the "

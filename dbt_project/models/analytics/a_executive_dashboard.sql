@@ -1,6 +1,7 @@
-{{ config(materialized='view') }}
 -- Exactly one row (dashboard_type = 'executive_dashboard'): the headline KPIs as of the
--- build's as-of date. A view, so it is computed on demand over the marts and facts.
+-- build's as-of date. A table like the other analytics models: every figure is fixed by the
+-- build's as-of date, and as a view the briefing recomputed it over the facts on every
+-- question (about 30 ms at 1M opportunities; a table row reads in well under 1 ms).
 
 with opportunities as (
 
