@@ -639,6 +639,10 @@ def records_plans(query: Query, model: Model, warehouse: Warehouse, *,
                                       label=f"{number.label} over 0"))
     if not order:
         order = [Order(name=k.column, desc=k.desc) for k in meta.record_order]
+    for key in dict.fromkeys([*columns[:1], *meta.grain]):
+        # ties (equal amounts, pushes, or no days yet) are listed the same way every time
+        if all(o.name != key for o in order):
+            order.append(Order(name=key, desc=False))
     for flt in filters:  # the figure a numeric condition is on, shown beside each record
         if flt.op in {"gt", "gte", "lt", "lte", "between"} and flt.column not in columns:
             columns.append(flt.column)
