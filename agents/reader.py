@@ -430,6 +430,15 @@ def _read_numbers(p: Parse) -> None:
                 i = end
                 continue
             op = None
+        if op is None and words[i].endswith("%") and not (
+                i > 0 and words[i - 1] in {"top", "bottom", "first", "last"}):
+            # "closing next month with 90% probability": a percentage with no bound is that
+            # value (bound to the number named beside it, else said not applied)
+            p.conditions.append(Condition(field="?percent", op="between", values=[value, value],
+                                          text=p.lower(i, end)))
+            p.take(i, end)
+            i = end
+            continue
         if op is None:
             if start == i and i > 0 and words[i - 1] in {"top", "bottom", "first", "last",
                                                          "best", "worst"}:
