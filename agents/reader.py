@@ -917,6 +917,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     elif has(words, *grammar.AMOUNT_WORDS) or any(
             w.startswith("$") and i not in p.used for i, w in enumerate(words)):
         base = "amount"
+    if base == "amount" and measures and all(s.exact == 0 for s in measures) and not any(
+            _has_unit(s, "currency", catalog) for s in measures):
+        # "how much does X have sitting in Negotiation": an amount is asked; a count's
+        # phrase found only loosely in the words says nothing of what is measured
+        p.spans = [s for s in p.spans if s not in measures]
+        measures = []
     # "which stage have deals been sitting in the longest, on average?": a duration is
     # ranked; a figure only typo-matched in another unit says which deals, not what
     typo_only = all(s.exact == 0 and not _has_unit(s, "days", catalog) for s in measures)
@@ -1066,7 +1072,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     candidate = Candidate(
         measures=[(s.names, {n: s.models_of(n) for n in s.names}, s.exact == 2, s.length)
                   for s in measures], base=base, unit=unit_cue,
-        flags=[c.field for c in filters if c.kind == "flag"],
+        flags=[c.field for c in filters if c.kind == "flag"] + (
+            _previous_scope(context) if set(words) & grammar.ANAPHORA and not measures
+            else []),
         dimensions=list(dict.fromkeys([*group_by, *(c.field for c in filters
                                                       if c.kind == "members")])),
         numbers=sorted(number_names), units=[c.field[1:] for c in conditions],
@@ -1325,6 +1333,19 @@ def _range_sides(conditions: list[Condition], p: Parse) -> list[Condition]:
             if (hi1 <= lo2 or hi2 <= lo1) and between & grammar.COMPARE:
                 return [b]
     return []
+
+
+def _previous_scope(context: Context) -> list[str]:
+    """The flags the previous figure was about ("how much $ was that" after slipped deals)."""
+    prev = context.previous
+    if prev is None or prev.model is None:
+        return []
+    flags = [c.field for c in prev.filters if c.kind == "flag"]
+    meta = context.catalog.model(prev.model).answerable
+    for name in prev.measures[:1]:
+        if (m := meta.measure(name)) is not None:
+            flags += [f for f in m.scope if f not in flags]
+    return flags
 
 
 def _previous(window: Window, context: Context) -> Window:

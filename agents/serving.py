@@ -225,8 +225,11 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
             options = [m for m in meta.measures if unit and m.unit == unit]
         if not options:
             return None
-        chosen.append(options[0])
-        score += 5
+        # a figure only of rows the question never named ("how much is in Qualification":
+        # not the slipped amount) counts less than one of the rows asked about
+        fits = [m for m in options if set(m.scope) <= set(want.flags)]
+        chosen.append(fits[0] if fits else options[0])
+        score += 5 if fits else 3
         reasons.append(f"measures {want.base.replace('_', ' ')}")
 
     elif want.records:
