@@ -29,6 +29,7 @@ from agents.periods import (
     Period,
     add_months,
     current,
+    cuts_grain,
     overall_window,
     previous,
 )
@@ -276,7 +277,13 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
     if query.compare_members and query.compare_members not in groups:
         groups.append(query.compare_members)
     if query.trend and not groups:
-        bucket = next((meta.dimension(b) for b in TIME_BUCKETS if meta.dimension(b)), None)
+        buckets = [d for b in TIME_BUCKETS if (d := meta.dimension(b)) is not None]
+        # "over the past 6 months": by month; a quarter bucket would cut the window's ends
+        bucket = next((b for b in buckets if window is not None and b.name == window.grain),
+                      None) or next((b for b in buckets if window is None or not cuts_grain(
+                          b.name, Period(window.start, window.end, window.label, window.grain,
+                                         window.kind, window.count),
+                          warehouse.fiscal_year_start_month)), buckets[0] if buckets else None)
         if bucket is not None:
             count = query.limit or DEFAULT_TREND_PERIODS
             if window is None or window.count <= 1 and window.grain == bucket.name:

@@ -1538,7 +1538,10 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
         for name in measures:
             m = meta.measure(name)
             if m is not None and (m.unit == unit or unit == "number"):
-                return cond.model_copy(update={"field": m.name})
+                label = (m.label or m.name.replace("_", " ")).lower()
+                text = cond.text if set(label.split()) & set(cond.text.split()) or \
+                    unit == "days" else f"{label} {cond.text}"  # "win rate above 35%"
+                return cond.model_copy(update={"field": m.name, "text": text})
     wanted = "currency" if unit == "number" else unit
     said = {stem(w) for w in words}
     for n in meta.numbers:

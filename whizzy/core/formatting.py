@@ -331,8 +331,8 @@ def format_cell(value: object, unit: str | None = None, column: str = "") -> str
 
     >>> format_cell("2026-Q3", None, "quarter_label"), format_cell(0.25, "percent")
     ('Q3 2026', '25.0%')
-    >>> format_cell("2026-07-01")
-    'Jul 1, 2026'
+    >>> format_cell("2026-07-01"), format_cell("2026-07-01", None, "close_month")
+    ('Jul 1, 2026', 'Jul 2026')
     """
     if isinstance(value, str):
         if re.fullmatch(r"\d{4}-Q[1-4]", value):
@@ -340,6 +340,8 @@ def format_cell(value: object, unit: str | None = None, column: str = "") -> str
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}( .*)?", value):
             if unit is None and column.endswith(("quarter",)):
                 return quarter_label(dt.date.fromisoformat(value[:10]))
+            if unit is None and column.endswith("month"):
+                return format_month(dt.date.fromisoformat(value[:10]))
             return format_date(value)
         return value
     return format_value(value, unit)
