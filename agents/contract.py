@@ -175,6 +175,8 @@ class Query(BaseModel):
     compare_filters: list[Condition] = Field(default_factory=list)
     ranking: Ranking | None = None
     trend: bool = False
+    #: The bucket a trend is asked by ("monthly", "by month": ``month``); None: the model's own.
+    trend_grain: str | None = None
     why: bool = False
     #: Records (deals) asked for: listed with `order`, `limit`; `pick` names the one field
     #: asked of the first record ("who owns the biggest one?").

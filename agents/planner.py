@@ -279,8 +279,9 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
     if query.trend and not groups:
         buckets = [d for b in TIME_BUCKETS if (d := meta.dimension(b)) is not None]
         # "over the past 6 months": by month; a quarter bucket would cut the window's ends
-        bucket = next((b for b in buckets if window is not None and b.name == window.grain),
-                      None) or next((b for b in buckets if window is None or not cuts_grain(
+        bucket = next((b for b in buckets if b.name == query.trend_grain), None) or next(
+            (b for b in buckets if window is not None and b.name == window.grain),
+            None) or next((b for b in buckets if window is None or not cuts_grain(
                           b.name, Period(window.start, window.end, window.label, window.grain,
                                          window.kind, window.count),
                           warehouse.fiscal_year_start_month)), buckets[0] if buckets else None)

@@ -244,6 +244,20 @@ def _take_trend(p: Parse, named: set[int]) -> bool:
     return found
 
 
+def _trend_grain(text: str) -> str | None:
+    """The bucket a trend's words name: "monthly", "by month", "month over month".
+
+    >>> _trend_grain("monthly won amount this year"), _trend_grain("win rate by quarter")
+    ('month', 'quarter')
+    """
+    m = re.search(r"\b(?:(?P<a>month|quarter)ly|(?:by|per|each|every) (?P<b>month|quarter)|"
+                  r"(?P<c>month|quarter) over (?:month|quarter)|(?P<d>mom|qoq))\b", text)
+    if m is None:
+        return None
+    word = m.group("a") or m.group("b") or m.group("c") or m.group("d")
+    return {"mom": "month", "qoq": "quarter"}.get(word, word)
+
+
 def _bind_bounds(p: Parse, query: Query, context: Context) -> Query:
     """A follow-up's bounds on the figure it continues ("only the ones over 100k").
 
@@ -1081,7 +1095,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         window=window, compare_window=compare_window, time=time, records=records,
         superlative=superlative,
         hints=[h.name for h in p.hints], hints_len=[(h.name, h.length) for h in p.hints],
-        trend=trend, why=why, bases={s.names: _bases_of(s, catalog) for s in measures},
+        trend=trend, trend_grain=_trend_grain(text) if trend else None, why=why,
+        bases={s.names: _bases_of(s, catalog) for s in measures},
         fiscal_year_start_month=context.fiscal_year_start_month,
         alt_bases=("deals",) if base == "count" and record_noun else (),
         also_bases=also_bases,
@@ -1212,7 +1227,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     return Query(
         intent=intent, measures=chosen_measures, group_by=group_by, filters=filters,
         window=window, compare_window=compare_window, compare_members=compare_members,
-        compare_filters=compare_filters, ranking=ranking, trend=trend and not records, why=why,
+        compare_filters=compare_filters, ranking=ranking, trend=trend and not records,
+        trend_grain=_trend_grain(text) if trend and not records else None, why=why,
         records=records, order=order,
         limit=limit if records else (ranking.limit if ranking else None), pick=pick,
         share_of=share_of, model=model, question=p.question)

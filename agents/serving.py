@@ -59,6 +59,8 @@ class Candidate:
     #: (model, words) of each model phrase found.
     hints_len: list[tuple[str, int]] = field(default_factory=list)
     trend: bool = False
+    #: The bucket a trend is asked by ("monthly"): a model without it fits less.
+    trend_grain: str | None = None
     #: The question asks why: a model that can split the figure into its drivers is better.
     why: bool = False
     #: Dimensions whose members are named, and the column their values were read from.
@@ -339,6 +341,9 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         reasons.append("named by its own words")
     if want.trend and meta.time_grain in {"quarter", "month"}:
         score += 1.5
+    if want.trend and want.trend_grain and meta.dimension(want.trend_grain) is None:
+        score -= 4  # "monthly won amount": a model without months cannot say it by month
+        reasons.append(f"has no {want.trend_grain} buckets")
     if want.why and meta.why_dimensions and any(m.is_aggregate for m in resolved):
         score += 3
         reasons.append(f"explains it by {', '.join(meta.why_dimensions[:3])}")
@@ -376,5 +381,5 @@ def candidate_of(query: Query, fiscal_year_start_month: int = 1) -> Candidate:
                                                            if c.kind == "members")])),
         window=query.window, compare_window=query.compare_window,
         time=query.window.time if query.window else None,
-        records=query.records, trend=query.trend, why=query.why,
+        records=query.records, trend=query.trend, trend_grain=query.trend_grain, why=query.why,
         fiscal_year_start_month=fiscal_year_start_month)
