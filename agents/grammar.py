@@ -61,8 +61,9 @@ GROUP = frozenset({"by", "per", "each", "every", "across", "among", "which", "wh
 #: Words asking for a count, a sum or an average (a measure's `base` in the catalog).
 COUNT_WORDS = ("how many", "number of", "count of", "count", "how many times")
 AMOUNT_WORDS = ("how much", "total value", "value of", "dollar amount", "dollars", "worth",
-                "total amount", "sum of", "in dollars", "dollar-wise", "$", "add up", "adds up",
-                "and total", "and the total", "and value", "and the value", "and their value")
+                "total amount", "sum of", "in dollars", "dollar-wise", "$", "add up", "adds up")
+#: Nouns of an amount: "<a count> and <one of these>" asks the amount too ("how many and total").
+AMOUNT_NOUNS = frozenset({"total", "value", "worth", "amount", "sum", "$", "dollars"})
 AVERAGE_WORDS = ("average", "avg", "mean", "typical")
 #: Words asking for a share of the rest ("what % of pipeline is overdue").
 SHARE = re.compile(r"\b(?:what|which)?\s*(?:%|percent|percentage|share|proportion|fraction|"

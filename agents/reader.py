@@ -956,8 +956,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if measures and any(_has_unit(s, "currency", catalog) for s in measures):
         p.used |= dollars  # "closed won $ YTD": the figure named is in dollars already
         dollars = set()
+    # ("how many and total", "count and their value": an amount noun right after "and")
+    also_amount = any(w in {"and", "plus", "+"} and grammar.AMOUNT_NOUNS & set(words[k + 1:k + 3])
+                      for k, w in enumerate(words))
     if base == "count" and not grammar.SHARE.search(" ".join(words)) and (
-            has(words, *grammar.AMOUNT_WORDS) or dollars):
+            has(words, *grammar.AMOUNT_WORDS) or dollars or also_amount):
         also_bases = ("amount",)
         p.used |= dollars
         for phrase in grammar.AMOUNT_WORDS:

@@ -29,7 +29,13 @@ from typing import Any
 from whizzy.core.errors import BuildError, ConfigError, DiskFullError
 from whizzy.core.settings import DBT_PROJECT_DIR, setting
 from whizzy.warehouse.connection import manifest_path_for, require
-from whizzy.warehouse.files import disk_full_is_typed, is_disk_full, replacing, work_dir_for
+from whizzy.warehouse.files import (
+    disk_full_is_typed,
+    is_disk_full,
+    replace_quietly,
+    replacing,
+    work_dir_for,
+)
 
 #: dbt result statuses that count as passing (`warn` is a passing test with a warning).
 PASSING = frozenset({"success", "pass", "warn"})
@@ -321,16 +327,7 @@ def partial_parse_path_for(project_dir: Path, database: Path) -> Path:
 
 def _keep_partial_parse(written: Path, saved: Path) -> None:
     """Move the state dbt just wrote to `saved` (atomically; a failure only costs time)."""
-    tmp = saved.with_name(f"{saved.name}.{os.getpid()}-{threading.get_ident()}")
-    try:
-        saved.parent.mkdir(exist_ok=True)
-        shutil.copyfile(written, tmp)
-        os.replace(tmp, saved)
-    except OSError:
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+    replace_quietly(saved, lambda tmp: shutil.copyfile(written, tmp), "parse")
 
 
 def catalog_name(database: Path) -> str:

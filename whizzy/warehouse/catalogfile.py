@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import os
 import pickle
 import sys
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from whizzy.warehouse.files import temp_path_for
+from whizzy.warehouse.files import replace_quietly
 
 #: Bump when the saved form changes.
 CATALOG_FORMAT = 1
@@ -80,17 +79,12 @@ def load_saved(path: Path, key: str, catalog_type: type) -> Any | None:
 
 def save(path: Path, key: str, catalog: Any) -> None:
     """Write `catalog` for `key` to `path` (a new file swapped in; a failure only costs time)."""
-    tmp = temp_path_for(path, "catalog")
-    try:
+    def fill(tmp: Path) -> None:
         with open(tmp, "wb") as handle:
             handle.write(b"%s %s\n" % (_MAGIC, key.encode()))
             pickle.dump(replace(catalog, path=None), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+
+    replace_quietly(path, fill, "catalog")
 
 
 def saved_or_parsed(manifest: Path, manifest_bytes: bytes, parse: Callable[[bytes], Any],

@@ -20,7 +20,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -102,6 +102,30 @@ def disk_full_is_typed(where: Path, unchanged: str) -> Iterator[None]:
         raise DiskFullError(
             f"The disk holding {where} is full (no space left on device); {unchanged}."
         ) from exc
+
+
+def replace_quietly(target: Path, fill: Callable[[Path], object], tag: str = "tmp") -> None:
+    """Write a cache file: `fill` writes a temp sibling, which is swapped in atomically.
+
+    For files that only save time (a saved catalog, dbt's parse state): any OS error leaves
+    `target` as it was, and the temp file never stays behind.
+
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "cache.bin"
+    >>> replace_quietly(target, lambda tmp: tmp.write_bytes(b"x"))
+    >>> target.read_bytes(), [p.name for p in target.parent.iterdir()]
+    (b'x', ['cache.bin'])
+    """
+    tmp = temp_path_for(target, tag)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fill(tmp)
+        os.replace(tmp, target)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def remove_quietly(path: Path) -> None:
