@@ -55,6 +55,17 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     text = " ".join(words)
     inherited: list[str] = []
     update: dict = {"follow_up": True, "question": p.question}
+    if prev.pick and prev.records and len(prev.shown) == 1 and query.measures and \
+            p.explicit and not query.group_by and not query.records and \
+            set(words) & {"their", "his", "her", "he", "she"} and \
+            prev.pick not in {c.field for c in query.filters}:
+        # "what's their win rate?" after "who owns the biggest one?": a figure of the one
+        # picked, over all of their deals (the listing's scope was the deals', not theirs)
+        picked = Condition(field=prev.pick, op="eq", values=list(prev.shown),
+                           text=prev.shown[0])
+        return reserve(query.model_copy(update={
+            "follow_up": True, "filters": [*query.filters, picked],
+            "inherited": [prev.shown[0]]}), context)
 
     # the period: named now, shifted from the last one, else kept
     window = query.window
@@ -216,6 +227,12 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         prev.limit if records and not pick else (1 if pick else None))
     if records and prev.records and query.limit is None and _one_asked(p):
         update["limit"] = 1  # "which is the biggest?": the first of the list
+    if records and not prev.records and prev.measures:
+        # "list them" after "how many open deals …": the deals the figure counted
+        have = {c.field for c in update["filters"]}
+        update["filters"] = [*update["filters"], *(
+            Condition(field=f, op="is_true", text=f) for f in _scope_of(prev, context)
+            if f not in have)]
     if records:
         update["model"] = query.model if query.records else prev.model
         update["measures"] = []

@@ -175,16 +175,18 @@ def _filters(model: Model, query: Query, window: Window | None) -> tuple[list[Fi
 
 def _other_side(query: Query) -> Query:
     """The query of the other side of a comparison of two ranges of one number."""
-    fields = {c.field for c in query.compare_filters}
+    sides = {(c.field, c.kind) for c in query.compare_filters}
     return query.model_copy(update={
-        "filters": [c for c in query.filters if c.field not in fields or c.kind != "number"]
+        "filters": [c for c in query.filters if (c.field, c.kind) not in sides]
         + list(query.compare_filters), "compare_filters": []})
 
 
 def _segment(filters: list[Condition], query: Query) -> str:
-    """How one side of a range comparison is named: "deals at least 100k"."""
-    fields = {c.field for c in query.compare_filters}
-    said = [c.text for c in filters if c.field in fields and c.kind == "number"]
+    """How one side of a comparison of two ranges or members is named: "deals at least 100k"."""
+    sides = {(c.field, c.kind) for c in query.compare_filters}
+    said = [c.text for c in filters if (c.field, c.kind) in sides]
+    if said and all(c.kind == "members" for c in query.compare_filters):
+        return " and ".join(said)
     return "deals " + " and ".join(said) if said else "the rest"
 
 

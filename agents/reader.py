@@ -826,6 +826,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # members, exclusions and member comparisons
     filters: list[Condition] = []
     compare_members = None
+    member_sides = False
     by_dim: dict[str, list[ValueMatch]] = {}
     for match in p.values:
         by_dim.setdefault(match.dimension, []).append(match)
@@ -846,6 +847,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 bool(set(words) & grammar.COMPARE) or has(words, "compared with",
                                                            "compared to", "or", "which one")
             values = [v for m in keep for v in m.values]
+            if len(keep) == 2 and comparing and any(len(m.values) > 1 and not m.ambiguous
+                                                    for m in keep):
+                # a family of values ("existing business") against another: two sides, each
+                # its own filter, not a grouping that would split the family
+                for m in keep:
+                    filters.append(Condition(field=dim, op="eq" if len(m.values) == 1 else "in",
+                                             values=list(m.values), text=m.text))
+                member_sides = True
+                continue
             filters.append(Condition(field=dim, op="in", values=values,
                                      text=" vs ".join(m.text for m in keep)))
             if comparing or group_by == []:
@@ -1149,6 +1159,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     filters = [*filters, *resolved, *empty]
     compare_filters = _range_sides(resolved, p) if compare_members is None and \
         len(windows) < 2 else []
+    if member_sides:
+        compare_filters = [next(f for f in reversed(filters) if f.kind == "members")]
     if compare_filters:
         compare_window = None  # "vs" set the two ranges against each other, not two periods
     filters = [f for f in filters if f not in compare_filters]
@@ -1171,7 +1183,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         meta = catalog.model(model).answerable
         if records or asked and not chosen_measures:
             records = records or bool(asked) and not chosen_measures
-            order = _record_order(superlative, numbers, meta, words)
+            bounded = {c.field for c in filters if c.kind == "number"}
+            order = _record_order(superlative, [
+                s for s in numbers if s.name not in bounded or superlative or
+                s.start > 0 and words[s.start - 1] == "by"], meta, words)
             for span in numbers:  # "most overdue deals (top 3 by amount)": overdue ones
                 if order is not None:
                     for f in vocab.spans(words[span.start:span.end]):
@@ -1542,7 +1557,7 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
     def on(n) -> Condition:  # noqa: ANN001 - a catalog Number
         # "3 or more" says nothing of what is counted: the label names it ("push count ...")
         said = set(cond.text.split())
-        text = cond.text if n.unit in {"currency", "days"} or said & set(
+        text = cond.text if n.unit == "currency" or said & set(
             n.label.split()) else f"{n.label} {cond.text}"
         values = cond.values
         if unit == "percent" and n.percent_scale != 1:  # "60%" read 0.6; the column holds 60

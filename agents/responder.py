@@ -945,6 +945,16 @@ def write_answer(state: State, runtime: Runtime[Context]) -> dict:
 def _with_shown(state: State) -> dict[str, Any] | None:
     """The turn's query, with the members its ranking named (for "their" next turn)."""
     query = state.query
+    if query and query.get("pick") and query.get("records"):
+        # "who owns the biggest one?": the one picked ("their win rate" next turn)
+        plan = next((p for p in state.plans or [] if p.get("purpose") == "records"), None)
+        main = _first(state.results or [], {"records"})
+        column = (plan or {}).get("headline")
+        if main is None or main.get("error") or column not in (main.get("columns") or []) \
+                or not main.get("rows"):
+            return query
+        value = main["rows"][0][main["columns"].index(column)]
+        return {**query, "shown": [str(value)] if value is not None else []}
     if not query or not query.get("group_by") or not query.get("ranking") or \
             not (query["ranking"] or {}).get("limit"):
         return query

@@ -108,8 +108,14 @@ _SYMBOLS = (
     (re.compile(rf"(?<![\w.])(?P<a>{_AMT})\s*(?:–|—|-)\s*(?P<b>{_AMT})(?![\w.-])", re.I),
      lambda m: f" between {m['a']} and {m['b']} " if re.search(
          r"[$kmb%]", m["a"] + m["b"], re.I) else m.group(0)),
-    # "300k+", "60+ days", "5,000+ employees": at least
-    (re.compile(rf"(?<![\w.])(?P<a>{_AMT})\s?\+(?!\w)", re.I),
+    # "half a million", "quarter-million": the amount in figures
+    (re.compile(r"\b(?P<f>half|quarter)[\s-](?:of[\s-])?(?:a[\s-])?(?P<u>million|billion)\b",
+                re.I),
+     lambda m: " {}{} ".format(250 if m["f"].lower() == "quarter" else 500,
+                               "k" if m["u"].lower() == "million" else "m")),
+    # "300k+", "60+ days", "5,000+ employees", "500k-plus": at least
+    (re.compile(rf"(?<![\w.])(?P<a>{_AMT})\s?(?:\+|-plus\b|\splus(?=\s+[a-z]))(?!\w)",
+                re.I),
      lambda m: f" {m['a']} or more "),
     # "six-figure deals": the amounts with that many digits
     (re.compile(r"\b(?P<n>[4-9]|four|five|six|seven|eight|nine)[\s-]?figures?\b", re.I),
@@ -128,6 +134,8 @@ def bounds_in_words(text: str) -> str:
 
     >>> bounds_in_words("opps >25k, WR on deals >= 100K, 300k+ and 60+ days")
     'opps  over 25k, WR on deals  at least 100K,  300k or more  and  60 or more  days'
+    >>> bounds_in_words("half-million-plus deals, a quarter million")
+    '  500k or more  deals, a  250k '
     >>> bounds_in_words("the 75k–150k band, six-figure deals, 2025-01-01")
     'the  between 75k and 150k  band,  at least $100000 and under $1000000  deals, 2025-01-01'
     """

@@ -341,6 +341,12 @@ class ValueIndex:
         # Prefer exact values over alias-only ones ("acme bank" over the "acme" prefix).
         chosen = {v: h for v, h in values.items() if _rank(h) == rank}
         how = next(iter(chosen.values()))
+        if how == "exact":
+            # "Existing Business" heads "Existing Business - Upgrade" and "- Replacement":
+            # naming the head names the whole family
+            heads = tuple(chosen)
+            chosen.update({v: h for v, h in values.items()
+                           if any(v.startswith(f"{head} - ") for head in heads)})
         names = tuple(sorted(chosen))
         # "Linda" for two Lindas, "Sequoia" for a dozen Sequoia companies: which one?
         ambiguous = how in {"first_name", "last_name", "prefix", "part"} and len(names) > 1

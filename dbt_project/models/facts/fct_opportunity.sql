@@ -121,6 +121,9 @@ final as (
         cast(case when is_overdue then {{ as_of_date() }} - close_date end as integer)
             as days_overdue,
         cast(case when is_closed then close_date - created_date end as integer) as days_to_close,
+        cast(last_modified_at as timestamp) as last_modified_at,
+        cast({{ as_of_date() }} - cast(last_modified_at as date) as integer)
+            as days_since_update,
         cast(is_closed and {{ in_overall_window('close_date') }} as boolean)
             as is_closed_in_overall_window,
         cast(push_count as integer) as push_count,
