@@ -15,6 +15,7 @@ from agents.contract import Condition, Intent, NotApplied, Order, Query, Ranking
 from agents.periods import TIME_BUCKETS, current, shift, widen_to_grain
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import candidate_of, choose_model, serve
+from agents.values import PERSON_DIMENSIONS
 
 
 def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
@@ -31,6 +32,8 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
                                        "their", "his", "her"}) or has(p.words, "the one",
                                                                        "the ones") or \
         bool(re.search(r"\bthe (?:\w+ ){1,3}ones?\b", " ".join(p.words)))  # "the biggest one"
+    points_back = points_back or bool(previous.shown) and grammar.ordinal_of(
+        " ".join(p.words)) is not None  # "the #1 rep there", "the 2nd one"
     fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
                              r"okay|but|only|just|excluding|exclude|except|without|instead|"
                              r"top \d+ only|break|split|drill|slice)\b", text))
@@ -55,17 +58,16 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     text = " ".join(words)
     inherited: list[str] = []
     update: dict = {"follow_up": True, "question": p.question}
-    if prev.pick and prev.records and len(prev.shown) == 1 and query.measures and \
-            p.explicit and not query.group_by and not query.records and \
-            set(words) & {"their", "his", "her", "he", "she"} and \
-            prev.pick not in {c.field for c in query.filters}:
-        # "what's their win rate?" after "who owns the biggest one?": a figure of the one
-        # picked, over all of their deals (the listing's scope was the deals', not theirs)
-        picked = Condition(field=prev.pick, op="eq", values=list(prev.shown),
-                           text=prev.shown[0])
+    person = _person_of(prev)
+    if person is not None and query.measures and p.explicit and not query.group_by and \
+            not query.records and set(words) & {"their", "his", "her", "he", "she"} and \
+            person.field not in {c.field for c in query.filters}:
+        # "what's their win rate?" after "who owns the biggest one?" or a list of one rep's
+        # deals: a figure of that person, over all of their deals (the flags and bounds of
+        # the last answer were its deals', not the person's)
         return reserve(query.model_copy(update={
-            "follow_up": True, "filters": [*query.filters, picked],
-            "inherited": [prev.shown[0]]}), context)
+            "follow_up": True, "filters": [*query.filters, person],
+            "inherited": [person.text]}), context)
 
     # the period: named now, shifted from the last one, else kept
     window = query.window
@@ -128,6 +130,11 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             pick = prev.shown[n - 1 if n > 0 else n]
             update["filters"] = [*(c for c in update["filters"] if c.field != dim),
                                  Condition(field=dim, op="eq", values=[pick], text=pick)]
+            if not query.group_by:  # one member now, no longer a breakdown by its dimension
+                query = query.model_copy(update={"group_by": [g for g in prev.group_by
+                                                              if g != dim] or []})
+                prev = prev.model_copy(update={"group_by": [g for g in prev.group_by
+                                                            if g != dim], "ranking": None})
             inherited.append(f"{said}: {pick}")
             start = len(text[:text.find(said)].split())
             p.take(start, start + len(said.split()))
@@ -306,6 +313,16 @@ def _one_asked(p: Parse) -> bool:
             return any(s.kind == "dimension" and s.start == i + 1 and
                        not words[s.end - 1].endswith("s") for s in p.spans)
     return False
+
+
+def _person_of(prev: Query) -> Condition | None:
+    """The one person the last answer was about: the owner picked, or one named as a filter."""
+    if prev.pick and prev.records and len(prev.shown) == 1 and prev.pick in PERSON_DIMENSIONS:
+        return Condition(field=prev.pick, op="eq", values=list(prev.shown), text=prev.shown[0])
+    named = [c for c in prev.filters if c.field in PERSON_DIMENSIONS and c.op == "eq" and
+             len(c.values) == 1 and c.field not in prev.group_by]
+    return named[0].model_copy(update={"text": str(named[0].values[0])}) \
+        if len(named) == 1 else None
 
 
 def _shown_members(prev: Query) -> Condition:

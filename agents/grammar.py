@@ -218,7 +218,8 @@ def is_money(word: str) -> bool:
 #: "the 2nd one", "the last one", "number 3 on the list": one member of a list already shown.
 ORDINAL = re.compile(r"\b(?:the\s+)?(?P<n>first|second|third|fourth|fifth|sixth|seventh|"
                      r"eighth|ninth|tenth|last|1st|2nd|3rd|[4-9]th|10th|number \d+|#\d+)"
-                     r"\s+(?:one|on the list|of them|of those|in the list)\b")
+                     r"\s+(?:one|on the list|of them|of those|in the list|"
+                     r"\w+ (?:there|on (?:the|that) list|of those|of them))\b")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
 

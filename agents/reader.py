@@ -322,9 +322,15 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
     meets tomorrow. What's the headline?" asks only the second.
     """
     sentences = [x for x in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip()) if x]
+    background: list[str] = []
+    if sentences:
+        lead, ask = _lead_clause(sentences[-1], context, vocab)
+        if lead:
+            sentences[-1] = ask
+            background.append(lead)
     if len(sentences) < 2:
-        return text, []
-    keep, background = [], []
+        return " ".join(sentences) if background else text, background
+    keep = []
     for sentence in sentences:
         words = tokens(sentence)
         asks = sentence.rstrip().endswith("?") or not words or words[0] in _ASKING or \
@@ -336,6 +342,39 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
     if not keep:
         return text, []
     return " ".join(keep), background
+
+
+#: Where a lead-in clause ends and the question starts: "…, so what was", "… — how much".
+_CLAUSE_BREAK = re.compile(r"(?:,\s*so|\s+so|\s*[;—–]|\s+-)\s+(?=\w)")
+
+
+def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[str, str]:
+    """A lead-in before the question in one sentence, and the question ("" when none).
+
+    "I'm prepping for the board meeting, so what was our won revenue last FY?": the clause
+    before the break asks nothing and names no value or breakdown, and the question after it
+    names its own figure (and its own period, if the lead-in names one), so the lead-in is
+    background. "For Technology — what's the win rate?" keeps its lead-in (a value).
+    """
+    for m in reversed(list(_CLAUSE_BREAK.finditer(sentence))):
+        lead, ask = sentence[:m.start()], sentence[m.end():]
+        lead_words, ask_words = tokens(lead), tokens(ask)
+        if not lead_words or not ask_words or ask_words[0] not in _ASKING and \
+                ask_words[0] not in grammar.LIST_WORDS or lead_words[0] in _ASKING:
+            continue
+        ask_spans = vocab.spans(ask_words)
+        lead_spans = vocab.spans(lead_words)
+        figure = any(s.kind in {"measure", "flag"} for s in ask_spans) or \
+            has(ask_words, *grammar.COUNT_WORDS, *grammar.AMOUNT_WORDS)
+        lead_named = any(s.kind in {"dimension", "flag", "time", "number"} for s in lead_spans) \
+            or bool(context.values.match(lead_words))
+        lead_period = bool(grammar.CALENDAR & set(lead_words)) or bool(find_periods(
+            lead.lower(), context.as_of, context.fiscal_year_start_month))
+        ask_period = bool(grammar.CALENDAR & set(ask_words)) or bool(find_periods(
+            ask.lower(), context.as_of, context.fiscal_year_start_month))
+        if figure and not lead_named and (ask_period or not lead_period):
+            return lead.strip(), ask.strip()
+    return "", sentence
 
 
 def _raw_tokens(text: str) -> list[str]:

@@ -108,6 +108,9 @@ _SYMBOLS = (
     (re.compile(rf"(?<![\w.])(?P<a>{_AMT})\s*(?:–|—|-)\s*(?P<b>{_AMT})(?![\w.-])", re.I),
      lambda m: f" between {m['a']} and {m['b']} " if re.search(
          r"[$kmb%]", m["a"] + m["b"], re.I) else m.group(0)),
+    # "# of wins", "the #1 rep": the number of, number one
+    (re.compile(r"#\s?(?=of\b)"), " number "),
+    (re.compile(r"#\s?(?=\d)"), " number "),
     # "half a million", "quarter-million": the amount in figures
     (re.compile(r"\b(?P<f>half|quarter)[\s-](?:of[\s-])?(?:a[\s-])?(?P<u>million|billion)\b",
                 re.I),
@@ -134,6 +137,8 @@ def bounds_in_words(text: str) -> str:
 
     >>> bounds_in_words("opps >25k, WR on deals >= 100K, 300k+ and 60+ days")
     'opps  over 25k, WR on deals  at least 100K,  300k or more  and  60 or more  days'
+    >>> bounds_in_words("# of wins for the #1 rep")
+    ' number of wins for the  number 1 rep'
     >>> bounds_in_words("half-million-plus deals, a quarter million")
     '  500k or more  deals, a  250k '
     >>> bounds_in_words("the 75k–150k band, six-figure deals, 2025-01-01")
