@@ -86,6 +86,8 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         moved = shift(period_of(prev.window), -1 if back else 1, context.fiscal_year_start_month,
                       unit=unit)
         window = window_of(moved, rel.group(0)).model_copy(update={"time": prev.window.time})
+        start = len(text[:rel.start()].split())
+        p.take(start, start + len(rel.group(0).split()))
     elif window is None and prev.window is not None and prev.window.text and \
             _snapshot_after_outcome(prev, query, context, p.explicit):
         # "which of these four has the most overdue pipeline?" after won amount this year:

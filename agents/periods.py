@@ -833,8 +833,26 @@ def find_periods(
             span = (m.start("mon") if name == "monthname" else m.start(), m.end())
             found.append(PeriodMatch(period, *span))
             taken.append(span)
-    return _coordinated(sorted(found, key=lambda pm: pm.start), lowered, as_of,
-                        fiscal_year_start_month)
+    return _coordinated(_restated(sorted(found, key=lambda pm: pm.start), lowered), lowered,
+                        as_of, fiscal_year_start_month)
+
+
+def _restated(found: list[PeriodMatch], text: str) -> list[PeriodMatch]:
+    """A period in brackets with no year of its own restates the one before it.
+
+    >>> A = dt.date(2026, 11, 15)
+    >>> [m.period.label for m in find_periods("calendar year 2025 (from jan to dec)", A)]
+    ['2025']
+    """
+    out: list[PeriodMatch] = []
+    for match in found:
+        if out and text[out[-1].end:match.start].strip() == "(" and \
+                text[match.end:].lstrip().startswith(")") and \
+                not re.search(r"\d", text[match.start:match.end]):
+            out[-1] = PeriodMatch(out[-1].period, out[-1].start, match.end)
+            continue
+        out.append(match)
+    return out
 
 
 def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch | None:

@@ -54,7 +54,7 @@ from agents.periods import (
 from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension
-from agents.text import bounds_in_words, expand, stem, swapped, tokens
+from agents.text import bounds_in_words, expand, month_ranges, stem, swapped, tokens
 from agents.values import ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog
@@ -287,7 +287,7 @@ def _clean(question: str) -> str:
     text = (question or "").replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(?<=\d)\s+(?=(?:k|m|mm|bn)\b)", "", text, flags=re.IGNORECASE)
-    return text
+    return month_ranges(text)  # before compounds are split: "jan-mar" is a range
 
 
 def _split_compounds(text: str, vocab: Vocabulary) -> str:
@@ -868,6 +868,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     member_sides = False
     by_dim: dict[str, list[ValueMatch]] = {}
     for match in p.values:
+        if any(m.values == match.values for m in by_dim.get(match.dimension, [])):
+            continue  # "existing business deals (all existing biz types)": said twice, once
         by_dim.setdefault(match.dimension, []).append(match)
     for dim, matches in by_dim.items():
         keep, drop = [], []
@@ -886,8 +888,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 bool(set(words) & grammar.COMPARE) or has(words, "compared with",
                                                            "compared to", "or", "which one")
             values = [v for m in keep for v in m.values]
-            if len(keep) == 2 and comparing and any(len(m.values) > 1 and not m.ambiguous
-                                                    for m in keep):
+            if len(keep) == 2 and (comparing or group_by == []) and any(
+                    len(m.values) > 1 and not m.ambiguous for m in keep):
                 # a family of values ("existing business") against another: two sides, each
                 # its own filter, not a grouping that would split the family
                 for m in keep:

@@ -70,7 +70,22 @@ def expand(text: str) -> str:
     'revnue forcast next quarter'
     """
     text = _FY.sub("fiscal year", _ABBREV.sub(lambda m: ABBREVIATIONS[m.group(1)], text))
-    return _WORD.sub(_period_word, text)
+    return _WORD.sub(_period_word, month_ranges(text))
+
+
+def month_ranges(text: str) -> str:
+    """Ranges of months said as "from X to Y" ("jan-mar 2026", "Feb thru April").
+
+    >>> month_ranges("won in jan-mar 2026, from Feb thru April")
+    'won in from jan to mar 2026, from Feb to April'
+    """
+    return _MONTH_RANGE.sub(lambda m: f"{m['from'] or 'from '}{m['a']} to {m['b']}", text)
+
+
+_MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*")
+#: "jan-mar 2026", "Jan–Dec": a range of months, said as "from jan to mar".
+_MONTH_RANGE = re.compile(rf"(?P<from>\bfrom\s+)?\b(?P<a>{_MONTH})\s*(?:-|–|—|thru|through)\s*"
+                          rf"(?P<b>{_MONTH})\b", re.I)
 
 
 #: The words periods are made of, which a typo must not hide from the period reader.
@@ -258,8 +273,8 @@ def stem(word: str) -> str:
 
     >>> stem("opportunities"), stem("coaching"), stem("pushed"), stem("deals"), stem("avg")
     ('deal', 'coach', 'push', 'deal', 'avg')
-    >>> stem("slipped"), stem("slip")
-    ('slip', 'slip')
+    >>> stem("slipped"), stem("slip"), stem("oppertunities")
+    ('slip', 'slip', 'deal')
     """
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -270,7 +285,12 @@ def stem(word: str) -> str:
                     word[-1] not in "aeiouls":
                 word = word[:-1]  # slipped → slip, stopped → stop
             break
-    return _SAME.get(word, _SAME.get(word + "e", word)) if word else word
+    if not word:
+        return word
+    same = _SAME.get(word, _SAME.get(word + "e"))
+    if same is None and len(word) >= 7:  # "oppertunity": a typo of a long word folded too
+        same = next((v for k, v in _SAME.items() if len(k) >= 7 and similar(word, k)), None)
+    return same or word
 
 
 def _word_match(word: str, target: str, fuzzy: bool) -> bool:
