@@ -34,7 +34,7 @@ yours basically overall currently total totals so far our we've weve i'd id we'r
 number numbers figure figures value much many looking like sitting sits sit right currently
 still now again another also versus via per each every across among between summary
 tell give show list display find pull bring report provide share breakdown
-sorry if basic one
+sorry if basic one since already
 know wondering wonder curious question quick brief briefly specifically exactly approximately
 roughly about approx estimate typical typically usually generally overall
 take takes took spend spends spent usually normally does do did make made come comes came

@@ -449,6 +449,14 @@ _PATTERNS: list[tuple[str, str]] = [
              r"before)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|month|year|"
              r"fiscal year)\b|\b(?:rest|remainder) of (?:the |this )?(?P<unit2>quarter|month|"
              r"year|fiscal year)\b"),
+    # "by this time last year", "last year to date", "YTD last year": the same days of the
+    # unit before its to-date period
+    ("lastxtd", r"\b(?:(?:by|at|as of|to|until)\s+(?:this|the same|that)|(?:the\s+)?same)\s+"
+                r"(?:time|point|date|day|stage)\s+(?:of\s+|in\s+)?last\s+(?:fiscal\s+)?"
+                r"(?P<unit>quarter|month|year)\b|\b(?:last|previous|prior)\s+(?:fiscal\s+)?"
+                r"(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b|\b(?P<unit3>q|m|y)td\s+"
+                r"(?:of\s+|for\s+)?(?:last|the previous|the prior)\s+(?:fiscal\s+)?"
+                r"(?:quarter|month|year)\b|\bprior\s+(?P<unit4>q|m|y)td\b"),
     ("sameyear", r"\b(?:the\s+)?same\s+(?P<unit>quarter|month|half)\s+(?:of\s+)?(?:last|"
                  r"the previous|the prior|a|one)\s+year(?:\s+(?:ago|earlier|before|prior))?\b"),
     ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
@@ -506,6 +514,12 @@ def _resolve(
     found = _resolve_relative(name, m, as_of, fsm, fy_now)
     if found is not None or name in {"rest", "sameyear", "ago", "half", "relhalf", "nextn"}:
         return found
+    if name == "lastxtd":
+        unit = next(m.group(g) for g in ("unit", "unit2", "unit3", "unit4") if m.group(g))[0]
+        now = to_date(_quarter(quarter_start(as_of, fsm), fsm, "qtd"), as_of, "qtd", "QTD") \
+            if unit == "q" else to_date(_month(month_start(as_of), "mtd"), as_of, "mtd", "MTD") \
+            if unit == "m" else to_date(_year(fy_now, fsm, "ytd"), as_of, "ytd", "YTD")
+        return before_to_date(now, fsm)
     if name == "xtd":
         unit = (m.group("unit") or m.group("unit2") or m.group("unit3"))[0]
         if unit == "q":
@@ -845,13 +859,18 @@ def _restated(found: list[PeriodMatch], text: str) -> list[PeriodMatch]:
     ['2025']
     """
     out: list[PeriodMatch] = []
+    bracket: tuple[int, int] | None = None  # the brackets right after the last period kept
     for match in found:
-        if out and text[out[-1].end:match.start].strip() == "(" and \
-                text[match.end:].lstrip().startswith(")") and \
-                not re.search(r"\d", text[match.start:match.end]):
-            out[-1] = PeriodMatch(out[-1].period, out[-1].start, match.end)
+        if bracket is not None and bracket[0] < match.start < bracket[1]:
+            # inside the brackets: said again in other words, not another period
+            out[-1] = PeriodMatch(out[-1].period, out[-1].start, bracket[1])
             continue
         out.append(match)
+        opened = re.match(r"[\s?.,:;]*\(", text[match.end:])
+        close = text.find(")", match.end)
+        inner = text[match.end:close] if opened and close > 0 else ""
+        bracket = (match.end, close) if inner and not re.search(
+            r"\b(?:vs|versus|compared|against|than|and|or)\b", inner) else None
     return out
 
 

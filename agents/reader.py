@@ -1183,6 +1183,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         return Query(intent=Intent.BRIEFING, model=dashboard[0].name, question=p.question)
     model = chosen.model if chosen else None
     chosen_measures = chosen.measures if chosen else []
+    if model is not None and len(chosen_measures) == 1 and _OF_THOSE.search(text):
+        # "opps created in August, and how many of those we won": the count of them all,
+        # then the part the flag names
+        meta = catalog.model(model).answerable
+        part = meta.measure(chosen_measures[0])
+        whole = next((m for m in meta.measures_of(part.base) if not m.scope), None) \
+            if part is not None and part.scope else None
+        if whole is not None:
+            chosen_measures = [whole.name, part.name]
     p.flags = [f for f in filters if f.kind == "flag"]
     carried = [f for f in filters if f.kind == "flag" and f.field in (
         chosen.scoped if chosen else set())]  # the measure carries them (not for records)
@@ -1432,8 +1441,11 @@ def _previous(window: Window, context: Context) -> Window:
 
 
 #: "… than this one", "… vs the one before": a period named by pointing at the one named.
-_THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and)\s+(?P<what>this|that|the)\s+one"
-                       r"(?P<before>\s+before(?:\s+(?:it|that))?)?\b")
+#: "…, and how many of those (them) we won": a part of the deals counted first.
+_OF_THOSE = re.compile(r"\b(?:and\s+)?how\s+(?:many|much)\s+of\s+(?:those|them|these)\b")
+_THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over)\s+(?P<what>this|that|the)\s+"
+                       r"(?:one(?P<before>\s+before(?:\s+(?:it|that))?)?|(?:fiscal\s+)?(?:quarter|"
+                       r"month|year|half|period)(?P<unit_before>\s+before(?:\s+(?:it|that))?))\b")
 
 
 def _relate_windows(p: Parse, context: Context) -> None:
@@ -1474,7 +1486,8 @@ def _relate_windows(p: Parse, context: Context) -> None:
         if m is not None and first.grain in {"quarter", "month", "half", "year"}:
             at = len(text[:m.start("what")].split())
             n = len(m.group(0).split()) - 1
-            other = previous_period(period_of(first), fsm) if m.group("before") else \
+            other = previous_period(period_of(first), fsm) if m.group("before") or \
+                m.group("unit_before") else \
                 current(first.grain, context.as_of, fsm)
             if other.start != first.start:
                 p.take(at, at + n)
