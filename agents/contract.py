@@ -62,7 +62,7 @@ class Reason(StrEnum):
 
 
 Op = Literal["eq", "in", "not_in", "gt", "gte", "lt", "lte", "between", "is_true", "is_false",
-             "is_null"]
+             "is_null", "weekday"]
 Scalar = str | int | float | bool
 
 
@@ -82,7 +82,13 @@ class Condition(BaseModel):
 
     @property
     def kind(self) -> str:
-        """``flag``, ``number`` or ``members`` (from the operator)."""
+        """``flag``, ``number``, ``weekday`` or ``members`` (from the operator).
+
+        A ``weekday`` condition keeps the rows whose date falls on the ISO days in `values`
+        (1 Monday … 7 Sunday); its `field` names the date (a catalog time, "" the default).
+        """
+        if self.op == "weekday":
+            return "weekday"
         if self.op in {"is_true", "is_false"}:
             return "flag"
         if self.op in {"gt", "gte", "lt", "lte", "between"}:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 FilterOp = Literal["eq", "ne", "in", "not_in", "between", "gte", "lte", "gt", "lt",
-                   "is_true", "is_false", "is_null", "not_null"]
+                   "is_true", "is_false", "is_null", "not_null", "isodow_in"]
 Scalar = str | int | float | bool | dt.date
 
 

@@ -68,6 +68,12 @@ def _selection(measure: Measure) -> Selection:
 def condition_filter(model: Model, cond: Condition) -> Filter | None:
     """One query condition on `model`'s columns (None when the model lacks the concept)."""
     meta = model.answerable
+    if cond.kind == "weekday":  # "lost on a Friday": the day of the week of a row's date
+        column = meta.time(cond.field or None)
+        if column is None or meta.time_grain in TIME_BUCKETS:
+            return None  # no date, or dates that stand for a whole month or quarter
+        return Filter(column=column, op="isodow_in", values=list(cond.values),
+                      label=cond.text)
     if cond.kind == "flag":
         flag = meta.flag(cond.field)
         if flag is None:

@@ -101,6 +101,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     p.not_applied += [NotApplied(text=b, reason="read as background, not as part of the "
                                  "question") for b in background]
     _read_periods(p, cleaned, context)
+    _read_weekdays(p)
     _read_numbers(p)
     _read_values(p, context, vocab)
     _read_catalog(p, vocab, avoid)
@@ -426,6 +427,45 @@ def _phrase_at(words: Sequence[str], phrase: tuple[str, ...]) -> set[int]:
 
 
 # ----------------------------------------------------------------------------- 2. numbers
+
+
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+#: A day of the week as a kind of day, not a date: "on a Friday", "on Fridays", "weekends".
+_WEEKDAY_RULE = re.compile(
+    r"\b(?:on\s+|over\s+|during\s+)?(?:(?:a|an)\s+(?P<one>" + "|".join(_DAY_NAMES) + r")\b|"
+    r"(?P<many>" + "|".join(_DAY_NAMES) + r")s\b|(?:the\s+|a\s+)?(?P<kind>weekend|weekday|"
+    r"business\s+day|work\s+day|workday)s?\b|(?P<satsun>sat\s*/\s*sun|saturday\s*/\s*sunday|"
+    r"sat\s+sun)\b)")
+
+
+def _read_weekdays(p: Parse) -> None:
+    """Days of the week asked as a kind of day ("lost on a Friday", "created on weekends").
+
+    A single weekday with no article ("since Monday", "on Friday") is a date near the as-of
+    date, read with the periods; "a Friday", "Fridays", "weekends" and "weekdays" are every
+    such day, a condition on the rows' date.
+
+    >>> p = Parse("", "deals lost on a friday or created on weekends sat sun".split(), [])
+    >>> _read_weekdays(p); p.weekdays
+    [((5,), 'on a Friday'), ((6, 7), 'on a weekend')]
+    """
+    text = " ".join(p.words)
+    for m in _WEEKDAY_RULE.finditer(text):
+        start = len(text[:m.start()].split())
+        n = len(m.group(0).split())
+        if any(i in p.used for i in range(start, start + n)):
+            continue
+        if m["one"] or m["many"]:
+            day = m["one"] or m["many"]
+            found = ((_DAY_NAMES.index(day) + 1,), f"on a {day.title()}")
+        elif m["kind"] == "weekend" or m["satsun"]:
+            found = ((6, 7), "on a weekend")
+        else:
+            found = ((1, 2, 3, 4, 5), "on a weekday")
+        p.take(start, start + n)
+        if found not in p.weekdays and not (m["satsun"] and p.weekdays and
+                                            p.weekdays[-1][0] == (6, 7)):
+            p.weekdays.append(found)
 
 
 def _read_numbers(p: Parse) -> None:
@@ -912,6 +952,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         op = "is_false" if before in {"not", "non"} else "is_true"
         filters.append(Condition(field=span.name, op=op, text=p.lower(span.start, span.end)))
     time = times[0].name if times else None
+    filters += [Condition(field=time or "", op="weekday", values=list(days),
+                          text=f"deals {time or 'closed'} {said}") for days, said in p.weekdays]
 
     # ranking
     direction, limit = None, None
@@ -1155,7 +1197,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         alt_bases=("deals",) if base == "count" and record_noun else (),
         also_bases=also_bases,
         member_columns={c.field: context.values.columns[c.field] for c in filters
-                        if c.kind == "members" and c.field in context.values.columns})
+                        if c.kind == "members" and c.field in context.values.columns},
+        weekday_times=tuple(c.field for c in filters if c.kind == "weekday"))
     chosen = choose_model(candidate, catalog)
     if chosen is None and window is not None and measures:
         # "velocity this quarter" where no model dates that figure: the figure as defined,

@@ -52,6 +52,9 @@ class Parse:
     #: Every flag the question read, including those its own measure carries ("only the
     #: overdue part": overdue, which a follow-up applies to the previous figure).
     flags: list[Condition] = field(default_factory=list)
+    #: Days of the week a row's date must fall on ("lost on a Friday", "on weekends"): the
+    #: ISO days and the words, applied to the date the question's period is on.
+    weekdays: list[tuple[tuple[int, ...], str]] = field(default_factory=list)
 
     def take(self, start: int, end: int) -> None:
         """Mark the words at ``[start, end)`` as used."""

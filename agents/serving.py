@@ -65,6 +65,9 @@ class Candidate:
     why: bool = False
     #: Dimensions whose members are named, and the column their values were read from.
     member_columns: dict[str, str] = field(default_factory=dict)
+    #: The dates a day of the week is asked of ("lost on a Friday": "" the default date):
+    #: only a model with those dates, one per row, can say which day each fell on.
+    weekday_times: tuple[str, ...] = ()
 
 
 @dataclass
@@ -295,6 +298,9 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         if dim is not None and column not in {dim.column, dim.id_column} and \
                 dim.column.endswith("_id") and not column.endswith("_id"):
             return None  # "Hickory Analytics - Platform Subscription": ids here, not names
+    for name in want.weekday_times:
+        if meta.time(name or None) is None or meta.time_grain in {"quarter", "month"}:
+            return None
     for number in want.numbers:
         if meta.number(number) is None:
             # records it cannot order or bound by the number named are not those asked for
@@ -382,4 +388,5 @@ def candidate_of(query: Query, fiscal_year_start_month: int = 1) -> Candidate:
         window=query.window, compare_window=query.compare_window,
         time=query.window.time if query.window else None,
         records=query.records, trend=query.trend, trend_grain=query.trend_grain, why=query.why,
-        fiscal_year_start_month=fiscal_year_start_month)
+        fiscal_year_start_month=fiscal_year_start_month,
+        weekday_times=tuple(c.field for c in query.filters if c.kind == "weekday"))

@@ -86,6 +86,8 @@ def condition(flt: Filter) -> exp.Expression:
     '"close_date" BETWEEN CAST(\'2026-07-01\' AS DATE) AND CAST(\'2026-09-30\' AS DATE)'
     >>> condition(Filter(column="is_open", op="is_true")).sql()
     '"is_open" = TRUE'
+    >>> condition(Filter(column="close_date", op="isodow_in", values=[6, 7])).sql()
+    'ISODOW("close_date") IN (6, 7)'
     """
     col = column(flt.column)
     values = [literal(v) for v in flt.values]
@@ -116,6 +118,8 @@ def condition(flt: Filter) -> exp.Expression:
             return exp.Is(this=col, expression=exp.Null())
         case "not_null":
             return exp.Not(this=exp.Is(this=col, expression=exp.Null()))
+        case "isodow_in":  # the ISO day of the week of a date (1 Monday … 7 Sunday)
+            return exp.In(this=exp.Anonymous(this="isodow", expressions=[col]), expressions=values)
     raise ValueError(f"unknown filter operator {flt.op!r}")
 
 

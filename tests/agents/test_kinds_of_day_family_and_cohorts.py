@@ -1,0 +1,132 @@
+"""Concepts read once for every model: a kind of day ("lost on a Friday", "on weekends"), a
+value that heads a family ("existing business"), amounts said in words ("half-million-plus"),
+a cohort and its part ("created …, and how many of those we won"), the time since a deal was
+last touched, the person a follow-up's "their" points at, and a lead-in before the question.
+
+Expectations are SQL on the raw `salesforce` tables, never the models' own output.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from evals.matching import matches
+from whizzy.assistant import Assistant
+from whizzy.warehouse.connection import connect_readonly
+
+LIVE = "not o.is_deleted"
+
+
+@pytest.fixture(scope="module")
+def raw(built_warehouse: Path):
+    con = connect_readonly(built_warehouse)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def assistant(built_warehouse: Path) -> Assistant:
+    return Assistant(built_warehouse)
+
+
+def ask(assistant: Assistant, *questions: str) -> dict:
+    thread = uuid.uuid4().hex
+    out = {}
+    for question in questions:
+        out = assistant.ask(question, thread_id=thread)
+        assert out["error"] is None, out
+    return out
+
+
+def states(answer: str, value: float) -> bool:
+    return matches(float(value), answer, tolerance=0.001)
+
+
+def test_a_kind_of_day_is_a_condition_on_the_rows_date(assistant, raw) -> None:
+    out = ask(assistant, "how many deals have we ever lost on a Friday?")
+    (lost,) = raw.execute(f"select count(*) from salesforce.opportunity o where {LIVE} "
+                          "and o.is_closed and not o.is_won and dayname(o.close_date) = 'Friday'"
+                          ).fetchone()
+    assert states(out["answer"], lost), out["answer"]
+    assert "on a Friday" in out["answer"] and "ISODOW" in " ".join(out["sql"])
+    out = ask(assistant, "how many opps were created on weekends, all time?")
+    (weekend,) = raw.execute(f"select count(*) from salesforce.opportunity o where {LIVE} "
+                             "and isodow(o.created_date) in (6, 7)").fetchone()
+    assert states(out["answer"], weekend), out["answer"]
+    assert "created on a weekend" in out["answer"]
+
+
+def test_a_value_that_heads_others_names_its_family(assistant, raw) -> None:
+    out = ask(assistant, "how many existing business deals have we won, all time?")
+    (won,) = raw.execute(f"select count(*) from salesforce.opportunity o where {LIVE} "
+                         "and o.is_won and o.type like 'Existing Business%'").fetchone()
+    (exact,) = raw.execute(f"select count(*) from salesforce.opportunity o where {LIVE} "
+                           "and o.is_won and o.type = 'Existing Business'").fetchone()
+    assert exact < won and states(out["answer"], won), out["answer"]
+    out = ask(assistant, "all-time won amount, new business vs existing business")
+    sides = dict(raw.execute(
+        f"select o.type like 'Existing Business%', sum(o.amount) from salesforce.opportunity o "
+        f"where {LIVE} and o.is_won group by 1").fetchall())
+    assert states(out["answer"], sides[True]) and states(out["answer"], sides[False]), \
+        out["answer"]
+
+
+def test_amounts_said_in_words_are_bounds(assistant, raw) -> None:
+    out = ask(assistant, "how many half-million-plus deals have we ever lost")
+    (lost,) = raw.execute(f"select count(*) from salesforce.opportunity o where {LIVE} "
+                          "and o.is_closed and not o.is_won and o.amount >= 500000").fetchone()
+    assert states(out["answer"], lost), out["answer"]
+    out = ask(assistant, "how many wins north of 250k, all time?")
+    (won,) = raw.execute(f"select count(*) from salesforce.opportunity o where {LIVE} "
+                         "and o.is_won and o.amount > 250000").fetchone()
+    assert states(out["answer"], won), out["answer"]
+
+
+def test_a_cohort_and_the_part_of_it_a_flag_names(assistant, raw) -> None:
+    month, = raw.execute(f"select date_trunc('month', max(o.created_date)) - interval 2 month "
+                         f"from salesforce.opportunity o where {LIVE}").fetchone()
+    name = month.strftime("%B %Y")
+    out = ask(assistant, f"opps created in {name}, and how many of those we've since won")
+    created, won = raw.execute(
+        f"select count(*), count(*) filter (where o.is_won) from salesforce.opportunity o "
+        f"where {LIVE} and date_trunc('month', o.created_date) = ?", [month]).fetchone()
+    assert states(out["answer"], created) and states(out["answer"], won), out["answer"]
+    assert not out["not_applied"], out["not_applied"]
+
+
+def test_deals_not_touched_in_n_days_and_the_list_behind_them(assistant, raw) -> None:
+    out = ask(assistant, "how many open deals haven't been touched in 90+ days")
+    (stale,) = raw.execute(
+        f"select count(*) from salesforce.opportunity o where {LIVE} and not o.is_closed "
+        "and o.last_modified_date::date <= (select as_of_date from build_info) - 90").fetchone()
+    assert states(out["answer"], stale), out["answer"]
+    out = ask(assistant, "how many open deals haven't been touched in 90+ days", "list them")
+    assert out["records"] and "open deals" in out["answer"], out["answer"]
+
+
+def test_their_figure_after_one_person_is_that_persons_over_all_their_deals(assistant, raw
+                                                                            ) -> None:
+    out = ask(assistant, "5 biggest open deals", "who owns the biggest one?",
+              "what's their win rate of all time?")
+    (owner,) = raw.execute(
+        f"select u.name from salesforce.opportunity o join salesforce.user u "
+        f"on u.id = o.owner_id where {LIVE} and not o.is_closed and o.amount is not null "
+        "order by o.amount desc, o.name limit 1").fetchone()
+    (rate,) = raw.execute(
+        f"select 100.0 * count(*) filter (where o.is_won) / count(*) from salesforce.opportunity o "
+        f"join salesforce.user u on u.id = o.owner_id where {LIVE} and o.is_closed "
+        "and u.name = ?", [owner]).fetchone()
+    assert owner in out["answer"] and states(out["answer"], round(rate, 1)), out["answer"]
+    assert "open" not in out["answer"].split(" is ")[0], "the list's flags are not theirs"
+
+
+def test_a_lead_in_before_the_question_is_background(assistant, raw) -> None:
+    out = ask(assistant, "I'm prepping for the board meeting and the CFO will ask, so what "
+                         "is our all-time won revenue?")
+    (won,) = raw.execute(f"select sum(o.amount) from salesforce.opportunity o where {LIVE} "
+                         "and o.is_won").fetchone()
+    assert out["status"] == "answered" and states(out["answer"], won), out["answer"]
+    assert any(n["reason"].startswith("read as background") for n in out["not_applied"])
