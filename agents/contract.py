@@ -192,6 +192,12 @@ class Query(BaseModel):
     pick: str | None = None
     #: The share of `share_of` within the rest of the query ("what % of pipeline is overdue").
     share_of: list[Condition] = Field(default_factory=list)
+    #: A dimension whose distinct members are counted ("how many reps won a deal"): the
+    #: figure is how many members the rows in scope hold, not how many rows.
+    count_of: str | None = None
+    #: A dimension the first measure is averaged over ("avg bookings per rep"): the measure
+    #: divided by the distinct members holding rows of the measure's scope.
+    per: str | None = None
     #: The catalog model that answers (chosen with the measures by `agents.selector`).
     model: str | None = None
     #: With the LLM engine, when no catalog model fits: a read-only query it wrote (gated

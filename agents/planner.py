@@ -262,6 +262,12 @@ def make_plans(query: Query, warehouse: Warehouse) -> Outcome:
     if not measures:
         return Outcome(unanswerable=f"{model.name} has none of the figures asked for",
                        suggestions=suggestions(catalog))
+    if query.count_of or query.per:
+        measures = over_members(query, model, measures)
+        if not measures:
+            return Outcome(unanswerable=f"{model.name} cannot count "
+                           f"{(query.count_of or query.per).replace('_', ' ')}s",
+                           suggestions=suggestions(catalog))
     if shape == "drivers":
         return _drivers(query, model, measures, warehouse)
     if shape == "share":
@@ -269,6 +275,35 @@ def make_plans(query: Query, warehouse: Warehouse) -> Outcome:
     if measures[0].is_aggregate:
         return _aggregate(query, model, measures, warehouse)
     return _rows(query, model, measures, warehouse)
+
+
+def over_members(query: Query, model: Model, measures: list[Measure]) -> list[Measure]:
+    """The figure over a dimension's members: how many there are, or the figure per member.
+
+    "how many reps won a deal": the reps holding rows of the first measure's scope, each
+    once; "avg bookings per rep": the measure divided by those reps. Empty when the model
+    has no such dimension or the measure is not an aggregate.
+    """
+    meta = model.answerable
+    dim = meta.dimension(query.count_of or query.per or "")
+    first = measures[0]
+    if dim is None or not first.is_aggregate:
+        return []
+    flags = [f.column for name in first.scope if (f := meta.flag(name)) is not None]
+    member = f'"{dim.column}"'
+    if flags:
+        member = f"case when {' and '.join(f'{chr(34)}{c}{chr(34)}' for c in flags)} " \
+                 f"then {member} end"
+    # the answer names a figure by its name: "number of owners with won deals"
+    holding = f"_with_{'_'.join(first.scope)}_deals" if first.scope else ""
+    if query.count_of:
+        plural = f"{dim.name[:-1]}ies" if dim.name.endswith("y") else f"{dim.name}s"
+        return [Measure(name=f"number_of_{plural}{holding}", unit="count", base="count",
+                        expr=f"count(distinct {member})", window=first.window)]
+    return [Measure(name=f"{first.name}_per_{dim.name}{holding}",
+                    expr=f"({first.expr}) / nullif(count(distinct {member}), 0)",
+                    unit="number" if first.unit == "count" else first.unit,
+                    base=None, scope=first.scope, window=first.window)]
 
 
 def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: Warehouse

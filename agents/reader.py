@@ -438,6 +438,56 @@ _WEEKDAY_RULE = re.compile(
     r"sat\s+sun)\b)")
 
 
+#: Words between "how many" and the members counted ("how many different customers").
+_COUNTED_FILLER = frozenset({"different", "distinct", "unique", "individual", "separate", "of",
+                             "our", "the", "total", "active", "actual"})
+
+
+def _members_counted(p: Parse, dims: list[Span], measures: list[Span], record_dims: set[str]
+                     ) -> tuple[str | None, str | None]:
+    """The dimension whose members are counted, and the one a figure is averaged over.
+
+    "how many reps closed a deal", "number of different accounts we won": the members of
+    a dimension other than the records themselves, counted once each. "avg bookings per
+    rep", "on average how many deals did each rep win": the figure over those members, when
+    an average word is said that no measure's own name holds.
+    """
+    words = p.words
+    count_of = None
+    for i in range(len(words)):
+        if words[i:i + 2] not in (["how", "many"], ["number", "of"], ["count", "of"]):
+            continue
+        j = i + 2
+        while j < len(words) and words[j] in _COUNTED_FILLER:
+            j += 1
+        span = next((s for s in dims if s.start == j), None)
+        if span is not None and span.name not in record_dims:
+            count_of = span.name
+            p.take(i, span.end)
+        break
+    in_measure = {k for s in measures for k in range(s.start, s.end)}
+    averaged = [i for i, w in enumerate(words) if w in grammar.AVERAGE_WORDS and
+                i not in in_measure] or [i for i in range(len(words) - 1)
+                                          if words[i:i + 2] == ["on", "average"]]
+    per = None
+    if averaged:
+        for span in dims:
+            if span.name not in record_dims and span.name != count_of and span.start > 0 and \
+                    words[span.start - 1] in {"per", "each", "every", "a"}:
+                per = span.name
+                p.take(span.start - 1, span.end)
+                p.take(averaged[0], averaged[0] + (2 if words[averaged[0]] == "on" else 1))
+                break
+    return count_of, per
+
+
+def _per_applies(catalog: Catalog, model: str | None, measure: str) -> bool:
+    """Whether a figure can be averaged over members: a count or a sum, not a rate or mean."""
+    m = catalog.model(model).answerable.measure(measure) if model else None
+    return m is not None and m.is_aggregate and m.unit in {"count", "currency"} and \
+        not (m.base or "").startswith(("avg", "median"))
+
+
 def _read_weekdays(p: Parse) -> None:
     """Days of the week asked as a kind of day ("lost on a Friday", "created on weekends").
 
@@ -946,6 +996,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             filters.append(Condition(field=dim, op="eq" if len(values) == 1 else "in",
                                      values=values, text=keep[0].text))
 
+    count_of, per = _members_counted(p, dims, measures, record_dims)
+    if count_of or per:  # "how many reps won a deal", "avg bookings per rep": not a breakdown
+        group_by = [g for g in group_by if g not in {count_of, per}]
+        asked = [a for a in asked if a not in {count_of, per}]
+    if compare_members or member_sides:
+        # "who did better, Healthcare or Manufacturing?": the members compared are the who
+        wh = {s.name for s in dims if words[s.start] in {"who", "whose"} and s.length == 1}
+        group_by = [g for g in group_by if g not in wh or g == compare_members]
+        asked = [a for a in asked if a not in wh]
     # flags and times
     for span in flags:
         before = words[span.start - 1] if span.start > 0 else ""
@@ -1024,6 +1083,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     elif has(words, *grammar.AMOUNT_WORDS) or any(
             w.startswith("$") and i not in p.used for i, w in enumerate(words)):
         base = "amount"
+    if count_of and not measures:
+        base = "count"  # "how many reps …": the rows' count is the carrier, members counted
+    elif per and measures and base == "avg_amount":
+        base = None  # "avg bookings per rep": the average is over the reps
     if base == "amount" and measures and all(s.exact == 0 for s in measures) and not any(
             _has_unit(s, "currency", catalog) for s in measures):
         # "how much does X have sitting in Negotiation": an amount is asked; a count's
@@ -1337,6 +1400,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         intent = Intent.BRIEFING
     return Query(
         intent=intent, measures=chosen_measures, group_by=group_by, filters=filters,
+        count_of=count_of if chosen_measures else None,
+        per=per if chosen_measures and _per_applies(catalog, model, chosen_measures[0]) else None,
         window=window, compare_window=compare_window, compare_members=compare_members,
         compare_filters=compare_filters, ranking=ranking, trend=trend and not records,
         trend_grain=_trend_grain(text) if trend and not records else None, why=why,
