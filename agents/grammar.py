@@ -67,8 +67,8 @@ AMOUNT_NOUNS = frozenset({"total", "value", "worth", "amount", "sum", "$", "doll
 AVERAGE_WORDS = ("average", "avg", "mean", "typical")
 #: Words asking for a share of the rest ("what % of pipeline is overdue").
 SHARE = re.compile(r"\b(?:what|which)?\s*(?:%|percent|percentage|share|proportion|fraction|"
-                   r"portion|ratio)\s+(?:of|is|are)\b|\bwhat\s+(?:%|percent|percentage|share|"
-                   r"proportion|fraction|portion)\b|\bhow\s+much\s+of\b")
+                   r"portion|ratio)\s+(?:of|is|are)\b|\bwhat\s+(?:%|(?:percent|percentage|share|"
+                   r"proportion|fraction|portion)\b)|\bhow\s+much\s+of\b")
 #: Words asking why a figure is what it is.
 WHY = re.compile(r"^(?:why|how come)\b|\bwhat(?:'s| is| are)? (?:driving|behind|causing|"
                  r"dragging(?: down)?|hurting|holding (?:it|us) back)\b|\bwhat (?:drove|dragged|"

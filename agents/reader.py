@@ -1248,7 +1248,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         flags=[c.field for c in filters if c.kind == "flag"] + (
             _previous_scope(context) if set(words) & grammar.ANAPHORA and not measures
             else []),
-        dimensions=list(dict.fromkeys([*group_by, *(c.field for c in filters
+        dimensions=list(dict.fromkeys([*group_by, *(c.field for c in [*filters, *share_part]
                                                       if c.kind == "members")])),
         numbers=sorted(number_names), units=[c.field[1:] for c in conditions],
         window=window, compare_window=compare_window, time=time, records=records,
@@ -1760,7 +1760,8 @@ def _split_share(words: Sequence[str], filters: list[Condition], p: Parse
     share = grammar.SHARE.search(text)
     after = share.end() if share else 0
     m = re.search(r"\b(is|are|was|were|did we|do we|that|sit|sits|sitting|come from|came from|"
-                  r"have been|has been)\b", text[after:])
+                  r"comes from|came in|come in|came through|come through|have been|has been)\b",
+                  text[after:])
     if not m or not filters:
         return [], filters
     cut = len(text[:after + m.start()].split())
