@@ -59,7 +59,7 @@ ONLY = frozenset({"only", "just", "solely", "purely"})
 #: Words before a dimension that make it a breakdown ("by industry", "which reps").
 GROUP = frozenset({"by", "per", "each", "every", "across", "among", "which", "what"})
 #: Words asking for a count, a sum or an average (a measure's `base` in the catalog).
-COUNT_WORDS = ("how many", "number of", "count of", "count", "how many times")
+COUNT_WORDS = ("how many", "number of", "count of", "count", "counts", "how many times")
 AMOUNT_WORDS = ("how much", "total value", "value of", "dollar amount", "dollars", "worth",
                 "total amount", "sum of", "in dollars", "dollar-wise", "$", "add up", "adds up")
 #: Nouns of an amount: "<a count> and <one of these>" asks the amount too ("how many and total").

@@ -145,8 +145,14 @@ def _split_flagged_superlatives(p: Parse, vocab: Vocabulary, record_dims: set[st
         if span.kind != "number" or span.length < 2 or not breakdown or \
                 not grammar.is_superlative(p.words[span.start]):
             continue
-        noun = next((d for d in dims if d.start == span.end and d.name in record_dims), None)
-        if noun is None or not p.words[noun.end - 1].endswith("s"):
+        at = span.end  # "most overdue open deals": other flags of the deals may come between
+        while (between := next((f for f in p.spans if f.kind == "flag" and f.start == at), None)
+               ) is not None:
+            at = between.end
+        noun = next((d for d in dims if d.start == at and d.name in record_dims), None) or next(
+            (d for d in vocab.spans(p.words[at:at + 1]) if d.kind == "dimension" and
+             d.name in record_dims), None)  # ("deals count": the noun inside a figure's name)
+        if noun is None or not p.words[at + noun.length - 1].endswith("s"):
             continue
         flag = [f for f in vocab.spans(p.words[span.start + 1:span.end])
                 if f.kind == "flag" and f.start == 0 and f.length == span.length - 1]
@@ -479,6 +485,30 @@ def _members_counted(p: Parse, dims: list[Span], measures: list[Span], record_di
                 p.take(averaged[0], averaged[0] + (2 if words[averaged[0]] == "on" else 1))
                 break
     return count_of, per
+
+
+_BOUND_STARTS = frozenset(w for words, _ in grammar.COMPARATORS for w in words[:1])
+
+
+def _amount_asked(words: Sequence[str]) -> bool:
+    """Whether the words ask for an amount ("how much", "what are they worth").
+
+    An amount word that opens a bound only says which deals: "deals worth more than 300k".
+
+    >>> _amount_asked("what are the deals worth more than 300k".split())
+    False
+    >>> _amount_asked("how many deals and what are they worth".split())
+    True
+    """
+    for phrase in grammar.AMOUNT_WORDS:
+        said = phrase.split()
+        for i in range(len(words) - len(said) + 1):
+            if list(words[i:i + len(said)]) != said:
+                continue
+            after = words[i + len(said)] if i + len(said) < len(words) else ""
+            if not (after in _BOUND_STARTS or after[:1].isdigit() or after.startswith("$")):
+                return True
+    return False
 
 
 def _per_applies(catalog: Catalog, model: str | None, measure: str) -> bool:
@@ -1080,7 +1110,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     elif (has(words, *grammar.AVERAGE_WORDS) or words[:1] == ["avg"]) and not (
             not measures and not numbers and any(c.field == "?days" for c in p.conditions)):
         base = "avg_amount"  # (but "stages that average over 30 days" average a duration)
-    elif has(words, *grammar.AMOUNT_WORDS) or any(
+    elif _amount_asked(words) or any(
             w.startswith("$") and i not in p.used for i, w in enumerate(words)):
         base = "amount"
     if count_of and not measures:
@@ -1122,6 +1152,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         for phrase in grammar.AMOUNT_WORDS:
             p.used.update(_phrase_at(words, tuple(phrase.split())))
 
+    counted_at = next((i for i in range(len(words)) if words[i:i + 2] == ["how", "many"]), None)
+    if base == "count" and measures and counted_at is not None and \
+            "and" in words[counted_at:min(s.start for s in measures)]:
+        # "how many open deals do we have, and what's the weighted value of them": the count
+        # is asked too, beside the figure named in the second clause
+        also_bases = (*also_bases, "count")
     # words a period or a bound already used ("the last 7 days", "over 60 days") ask for no unit
     free = [w if i not in p.used else "" for i, w in enumerate(words)]
     # "stages over 60 days": a bound in days on no number named asks for a duration
@@ -1222,7 +1258,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if len(windows) >= 2:
         gap = " ".join(words[p.windows[0][1]:p.windows[1][1]])
         if has(words, "combined", "together", "total", "in total") or re.search(
-                r"\b(and|through|to|plus)\b", gap) and not set(words) & grammar.COMPARE:
+                r"\b(and|through|to|plus)\b", gap) and not set(words) & grammar.COMPARE and \
+                not re.search(r"\b(?:what|how|which|who)\b", gap):  # (a second question)
             window = _union(windows[0], windows[1])
         else:
             compare_window = windows[1]
@@ -1878,7 +1915,8 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
 #: Words of question structure the composer reads from the text directly.
 _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "monthly",
                         "compare", "change", "changed", "percent", "percentage", "share",
-                        "proportion", "fraction", "portion", "part", "%", "count", "average", "avg",
+                        "proportion", "fraction", "portion", "part", "%", "count", "counts",
+                        "average", "avg",
                         "mean", "typical", "total", "sum", "combined", "together",
                         "only", "just", "break", "down", "split", "rank", "ranked", "sort",
                         "sorted", "far", "date", "own", "owns", "owned", "close", "closes",
