@@ -53,7 +53,8 @@ COMPARE = frozenset({"vs", "versus", "v", "compare", "compared", "comparing", "c
 #: Words that exclude the value after them ("excluding Technology").
 EXCLUDE = frozenset({"exclude", "excluding", "except", "without", "minus", "besides", "skip",
                      "skipping",
-                     "not", "non", "ignoring", "ignore", "omit", "omitting", "leave", "leaving"})
+                     "not", "non", "ignoring", "ignore", "omit", "omitting", "leave", "leaving",
+                     "aren't", "arent", "isn't", "isnt", "wasn't", "weren't", "outside"})
 #: Words that narrow a previous answer ("only the ones in negotiation").
 ONLY = frozenset({"only", "just", "solely", "purely"})
 #: Words before a dimension that make it a breakdown ("by industry", "which reps").

@@ -451,7 +451,7 @@ _PATTERNS: list[tuple[str, str]] = [
              r"year|fiscal year)\b"),
     # "by this time last year", "last year to date", "YTD last year": the same days of the
     # unit before its to-date period
-    ("lastxtd", r"\b(?:(?:by|at|as of|to|until)\s+(?:this|the same|that)|(?:the\s+)?same)\s+"
+    ("lastxtd", r"\b(?:(?:by|at|as of|to|until)\s+(?:this|the same|that)|(?:the\s+)?same|this)\s+"
                 r"(?:time|point|date|day|stage)\s+(?:of\s+|in\s+)?last\s+(?:fiscal\s+)?"
                 r"(?P<unit>quarter|month|year)\b|\b(?:last|previous|prior)\s+(?:fiscal\s+)?"
                 r"(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b|\b(?P<unit3>q|m|y)td\s+"
@@ -871,7 +871,17 @@ def _restated(found: list[PeriodMatch], text: str) -> list[PeriodMatch]:
         inner = text[match.end:close] if opened and close > 0 else ""
         bracket = (match.end, close) if inner and not re.search(
             r"\b(?:vs|versus|compared|against|than|and|or)\b", inner) else None
+        if bracket is not None and all(is_date_word(w) or w.isdigit() or w in _RESTATING
+                                       for w in re.findall(r"[a-z0-9]+", inner)):
+            # "(fiscal year to the same date)", "(both months included)": only says it again
+            out[-1] = PeriodMatch(match.period, match.start, close + 1)
     return out
+
+
+#: Words that only say a period again in brackets ("to the same date", "both included").
+_RESTATING = frozenset({"to", "the", "same", "date", "dates", "as", "of", "a", "an", "both",
+                        "included", "inclusive", "including", "from", "through", "full",
+                        "whole", "entire", "i", "e", "ie", "so", "far", "just", "only", "all"})
 
 
 def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch | None:

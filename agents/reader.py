@@ -727,14 +727,26 @@ def _read_empty(p: Parse, spans: list[Span], record_dims: set[str]) -> list[Cond
         while at >= 0 and words[at] in {"a", "an", "any", "the"}:
             at -= 1
         after = span.end + (1 if words[span.end:span.end + 1] in (["is"], ["are"]) else 0)
-        if at >= 0 and words[at] in _EMPTY_BEFORE and at not in p.used:
+        have = at >= 1 and words[at] in {"have", "has", "had"} and any(
+            w in {"don't", "dont", "doesn't", "doesnt", "not", "never", "didn't"}
+            for w in words[max(0, at - 3):at])  # "deals that don't even have an amount"
+        if at >= 0 and (words[at] in _EMPTY_BEFORE or have) and at not in p.used:
             start, end = at, span.end
+            if have:
+                start = next(i for i in range(max(0, at - 3), at) if words[i] in {
+                    "don't", "dont", "doesn't", "doesnt", "not", "never", "didn't"})
+            if words[end:end + 2] == ["filled", "in"]:
+                end += 2
         elif after < len(words) and words[after] in _EMPTY_AFTER and after not in p.used:
             start, end = span.start, after + 1
         else:
             continue
-        found.append(Condition(field=span.name, op="is_null", text=p.lower(start, end)))
         p.take(start, end)
+        if words[end:end + 1] in (["included"], ["too"]) or words[start - 1:start] in (
+                ["including"], ["incl"], ["plus"]):
+            p.take(end, end + 1)
+            continue  # "(blank industry included)": the blanks stay in, no filter
+        found.append(Condition(field=span.name, op="is_null", text=p.lower(start, end)))
     return found
 
 
@@ -747,8 +759,10 @@ def _qualified_by_clause(p: Parse, span: Span) -> bool:
     after = p.words[span.end:span.end + 1]
     if after in (["that"], ["which"], ["who"], ["with"], ["whose"], ["where"]):
         # (a bound on how many records each has is a breakdown's: "reps with 5+ losses")
+        # ("accounts that aren't in Technology": a member names them too)
         return any(span.end < _position(c, p) <= span.end + 4 and
-                   not c.field.startswith("?records") for c in p.conditions)
+                   not c.field.startswith("?records") for c in p.conditions) or any(
+            span.end < v.start <= span.end + 4 for v in p.values)
     # "accounts doing more than $1B in annual revenue": a word, then the bound on a number
     numbers = [s for s in p.spans if s.kind == "number"]
     return any(span.end < _position(c, p) <= span.end + 1 and not any(
@@ -958,13 +972,20 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         before2 = words[span.start - 2] if span.start > 1 else ""
         head = words[span.start]
         plural = words[span.end - 1].endswith("s") and not words[span.end - 1].endswith("ss")
+        if head == "where" and words[span.start + 1:span.start + 3] in (
+                ["were", "we"], ["are", "we"], ["do", "we"], ["did", "we"], ["is", "it"]):
+            continue  # "where were we on bookings": how we stood, not a place or stage
         if head in {"who", "whose", "whom", "where"} or before in {"which", "what"} or \
                 before2 in {"which", "what"} and before not in grammar.FILLER | {"the"} or \
                 _asked_through(p, span.start, flags):
             asked.append(span.name)
+        elif before in {"every", "all", "any"} and words[span.end:span.end + 1] and \
+                words[span.end] in grammar.EXCLUDE | {"but", "other"}:
+            pass  # "every industry except Technology": all but those, one figure
         elif before in grammar.GROUP or before2 in {"by", "per"} or grammar.is_superlative(
                 before) or (before.isdigit() and grammar.is_superlative(before2)) or (
                 plural and span.name not in {v.dimension for v in p.values}
+                and before not in {"both", "two"}  # "(both months included)": those named
                 and not any(0 <= span.start - v.end <= 1 for v in p.values)
                 and not _qualified_by_clause(p, span)):
             # (but "United Kingdom based customers" are those members, not a breakdown)
@@ -995,8 +1016,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         keep, drop = [], []
         for match in matches:
             before = words[max(0, match.start - 2):match.start]
+            joined = bool(drop) and drop[-1].end < match.start and all(
+                w in {"and", "or", "nor", "&", "plus"} for w in words[drop[-1].end:match.start])
             (drop if set(before) & grammar.EXCLUDE or has(before, "other than", "apart from")
-             else keep).append(match)
+             or joined else keep).append(match)  # ("except Technology and Healthcare": both)
         if drop:
             filters.append(Condition(field=dim, op="not_in",
                                      values=[v for m in drop for v in m.values],

@@ -98,8 +98,9 @@ def condition(flt: Filter) -> exp.Expression:
             return exp.NEQ(this=col, expression=values[0])
         case "in":
             return exp.In(this=col, expressions=values)
-        case "not_in":
-            return exp.Not(this=exp.In(this=col, expressions=values))
+        case "not_in":  # every row but those members, blanks included ("except Retail")
+            return exp.paren(exp.or_(exp.Not(this=exp.In(this=col, expressions=values)),
+                                     exp.Is(this=col, expression=exp.Null())))
         case "between":
             return exp.Between(this=col, low=values[0], high=values[1])
         case "gte":
