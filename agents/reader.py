@@ -53,7 +53,7 @@ from agents.periods import (
 )
 from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
-from agents.serving import Candidate, choose_model, implied_dimension
+from agents.serving import Candidate, choose_model, implied_dimension, row_dimension
 from agents.text import bounds_in_words, expand, month_ranges, stem, swapped, tokens
 from agents.values import ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
@@ -1321,7 +1321,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         also_bases=also_bases,
         member_columns={c.field: context.values.columns[c.field] for c in filters
                         if c.kind == "members" and c.field in context.values.columns},
-        weekday_times=tuple(c.field for c in filters if c.kind == "weekday"))
+        weekday_times=tuple(c.field for c in filters if c.kind == "weekday"),
+        count_of=count_of)
     chosen = choose_model(candidate, catalog)
     if chosen is None and window is not None and measures:
         # "velocity this quarter" where no model dates that figure: the figure as defined,
@@ -1349,6 +1350,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         return Query(intent=Intent.BRIEFING, model=dashboard[0].name, question=p.question)
     model = chosen.model if chosen else None
     chosen_measures = chosen.measures if chosen else []
+    if model is not None and count_of == row_dimension(catalog.model(model).answerable):
+        count_of = None  # a row per member: its own count counts them
     if model is not None and len(chosen_measures) == 1 and _OF_THOSE.search(text):
         # "opps created in August, and how many of those we won": the count of them all,
         # then the part the flag names

@@ -68,6 +68,8 @@ class Candidate:
     #: The dates a day of the week is asked of ("lost on a Friday": "" the default date):
     #: only a model with those dates, one per row, can say which day each fell on.
     weekday_times: tuple[str, ...] = ()
+    #: The dimension whose members are counted ("how many accounts …").
+    count_of: str | None = None
 
 
 @dataclass
@@ -355,6 +357,9 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         reasons.append(f"explains it by {', '.join(meta.why_dimensions[:3])}")
     if any(m.is_aggregate for m in resolved):
         score += 0.5  # flexible: any filter, grouping and window
+    if want.count_of is not None and want.count_of == row_dimension(meta):
+        score += 8  # "how many accounts": a model with a row per account counts them all
+        reasons.append(f"one row per {want.count_of}")
     if want.dimensions and any(m.is_aggregate for m in resolved):
         score += 0.5
     for dim in want.dimensions:
@@ -378,6 +383,18 @@ def choose_model(want: Candidate, catalog: Catalog) -> Chosen | None:
     return ranked[0] if ranked else None
 
 
+def row_dimension(meta: Any) -> str | None:
+    """The dimension each row of a model is one member of (its grain), if any.
+
+    A model with a row per account counts accounts with ``count(*)``; a model with a row per
+    deal counts the accounts among its rows only once each.
+    """
+    if len(meta.grain) != 1:
+        return None
+    return next((d.name for d in meta.dimensions
+                 if meta.grain[0] in {d.column, d.id_column}), None)
+
+
 def candidate_of(query: Query, fiscal_year_start_month: int = 1) -> Candidate:
     """The reading's demands, from a finished query (to rank models for the chat's step)."""
     return Candidate(
@@ -389,4 +406,5 @@ def candidate_of(query: Query, fiscal_year_start_month: int = 1) -> Candidate:
         time=query.window.time if query.window else None,
         records=query.records, trend=query.trend, trend_grain=query.trend_grain, why=query.why,
         fiscal_year_start_month=fiscal_year_start_month,
-        weekday_times=tuple(c.field for c in query.filters if c.kind == "weekday"))
+        weekday_times=tuple(c.field for c in query.filters if c.kind == "weekday"),
+        count_of=query.count_of)

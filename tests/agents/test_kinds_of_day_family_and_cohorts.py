@@ -130,3 +130,26 @@ def test_a_lead_in_before_the_question_is_background(assistant, raw) -> None:
                          "and o.is_won").fetchone()
     assert out["status"] == "answered" and states(out["answer"], won), out["answer"]
     assert any(n["reason"].startswith("read as background") for n in out["not_applied"])
+
+
+def test_members_counted_once_and_accounts_counted_from_a_row_per_account(assistant, raw
+                                                                          ) -> None:
+    out = ask(assistant, "how many accounts have never had a single opportunity?")
+    (none,) = raw.execute(
+        "select count(*) from salesforce.account a where not a.is_deleted and not exists ("
+        "select 1 from salesforce.opportunity o where o.account_id = a.id and not o.is_deleted)"
+    ).fetchone()
+    assert none > 0 and states(out["answer"], none), out["answer"]
+    industry, accounts = raw.execute(
+        "select industry, count(*) from salesforce.account where not is_deleted "
+        "and industry is not null group by 1 order by 2 desc, 1 limit 1").fetchone()
+    out = ask(assistant, f"how many accounts do we have in {industry}")
+    assert states(out["answer"], accounts), out["answer"]
+    out = ask(assistant, "how many reps have ever closed-won a deal?")
+    (reps,) = raw.execute(f"select count(distinct o.owner_id) from salesforce.opportunity o "
+                          f"where {LIVE} and o.is_won").fetchone()
+    assert states(out["answer"], reps), out["answer"]
+    out = ask(assistant, "on average how many deals has each rep won, all time?")
+    (per_rep,) = raw.execute(f"select count(*)::double / count(distinct o.owner_id) "
+                             f"from salesforce.opportunity o where {LIVE} and o.is_won").fetchone()
+    assert matches(round(per_rep, 2), out["answer"], tolerance=0.01), out["answer"]
