@@ -59,8 +59,20 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     inherited: list[str] = []
     update: dict = {"follow_up": True, "question": p.question}
     person = _person_of(prev)
+    pointed = bool(set(words) & {"their", "his", "her", "he", "she"})
+    ordinal = grammar.ordinal_of(text)
+    if ordinal is not None and prev.shown and prev.group_by and \
+            prev.group_by[0] in PERSON_DIMENSIONS and (query.measures and p.explicit):
+        # "how many open deals does the #1 rep on that list have?": a figure of that one
+        n, said = ordinal
+        if -len(prev.shown) <= (n - 1 if n > 0 else n) < len(prev.shown):
+            pick = prev.shown[n - 1 if n > 0 else n]
+            person = Condition(field=prev.group_by[0], op="eq", values=[pick], text=pick)
+            pointed = True
+            start = len(text[:text.find(said)].split())
+            p.take(start, start + len(said.split()))
     if person is not None and query.measures and p.explicit and not query.group_by and \
-            not query.records and set(words) & {"their", "his", "her", "he", "she"} and \
+            not query.records and pointed and \
             person.field not in {c.field for c in query.filters}:
         # "what's their win rate?" after "who owns the biggest one?" or a list of one rep's
         # deals: a figure of that person, over all of their deals (the flags and bounds of
@@ -100,6 +112,11 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         inherited.append(prev.window.label)
     update["window"] = window
     update["compare_window"] = query.compare_window
+    if window is not None and prev.window is not None and window != prev.window and \
+            query.compare_window is None and re.match(
+                r"^(?:and )?(?:vs|versus|compared (?:to|with)|against|relative to)\b", text):
+        # "vs the quarter before?": the last period against the one named now
+        update["window"], update["compare_window"] = prev.window, window
 
     # the filters: new ones added, a new value of a dimension replaces the old one; a flag
     # the fragment's own figure carried is a filter on the figure kept ("only the overdue
@@ -111,6 +128,9 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     new_fields = {c.field for c in query.filters}
     replace_all = re.search(r"\b(instead|overall|everyone|all (reps|owners|industries))\b",
                             text)
+    if replace_all and replace_all.group(1) == "instead" and query.group_by and \
+            not query.filters:
+        replace_all = None  # "same thing by country instead": another grouping, same deals
     kept = [] if replace_all else [c for c in prev.filters if c.field not in new_fields or
                                   c.op == "not_in" and any(n.op != "not_in" for n in
                                                           query.conditions(c.field))]
@@ -215,10 +235,10 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     records = query.records or prev.records and not p.explicit and not asking_count
     if not records and not p.explicit and not asking_count and not prev.group_by and \
             set(words) & (grammar.LIST_WORDS - {"which", "what", "name", "names"}) and \
-            set(words) & {"those", "these", "them", "ones"}:
+            set(words) & {"those", "these", "them", "ones", "their"}:
         records = True  # "list the top 3 of those by amount": the deals behind the figure
     pick = query.pick
-    if pick and not prev.records and prev.group_by:
+    if pick and not prev.records and prev.group_by and not query.records:
         records = False  # "which rep had the most?" after a figure: a ranking of reps
         update["group_by"] = [pick]
         update["ranking"] = Ranking(direction="top", limit=None)

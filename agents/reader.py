@@ -1306,8 +1306,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         measures=[(s.names, {n: s.models_of(n) for n in s.names}, s.exact == 2, s.length)
                   for s in measures], base=base, unit=unit_cue,
         flags=[c.field for c in filters if c.kind == "flag"] + (
-            _previous_scope(context) if set(words) & grammar.ANAPHORA and not measures
-            else []),
+            _previous_scope(context) if set(words) & grammar.ANAPHORA and not measures and
+            not any(c.kind == "flag" for c in filters) else []),  # (its own flags: its own)
         dimensions=list(dict.fromkeys([*group_by, *(c.field for c in [*filters, *share_part]
                                                       if c.kind == "members")])),
         numbers=sorted(number_names), units=[c.field[1:] for c in conditions],
