@@ -306,7 +306,8 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
     for number in want.numbers:
         if meta.number(number) is None:
             # records it cannot order or bound by the number named are not those asked for
-            score -= 6 if want.records else 2
+            # (and a bound on it, "stuck for 30+ days", cannot be applied without it)
+            score -= 6 if want.records or want.units else 2
     for unit in want.units:
         if unit in {"currency", "number"} and not meta.numbers and not any(
                 m.unit == "currency" for m in meta.measures):
