@@ -458,7 +458,7 @@ _PATTERNS: list[tuple[str, str]] = [
                 r"(?:of\s+|for\s+)?(?:last|the previous|the prior)\s+(?:fiscal\s+)?"
                 r"(?:quarter|month|year)\b|\bprior\s+(?P<unit4>q|m|y)td\b"),
     ("sameyear", r"\b(?:the\s+)?same\s+(?P<unit>quarter|month|half)\s+(?:of\s+)?(?:last|"
-                 r"the previous|the prior|a|one)\s+year(?:\s+(?:ago|earlier|before|prior))?\b"),
+                 r"the previous|the prior|the|a|one)\s+year(?:\s+(?:ago|earlier|before|prior))?\b"),
     ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
               rf"\s+quarter){_YREL}"),
     ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|\b(?P<n>"

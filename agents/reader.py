@@ -28,6 +28,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rapidfuzz import fuzz
+
 from agents import grammar
 from agents.contract import (
     Clarify,
@@ -54,7 +56,7 @@ from agents.periods import (
 from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension, row_dimension
-from agents.text import bounds_in_words, expand, month_ranges, stem, swapped, tokens
+from agents.text import bounds_in_words, expand, fold, month_ranges, stem, swapped, tokens
 from agents.values import ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog
@@ -152,7 +154,8 @@ def _split_flagged_superlatives(p: Parse, vocab: Vocabulary, record_dims: set[st
         noun = next((d for d in dims if d.start == at and d.name in record_dims), None) or next(
             (d for d in vocab.spans(p.words[at:at + 1]) if d.kind == "dimension" and
              d.name in record_dims), None)  # ("deals count": the noun inside a figure's name)
-        if noun is None or not p.words[at + noun.length - 1].endswith("s"):
+        amount = at < len(p.words) and p.words[at] in grammar.AMOUNT_NOUNS  # "most overdue $"
+        if not amount and (noun is None or not p.words[at + noun.length - 1].endswith("s")):
             continue
         flag = [f for f in vocab.spans(p.words[span.start + 1:span.end])
                 if f.kind == "flag" and f.start == 0 and f.length == span.length - 1]
@@ -294,6 +297,8 @@ def _clean(question: str) -> str:
     text = (question or "").replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(?<=\d)\s+(?=(?:k|m|mm|bn)\b)", "", text, flags=re.IGNORECASE)
+    # "…right now, in dollars": the unit asked, not "in" of a place or stage
+    text = re.sub(r"\bin\s+(?=(?:dollars|usd|\$)(?:\W|$))", "", text, flags=re.IGNORECASE)
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
 
 
@@ -972,10 +977,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         before2 = words[span.start - 2] if span.start > 1 else ""
         head = words[span.start]
         plural = words[span.end - 1].endswith("s") and not words[span.end - 1].endswith("ss")
-        if head == "where" and words[span.start + 1:span.start + 3] in (
-                ["were", "we"], ["are", "we"], ["do", "we"], ["did", "we"], ["is", "it"]):
-            continue  # "where were we on bookings": how we stood, not a place or stage
-        if head in {"who", "whose", "whom", "where"} or before in {"which", "what"} or \
+        if head == "where" and (words[span.start + 1:span.start + 3] in (
+                ["were", "we"], ["are", "we"], ["do", "we"], ["did", "we"], ["is", "it"]) or
+                any(d.end == span.start for d in dims)):
+            continue  # "where were we on bookings", "countries where we won": no place asked
+        if head == "whose" and any(d.start == span.end for d in dims):
+            continue  # "whose team booked the most": the team (its manager) is asked
+        if head in {"who", "whose", "whom", "where"} or before in {"which", "what", "whose"} or \
                 before2 in {"which", "what"} and before not in grammar.FILLER | {"the"} or \
                 _asked_through(p, span.start, flags):
             asked.append(span.name)
@@ -1654,6 +1662,14 @@ def _relate_windows(p: Parse, context: Context) -> None:
         text = " ".join(p.words)
         m = _THIS_ONE.search(text)
         first = pairs[0][0]
+        yoy = re.search(r"\b(?:yoy|year over year|year on year)\b", text)
+        if yoy is not None and first.grain in {"quarter", "month", "half", "range"} and \
+                first.kind not in TO_DATE_KINDS:
+            # "YoY growth in bookings for last quarter": against the same period a year before
+            at = len(text[:yoy.start()].split())
+            p.take(at, at + len(yoy.group(0).split()))
+            pairs.append((window_of(year_before(period_of(first), fsm), yoy.group(0)), at))
+            m = None
         if m is not None and first.grain in {"quarter", "month", "half", "year"}:
             at = len(text[:m.start("what")].split())
             n = len(m.group(0).split()) - 1
@@ -1897,6 +1913,18 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         # stand-in figure (or a question about a name) would mislead
         return query.model_copy(update={"unanswerable": f"nothing in the data holds "
                                         f"'{' '.join(heads)}'"})
+    measure_starts = {s.start for s in p.spans if s.kind == "measure"}
+    named_at = _name_positions(p, unknown_names)
+    kinds = [i for i in named_at if i + 1 in measure_starts and i - 1 not in named_at and
+             f"{p.raw[i]}'s".lower() not in p.question.lower().replace("\u2019", "'") and
+             not _like_a_value(p.raw[i], context)]  # (a person's name: "Zeb Quinn's" is asked)
+    if kinds and not query.clarify:
+        # "our Clari forecast": a name like no value, naming a kind of the figure (a tool or
+        # a source the data does not hold): a figure of ours in its place would mislead
+        i = kinds[0]
+        span = next(s for s in p.spans if s.kind == "measure" and s.start == i + 1)
+        return query.model_copy(update={"unanswerable": "nothing in the data holds "
+                                        f"'{p.text(i, span.end)}'"})
     if unknown_names and not query.clarify:
         query = _report_words(p, query, content, vocab, context)
         query = query.model_copy(update={"not_applied": [*query.not_applied, *p.not_applied]})
@@ -1941,6 +1969,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
 #: Words of question structure the composer reads from the text directly.
 _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "monthly",
                         "compare", "change", "changed", "percent", "percentage", "share",
+                        "growth", "grow", "grew", "yoy",
                         "proportion", "fraction", "portion", "part", "%", "count", "counts",
                         "average", "avg",
                         "mean", "typical", "total", "sum", "combined", "together",
@@ -2008,6 +2037,12 @@ def _looks_like_name(p: Parse, i: int) -> bool:
                                                           "doing", "do"}
     return bool(possessive) or capital or (after_role and has_verb) or (
         p.words[i - 1] in {"does", "did", "is"} and has_verb if i > 0 else False)
+
+
+def _like_a_value(name: str, context: Context) -> bool:
+    """Whether an unknown name is close to a value of the data (a typo worth asking about)."""
+    best = context.values.closest(name, 1)
+    return bool(best) and fuzz.WRatio(fold(name), fold(best[0][1])) >= 75
 
 
 def _name_positions(p: Parse, names: list[str]) -> list[int]:
