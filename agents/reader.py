@@ -57,7 +57,7 @@ from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension, row_dimension
 from agents.text import bounds_in_words, expand, fold, month_ranges, stem, swapped, tokens
-from agents.values import ValueMatch
+from agents.values import PERSON_DIMENSIONS, ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog
 
@@ -297,6 +297,7 @@ def _clean(question: str) -> str:
     text = (question or "").replace("\u2019", "'").replace("\u2018", "'")
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(?<=\d)\s+(?=(?:k|m|mm|bn)\b)", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"\s*(?:→|->|⇒)\s*", " to ", text)  # "created→closed lost": from … to
     # "…right now, in dollars": the unit asked, not "in" of a place or stage
     text = re.sub(r"\bin\s+(?=(?:dollars|usd|\$)(?:\W|$))", "", text, flags=re.IGNORECASE)
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
@@ -2041,7 +2042,8 @@ def _looks_like_name(p: Parse, i: int) -> bool:
 
 def _like_a_value(name: str, context: Context) -> bool:
     """Whether an unknown name is close to a value of the data (a typo worth asking about)."""
-    best = context.values.closest(name, 1)
+    best = [(dim, value) for dim, value in context.values.closest(name, 3)
+            if dim not in PERSON_DIMENSIONS]  # (a person would be "Clara's", not "Clara")
     return bool(best) and fuzz.WRatio(fold(name), fold(best[0][1])) >= 75
 
 
