@@ -59,7 +59,9 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     inherited: list[str] = []
     update: dict = {"follow_up": True, "question": p.question}
     person = _person_of(prev)
-    pointed = bool(set(words) & {"their", "his", "her", "he", "she"})
+    inside = {i for s in p.spans for i in range(s.start, s.end)}  # ("past their close date")
+    pointed = any(w in {"their", "his", "her", "he", "she"} and i not in inside
+                  for i, w in enumerate(words))
     ordinal = grammar.ordinal_of(text)
     if ordinal is not None and prev.shown and prev.group_by and \
             prev.group_by[0] in PERSON_DIMENSIONS and (query.measures and p.explicit):
@@ -209,6 +211,29 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         measures, model = prev.measures, prev.model
     update["measures"] = measures
     update["model"] = model
+    if measures and p.explicit and measures != prev.measures and model is not None:
+        # "and what was our win rate on those?" after lost deals: a flag that is the scope of
+        # one of the new figure's own parts (won, lost) would leave it nothing to compare
+        meta = context.catalog.model(model).answerable
+        head = meta.measure(measures[0])
+        parts = {f for c in (head.companions if head else ()) if (m := meta.measure(c))
+                 for f in m.scope} - set(head.scope if head else ())
+        dropped = [c for c in update["filters"] if c.kind == "flag" and c.field in parts and
+                   c not in query.filters]
+        update["filters"] = [c for c in update["filters"] if c not in dropped]
+        inherited = [t for t in inherited if t not in {c.text or c.field for c in dropped}]
+
+    # "all countries", "every rep": the dimension is no longer split or narrowed
+    for span in p.spans:
+        if span.kind == "dimension" and span.start > 0 and words[span.start - 1] in {
+                "all", "every", "any"} and words[span.end - 1].endswith("s"):
+            update["filters"] = [c for c in update["filters"] if c.field != span.name]
+            left = [g for g in query.group_by if g != span.name]
+            query = query.model_copy(update={"group_by": left, "ranking": query.ranking
+                                             if left else None})
+            prev = prev.model_copy(update={"group_by": [g for g in prev.group_by
+                                                        if g != span.name], "ranking": None})
+            p.take(span.start - 1, span.end)
 
     # "top 3 only", "just 5": how many rows of the list or ranking shown to keep
     kept_rows = grammar.LIMIT.match(text) if query.limit is None and (
