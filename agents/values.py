@@ -639,12 +639,22 @@ def build_value_index(warehouse: Warehouse) -> ValueIndex:
             ):
                 continue
             sources[dim.name] = (model.relation, dim.column)
+    # a dimension other models hold in the same column adds their values ("Ananya Hill"
+    # manages managers only: a manager in the people model, never of a deal)
+    more: dict[str, list[str]] = defaultdict(list)
+    for model in models:
+        for dim in model.answerable.dimensions:
+            if dim.name in sources and sources[dim.name][1] == dim.column and \
+                    sources[dim.name][0] != model.relation:
+                more[dim.name].append(model.relation)
     values: dict[str, list[str]] = {}
     with pinned(warehouse.path):  # every dimension from one file version
         for name, (relation, column) in sources.items():
-            schema, table = relation.split(".", 1)
-            sql = (f'select distinct cast("{column}" as varchar) from "{schema}"."{table}" '
-                   f'where "{column}" is not null limit {MAX_INDEXED_VALUES + 1}')
+            union = " union ".join(
+                f'select distinct cast("{column}" as varchar) from "{schema}"."{table}" '
+                f'where "{column}" is not null'
+                for schema, table in (r.split(".", 1) for r in [relation, *more[name]]))
+            sql = f"select * from ({union}) limit {MAX_INDEXED_VALUES + 1}"
             try:
                 _, rows, truncated, _ = run_sql(warehouse.path, sql,
                                                 row_limit=MAX_INDEXED_VALUES)

@@ -153,3 +153,14 @@ def test_members_counted_once_and_accounts_counted_from_a_row_per_account(assist
     (per_rep,) = raw.execute(f"select count(*)::double / count(distinct o.owner_id) "
                              f"from salesforce.opportunity o where {LIVE} and o.is_won").fetchone()
     assert matches(round(per_rep, 2), out["answer"], tolerance=0.01), out["answer"]
+
+
+def test_people_reporting_to_a_manager_come_from_the_people_model(assistant, raw) -> None:
+    # a manager of managers has no deal of a direct report: only the people model holds them
+    manager, reports = raw.execute(
+        "select m.name, count(*) from salesforce.user u join salesforce.user m "
+        "on m.id = u.manager_id group by 1 order by 2 desc, 1 limit 1"
+    ).fetchone()
+    out = ask(assistant, f"how many people report directly to {manager}")
+    assert out["status"] == "answered" and states(out["answer"], reports), out["answer"]
+    assert manager in out["answer"]
