@@ -79,9 +79,16 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         # "what's their win rate?" after "who owns the biggest one?" or a list of one rep's
         # deals: a figure of that person, over all of their deals (the flags and bounds of
         # the last answer were its deals', not the person's)
+        same = re.search(r"\bsame (?:period|time ?frame|window|dates|quarter|month|year)\b",
+                         text)
+        window = prev.window if same and query.window is None else query.window
+        if same:
+            at = len(text[:same.start()].split())
+            p.take(at, at + 2)
         return reserve(query.model_copy(update={
-            "follow_up": True, "filters": [*query.filters, person],
-            "inherited": [person.text]}), context)
+            "follow_up": True, "filters": [*query.filters, person], "window": window,
+            "inherited": [person.text] + ([prev.window.label] if same and prev.window else [])}),
+            context)
 
     # the period: named now, shifted from the last one, else kept
     window = query.window

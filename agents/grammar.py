@@ -34,7 +34,7 @@ yours basically overall currently total totals so far our we've weve i'd id we'r
 number numbers figure figures value much many looking like sitting sits sit right currently
 still now again another also versus via per each every across among between summary
 tell give show list display find pull bring report provide share breakdown
-sorry if basic one since already
+sorry if basic one since already current
 know wondering wonder curious question quick brief briefly specifically exactly approximately
 roughly about approx estimate typical typically usually generally overall
 take takes took spend spends spent usually normally does do did make made come comes came
@@ -220,7 +220,7 @@ def is_money(word: str) -> bool:
 #: "the 2nd one", "the last one", "number 3 on the list": one member of a list already shown.
 ORDINAL = re.compile(r"\b(?:the\s+)?(?P<n>first|second|third|fourth|fifth|sixth|seventh|"
                      r"eighth|ninth|tenth|last|1st|2nd|3rd|[4-9]th|10th|number \d+|#\d+)"
-                     r"\s+(?:one|on the list|of them|of those|in the list|"
+                     r"\s+(?:one|on (?:the|that|this) list|of them|of those|in the list|"
                      r"\w+ (?:there|on (?:the|that) list|of those|of them))\b")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}

@@ -905,6 +905,8 @@ def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch |
             return PeriodMatch(period, m.start(), offset + inner[1].end)
     if rest[: inner[0].start].strip() or m.group(0).startswith("between"):
         return None
+    if m.group(0).startswith("from") and first.grain != "day":
+        return None  # "wins from last quarter": that quarter (but "from March 1": since)
     label = f"since {first.label} ({_range_label(first.start, as_of)})"
     return PeriodMatch(Period(first.start, as_of, label, "range", "since"), m.start(),
                        offset + inner[0].end)

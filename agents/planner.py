@@ -190,7 +190,8 @@ def _other_side(query: Query) -> Query:
 def _segment(filters: list[Condition], query: Query) -> str:
     """How one side of a comparison of two ranges or members is named: "deals at least 100k"."""
     sides = {(c.field, c.kind) for c in query.compare_filters}
-    said = [c.text for c in filters if (c.field, c.kind) in sides]
+    said = [str(c.values[0]) if c.op == "eq" and c.text.lower() == str(c.values[0]).lower()
+            else c.text for c in filters if (c.field, c.kind) in sides]  # "Aisha Diaz" as is
     if said and all(c.kind == "members" for c in query.compare_filters):
         return " and ".join(said)
     return "deals " + " and ".join(said) if said else "the rest"

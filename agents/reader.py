@@ -543,7 +543,16 @@ def _read_weekdays(p: Parse) -> None:
             continue
         if m["one"] or m["many"]:
             day = m["one"] or m["many"]
-            found = ((_DAY_NAMES.index(day) + 1,), f"on a {day.title()}")
+            days = [_DAY_NAMES.index(day) + 1]
+            names = [day.title()]
+            k = start + n  # "on a Saturday or Sunday": every day named with it
+            while k + 1 < len(p.words) and p.words[k] in {"or", "and"} and \
+                    p.words[k + 1].rstrip("s") in _DAY_NAMES:
+                days.append(_DAY_NAMES.index(p.words[k + 1].rstrip("s")) + 1)
+                names.append(p.words[k + 1].rstrip("s").title())
+                n += 2
+                k += 2
+            found = (tuple(days), "on a " + " or ".join(names))
         elif m["kind"] == "weekend" or m["satsun"]:
             found = ((6, 7), "on a weekend")
         else:
@@ -771,7 +780,7 @@ def _qualified_by_clause(p: Parse, span: Span) -> bool:
             span.end < v.start <= span.end + 4 for v in p.values)
     # "accounts doing more than $1B in annual revenue": a word, then the bound on a number
     numbers = [s for s in p.spans if s.kind == "number"]
-    return any(span.end < _position(c, p) <= span.end + 1 and not any(
+    return any(span.end <= _position(c, p) <= span.end + 1 and not any(
         s.start == span.end for s in p.spans) and _numbers_near(c, numbers, p, set())
         for c in p.conditions)
 
@@ -1057,6 +1066,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             values = list(keep[0].values)
             filters.append(Condition(field=dim, op="eq" if len(values) == 1 else "in",
                                      values=values, text=keep[0].text))
+            rest = _THE_REST.search(" ".join(words[keep[0].end:]))
+            if rest is not None and not drop:
+                # "Technology vs everyone else": the member against all the others
+                filters.append(Condition(field=dim, op="not_in", values=values,
+                                         text=rest.group("rest")))
+                member_sides = True
+                at = keep[0].end + len(" ".join(words[keep[0].end:])[:rest.start()].split())
+                p.take(at, at + len(rest.group(0).split()))
 
     count_of, per = _members_counted(p, dims, measures, record_dims)
     if count_of or per:  # "how many reps won a deal", "avg bookings per rep": not a breakdown
@@ -1233,8 +1250,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # "our 3 biggest wins", "the largest losses": a flag said as a plural noun right after a
     # superlative names those records
     sup_i = next((i for i, w in enumerate(words) if w == superlative), None)
+    named = {i for v in p.values for i in range(v.start, v.end)}  # "largest Technology wins"
     if not nouns and not measures and base is None and sup_i is not None and any(
-            f.start == sup_i + 1 and words[f.end - 1].endswith("s") for f in flags):
+            sup_i < f.start and all(i in named for i in range(sup_i + 1, f.start)) and
+            words[f.end - 1].endswith("s") for f in flags):
         record_noun = plural_noun = True
     others = [g for g in group_by if g not in record_dims]
     listing = set(words) & (grammar.LIST_WORDS - {"which", "what"}) or any(
@@ -1471,7 +1490,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if model is not None and catalog.model(model).answerable.role == "dashboard":
         intent = Intent.BRIEFING
     return Query(
-        intent=intent, measures=chosen_measures, group_by=group_by, filters=filters,
+        intent=intent, measures=chosen_measures, group_by=list(dict.fromkeys(group_by)),
+        filters=filters,
         count_of=count_of if chosen_measures else None,
         per=per if chosen_measures and _per_applies(catalog, model, chosen_measures[0]) else None,
         window=window, compare_window=compare_window, compare_members=compare_members,
@@ -1621,6 +1641,11 @@ def _previous(window: Window, context: Context) -> Window:
 
 
 #: "… than this one", "… vs the one before": a period named by pointing at the one named.
+#: "… vs everyone else", "compared with the rest": a member against all the others.
+_THE_REST = re.compile(r"\b(?:vs|versus|against|compared (?:to|with)|than)\s+(?P<rest>(?:everyone|"
+                       r"everybody|everything|all|anyone|anything) else|"
+                       r"(?:the )?rest(?: of (?:the |our )?\w+)?|"
+                       r"(?:all )?(?:the )?others?|all other \w+)\b")
 #: "…, and how many of those (them) we won": a part of the deals counted first.
 _OF_THOSE = re.compile(r"\b(?:and\s+)?how\s+(?:many|much)\s+of\s+(?:those|them|these)\b")
 _THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over)\s+(?P<what>this|that|the)\s+"
@@ -2075,6 +2100,8 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
         if word not in {"which", "what"}:
             continue
         for j in range(w + 1, min(w + 4, len(p.words))):
+            if p.words[j] in {"one", "ones"}:
+                break  # "of our countries, which one brought in the least": one of those
             if j in dim_ends:
                 span = next(s for s in p.spans if s.start == j and s.kind == "dimension")
                 if dim_ends[j] in unknown and span.exact < 2:
