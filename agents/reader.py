@@ -298,6 +298,8 @@ def _clean(question: str) -> str:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(?<=\d)\s+(?=(?:k|m|mm|bn)\b)", "", text, flags=re.IGNORECASE)
     text = re.sub(r"\s*(?:→|->|⇒)\s*", " to ", text)  # "created→closed lost": from … to
+    # "…, I mean": a marker of a correction, not the average ("mean")
+    text = re.sub(r"\bI\s+mean(?:t)?\b", "", text, flags=re.IGNORECASE)
     # "…right now, in dollars": the unit asked, not "in" of a place or stage
     text = re.sub(r"\bin\s+(?=(?:dollars|usd|\$)(?:\W|$))", "", text, flags=re.IGNORECASE)
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
@@ -950,6 +952,18 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if s.kind == "time" and s not in times:
             p.take(s.start, min(len(words), s.end + (1 if words[s.end] in ends else 2)))
     numbers = [s for s in p.spans if s.kind == "number"]
+    vague = next((s for s in numbers if s.length == 1 and words[s.start] in _VAGUE_SIZES), None)
+    if vague is not None and not p.conditions and not any(
+            grammar.is_superlative(w) for w in words) \
+            and not set(words) & (grammar.LIST_WORDS - {"which", "what"}) and (
+            context.previous is None or not context.previous.records):
+        # "how many big deals": how big is big? The data has no such line; ask, never guess
+        said = words[vague.start]
+        return Query(question=p.question, clarify=Clarify(
+            question=f"How {said} is a {said} deal? For example:",
+            options=[f"over ${n}k" if said not in {"small", "tiny"} else f"under ${n}k"
+                     for n in ((100, 250, 500) if said not in {"small", "tiny"} else (10, 25, 50))],
+            text=said))
     averaged: list[Span] = []
     if not measures and numbers and (grammar.TREND.search(text) or any(
             s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers)):
@@ -1306,6 +1320,18 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         windows = [w.model_copy(update={"time": time}) for w in windows]
     window = windows[0] if windows else None
     compare_window = None
+    if len(windows) >= 2 and re.search(
+            r"\b(?:sorry|i mean|i meant|actually|rather|no wait|correction|scratch that|"
+            r"make that|oops)\b", " ".join(words[p.windows[0][1]:p.windows[1][1] + 4])):
+        # "last month - sorry, last quarter I mean": the period said second replaces the first
+        windows, window = windows[1:], windows[1]
+        for at in range(p.windows[0][1], p.windows[1][1]):
+            if words[at] in {"sorry", "mean", "meant", "actually", "rather", "wait", "oops",
+                             "correction", "scratch", "make", "i", "no", "that"}:
+                p.take(at, at + 1)
+        for at in range(p.windows[1][1], min(len(words), p.windows[1][1] + 6)):
+            if words[at] in {"i", "mean", "meant"}:
+                p.take(at, at + 1)
     if len(windows) >= 2:
         gap = " ".join(words[p.windows[0][1]:p.windows[1][1]])
         if has(words, "combined", "together", "total", "in total") or re.search(
@@ -1641,6 +1667,8 @@ def _previous(window: Window, context: Context) -> Window:
 
 
 #: "… than this one", "… vs the one before": a period named by pointing at the one named.
+#: Sizes said with no line ("big deals"): the data draws none, so the reader asks where.
+_VAGUE_SIZES = frozenset({"big", "large", "small", "huge", "tiny", "sizable", "sizeable"})
 #: "… vs everyone else", "compared with the rest": a member against all the others.
 _THE_REST = re.compile(r"\b(?:vs|versus|against|compared (?:to|with)|than)\s+(?P<rest>(?:everyone|"
                        r"everybody|everything|all|anyone|anything) else|"
