@@ -1270,7 +1270,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             words[f.end - 1].endswith("s") for f in flags):
         record_noun = plural_noun = True
     others = [g for g in group_by if g not in record_dims]
-    listing = set(words) & (grammar.LIST_WORDS - {"which", "what"}) or any(
+    in_values = {i for v in p.values for i in range(v.start, v.end)}  # ("Trade Show")
+    listing = {w for i, w in enumerate(words) if i not in in_values} & (
+        grammar.LIST_WORDS - {"which", "what"}) or any(
         s.start > 0 and words[s.start - 1] in {"which", "what"} or s.start > 1 and
         words[s.start - 2] in {"which", "what"} and words[s.start - 1] in grammar.FILLER |
         {"open", "overdue", "won", "lost"} or _asked_through(p, s.start, flags, False)
