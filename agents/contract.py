@@ -184,6 +184,9 @@ class Query(BaseModel):
     #: The bucket a trend is asked by ("monthly", "by month": ``month``); None: the model's own.
     trend_grain: str | None = None
     why: bool = False
+    #: Members ranked by how their figure changed from `compare_window` to `window`
+    #: ("which industry grew the most", "whose bookings dropped the most"): which way.
+    change: Literal["increase", "drop"] | None = None
     #: Records (deals) asked for: listed with `order`, `limit`; `pick` names the one field
     #: asked of the first record ("who owns the biggest one?").
     records: bool = False

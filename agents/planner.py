@@ -34,6 +34,7 @@ from agents.periods import (
     previous,
 )
 from agents.plan import Filter, Order, QueryPlan, Selection
+from agents.sqlbuild import within
 from agents.state import State
 from agents.understanding import step_update, understand
 from whizzy.warehouse.catalog import Catalog, Measure, Model
@@ -273,9 +274,64 @@ def make_plans(query: Query, warehouse: Warehouse) -> Outcome:
         return _drivers(query, model, measures, warehouse)
     if shape == "share":
         return _share(query, model, measures[0])
+    if query.change and query.compare_window is not None and query.group_by and \
+            measures[0].is_aggregate and query.window is not None:
+        return _change(query, model, measures[0])
     if measures[0].is_aggregate:
         return _aggregate(query, model, measures, warehouse)
     return _rows(query, model, measures, warehouse)
+
+
+def _change(query: Query, model: Model, headline: Measure) -> Outcome:
+    """Members ranked by how their figure changed from the compared period to the window.
+
+    "which industry's won $ grew the most from Q2 to Q3": one query over both periods, the
+    figure of each (every aggregate filtered to its period) and their difference.
+    """
+    meta = model.answerable
+    now, before = query.window, query.compare_window
+    column = meta.time(now.time)
+    dims = [d for g in query.group_by if (d := meta.dimension(g)) is not None]
+    if column is None or not dims or meta.time_grain in TIME_BUCKETS:
+        return Outcome(unanswerable=f"{model.name} cannot compare two periods member by member")
+    sign = "+" if headline.unit in {"currency", "count"} else ""
+    current = within(headline.expr, column, now.start, now.end)
+    earlier = within(headline.expr, column, before.start, before.end)
+    if sign:  # a member with nothing in one period had 0 there
+        current, earlier = f"coalesce({current}, 0)", f"coalesce({earlier}, 0)"
+    up = query.change == "increase"
+    name = f"{headline.name}_{'increase' if up else 'drop'}"
+    selections = [Selection(name=d.name, column=d.column, role="dimension", label=d.name)
+                  for d in dims]
+    selections += [
+        Selection(name=name, expr=f"({current}) - ({earlier})" if up
+                  else f"({earlier}) - ({current})", unit=headline.unit, role="measure",
+                  higher_is_better=True),
+        Selection(name=f"{headline.name}_{_slug(now.label)}", expr=current,
+                  unit=headline.unit, role="measure"),
+        Selection(name=f"{headline.name}_{_slug(before.label)}", expr=earlier,
+                  unit=headline.unit, role="measure")]
+    rows, having = _filters(model, query, None)
+    rows.append(Filter(column=column, op="between", values=[min(now.start, before.start),
+                                                             max(now.end, before.end)],
+                       dimension="period", label=f"from {before.label} to {now.label}"))
+    limit = query.ranking.limit if query.ranking and query.ranking.limit else None
+    plan = QueryPlan(
+        model=model.name, purpose="main", aggregate=True, selections=selections, filters=rows,
+        having=having, group_by=[d.name for d in dims], order_by=[Order(name=name, desc=True)],
+        limit=limit, period_label=f"from {before.label} to {now.label}",
+        description=f"{name.replace('_', ' ')} from {before.label} to {now.label}",
+        headline=name)
+    return Outcome(plans=[plan])
+
+
+def _slug(label: str) -> str:
+    """A period label as part of a column name ("Q3 2026" → "q3_2026").
+
+    >>> _slug("Q3 2026"), _slug("Oct 2026")
+    ('q3_2026', 'oct_2026')
+    """
+    return "_".join("".join(c for c in w if c.isalnum()) for w in label.lower().split())[:30]
 
 
 def over_members(query: Query, model: Model, measures: list[Measure]) -> list[Measure]:

@@ -1347,6 +1347,16 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             set(words) & {"compare", "compared", "vs", "versus", "against"} or
             has(words, "change", "changed")):
         compare_window = _previous(window, context)
+    mover = _MOVER.search(text)
+    change = None
+    if mover is not None and group_by and window is not None:
+        # "which industry's won $ grew the most from the quarter before last to last quarter"
+        change = "drop" if mover.group("down") else "increase"
+        at = len(text[:mover.start()].split())
+        p.take(at, at + len(mover.group(0).split()))
+        if compare_window is None:
+            window, compare_window = _two_periods(window, context)
+        trend = False
 
     # a share: the conditions after its verb are the part; the rest scope the whole
     share_part: list[Condition] = []
@@ -1523,6 +1533,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         count_of=count_of if chosen_measures else None,
         per=per if chosen_measures and _per_applies(catalog, model, chosen_measures[0]) else None,
         window=window, compare_window=compare_window, compare_members=compare_members,
+        change=change if compare_window is not None and group_by else None,
         compare_filters=compare_filters, ranking=ranking, trend=trend and not records,
         trend_grain=_trend_grain(text) if trend and not records else None, why=why,
         records=records, order=order,
@@ -1669,6 +1680,33 @@ def _previous(window: Window, context: Context) -> Window:
 
 
 #: "… than this one", "… vs the one before": a period named by pointing at the one named.
+#: A ranking by change ("grew the most", "biggest drop"), and which way.
+_MOVER = re.compile(r"\b(?:(?:grew|grown|grow|increased|rose|risen|improved|gained|jumped|"
+                    r"climbed|went up)\s+(?:the\s+)?most|(?P<down>(?:dropped|fell|fallen|declined|"
+                    r"decreased|shrank|shrunk|worsened|went down)\s+(?:the\s+)?most|"
+                    r"biggest\s+(?:drop|decline|decrease|fall|loser)s?)|biggest\s+(?:movers?|"
+                    r"increases?|gains?|"
+                    r"jumps?|growth|rise|improvement|winners?)|most\s+improved)\b")
+
+
+def _two_periods(window: Window, context: Context) -> tuple[Window, Window]:
+    """The period a change is measured to, and the one it is measured from.
+
+    A range of two whole quarters or months ("from the quarter before last to last
+    quarter") is its two parts; one period is measured from the one before it.
+    """
+    fsm = context.fiscal_year_start_month
+    if window.grain == "range":
+        for grain in ("quarter", "month"):
+            first = current(grain, window.start, fsm)
+            last = current(grain, window.end, fsm)
+            if first.start == window.start and last.end == window.end and \
+                    previous_period(last, fsm).start == first.start:
+                return (window_of(last, last.label).model_copy(update={"time": window.time}),
+                        window_of(first, first.label).model_copy(update={"time": window.time}))
+    return window, _previous(window, context)
+
+
 #: Sizes said with no line ("big deals"): the data draws none, so the reader asks where.
 _VAGUE_SIZES = frozenset({"big", "large", "small", "huge", "tiny", "sizable", "sizeable"})
 #: "… vs everyone else", "compared with the rest": a member against all the others.

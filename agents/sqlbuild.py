@@ -71,6 +71,24 @@ def aggregate_expression(expr: str) -> exp.Expression:
     return sqlglot.parse_one(expr, dialect=DIALECT)
 
 
+def within(expr: str, column: str, start: dt.date, end: dt.date) -> str:
+    """An aggregate expression over the rows whose `column` falls in [start, end] only.
+
+    Every aggregate in it gets a FILTER, so a rate stays a rate of those rows.
+
+    >>> print(within("count(*)", "d", dt.date(2026, 7, 1), dt.date(2026, 9, 30)))
+    COUNT(*) FILTER(WHERE "d" BETWEEN CAST('2026-07-01' AS DATE) AND CAST('2026-09-30' AS DATE))
+    """
+    cond = condition(Filter(column=column, op="between", values=[start, end]))
+
+    def wrap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Filter):
+            return exp.Filter(this=node.copy(), expression=exp.Where(this=cond.copy()))
+        return node
+
+    return aggregate_expression(expr).transform(wrap).sql(dialect=DIALECT)
+
+
 def _selection(sel: Selection) -> exp.Expression:
     source = aggregate_expression(sel.expr) if sel.expr else column(sel.column or sel.name)
     return exp.alias_(source, exp.to_identifier(sel.name, quoted=True))

@@ -164,3 +164,20 @@ def test_people_reporting_to_a_manager_come_from_the_people_model(assistant, raw
     out = ask(assistant, f"how many people report directly to {manager}")
     assert out["status"] == "answered" and states(out["answer"], reports), out["answer"]
     assert manager in out["answer"]
+
+
+def test_members_ranked_by_how_their_figure_changed_between_two_periods(assistant, raw
+                                                                         ) -> None:
+    q3, q2 = raw.execute(
+        "select date_trunc('quarter', max(close_date)) - interval 3 month, "
+        "date_trunc('quarter', max(close_date)) - interval 6 month from salesforce.opportunity "
+        "where not is_deleted and is_won").fetchone()
+    first, last = (f"Q{(d.month - 1) // 3 + 1} {d.year}" for d in (q2, q3))
+    out = ask(assistant, f"which industry's won amount grew the most from {first} to {last}?")
+    top, gain = raw.execute(
+        "select a.industry, sum(o.amount) filter (where date_trunc('quarter', o.close_date) = ?)"
+        " - coalesce(sum(o.amount) filter (where date_trunc('quarter', o.close_date) = ?), 0)"
+        " from salesforce.opportunity o join salesforce.account a on a.id = o.account_id "
+        f"where {LIVE} and o.is_won and a.industry is not null group by 1 order by 2 desc "
+        "nulls last limit 1", [q3, q2]).fetchone()
+    assert top in out["answer"] and states(out["answer"], gain), out["answer"]
