@@ -219,10 +219,11 @@ def _asked_through(p: Parse, at: int, flags: list[Span], need_flag: bool = True)
         j in flagged for j in range(i + 1, at)))
 
 
-def _averages_of(numbers: list[Span], catalog: Catalog) -> list[Span]:
+def _averages_of(numbers: list[Span], catalog: Catalog, *, total: bool = False) -> list[Span]:
     """The measures averaging each record number named (base ``avg_<number>``, unscoped).
 
-    A trend of a record's size ("deals getting bigger") is the trend of its average.
+    A trend of a record's size ("deals getting bigger") is the trend of its average. With
+    `total`, the measure summing the number's column instead ("pushes in total").
     """
     found = []
     for span in numbers:
@@ -230,7 +231,11 @@ def _averages_of(numbers: list[Span], catalog: Catalog) -> list[Span]:
         for term in span.terms:
             for name in term.models:
                 meta = catalog.model(name).answerable
-                average = meta.measures_of(f"avg_{term.name}") if meta else []
+                number = meta.number(term.name) if meta else None
+                average = meta.measures_of(f"avg_{term.name}") if meta and not total else [
+                    m for m in (meta.measures if meta and number else ())
+                    if (m.expr or "").replace(" ", "").replace('"', "").lower() in {
+                        f"sum({number.column})", f"coalesce(sum({number.column}),0)"}]
                 if average:
                     terms.append(Term(term.words, "measure", average[0].name,
                                       frozenset({name})))
@@ -970,6 +975,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         # "are our deals getting bigger?": the number's average, over time; "avg probability
         # on open opps": the average the catalog declares for that number
         averaged = _averages_of(numbers, catalog)
+        measures = list(averaged)
+        numbers = [n for n in numbers if not any(a.start == n.start for a in averaged)]
+    elif not measures and numbers and has(words, "in total", "total", "combined", "altogether"):
+        # "which industry's open deals have been pushed the most times in total": the sum of
+        # the record number the catalog declares as a measure
+        averaged = _averages_of(numbers, catalog, total=True)
         measures = list(averaged)
         numbers = [n for n in numbers if not any(a.start == n.start for a in averaged)]
     dims = [s for s in p.spans if s.kind == "dimension"]
