@@ -181,3 +181,21 @@ def test_members_ranked_by_how_their_figure_changed_between_two_periods(assistan
         f"where {LIVE} and o.is_won and a.industry is not null group by 1 order by 2 desc "
         "nulls last limit 1", [q3, q2]).fetchone()
     assert top in out["answer"] and states(out["answer"], gain), out["answer"]
+
+
+def test_deals_pushed_out_of_a_quarter_are_listed_biggest_first(assistant, raw) -> None:
+    quarter, = raw.execute("select date_trunc('quarter', max(close_date)) - interval 3 month "
+                           "from salesforce.opportunity where not is_deleted and is_won").fetchone()
+    name = f"Q{(quarter.month - 1) // 3 + 1} {quarter.year}"
+    out = ask(assistant, f"show the opps that slipped out of {name}, biggest first (top 3)")
+    expected = [r[0] for r in raw.execute(
+        "with h as (select h.opportunity_id, h.close_date, lag(h.close_date) over ("
+        "partition by h.opportunity_id order by h.created_date, h.id) prev from "
+        "salesforce.opportunity_history h join salesforce.opportunity o on o.id = "
+        "h.opportunity_id where not h.is_deleted and not o.is_deleted), s as (select distinct "
+        "opportunity_id from h where close_date > prev and date_trunc('quarter', prev) = ? and "
+        "date_trunc('quarter', close_date) > ?) select o.name from s join "
+        "salesforce.opportunity o on o.id = s.opportunity_id where o.amount is not null "
+        "order by o.amount desc, o.name limit 3", [quarter, quarter]).fetchall()]
+    assert out["records"] and expected, out["answer"]
+    assert all(n in out["answer"] for n in expected), (expected, out["answer"])

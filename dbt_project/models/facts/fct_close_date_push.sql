@@ -59,6 +59,8 @@ described as (
     select
         pushes.push_id,
         pushes.opportunity_id,
+        opportunities.opportunity_name,
+        opportunities.amount as current_amount,
         opportunities.owner_id,
         coalesce(users.user_name, opportunities.owner_id, 'Unknown') as owner_name,
         coalesce(accounts.industry, 'Unknown') as industry,
@@ -98,6 +100,8 @@ final as (
     select
         cast(push_id as varchar) as push_id,
         cast(opportunity_id as varchar) as opportunity_id,
+        cast(opportunity_name as varchar) as opportunity_name,
+        cast(current_amount as decimal(18,2)) as current_amount,
         cast(owner_id as varchar) as owner_id,
         cast(owner_name as varchar) as owner_name,
         cast(industry as varchar) as industry,
