@@ -9,27 +9,13 @@ Expectations are SQL on the raw `salesforce` tables, never the models' own outpu
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
-
-import pytest
 
 from evals.matching import matches
 from whizzy.assistant import Assistant
-from whizzy.warehouse.connection import connect_readonly
 
 LIVE = "not o.is_deleted"
 
 
-@pytest.fixture(scope="module")
-def raw(built_warehouse: Path):
-    con = connect_readonly(built_warehouse)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def assistant(built_warehouse: Path) -> Assistant:
-    return Assistant(built_warehouse)
 
 
 def ask(assistant: Assistant, *questions: str) -> dict:

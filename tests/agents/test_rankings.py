@@ -7,26 +7,12 @@ Expectations are SQL on the raw `salesforce` tables, never the models' own outpu
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 import pytest
-
-from whizzy.assistant import Assistant
-from whizzy.warehouse.connection import connect_readonly
 
 LIVE_OPEN = "not o.is_deleted and not o.is_closed"
 
 
-@pytest.fixture(scope="module")
-def raw(built_warehouse: Path):
-    con = connect_readonly(built_warehouse)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def assistant(built_warehouse: Path) -> Assistant:
-    return Assistant(built_warehouse)
 
 
 def test_bottleneck_ranks_the_bottleneck_stages_and_lists_the_deals_in_the_first(assistant, raw
