@@ -58,6 +58,28 @@ def built_warehouse(raw_warehouse: Path, tmp_path_factory: pytest.TempPathFactor
     return path
 
 
+@pytest.fixture(scope="module")
+def raw(built_warehouse: Path):
+    """A read-only connection to the built demo org, for SQL on the raw `salesforce` tables.
+
+    Same configuration as the assistant's connection: DuckDB refuses a second connection to
+    one file with different settings in the same process.
+    """
+    from whizzy.warehouse.connection import connect_readonly
+
+    con = connect_readonly(built_warehouse)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def assistant(built_warehouse: Path):
+    """The assistant on the built demo org."""
+    from whizzy.assistant import Assistant
+
+    return Assistant(built_warehouse)
+
+
 @pytest.fixture(scope="session")
 def eval_warehouse() -> Path:
     """The eval org (seed 42, 20,000 opportunities, as of 2026-11-15), built (cached on disk)."""

@@ -28,20 +28,6 @@ LIVE = "not o.is_deleted"
 OVERALL = f"o.close_date between date '2025-10-01' and {A}"
 
 
-@pytest.fixture(scope="module")
-def raw(built_warehouse: Path):
-    # same configuration as the assistant's connection: DuckDB refuses a second connection
-    # to one file with different settings in the same process
-    con = connect_readonly(built_warehouse)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def assistant(built_warehouse: Path) -> Assistant:
-    return Assistant(built_warehouse)
-
-
 def ask(assistant: Assistant, question: str, thread: str | None = None) -> dict:
     return assistant.ask(question, thread_id=thread or uuid.uuid4().hex)
 
