@@ -216,6 +216,15 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     if not measures or not p.explicit or query.records and prev.records or share_of_that:
         # ("how much of that is overdue?": a part of the figure just given)
         measures, model = prev.measures, prev.model
+        rescoped = _rescoped(measures, model, query, context)
+        if rescoped != measures:
+            # the flags of the old scope ("just the overdue ones") give way with it
+            old = set(_scope_of(prev, context))
+            gone = [c for c in update["filters"] if c.kind == "flag" and c.field in old and
+                    c not in query.filters]
+            update["filters"] = [c for c in update["filters"] if c not in gone]
+            inherited = [t for t in inherited if t not in {c.text or c.field for c in gone}]
+            measures = rescoped
     update["measures"] = measures
     update["model"] = model
     if measures and p.explicit and measures != prev.measures and model is not None:
@@ -412,6 +421,27 @@ def _scope_of(query: Query, context: Context) -> list[str]:
         return []
     measure = model.answerable.measure(query.measures[0])
     return list(measure.scope) if measure is not None else []
+
+
+def _rescoped(measures: list[str], model: str | None, query: Query,
+              context: Context) -> list[str]:
+    """The kept figure in the scope this question's own flags name.
+
+    "deals closing next month" after "how many did we close": the count of the open deals
+    now, not a won count of open deals (a scope the flag asked leaves nothing of).
+    """
+    current = context.catalog.models.get(model or "")
+    head = current.answerable.measure(measures[0]) if current and measures else None
+    asked = {c.field for c in query.filters if c.kind == "flag"}
+    if head is None or head.base is None or not head.scope or not asked or \
+            set(head.scope) <= asked:
+        return measures
+    fits = [m for m in current.answerable.measures_of(head.base)
+            if m.scope and set(m.scope) <= asked and not set(m.scope) & set(head.scope)]
+    if not fits:
+        return measures
+    best = max(fits, key=lambda m: len(m.scope))
+    return [best.name, *measures[1:]]
 
 
 def _grain_of(query: Query, context: Context) -> str | None:

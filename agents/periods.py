@@ -445,8 +445,12 @@ _PATTERNS: list[tuple[str, str]] = [
                 r"(?!\s+of))\b|\bin\s+(?:our\s+)?history\b"),
     ("calyear", r"\bcalendar\s+(?:year\s+)?(?P<y>\d{4})\b|\b(?P<y2>\d{4})\s+calendar\s+year\b|"
                 r"\bcy\s*(?P<y3>\d{4})\b"),
-    ("rest", r"\b(?:between now and|from now (?:to|until|through|till)|until|till|through|by|"
-             r"before)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|month|year|"
+    # "closing by the end of the quarter" (EOQ): the close dates of the whole quarter, as
+    # three code-blind writers read it; "between now and the end" is the rest of it
+    ("byend", r"\b(?:by|before|for)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|"
+              r"month|year|fiscal year)\b"),
+    ("rest", r"\b(?:between now and|from now (?:to|until|through|till)|until|till|"
+             r"through)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|month|year|"
              r"fiscal year)\b|\b(?:rest|remainder) of (?:the |this )?(?P<unit2>quarter|month|"
              r"year|fiscal year)\b"),
     # "by this time last year", "last year to date", "YTD last year": the same days of the
@@ -512,7 +516,8 @@ def _resolve(
         return Period(ALL_TIME_START, ALL_TIME_END, "all time", "range", "all", 1)
     fy_now = fiscal_year_of(as_of, fsm)
     found = _resolve_relative(name, m, as_of, fsm, fy_now)
-    if found is not None or name in {"rest", "sameyear", "ago", "half", "relhalf", "nextn"}:
+    if found is not None or name in {"byend", "rest", "sameyear", "ago", "half", "relhalf",
+                                     "nextn"}:
         return found
     if name == "lastxtd":
         unit = next(m.group(g) for g in ("unit", "unit2", "unit3", "unit4") if m.group(g))[0]
@@ -738,6 +743,9 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
     Halves, "the rest of the quarter", "two quarters ago", "next 3 months", "same quarter
     last year".
     """
+    if name == "byend":
+        unit = m.group("unit").replace("fiscal ", "")
+        return _unit_of(as_of, unit, fsm, f"this_{unit}")
     if name == "rest":
         unit = (m.group("unit") or m.group("unit2")).replace("fiscal ", "")
         whole = _unit_of(as_of, unit, fsm, "rest")

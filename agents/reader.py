@@ -56,7 +56,7 @@ from agents.periods import (
 from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension, row_dimension
-from agents.text import bounds_in_words, expand, fold, month_ranges, stem, swapped, tokens
+from agents.text import bounds_in_words, expand, fold, month_ranges, similar, stem, swapped, tokens
 from agents.values import PERSON_DIMENSIONS, ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog
@@ -853,9 +853,12 @@ def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset
             continue
         if span.kind == "flag" and span.exact < 2 and not all(
                 p.words[i].rstrip("s") in {w.rstrip("s") for t in span.terms for w in t.words}
-                or any(swapped(p.words[i], w) for t in span.terms for w in t.words)
+                or any(swapped(p.words[i], w) or min(len(w), len(p.words[i])) >= 6
+                       and similar(p.words[i], w) for t in span.terms for w in t.words)
                 for i in range(span.start, span.end)):
-            continue  # "close" (a verb) is not "closed": a flag matches as written ("lsot" too)
+            # "close" (a verb) is not "closed": a flag matches as written, or with a typo in a
+            # long word ("lsot", "wining")
+            continue
         p.spans.append(span)
         p.take(span.start, span.end)
     _widen_measures(p, vocab)
