@@ -241,3 +241,9 @@ def ordinal_of(text: str) -> tuple[int, str] | None:
     digits = re.sub(r"\D", "", n)
     return (_ORDINALS[n] if n in _ORDINALS else int(digits)), found.group(0)
 
+
+
+#: Every word the grammar reads (filler, comparing, excluding, grouping, listing, pointing
+#: back, numbers): a word outside it and the catalog is foreign to the assistant.
+KNOWN = FILLER | COMPARE | EXCLUDE | ONLY | GROUP | LIST_WORDS | ANAPHORA | \
+    frozenset(NUMBER_WORDS) | frozenset(SCALE_WORDS) | frozenset(TIMES_WORDS)

@@ -35,6 +35,7 @@ from agents import grammar
 from agents.context import Context
 from agents.contract import DATA_INTENTS, Intent, Reason
 from agents.engine import IntentDecision
+from agents.periods import is_date_word
 from agents.state import NEW_TURN, State
 from agents.text import has_any, normalize, phrase_tokens, similar, tokens
 from agents.values import value_index
@@ -149,6 +150,11 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
     if text in _GREETINGS or (len(words) <= 4 and has_any(words, _GREETINGS, fuzzy=False)
                               and not _domain(words, vocabulary)):
         return IntentDecision(Intent.SMALLTALK, Reason.GREETING)
+    if not names_value and not (follow_up and _FOLLOW_UP.search(text)) and \
+            _foreign(words, vocabulary):
+        # "who won the world cup in 2018?", "a good recipe for banana bread": words the
+        # catalog shares with everyday English, among more that no model knows
+        return IntentDecision(Intent.OUT_OF_SCOPE, Reason.OFF_TOPIC)
     if _domain(words, vocabulary) or _FIGURE_QUESTION.search(text):
         # a data question: whether it asks for a figure, records or the briefing is the
         # reader's to say (`agents.reader`), from the catalog
@@ -201,6 +207,30 @@ def _domain(words: list[str], vocabulary: Iterable[str]) -> bool:
     content = _content_words(vocabulary)
     return any(w in content.get(w[:1], ()) or len(w) >= 5 and any(
         similar(w, c) for c in content.get(w[0], ())) for w in words)
+
+
+#: Words that make a question the team's own ("our", "we"): about its data, even when the
+#: data does not hold it ("what's our ARR?": refused as data not held, not as off-topic).
+_TEAM = frozenset({"we", "our", "us", "ours", "we've", "weve", "we're", "team", "team's"})
+
+
+def _foreign(words: list[str], vocabulary: Iterable[str]) -> bool:
+    """A question mostly of words no model knows, with no sales phrase, period or "we".
+
+    >>> _foreign(tokens("who won the world cup in 2018?"), ("won", "open pipeline"))
+    True
+    >>> _foreign(tokens("who won the most deals in emea?"), ("won", "deals"))
+    False
+    """
+    vocabulary = tuple(vocabulary)
+    if set(words) & (grammar.FIGURE_WORDS | _TEAM) or any(is_date_word(w) for w in words) or \
+            has_any(words, tuple(v for v in vocabulary if " " in v), fuzzy=False):
+        return False
+    content = [w for w in words if w.isalpha() and len(w) >= 3 and w not in grammar.KNOWN]
+    known = _content_words(vocabulary)
+    foreign = [w for w in content if w not in known.get(w[:1], ()) and not (
+        len(w) >= 5 and any(similar(w, c) for c in known.get(w[0], ())))]
+    return len(foreign) >= 2 and len(foreign) > len(content) - len(foreign)
 
 
 @lru_cache(maxsize=8)
