@@ -30,7 +30,7 @@ please pls quick quickly rather real really right roughly say see seems she show
 some sort such tell than thank thanks that thats the their theirs them then there these they
 thing things this those through to today too up us very want wanna was way we were what
 whats when where whether which while who whom whose why will with would yeah yes yet you your
-yours basically overall currently total totals so far our we've weve i'd id we're were
+yours hows whos basically overall currently total totals so far our we've weve i'd id we're were
 number numbers figure figures value much many looking like sitting sits sit right currently
 still now again another also versus via per each every across among between summary
 tell give show list display find pull bring report provide share breakdown

@@ -155,6 +155,8 @@ def _split_flagged_superlatives(p: Parse, vocab: Vocabulary, record_dims: set[st
             (d for d in vocab.spans(p.words[at:at + 1]) if d.kind == "dimension" and
              d.name in record_dims), None)  # ("deals count": the noun inside a figure's name)
         amount = at < len(p.words) and p.words[at] in grammar.AMOUNT_NOUNS  # "most overdue $"
+        # "the most overdue pipe": a figure named right after says what is ranked
+        amount = amount or any(m.kind == "measure" and m.start == at for m in p.spans)
         if not amount and (noun is None or not p.words[at + noun.length - 1].endswith("s")):
             continue
         flag = [f for f in vocab.spans(p.words[span.start + 1:span.end])
@@ -307,6 +309,12 @@ def _clean(question: str) -> str:
     text = re.sub(r"\bI\s+mean(?:t)?\b", "", text, flags=re.IGNORECASE)
     # "…right now, in dollars": the unit asked, not "in" of a place or stage
     text = re.sub(r"\bin\s+(?=(?:dollars|usd|\$)(?:\W|$))", "", text, flags=re.IGNORECASE)
+    # "…vs the quarter before? how big was the drop": the size of the change asked already,
+    # not the size of the deals ("big")
+    text = re.sub(r"(?<=\S)\s*[?,;.-]*\s*(?:and\s+)?(?:how\s+(?:big|large|bad|much)|by\s+how\s+"
+                  r"much)\s+(?:was|is|were|are)\s+(?:the|that|this|it)\s*(?:drop|change|gap|"
+                  r"difference|decline|increase|jump|swing|fall|rise|growth|dip)?\s*\??\s*$", "?",
+                  text, flags=re.IGNORECASE)
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
 
 
@@ -365,7 +373,7 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
 
 
 #: Where a lead-in clause ends and the question starts: "…, so what was", "… — how much".
-_CLAUSE_BREAK = re.compile(r"(?:,\s*so|\s+so|\s*[;—–]|\s+-)\s+(?=\w)")
+_CLAUSE_BREAK = re.compile(r"(?:,\s*so|\s+so|\s*[;—–:,]|\s+-)\s+(?=\w)")
 
 
 def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[str, str]:
@@ -382,6 +390,8 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
         if not lead_words or not ask_words or ask_words[0] not in _ASKING and \
                 ask_words[0] not in grammar.LIST_WORDS or lead_words[0] in _ASKING:
             continue
+        if m.group(0).strip() in {",", ":"} and not set(lead_words) <= grammar.KNOWN:
+            continue  # after a bare comma only words of no content lead in ("hey quick one,")
         ask_spans = vocab.spans(ask_words)
         lead_spans = vocab.spans(lead_words)
         figure = any(s.kind in {"measure", "flag"} for s in ask_spans) or \
@@ -599,8 +609,14 @@ def _read_numbers(p: Parse) -> None:
         end = (scale_at or i) + 1
         op, start = _comparator_before(words, i, p.used)
         trailing = _trailing(words, end)
+        after_noun = None
         if trailing:
             op, end = trailing[0], end + trailing[1]
+        elif op is None and (words[i].endswith("%") or grammar.is_money(words[i])) and \
+                end < len(words) and words[end].isalpha() and \
+                words[end] not in grammar.FILLER and (later := _trailing(words, end + 1)):
+            # "at 70% probability or higher": the noun of the number between it and its bound
+            op, after_noun = later[0], (end + 1, end + 1 + later[1])
         if op == "between":
             second = _between_second(words, end)
             if second is not None:
@@ -655,6 +671,9 @@ def _read_numbers(p: Parse) -> None:
             text = f"not {text}"
             p.used.add(max(0, start - 3) + min(k for k, w in enumerate(lead)
                                                if w in grammar.EXCLUDE))
+        if after_noun is not None:
+            text = f"{text} {p.lower(*after_noun)}"
+            p.take(*after_noun)
         p.conditions.append(Condition(field=f"?{unit}", op=op, values=[value], text=text))
         p.take(start, end)
         i = end
@@ -720,6 +739,10 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
         said = _parts(p.words[match.start:match.end])
         flag = next((t for f, t in flags if len(said) > 1 and len(f) == len(said)
                      and phrase_match(said, f) is not None), None)
+        if flag is not None and any(
+                s.kind == "measure" and s.start <= match.start and s.end >= match.end and
+                s.length > match.end - match.start for s in vocab.spans(p.words, skip=skip)):
+            continue  # "closed won amount": a figure the catalog names, read with it
         if flag is not None:  # "closed won" is the catalog's outcome, not the stage so named
             p.spans.append(Span("flag", flag.name, match.start, match.end, (flag,), 1,
                                 (flag.name,)))
@@ -1197,7 +1220,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if base == "amount" and measures and all(s.exact == 0 for s in measures) and not any(
             _has_unit(s, "currency", catalog) for s in measures):
         # "how much does X have sitting in Negotiation": an amount is asked; a count's
-        # phrase found only loosely in the words says nothing of what is measured
+        # phrase found only loosely in the words says nothing of what is measured, only
+        # which deals ("sum of won deals": the won ones)
+        for s in measures:
+            said = {f.name for f in vocab.spans(words[s.start:s.end]) if f.kind == "flag"}
+            filters += [Condition(field=flag, op="is_true", text=p.lower(s.start, s.end))
+                        for flag in _scope_of(s, catalog) if flag in said]
         p.spans = [s for s in p.spans if s not in measures]
         measures = []
     # "which stage have deals been sitting in the longest, on average?": a duration is
