@@ -1378,7 +1378,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 p.take(at, at + 1)
     if len(windows) >= 2:
         gap = " ".join(words[p.windows[0][1]:p.windows[1][1]])
-        if has(words, "combined", "together", "total", "in total") or re.search(
+        # ("this quarter so far compared to last quarter's total": "vs" between them compares)
+        set_against = bool(set(gap.split()) & (grammar.COMPARE | {"than"}))
+        if not set_against and has(words, "combined", "together", "total", "in total") or re.search(
                 r"\b(and|through|to|plus)\b", gap) and not set(words) & grammar.COMPARE and \
                 not re.search(r"\b(?:what|how|which|who)\b", gap):  # (a second question)
             window = _union(windows[0], windows[1])
@@ -1759,8 +1761,8 @@ _THE_REST = re.compile(r"\b(?:vs|versus|against|compared (?:to|with)|than)\s+(?P
 #: "…, and how many of those (them) we won": a part of the deals counted first.
 _OF_THOSE = re.compile(r"\b(?:and\s+)?how\s+(?:many|much)\s+of\s+(?:those|them|these)\b")
 _THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over)\s+(?P<what>this|that|the)\s+"
-                       r"(?:one(?P<before>\s+before(?:\s+(?:it|that))?)?|(?:fiscal\s+)?(?:quarter|"
-                       r"month|year|half|period)(?P<unit_before>\s+before(?:\s+(?:it|that))?))\b")
+                       r"(?:one(?P<before>\s+before(?:\s+(?:it|that))?)?|(?:fiscal\s+)?(?:quarter|qtr|q|"
+                       r"month|year|yr|half|period)(?P<unit_before>\s+before(?:\s+(?:it|that))?))\b")
 
 
 def _relate_windows(p: Parse, context: Context) -> None:
@@ -1788,7 +1790,10 @@ def _relate_windows(p: Parse, context: Context) -> None:
         elif first.kind in TO_DATE_KINDS and second.end < first.start and second.grain == {
                 "ytd": "year", "qtd": "quarter", "mtd": "month"}[first.kind] and \
                 second.kind not in TO_DATE_KINDS and not set(p.words[max(0, at - 3):at]) & {
-                    "all", "whole", "full", "entire", "complete"}:  # ("all of last month")
+                    "all", "whole", "full", "entire", "complete"} and not set(
+                    p.words[at:at + len((second.text or "").split()) + 2]) & {
+                    "total", "whole", "full", "entire"}:  # ("all of last month", "last
+            # quarter's total": the whole of it)
             pairs[1] = (window_of(before_to_date(period_of(first), fsm), second.text), at)
             for k in range(max(0, at - 3), at):  # "vs the same point last year"
                 if p.words[k] in {"point", "time", "stage", "date"} and k > 0 and \
