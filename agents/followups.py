@@ -90,6 +90,18 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             "inherited": [person.text] + ([prev.window.label] if same and prev.window else [])}),
             context)
 
+    # "how many did we lose in that industry?" after "what industry is that account in?":
+    # the one member the last answer showed
+    for span in p.spans:
+        if span.kind == "dimension" and span.start > 0 and words[span.start - 1] in {
+                "that", "this", "same"} and len(prev.shown) == 1 and span.name in {
+                prev.pick, *prev.group_by} and span.name not in {c.field for c in query.filters}:
+            picked = Condition(field=span.name, op="eq", values=[prev.shown[0]],
+                               text=prev.shown[0])
+            query = query.model_copy(update={"filters": [*query.filters, picked], "group_by": [
+                g for g in query.group_by if g != span.name]})
+            p.take(span.start - 1, span.end)
+
     # the period: named now, shifted from the last one, else kept
     window = query.window
     rel = grammar.RELATIVE.search(text)
@@ -143,10 +155,28 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     kept = [] if replace_all else [c for c in prev.filters if c.field not in new_fields or
                                   c.op == "not_in" and any(n.op != "not_in" for n in
                                                           query.conditions(c.field))]
+    compared_with = None
+    if set(words) & (grammar.COMPARE - {"better", "worse"}) and query.compare_members is None:
+        # "how does that compare with Jennifer Burns's team?": the member kept against the
+        # one named now, side by side
+        for new in query.filters:
+            old = next((c for c in prev.filters if c.field == new.field and c.op == "eq" ==
+                        new.op and c.values != new.values), None)
+            if old is not None:
+                compared_with = Condition(field=new.field, op="in",
+                                          values=[*old.values, *new.values],
+                                          text=f"{old.text or old.values[0]} vs "
+                                               f"{new.text or new.values[0]}")
+                query = query.model_copy(update={"filters": [
+                    compared_with if c is new else c for c in query.filters]})
+                update["compare_window"] = None
+                break
     if kept:
         inherited += [c.text or c.field for c in kept]
     update["filters"] = [*kept, *query.filters]
-    if query.filters and not query.compare_members and prev.compare_members in new_fields:
+    if compared_with is not None:
+        update["compare_members"] = compared_with.field
+    elif query.filters and not query.compare_members and prev.compare_members in new_fields:
         update["compare_members"] = None
     else:
         update["compare_members"] = query.compare_members or (
@@ -239,6 +269,21 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         update["filters"] = [c for c in update["filters"] if c not in dropped]
         inherited = [t for t in inherited if t not in {c.text or c.field for c in dropped}]
 
+    # a flag asked now, or carried by the figure asked now, replaces a kept one no row has
+    # with it ("and the team's open pipe" after won $: the open deals, not won ones)
+    answering = context.catalog.models.get(update["model"] or "")
+    if answering is not None:
+        meta = answering.answerable
+        said = {c.field for c in query.filters if c.kind == "flag"}
+        if measures and p.explicit:
+            said |= set(_scope_of(query.model_copy(update={"measures": measures,
+                                                           "model": model}), context))
+        excluded = {x for f in said if (flag := meta.flag(f)) is not None for x in flag.excludes}
+        gone = [c for c in update["filters"] if c.kind == "flag" and c.field in excluded and
+                c not in query.filters]
+        update["filters"] = [c for c in update["filters"] if c not in gone]
+        inherited = [t for t in inherited if t not in {c.text or c.field for c in gone}]
+
     # "all countries", "every rep": the dimension is no longer split or narrowed
     for span in p.spans:
         if span.kind == "dimension" and span.start > 0 and words[span.start - 1] in {
@@ -260,9 +305,15 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         query = query.model_copy(update={"limit": int(n) if n.isdigit() else
                                          grammar.NUMBER_WORDS[n]})
 
-    # grouping and ranking
+    # grouping and ranking; "the team's open pipe", "what did the team win in total" after
+    # a breakdown of that team by rep: the member kept as one, no longer broken down
+    whole = any(s.kind == "dimension" and (s.start == 0 or words[s.start - 1] not in
+                                           grammar.GROUP) and
+                any(c.field == s.name and c.op in {"eq", "in"} for c in update["filters"])
+                for s in p.spans) or bool(re.search(r"\b(?:in total|altogether|as a whole|"
+                                                     r"combined)\b", text))
     group_by = query.group_by or ([] if query.filters and set(new_fields) & set(prev.group_by)
-                                  else prev.group_by)
+                                  or whole else prev.group_by)
     ranking = query.ranking or (prev.ranking if group_by == prev.group_by else None)
     if query.limit is not None and ranking is not None:
         ranking = ranking.model_copy(update={"limit": query.limit})
@@ -287,6 +338,14 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     elif pick or records and prev.records:
         records = True
     update["records"] = records
+    if records and query.records and pointed and person is not None and \
+            person.field not in {c.field for c in update["filters"]}:
+        # "list their deals closing next month" after "which rep has the most?": that
+        # person's deals (a breakdown by person no longer)
+        update["filters"] = [*update["filters"], person]
+        update["group_by"], update["ranking"] = [g for g in update["group_by"]
+                                                 if g != person.field], None
+        inherited.append(person.text)
     update["pick"] = pick
     update["order"] = query.order or (prev.order if records else None)
     resort = grammar.SORT.match(text) if records and prev.records else None
@@ -329,6 +388,12 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     # (but "and what's closing this quarter (open)" names its own deals: no share of them)
     update["share_of"] = query.share_of or (prev.share_of if not p.explicit and not p.flags
                                             else [])
+    if prev.share_of and not update["share_of"] and query.measures and p.explicit:
+        # "weighted?" after "how much of that is in Commit?": the new figure of that part
+        have = {c.field for c in update["filters"]}
+        update["filters"] = [*update["filters"], *(c for c in prev.share_of
+                                                   if c.field not in have)]
+        inherited += [c.text or c.field for c in prev.share_of if c.field not in have]
     if update["share_of"] and not query.share_of:
         inherited.append(f"the share {' and '.join(c.text or c.field for c in prev.share_of)}")
     update["inherited"] = inherited
@@ -382,6 +447,12 @@ def _person_of(prev: Query) -> Condition | None:
     """The one person the last answer was about: the owner picked, or one named as a filter."""
     if prev.pick and prev.records and len(prev.shown) == 1 and prev.pick in PERSON_DIMENSIONS:
         return Condition(field=prev.pick, op="eq", values=list(prev.shown), text=prev.shown[0])
+    if len(prev.group_by) == 1 and prev.group_by[0] in PERSON_DIMENSIONS and prev.shown and \
+            prev.ranking is not None and (prev.ranking.limit == 1 or prev.ranking.limit is None
+                                          and grammar.asks_one(prev.question)):
+        # "list their deals" after "which rep has the most of it?": the one answered
+        return Condition(field=prev.group_by[0], op="eq", values=[prev.shown[0]],
+                         text=prev.shown[0])
     named = [c for c in prev.filters if c.field in PERSON_DIMENSIONS and c.op == "eq" and
              len(c.values) == 1 and c.field not in prev.group_by]
     return named[0].model_copy(update={"text": str(named[0].values[0])}) \
@@ -430,13 +501,13 @@ def _rescoped(measures: list[str], model: str | None, query: Query,
     "deals closing next month" after "how many did we close": the count of the open deals
     now, not a won count of open deals (a scope the flag asked leaves nothing of).
     """
-    current = context.catalog.models.get(model or "")
-    head = current.answerable.measure(measures[0]) if current and measures else None
+    answering = context.catalog.models.get(model or "")
+    head = answering.answerable.measure(measures[0]) if answering and measures else None
     asked = {c.field for c in query.filters if c.kind == "flag"}
     if head is None or head.base is None or not head.scope or not asked or \
             set(head.scope) <= asked:
         return measures
-    fits = [m for m in current.answerable.measures_of(head.base)
+    fits = [m for m in answering.answerable.measures_of(head.base)
             if m.scope and set(m.scope) <= asked and not set(m.scope) & set(head.scope)]
     if not fits:
         return measures

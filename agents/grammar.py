@@ -247,3 +247,14 @@ def ordinal_of(text: str) -> tuple[int, str] | None:
 #: back, numbers): a word outside it and the catalog is foreign to the assistant.
 KNOWN = FILLER | COMPARE | EXCLUDE | ONLY | GROUP | LIST_WORDS | ANAPHORA | \
     frozenset(NUMBER_WORDS) | frozenset(SCALE_WORDS) | frozenset(TIMES_WORDS)
+
+
+def asks_one(question: str) -> bool:
+    """Whether a ranking question asks for one member ("which rep has the most?").
+
+    >>> asks_one("which rep has the most of it?"), asks_one("which reps have the most?")
+    (True, False)
+    """
+    words = re.findall(r"[a-z0-9']+", (question or "").lower())
+    plural = any(w.endswith("s") and len(w) > 3 for w in words[1:3])
+    return bool(words) and words[0] in {"which", "who", "what", "whose"} and not plural

@@ -123,6 +123,17 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
                     n.reason == _NO_UNIT for n in again[1].not_applied) and \
                     not again[1].unanswerable and not again[1].clarify:
                 return again
+    left = [n.text for n in query.not_applied if n.reason == _NOT_WITH_REST]
+    if left and not avoid and query.follow_up:
+        # "and the team's win rate?" after one team's figures: "team win rate" names a
+        # figure of another model; read without it, "team" says whose win rate
+        long = frozenset(s.name for s in p.spans if s.kind == "measure" and s.length > 1 and
+                         p.lower(s.start, s.end) in left)
+        if long:
+            again = _read(question, context, long)
+            if again[1].model is not None and not any(
+                    n.reason == _NOT_WITH_REST for n in again[1].not_applied):
+                return again
     if query.model is None and not query.records and not avoid:
         # a long phrase named a figure no model serves here ("win rate changed" is a measure
         # of the by-industry trend): read again without it, its words then say what they say
@@ -192,7 +203,7 @@ def _figures_left(p: Parse, query: Query, catalog: Catalog) -> list[NotApplied]:
                for n in span.names for x in span.models_of(n)):
             continue  # the same kind of figure, served here under another name
         left.append(NotApplied(text=p.lower(span.start, span.end),
-                               reason="a figure I could not give with the rest"))
+                               reason=_NOT_WITH_REST))
     return left
 
 
@@ -679,6 +690,8 @@ def _read_numbers(p: Parse) -> None:
         i = end
 
 
+#: Why a figure named was not given: the model answering has no such figure.
+_NOT_WITH_REST = "a figure I could not give with the rest"
 #: Why a bound was not applied: nothing in the model has its unit.
 _NO_UNIT = "no figure here has that unit to compare with"
 _UNDATED = "the figure asked is not kept by period"

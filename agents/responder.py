@@ -291,7 +291,7 @@ def _ranking(result: dict[str, Any], query: Query) -> str:
     which = {"bottom": "lowest", "top": "highest"}.get(direction or "", "highest")
     first = named[0]
     singular = limit == 1 or (query.ranking is not None and limit is None and
-                              len(query.group_by) == 1 and _asks_one(query))
+                              len(query.group_by) == 1 and grammar.asks_one(query.question))
     if singular:
         text = (f"{show(first[dim], None, dim)} has the {which} {label}{where}{period}: "
                 f"{show(first[headline], units.get(headline))}.")
@@ -335,12 +335,6 @@ def _nearest(main: dict[str, Any], nearest: dict[str, Any], query: Query) -> str
         text += (f" The {'highest' if up else 'lowest'} is {show(row[dim], None, dim)} at "
                  f"{show(row.get(headline), unit)}.")
     return text
-
-
-def _asks_one(query: Query) -> bool:
-    words = tokens(query.question)
-    plural = any(w.endswith("s") and len(w) > 3 for w in words[1:3])
-    return bool(words) and words[0] in {"which", "who", "what", "whose"} and not plural
 
 
 def _trend(result: dict[str, Any]) -> str:
@@ -955,15 +949,19 @@ def _with_shown(state: State) -> dict[str, Any] | None:
             return query
         value = main["rows"][0][main["columns"].index(column)]
         return {**query, "shown": [str(value)] if value is not None else []}
-    if not query or not query.get("group_by") or not query.get("ranking") or \
-            not (query["ranking"] or {}).get("limit"):
+    if not query or not query.get("group_by") or not query.get("ranking"):
+        return query
+    limit = (query["ranking"] or {}).get("limit")
+    if not limit and len(query["group_by"]) == 1 and grammar.asks_one(query.get("question")):
+        limit = 1  # "which rep has the most?": the one named ("list their deals" next)
+    if not limit:
         return query
     main = _first(state.results or [], {"main"})
     dim = query["group_by"][0]
     if main is None or main.get("error") or dim not in (main.get("columns") or []):
         return query
     at = main["columns"].index(dim)
-    shown = [str(r[at]) for r in main["rows"][:query["ranking"]["limit"]] if r[at] is not None]
+    shown = [str(r[at]) for r in main["rows"][:limit] if r[at] is not None]
     return {**query, "shown": shown}
 
 

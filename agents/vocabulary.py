@@ -198,6 +198,9 @@ class Vocabulary:
                 if i + n > len(words) or any(j in skip for j in range(i, i + n)):
                     continue
                 exact = phrase_match(words[i:i + n], candidate.words)
+                if exact == 1 and n == 1 and candidate.kind == "measure" and \
+                        word.rstrip("s") != candidate.words[0].rstrip("s"):
+                    continue  # one word names a figure as written: "weight" is not "weighted"
                 if exact is not None:
                     add(i, n, candidate, exact)
             if i + 1 < len(words) and i + 1 not in skip:  # "pipeline slipped": two words swapped

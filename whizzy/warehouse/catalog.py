@@ -143,6 +143,9 @@ class Flag:
     #: The flag marks a problem (needs coaching, a bottleneck): rows it picks are listed
     #: worst first.
     problem: bool = False
+    #: Flags no row has together with this one ("won" excludes "open"): one asked now
+    #: replaces the other kept from an earlier question.
+    excludes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -558,7 +561,7 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
 
     flags = named_columns("flags", lambda raw, name, column: Flag(
         name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name),
-        bool(raw.get("problem"))))
+        bool(raw.get("problem")), _strings(raw.get("excludes"))))
     numbers = named_columns("numbers", lambda raw, name, column: Number(
         name, column, str(raw.get("unit") or "number"), _strings(raw.get("synonyms")),
         str(raw.get("label") or name.replace("_", " ")),
@@ -567,6 +570,9 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name),
         _strings(raw.get("overview"))))
     flag_names = {f.name for f in flags}
+    for f in flags:
+        issues += [f"flag {f.name} excludes {x!r}, which is not a flag" for x in f.excludes
+                   if x not in flag_names]
     for m in measures:
         for flag in m.scope:
             if flag not in flag_names and m.is_aggregate:
