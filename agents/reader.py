@@ -750,6 +750,10 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
     flags = [(_parts(t.words), t) for t in vocab.terms if t.kind == "flag"]
     for match in context.values.match(p.words, skip=skip):
         said = _parts(p.words[match.start:match.end])
+        named = p.words[match.start:match.end]
+        if any(re.search(rf"\b{re.escape(a)}\s*[()\[\]]\s*{re.escape(b)}\b", p.question.lower())
+               for a, b in zip(named, named[1:], strict=False)):
+            continue  # "closed (won or lost)": words a bracket parts are no one name
         flag = next((t for f, t in flags if len(said) > 1 and len(f) == len(said)
                      and phrase_match(said, f) is not None), None)
         if flag is not None and any(
@@ -815,6 +819,12 @@ def _qualified_by_clause(p: Parse, span: Span) -> bool:
     picks, not a breakdown.
     """
     after = p.words[span.end:span.end + 1]
+    if after in (["in"], ["from"], ["based"]) and span.start > 0 and \
+            p.words[span.start - 1] in {"for", "of", "on", "across"} and \
+            any(span.end < v.start <= span.end + 3 for v in p.values):
+        # "total open pipeline for accounts in the Manufacturing industry": the accounts
+        # the member picks, not one figure per account
+        return True
     if after in (["that"], ["which"], ["who"], ["with"], ["whose"], ["where"]):
         # (a bound on how many records each has is a breakdown's: "reps with 5+ losses")
         # ("accounts that aren't in Technology": a member names them too)
@@ -1143,6 +1153,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if count_of or per:  # "how many reps won a deal", "avg bookings per rep": not a breakdown
         group_by = [g for g in group_by if g not in {count_of, per}]
         asked = [a for a in asked if a not in {count_of, per}]
+    wh_said = {s.name for s in dims if words[s.start] in {"who", "whose", "whos", "who's"}
+               and s.length == 1}
+    if wh_said and len(group_by) > 1 and any(
+            g not in wh_said and s.name == g and s.start > 0 and words[s.start - 1] in
+            grammar.GROUP for g in group_by for s in dims):
+        # "won $ by industry, who's on top": the who is the industry ranked first
+        group_by = [g for g in group_by if g not in wh_said]
+        asked = [a for a in asked if a not in wh_said]
     if compare_members or member_sides:
         # "who did better, Healthcare or Manufacturing?": the members compared are the who
         wh = {s.name for s in dims if words[s.start] in {"who", "whose"} and s.length == 1}
