@@ -471,7 +471,7 @@ _PATTERNS: list[tuple[str, str]] = [
              rf"(?P<o>first|second|1st|2nd)\s+half(?:[- ]year)?)(?:\s+(?:of\s+)?(?:(?P<yrel>"
              rf"this|last|next|the current|the last|the next)\s+(?:fiscal\s+)?year|{_YEAR_RE}))?"),
     ("relhalf", r"\b(?P<rel>this|current|last|previous|prior|next|the last|the past)\s+"
-                r"half(?:[- ]year)?\b"),
+                r"(?:fiscal\s+)?half(?:[- ]year)?\b"),
     ("nextn", rf"\b(?:next|coming|upcoming|following)\s+(?P<n>{_NUM_RE})\s+"
               r"(?P<unit>days?|weeks?|months?|quarters?)\b"),
     ("xtd", r"\b(?P<unit>q|m|y)td\b|\b(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b|"
@@ -876,20 +876,33 @@ def _restated(found: list[PeriodMatch], text: str) -> list[PeriodMatch]:
         out.append(match)
         opened = re.match(r"[\s?.,:;]*\(", text[match.end:])
         close = text.find(")", match.end)
+        dashed = re.match(r"\s+[-–—]\s+", text[match.end:])
+        if dashed and not opened:
+            # "calendar year 2025 - January through December, not our fiscal year - what …":
+            # a clause between dashes (or to the sentence's end) said of the period
+            after = match.end + dashed.end()
+            stop = re.search(r"\s[-–—]\s|[?!]|$", text[after:])
+            opened, close = dashed, after + stop.start()
         inner = text[match.end:close] if opened and close > 0 else ""
+        restating = all(is_date_word(w) or w.isdigit() or w in _RESTATING
+                        for w in re.findall(r"[a-z0-9]+", inner))
         bracket = (match.end, close) if inner and not re.search(
-            r"\b(?:vs|versus|compared|against|than|and|or)\b", inner) else None
+            r"\b(?:vs|versus|compared|against|than|and|or)\b", inner) and (
+            restating or not dashed) else None
         if bracket is not None and all(is_date_word(w) or w.isdigit() or w in _RESTATING
                                        for w in re.findall(r"[a-z0-9]+", inner)):
             # "(fiscal year to the same date)", "(both months included)": only says it again
-            out[-1] = PeriodMatch(match.period, match.start, close + 1)
+            out[-1] = PeriodMatch(match.period, match.start,
+                                  close + (0 if text[close:close + 1] in {"", "?", "!", " "}
+                                           else 1))
     return out
 
 
 #: Words that only say a period again in brackets ("to the same date", "both included").
 _RESTATING = frozenset({"to", "the", "same", "date", "dates", "as", "of", "a", "an", "both",
                         "included", "inclusive", "including", "from", "through", "full",
-                        "whole", "entire", "i", "e", "ie", "so", "far", "just", "only", "all"})
+                        "whole", "entire", "i", "e", "ie", "so", "far", "just", "only", "all",
+                        "not", "our", "calendar", "thru", "until"})
 
 
 def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch | None:

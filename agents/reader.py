@@ -99,6 +99,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     vocab = Vocabulary.of(catalog)
     cleaned, background = _without_background(_split_compounds(_clean(question), vocab),
                                               context, vocab)
+    cleaned = _elided_repeats(cleaned, vocab)
     p = Parse(question, tokens(cleaned), _raw_tokens(cleaned))
     p.not_applied += [NotApplied(text=b, reason="read as background, not as part of the "
                                  "question") for b in background]
@@ -327,6 +328,24 @@ def _clean(question: str) -> str:
                   r"difference|decline|increase|jump|swing|fall|rise|growth|dip)?\s*\??\s*$", "?",
                   text, flags=re.IGNORECASE)
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
+
+
+def _elided_repeats(text: str, vocab: Vocabulary) -> str:
+    """A figure named again by its qualifier alone, written out in full.
+
+    "win rate by count and by $": the second figure is the catalog's "win rate by $", its
+    head ("win rate") said once for both.
+    """
+    lowered = text.lower()
+    for head, tail in vocab.qualified_measures():
+        m = re.search(rf"\b(?:and|vs\.?|versus|or|compared (?:to|with)|against)\s+"
+                      rf"(?={re.escape(tail)}(?:\W|$))", lowered)
+        if m is None or not re.search(rf"\b{re.escape(head)}\b", lowered[:m.start()]) or \
+                re.search(rf"\b{re.escape(head)}\s+{re.escape(tail)}", lowered):
+            continue
+        text = f"{text[:m.end()]}{head} {text[m.end():]}"
+        lowered = text.lower()
+    return text
 
 
 def _split_compounds(text: str, vocab: Vocabulary) -> str:
@@ -1420,7 +1439,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             trend = False  # "QoQ change, last q vs the one before": the two periods named
     elif window is not None and window.kind != "all" and compare_members is None and (
             set(words) & {"compare", "compared", "vs", "versus", "against"} or
-            has(words, "change", "changed")):
+            has(words, "change", "changed")) and not any(
+            a.end <= i < b.start and w in {"vs", "versus", "against", "compared"}
+            for a in measures for b in measures for i, w in enumerate(words)):
+        # (but "win rate by count vs win rate by $" sets two figures side by side)
         compare_window = _previous(window, context)
     mover = _MOVER.search(text)
     change = None
@@ -1435,6 +1457,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
 
     # a share: the conditions after its verb are the part; the rest scope the whole
     share_part: list[Condition] = []
+    those = _OF_THOSE.search(text)
+    if those is not None and not share and those.start() > 0 and \
+            has(words[:len(text[:those.start()].split())], *grammar.COUNT_WORDS):
+        # "how many were created, and how many of those came from Web?": the count of them
+        # all and the part the members after it pick
+        cut = len(text[:those.end()].split())
+        part = [f for f in filters if f.kind == "members" and _position(f, p) >= cut]
+        if part and len(part) < len(filters) + 1:
+            share_part, filters = part, [f for f in filters if f not in part]
     if share:
         share_part, filters = _split_share(words, filters, p)
         filters = _whole_of(share_part, filters, vocab)

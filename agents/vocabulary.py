@@ -86,6 +86,7 @@ class Vocabulary:
     terms: list[Term] = field(default_factory=list)
     _by_first: dict[str, list[Term]] = field(default_factory=dict, repr=False)
     _hyphenated: frozenset[str] | None = field(default=None, repr=False)
+    _qualified: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, catalog: Catalog) -> Vocabulary:
@@ -260,6 +261,17 @@ class Vocabulary:
         if self._hyphenated is None:
             self._hyphenated = frozenset(w for t in self.terms for w in t.words if "-" in w)
         return self._hyphenated
+
+    def qualified_measures(self) -> list[tuple[str, str]]:
+        """Measure phrases made of a head and a "by …" qualifier ("win rate", "by $")."""
+        if self._qualified is None:
+            out = []
+            for t in self.terms:
+                if t.kind == "measure" and "by" in t.words[1:]:
+                    k = t.words.index("by", 1)
+                    out.append((" ".join(t.words[:k]), " ".join(t.words[k:])))
+            self._qualified = sorted(set(out), key=lambda p: -len(p[1]))
+        return self._qualified
 
     def terms_like(self, word: str) -> list[Term]:
         """The terms one of whose words is `word`, its plural or stem, or a typo of it.
