@@ -141,7 +141,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
         long = frozenset(s.name for s in p.spans if s.kind == "measure" and s.length > 1)
         if long:
             again = _read(question, context, long)
-            if again[1].model is not None or again[1].records:
+            if again[1].model is not None or again[1].records or again[1].clarify:
                 return again
     return p, query
 
@@ -1037,6 +1037,19 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             options=[f"over ${n}k" if said not in {"small", "tiny"} else f"under ${n}k"
                      for n in ((100, 250, 500) if said not in {"small", "tiny"} else (10, 25, 50))],
             text=said))
+    mine = next((s for s in p.spans if s.kind == "dimension" and s.name in PERSON_DIMENSIONS
+                 and s.start > 0 and words[s.start - 1] == "my" and
+                 not any(v.dimension == s.name for v in p.values) and
+                 any(m.start == s.end for m in measures)), None)  # (its own figure)
+    if mine is not None:
+        # "what's my team's win rate": whose? The data does not know who is asking
+        said = p.lower(mine.start - 1, mine.end)
+        noun = words[mine.end - 1]
+        names = context.values.values.get(mine.name, [])[:3]
+        return Query(question=p.question, clarify=Clarify(
+            question=f"I don't know who you are, so I can't tell whose {noun} \"{said}\" is. "
+                     "Name the person, for example:",
+            options=[f"{n}'s {noun}" for n in names], text=said))
     averaged: list[Span] = []
     if not measures and numbers and (grammar.TREND.search(text) or any(
             s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers)):
@@ -1095,6 +1108,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             pass  # "every industry except Technology": all but those, one figure
         elif before in grammar.GROUP or before2 in {"by", "per"} or grammar.is_superlative(
                 before) or (before.isdigit() and grammar.is_superlative(before2)) or (
+                before.endswith("ing") and grammar.is_superlative(before2)) or (
                 plural and span.name not in {v.dimension for v in p.values}
                 and before not in {"both", "two"}  # "(both months included)": those named
                 and not any(0 <= span.start - v.end <= 1 for v in p.values)
