@@ -1024,6 +1024,25 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     for s in p.spans:
         if s.kind == "time" and s not in times:
             p.take(s.start, min(len(words), s.end + (1 if words[s.end] in ends else 2)))
+    # "which lead source generated the most closed won revenue": the verb of an outcome's
+    # figure right after it, not the date the deals were created
+    verbs = [s for s in times if s.length == 1 and any(
+        m.kind == "measure" and 0 < m.start - s.end <= 4 and _scope_of(m, catalog) and
+        not any(d.kind == "dimension" and s.end <= d.start < m.start for d in p.spans)
+        for m in p.spans)]
+    times = [s for s in times if s not in verbs]
+    if times:
+        # "who created the most pipeline $ last quarter": what was created then, whatever
+        # its state today; a scope the words do not say ("open") is not asked of it
+        unsaid = [m for m in measures if _scope_of(m, catalog) and not any(
+            f.kind == "flag" for f in vocab.spans(words[m.start:m.end])) and not any(
+            f.end == m.start for f in flags)]
+        if unsaid and len(unsaid) == len(measures) and any(
+                t.overview for mod in catalog.answerable for t in mod.answerable.times
+                if t.name == times[0].name):
+            p.spans = [x for x in p.spans if x not in unsaid]
+            measures = [m for m in measures if m not in unsaid]
+            p.take(min(m.start for m in unsaid), max(m.end for m in unsaid))
     numbers = [s for s in p.spans if s.kind == "number"]
     vague = next((s for s in numbers if s.length == 1 and words[s.start] in _VAGUE_SIZES), None)
     if vague is not None and not p.conditions and not any(
@@ -1183,6 +1202,16 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 p.take(at, at + len(rest.group(0).split()))
 
     count_of, per = _members_counted(p, dims, measures, record_dims)
+    for s in list(measures):
+        # "how many accounts have open deals": the members of a per-account model counted
+        # where the deals' flag is (accounts among the open deals, each once)
+        homes = [m for m in catalog.answerable for n in s.names
+                 if (ms := m.answerable.measure(n)) is not None and ms.base == "count"]
+        members = {row_dimension(m.answerable) for m in homes}
+        if count_of is None and flags and len(members) == 1 and None not in members and all(
+                m.answerable.flag(f.name) is None for m in homes for f in flags):
+            count_of = members.pop()
+            measures.remove(s)
     if count_of or per:  # "how many reps won a deal", "avg bookings per rep": not a breakdown
         group_by = [g for g in group_by if g not in {count_of, per}]
         asked = [a for a in asked if a not in {count_of, per}]
