@@ -99,7 +99,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     vocab = Vocabulary.of(catalog)
     cleaned, background = _without_background(_split_compounds(_clean(question), vocab),
                                               context, vocab)
-    cleaned = _elided_repeats(cleaned, vocab)
+    cleaned = _elided_repeats(cleaned, vocab, context)
     p = Parse(question, tokens(cleaned), _raw_tokens(cleaned))
     p.not_applied += [NotApplied(text=b, reason="read as background, not as part of the "
                                  "question") for b in background]
@@ -125,6 +125,14 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
                     not again[1].unanswerable and not again[1].clarify:
                 return again
     left = [n.text for n in query.not_applied if n.reason == _NOT_WITH_REST]
+    flagged = frozenset(c.field for c in p.flags)
+    if left and not avoid and flagged and not query.follow_up:
+        # "what's our sales velocity per day right now?": "right now" (open) took the deals
+        # model, where no velocity is; the figure named wins, the flag words are said
+        again = _read(question, context, flagged)
+        if again[1].model is not None and not any(
+                n.reason == _NOT_WITH_REST for n in again[1].not_applied):
+            return again
     if left and not avoid and query.follow_up:
         # "and the team's win rate?" after one team's figures: "team win rate" names a
         # figure of another model; read without it, "team" says whose win rate
@@ -327,17 +335,33 @@ def _clean(question: str) -> str:
                   r"much)\s+(?:was|is|were|are)\s+(?:the|that|this|it)\s*(?:drop|change|gap|"
                   r"difference|decline|increase|jump|swing|fall|rise|growth|dip)?\s*\??\s*$", "?",
                   text, flags=re.IGNORECASE)
+    # "won and lost counts": a count of each, not one count of the deals won or lost
+    text = re.sub(r"\b(\w+) (and|&|vs|or) (\w+) (count|amount|total|number)s\b",
+                  r"\1 \4 \2 \3 \4", text, flags=re.IGNORECASE)
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
 
 
-def _elided_repeats(text: str, vocab: Vocabulary) -> str:
+def _elided_repeats(text: str, vocab: Vocabulary, context: Context) -> str:
     """A figure named again by its qualifier alone, written out in full.
 
     "win rate by count and by $": the second figure is the catalog's "win rate by $", its
-    head ("win rate") said once for both.
+    head ("win rate") said once for both. "what about by $?" after a win rate: the head is
+    the last question's figure.
     """
     lowered = text.lower()
+    previous = context.previous
+    last = {" ".join(w) for n in (previous.measures[:1] if previous else [])
+            for w in [tuple(x.split()) for x in vocab.phrases("measure", n)]}
     for head, tail in vocab.qualified_measures():
+        if head in last and re.match(rf"^(?:(?:and|so|ok|okay|what about|how about|now|"
+                                     rf"what's it|what is it)\s+)*{re.escape(tail)}(?:\W|$)",
+                                     lowered):
+            at = lowered.index(tail)
+            return f"{text[:at]}{head} {text[at:]}"
+        if head in last and re.search(rf"\b(?:what|how) about\s+{re.escape(tail)}(?:\W|$)",
+                                      lowered):
+            at = lowered.index(tail, lowered.index("about"))
+            return f"{text[:at]}{head} {text[at:]}"
         m = re.search(rf"\b(?:and|vs\.?|versus|or|compared (?:to|with)|against)\s+"
                       rf"(?={re.escape(tail)}(?:\W|$))", lowered)
         if m is None or not re.search(rf"\b{re.escape(head)}\b", lowered[:m.start()]) or \

@@ -182,10 +182,17 @@ def _single(result: dict[str, Any], compare: dict[str, Any] | None) -> str:
         elif other is None:
             text += f" For {compare['segment']} there is nothing to compare with."
     elif compare and compare.get("rows") and not compare.get("error"):
-        other = _row(compare, compare["rows"][0]).get(headline)
+        then = _row(compare, compare["rows"][0])
+        other = then.get(headline)
         if other is not None and value is not None:
             text += " " + _against(result["period_label"], compare["period_label"], value,
                                    other, units.get(headline))
+            # the other figures of that period too ("won and lost counts for both")
+            more = [f"{_label(c)} {show(then[c], units.get(c), c)}" for c in compare["columns"]
+                    if c != headline and then.get(c) is not None and c in units and
+                    units.get(c) in {"currency", "percent", "days", "count", "number"}]
+            if more:
+                text += f" In {compare['period_label']} also: {'; '.join(more[:6])}."
         elif other is None:
             text += f" In {compare['period_label']} there was nothing to compare with."
     return text

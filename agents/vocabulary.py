@@ -173,8 +173,9 @@ class Vocabulary:
               avoid: frozenset[str] = frozenset()) -> list[Span]:
         """Every catalog phrase in `words` avoiding positions in `skip`, best first.
 
-        Measures named in `avoid` are left out (the reader's second try, when a phrase named a
-        figure no model can serve for this question: "win rate changed" → "win rate" changed).
+        Measures and flags named in `avoid` are left out (the reader's second try, when a
+        phrase named a figure no model can serve for this question: "win rate changed" →
+        "win rate" changed; or a flag took the question to a model without the figure).
 
         Longer phrases come first, then exact over typo-tolerant matches, then by `KINDS`.
         The reader takes them in this order and drops any that overlap one already taken.
@@ -193,7 +194,7 @@ class Vocabulary:
             if i in skip:
                 continue
             for candidate in self._candidates(word):
-                if candidate.kind == "measure" and candidate.name in avoid:
+                if candidate.kind in {"measure", "flag"} and candidate.name in avoid:
                     continue
                 n = len(candidate.words)
                 if i + n > len(words) or any(j in skip for j in range(i, i + n)):
@@ -206,7 +207,7 @@ class Vocabulary:
                     add(i, n, candidate, exact)
             if i + 1 < len(words) and i + 1 not in skip:  # "pipeline slipped": two words swapped
                 for candidate in self._candidates(words[i + 1]):
-                    if candidate.kind == "measure" and candidate.name in avoid:
+                    if candidate.kind in {"measure", "flag"} and candidate.name in avoid:
                         continue
                     if len(candidate.words) == 2 and phrase_match(
                             (words[i + 1], words[i]), candidate.words) is not None:
