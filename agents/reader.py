@@ -1905,6 +1905,18 @@ def _relate_windows(p: Parse, context: Context) -> None:
     """
     fsm = context.fiscal_year_start_month
     pairs = list(p.windows)
+    if len(pairs) >= 3:
+        # "how are we doing vs last yr? this FY so far vs same point last yr": the pair set
+        # against each other last says what the loose mention before it meant
+        for k in range(len(pairs) - 2, 0, -1):
+            gap = set(p.words[pairs[k][1]:pairs[k + 1][1]])
+            own = all(re.search(r"\d{2}\b|\b(?:this|last|next|previous|prior|current|same|"
+                                r"ytd|qtd|mtd|fy|so far|to date)\b", w.text or "")
+                      for w, _ in pairs[k:k + 2])  # ("last FY, H1 vs H2": halves of that FY)
+            if own and gap & (grammar.COMPARE | {"than"}):
+                pairs = pairs[k:k + 2]
+                p.windows = list(pairs)
+                break
     years = [(w, at) for w, at in pairs if w.grain == "year" and w.kind != "all"]
     bare = [(w, at) for w, at in pairs if w.grain in {"half", "quarter"} and not re.search(
         r"\d{2}\b|\b(?:this|last|next|previous|prior|current|coming|past)\b", w.text)]

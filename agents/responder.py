@@ -192,7 +192,9 @@ def _single(result: dict[str, Any], compare: dict[str, Any] | None) -> str:
                     if c != headline and then.get(c) is not None and c in units and
                     units.get(c) in {"currency", "percent", "days", "count", "number"}]
             if more:
-                text += f" In {compare['period_label']} also: {'; '.join(more[:6])}."
+                then_label = compare["period_label"].split(" (")[0]
+                lead = "for deals" if _other_date(then_label) else "in"
+                text += f" Also {lead} {then_label}: {'; '.join(more[:6])}."
         elif other is None:
             text += f" In {compare['period_label']} there was nothing to compare with."
     return text
