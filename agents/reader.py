@@ -538,8 +538,9 @@ def _members_counted(p: Parse, dims: list[Span], measures: list[Span], record_di
     words = p.words
     count_of = None
     for i in range(len(words)):
-        if words[i:i + 2] not in (["how", "many"], ["number", "of"], ["count", "of"]):
-            continue
+        if words[i:i + 2] not in (["how", "many"], ["number", "of"], ["count", "of"]) or any(
+                n.kind == "number" and n.start <= i < n.end for n in p.spans):
+            continue  # ("the employee count of the accounts": the number's own name)
         j = i + 2
         while j < len(words) and words[j] in _COUNTED_FILLER:
             j += 1
@@ -868,6 +869,11 @@ def _qualified_by_clause(p: Parse, span: Span) -> bool:
         # "total open pipeline for accounts in the Manufacturing industry": the accounts
         # the member picks, not one figure per account
         return True
+    lead = p.words[max(0, span.start - 2):span.start]
+    if lead and (lead[-1] in {"of", "among", "across"} or lead == ["of", "the"]) and any(
+            s.kind == "flag" and span.end <= s.start <= span.end + 4 for s in p.spans):
+        # "average revenue of accounts with open deals": the accounts the flag picks
+        return True
     if after in (["that"], ["which"], ["who"], ["with"], ["whose"], ["where"]):
         # (a bound on how many records each has is a breakdown's: "reps with 5+ losses")
         # ("accounts that aren't in Technology": a member names them too)
@@ -1094,6 +1100,21 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                      "Name the person, for example:",
             options=[f"{n}'s {noun}" for n in names], text=said))
     averaged: list[Span] = []
+    record_nouns = {w for d in p.spans if d.kind == "dimension" and d.name in record_dims
+                    for w in p.words[d.start:d.end]} | {"deals", "deal", "opps", "opportunities"}
+    loose = [m for m in measures if m.exact == 0 and _scope_of(m, catalog) and
+             words[m.end - 1] in record_nouns]
+    if measures and loose == measures and any(
+            s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers):
+        # "average employee count of the accounts we won deals with": "won deals" says which
+        # deals; the number is averaged
+        said = [Span("flag", f, m.start, m.end, (term,), 1, (f,)) for m in loose
+                for f in _scope_of(m, catalog)
+                if (term := next((t for t in vocab.terms if t.kind == "flag" and t.name == f),
+                                 None)) is not None]
+        flags += said
+        p.spans = [x for x in p.spans if x not in loose] + said
+        measures = []
     if not measures and numbers and (grammar.TREND.search(text) or any(
             s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers)):
         # "are our deals getting bigger?": the number's average, over time; "avg probability
@@ -1322,7 +1343,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     base = None
     if has(words, "how many days", "how long"):
         base = None
-    elif has(words, *grammar.COUNT_WORDS):
+    elif has([w if not any(n.start <= i < n.end for n in numbers) else "" for i, w in
+              enumerate(words)], *grammar.COUNT_WORDS):  # ("average employee count")
         base = "count"
     elif (has(words, *grammar.AVERAGE_WORDS) or words[:1] == ["avg"]) and not (
             not measures and not numbers and any(c.field == "?days" for c in p.conditions)):
