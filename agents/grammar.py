@@ -116,6 +116,7 @@ _DIRECTIONS = {
     "minimum": "bottom", "underperforming": "worse", "struggling": "worse",
     "lagging": "worse", "shortest": "bottom", "fastest": "fast", "quickest": "fast",
     "fewer": "bottom", "less": "bottom", "lower": "bottom", "worse": "worse",
+    "fewest": "bottom",
     "slower": "top", "faster": "fast", "quicker": "fast",
 }
 

@@ -223,14 +223,20 @@ def _foreign(words: list[str], vocabulary: Iterable[str]) -> bool:
     False
     """
     vocabulary = tuple(vocabulary)
-    if set(words) & (grammar.FIGURE_WORDS | _TEAM) or any(is_date_word(w) for w in words) or \
+    if set(words) & (grammar.FIGURE_WORDS | _TEAM - {"team", "team's"}) or \
             has_any(words, tuple(v for v in vocabulary if " " in v), fuzzy=False):
         return False
-    content = [w for w in words if w.isalpha() and len(w) >= 3 and w not in grammar.KNOWN]
+    content = [w for w in words if w.isalpha() and len(w) >= 3 and w not in grammar.KNOWN
+               and not is_date_word(w) and w not in {"last", "next", "this", "previous"}]
     known = _content_words(vocabulary)
     foreign = [w for w in content if w not in known.get(w[:1], ()) and not (
         len(w) >= 5 and any(similar(w, c) for c in known.get(w[0], ())))]
-    return len(foreign) >= 2 and len(foreign) > len(content) - len(foreign)
+    # "we", "the team" or a date make it the team's question, unless far more of it is
+    # foreign ("a good steakhouse near the office for the team dinner on friday")
+    anchored = bool(set(words) & _TEAM) or any(is_date_word(w) for w in words)
+    least = 4 if anchored else 2
+    return len(foreign) >= least and len(foreign) > 2 * (len(content) - len(foreign)) \
+        if anchored else len(foreign) >= least and len(foreign) > len(content) - len(foreign)
 
 
 @lru_cache(maxsize=8)
@@ -248,6 +254,7 @@ def _is_bare_term(text: str) -> bool:
     """"what is win rate" asks for a definition; "what is our win rate" for a number."""
     rest = re.sub(r"^(what is|what's|whats) (a |an )?", "", text)
     owners = {"our", "my", "the", "we", "us", "current", "this", "last", "next", "today",
+              "total", "now",
               "in", "for", "by", "of", "on", "at", "their", "his", "her", "its", "your",
               "them", "those", "these"}  # "what's in commit for Jane", "their win rate"
     words = rest.split()

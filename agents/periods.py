@@ -122,7 +122,8 @@ ALL_TIME_END = dt.date(2999, 12, 31)
 _DATE_ROOTS = ("day", "week", "fortnight", "month", "quarter", "qtr", "year", "half", "halves")
 _DATE_WORDS = frozenset({"today", "tonight", "ago", "since", "until", "till", "annual",
                          "annually", "qtd", "ytd", "mtd", "fiscal", "fy", "h1", "h2", "q1", "q2",
-                         "q3", "q4", "yr", "mth", "eom", "eoq", "eoy", "eod"})
+                         "q3", "q4", "yr", "mth", "eom", "eoq", "eoy", "eod", "yoy", "qoq",
+                         "mom", "wow"})
 
 
 def is_date_word(word: str) -> bool:
@@ -443,8 +444,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("alltime", r"\b(?:of\s+|over\s+|in\s+)?all[\s-]?time\b|\bever\b|\blifetime\b|"
                 r"\bsince\s+(?:inception|day\s+one|the\s+(?:very\s+)?(?:beginning|start)"
                 r"(?!\s+of))\b|\bin\s+(?:our\s+)?history\b"),
-    ("calyear", r"\bcalendar\s+(?:year\s+)?(?P<y>\d{4})\b|\b(?P<y2>\d{4})\s+calendar\s+year\b|"
-                r"\bcy\s*(?P<y3>\d{4})\b"),
+    ("calyear", r"\bcalendar\s+(?:year\s+)?(?:of\s+)?(?P<y>\d{4})\b|"
+                r"\b(?P<y2>\d{4})\s+calendar\s+year\b|\bcy\s*(?P<y3>\d{4})\b"),
     # "closing by the end of the quarter" (EOQ): the close dates of the whole quarter, as
     # three code-blind writers read it; "between now and the end" is the rest of it
     ("byend", r"\b(?:by|before|for)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|"
@@ -876,7 +877,8 @@ def _restated(found: list[PeriodMatch], text: str) -> list[PeriodMatch]:
         out.append(match)
         opened = re.match(r"[\s?.,:;]*\(", text[match.end:])
         close = text.find(")", match.end)
-        dashed = re.match(r"\s+[-–—]\s+", text[match.end:])
+        dashed = re.match(r"\s+[-–—]\s+|\s*,\s*(?:i\.?\s?e\.?|that is|meaning),?\s+",
+                          text[match.end:])
         if dashed and not opened:
             # "calendar year 2025 - January through December, not our fiscal year - what …":
             # a clause between dashes (or to the sentence's end) said of the period

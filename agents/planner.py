@@ -408,6 +408,12 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
         order.append(Order(name=headline.name, desc=direction == "top"))
         limit = query.ranking.limit if query.ranking else None
     rows, having = _filters(model, query, window)
+    if group_by and purpose != "trend" and query.ranking is not None and \
+            query.ranking.direction == "bottom" and headline.scope and not having:
+        # "which stage has the fewest open deals": among the members that have such deals
+        # (a stage with none, Closed Won, is no member of the open deals)
+        having = [Filter(column=headline.name, op="gt", values=[0],
+                         label=f"{' '.join(headline.scope)} deals")]
     for flt in having:  # "min 20 closed opps": the figure bounded is shown beside each row
         bounded = meta.measure(flt.column)
         if bounded is not None and all(s.name != bounded.name for s in selections):

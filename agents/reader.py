@@ -1350,8 +1350,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             not measures and not numbers and any(c.field == "?days" for c in p.conditions)):
         base = "avg_amount"  # (but "stages that average over 30 days" average a duration)
     elif _amount_asked(words) or any(
-            w.startswith("$") and i not in p.used for i, w in enumerate(words)):
-        base = "amount"
+            w.startswith("$") and i not in p.used for i, w in enumerate(words)) or any(
+            words[f.start - 1:f.start] == ["total"] for f in flags if f.start > 0):
+        base = "amount"  # ("total won YTD": the amount won)
     if count_of and not measures:
         base = "count"  # "how many reps …": the rows' count is the carrier, members counted
     elif per and measures and base == "avg_amount":
@@ -1387,7 +1388,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         p.used |= dollars  # "closed won $ YTD": the figure named is in dollars already
         dollars = set()
     # ("how many and total", "count and their value": an amount noun right after "and")
-    also_amount = any(w in {"and", "plus", "+"} and grammar.AMOUNT_NOUNS & set(words[k + 1:k + 3])
+    also_amount = any(w in {"and", "plus", "+"} and grammar.AMOUNT_NOUNS & set(words[k + 1:k + 4])
                       for k, w in enumerate(words))
     if base == "count" and not grammar.SHARE.search(" ".join(words)) and (
             has(words, *grammar.AMOUNT_WORDS) or dollars or also_amount):
@@ -1492,7 +1493,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     named = {i for m in measures if m not in averaged  # "trend forecast": a figure
              for i in range(m.start, m.end)}
     trend = _take_trend(p, named)
-    if trend and has(words, "how many", "number of", "count of", "total", "in total") and all(
+    if trend and has(words, "how many", "number of", "count of", "total", "in total",
+                     "combined", "altogether", "in all") and all(
             m.group(0).startswith("over the") for m in grammar.TREND.finditer(text)):
         trend = False  # "number of won deals over the last 3 quarters": their total
 

@@ -55,7 +55,7 @@ ABBREVIATIONS = {"nxt": "next", "qtr": "quarter", "qtrs": "quarters", "yr": "yea
                  "u": "you", "ur": "your", "r": "are", "w/": "with", "w": "with",
                  "rev": "revenue", "amt": "amount", "amts": "amounts", "biz": "business",
                  "thru": "through", "accts": "accounts", "acct": "account", "mo": "month",
-                 "mos": "months", "eoq": "the end of this quarter",
+                 "mos": "months", "rn": "right now", "eoq": "the end of this quarter",
                  "eom": "the end of this month", "eoy": "the end of this year"}
 _ABBREV = re.compile(r"\b(" + "|".join(re.escape(k) for k in ABBREVIATIONS) + r")\b")
 #: Words that mean the same thing in a question.
