@@ -613,6 +613,8 @@ def _read_weekdays(p: Parse) -> None:
         n = len(m.group(0).split())
         if any(i in p.used for i in range(start, start + n)):
             continue
+        if start > 0 and p.words[start - 1] in grammar.GROUP - {"which", "what"}:
+            continue  # "won deals by weekday": a breakdown by the day, not a kind of day
         if m["one"] or m["many"]:
             day = m["one"] or m["many"]
             days = [_DAY_NAMES.index(day) + 1]

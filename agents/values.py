@@ -53,8 +53,10 @@ How = Literal["exact", "alias", "short", "part", "first_name", "last_name", "pre
 #: Dimensions whose values are people or companies (matched more strictly).
 PERSON_DIMENSIONS = frozenset({"owner", "manager", "user", "rep"})
 ACCOUNT_DIMENSIONS = frozenset({"account"})
-#: Dimensions that are time buckets: periods handle those, not the value index.
-TIME_DIMENSIONS = frozenset({"quarter", "month", "year", "week", "day", "period", "date"})
+#: Dimensions that are time buckets: periods (and the days of the week, the weekday reader)
+#: handle those, not the value index.
+TIME_DIMENSIONS = frozenset({"quarter", "month", "year", "week", "day", "period", "date",
+                             "weekday"})
 #: Legal-form endings dropped to make an account alias.
 _LEGAL = {"inc", "llc", "ltd", "corp", "co", "group", "gmbh", "plc", "sa", "ag", "company"}
 #: First names that are also ordinary words: need a possessive or "for/by/of <name>".

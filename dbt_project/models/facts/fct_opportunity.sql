@@ -109,6 +109,7 @@ final as (
         cast({{ month_start('close_date') }} as date) as close_month,
         cast({{ quarter_start('close_date') }} as date) as close_quarter,
         cast({{ quarter_label(quarter_start('close_date')) }} as varchar) as close_quarter_label,
+        cast(dayname(close_date) as varchar) as close_weekday,
         cast(created_at as timestamp) as created_at,
         cast(created_date as date) as created_date,
         cast(is_closed as boolean) as is_closed,
