@@ -243,7 +243,13 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             Condition(field=f, op="is_true", text=f) for f in scope if f not in have)]
     asking_count = has(words, *grammar.COUNT_WORDS) and not query.measures
     share_of_that = bool(query.share_of) and bool(set(words) & {"that", "it", "this", "those"})
-    if not measures or not p.explicit or query.records and prev.records or share_of_that:
+    unit_only = p.explicit and len(words) <= 5 and not any(
+        s.kind == "measure" for s in p.spans) and not p.flags and has(
+        words, *grammar.AMOUNT_WORDS) and not prev.records
+    if unit_only:
+        # "in $?" after "how many have we won": the amount of the same deals
+        measures, model = _base_measure("amount", prev, context)
+    elif not measures or not p.explicit or query.records and prev.records or share_of_that:
         # ("how much of that is overdue?": a part of the figure just given)
         measures, model = prev.measures, prev.model
         rescoped = _rescoped(measures, model, query, context)

@@ -295,8 +295,12 @@ def _ranking(result: dict[str, Any], query: Query) -> str:
         dim_label, dim_plural = kinds, f"{kinds} pairs"
     else:
         dim_label, dim_plural = _label(dim), _plural(dim)
-    items = [f"{show(r[dim], None, dim)} {show(r[headline], units.get(headline))}"
-             for r in named]
+    # a second figure asked with the first ("how many open deals, and the total $ - by
+    # rep?"): beside each member's first
+    second = next((m for m in query.measures[1:2] if m in units and m != headline), None)
+    items = [f"{show(r[dim], None, dim)} {show(r[headline], units.get(headline))}" + (
+             f" ({show(r[second], units.get(second))})" if second and r.get(second) is not None
+             else "") for r in named]
     which = {"bottom": "lowest", "top": "highest"}.get(direction or "", "highest")
     first = named[0]
     singular = limit == 1 or (query.ranking is not None and limit is None and
