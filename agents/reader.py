@@ -557,7 +557,7 @@ def _members_counted(p: Parse, dims: list[Span], measures: list[Span], record_di
     if averaged:
         for span in dims:
             if span.name not in record_dims and span.name != count_of and span.start > 0 and \
-                    words[span.start - 1] in {"per", "each", "every", "a"}:
+                    words[span.start - 1] in {"per", "each", "every", "a", "an"}:
                 per = span.name
                 p.take(span.start - 1, span.end)
                 p.take(averaged[0], averaged[0] + (2 if words[averaged[0]] == "on" else 1))
@@ -669,7 +669,8 @@ def _read_numbers(p: Parse) -> None:
         after_noun = None
         if trailing:
             op, end = trailing[0], end + trailing[1]
-        elif op is None and (words[i].endswith("%") or grammar.is_money(words[i])) and \
+        elif op is None and (words[i].endswith("%") or grammar.is_money(words[i]) or
+                             words[end:end + 1] in (["days"], ["day"])) and \
                 end < len(words) and words[end].isalpha() and \
                 words[end] not in grammar.FILLER and (later := _trailing(words, end + 1)):
             # "at 70% probability or higher": the noun of the number between it and its bound
@@ -1163,6 +1164,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 ["were", "we"], ["are", "we"], ["do", "we"], ["did", "we"], ["is", "it"]) or
                 any(d.end == span.start for d in dims)):
             continue  # "where were we on bookings", "countries where we won": no place asked
+        if head in {"whose", "who", "which", "that"} and span.length == 1 and any(
+                d.end == span.start and d.name in record_dims for d in dims):
+            continue  # "open opps whose close date was pushed": of the deals, no person
         if head == "whose" and any(d.start == span.end for d in dims):
             continue  # "whose team booked the most": the team (its manager) is asked
         if head in {"who", "whose", "whom", "where"} or before in {"which", "what", "whose"} or \
@@ -1359,6 +1363,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         base = "count"  # "how many reps …": the rows' count is the carrier, members counted
     elif per and measures and base == "avg_amount":
         base = None  # "avg bookings per rep": the average is over the reps
+    elif per and base == "avg_amount":
+        base = "amount"  # "average won $ per rep": the amount, averaged over the reps
     if base == "amount" and measures and all(s.exact == 0 for s in measures) and not any(
             _has_unit(s, "currency", catalog) for s in measures):
         # "how much does X have sitting in Negotiation": an amount is asked; a count's
