@@ -1543,6 +1543,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             for a in measures for b in measures for i, w in enumerate(words)):
         # (but "win rate by count vs win rate by $" sets two figures side by side)
         compare_window = _previous(window, context)
+        if window.count <= 1 and re.search(r"\b(?:vs|versus|against|compared)\s+(?:the\s+)?"
+                                           r"(?:prior|previous|preceding|one before|last)\b",
+                                           text):
+            trend = False  # "QoQ change, last qtr vs prior": the two periods, not a trend
     mover = _MOVER.search(text)
     change = None
     if mover is not None and group_by and window is not None:
@@ -1886,9 +1890,11 @@ def _previous(window: Window, context: Context) -> Window:
 
 #: "… than this one", "… vs the one before": a period named by pointing at the one named.
 #: A ranking by change ("grew the most", "biggest drop"), and which way.
+# ("grew won $ the most": up to three words of the figure between the verb and "most")
 _MOVER = re.compile(r"\b(?:(?:grew|grown|grow|increased|rose|risen|improved|gained|jumped|"
-                    r"climbed|went up)\s+(?:the\s+)?most|(?P<down>(?:dropped|fell|fallen|declined|"
-                    r"decreased|shrank|shrunk|worsened|went down)\s+(?:the\s+)?most|"
+                    r"climbed|went up)\s+(?:\S+\s+){0,3}?(?:the\s+)?most|(?P<down>(?:dropped|"
+                    r"fell|fallen|declined|decreased|shrank|shrunk|worsened|went down)\s+"
+                    r"(?:\S+\s+){0,3}?(?:the\s+)?most|"
                     r"biggest\s+(?:drop|decline|decrease|fall|loser)s?)|biggest\s+(?:movers?|"
                     r"increases?|gains?|"
                     r"jumps?|growth|rise|improvement|winners?)|most\s+improved)\b")
@@ -2215,6 +2221,13 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
             p.not_applied.append(NotApplied(text=raw, reason="a number I could not tie to a "
                                             "figure or a limit"))
             continue
+        value = next((v for v in p.values if v.end == i), None)
+        if value is not None and stem(word) in {
+                stem(w) for phrase in [value.dimension.replace("_", " "),
+                                       *vocab.phrases("dimension", value.dimension)]
+                for w in phrase.split()}:
+            p.used.add(i)
+            continue  # "Phone Inquiry leads": the noun of the value's own dimension
         if _looks_like_name(p, i):
             unknown_names.append(raw)
             continue
@@ -2397,6 +2410,9 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
                     # unknown word after it is what is asked
                     heads.append(unknown[dim_ends[j]])
                 break  # "which lead source brought ...": a known thing is asked
+            if j in unknown and j + 1 < len(p.words) and (
+                    p.words[j + 1] in grammar.COMPARE or grammar.is_superlative(p.words[j + 1])):
+                break  # "which converts better, X or Y": a verb of the members compared
             if j in unknown:
                 heads.append(unknown[j])  # "which marketing campaign": an unknown one
                 break
@@ -2405,7 +2421,8 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
         before = p.words[i - 1] if i > 0 else ""
         after = p.words[i + 1] if i + 1 < len(p.words) else ""
         asked = before in {"which", "what"} and not any(
-            s.start == i + 1 and s.kind == "dimension" for s in p.spans)
+            s.start == i + 1 and s.kind == "dimension" for s in p.spans) and not (
+            after in grammar.COMPARE or grammar.is_superlative(after))
         if after in _FIGURE_NOUNS:
             if heads and heads[-1] == raw:
                 heads.pop()
