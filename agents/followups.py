@@ -79,8 +79,8 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         # "what's their win rate?" after "who owns the biggest one?" or a list of one rep's
         # deals: a figure of that person, over all of their deals (the flags and bounds of
         # the last answer were its deals', not the person's)
-        same = re.search(r"\bsame (?:period|time ?frame|window|dates|quarter|month|year)\b",
-                         text)
+        same = re.search(r"\b(?:same|that) (?:period|time ?frame|window|dates|quarter|month|"
+                         r"year)\b", text)
         window = prev.window if same and query.window is None else query.window
         if same:
             at = len(text[:same.start()].split())

@@ -30,7 +30,8 @@ please pls quick quickly rather real really right roughly say see seems she show
 some sort such tell than thank thanks that thats the their theirs them then there these they
 thing things this those through to today too up us very want wanna was way we were what
 whats when where whether which while who whom whose why will with would yeah yes yet you your
-yours hows whos basically overall currently total totals so far our we've weve i'd id we're were
+yours hows whos side basically overall currently total totals so far our
+we've weve i'd id we're were
 number numbers figure figures value much many looking like sitting sits sit right currently
 still now again another also versus via per each every across among between summary
 tell give show list display find pull bring report provide share breakdown
@@ -222,7 +223,10 @@ def is_money(word: str) -> bool:
 ORDINAL = re.compile(r"\b(?:the\s+)?(?P<n>first|second|third|fourth|fifth|sixth|seventh|"
                      r"eighth|ninth|tenth|last|1st|2nd|3rd|[4-9]th|10th|number \d+|#\d+)"
                      r"\s+(?:one|on (?:the|that|this) list|of them|of those|in the list|"
-                     r"\w+ (?:there|on (?:the|that) list|of those|of them))\b")
+                     r"\w+ (?:there|on (?:the|that) list|of those|of them))\b|"
+                     # "the #1 guy's win rate", "the number 2 rep": a numbered member
+                     r"\bthe\s+(?P<n2>number \d+|#\d+|1st|2nd|3rd|[4-9]th|10th)\s+"
+                     r"(?!(?:quarter|month|year|half|week|day|time|fiscal)s?\b)[a-z]+\b")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
 
@@ -238,7 +242,7 @@ def ordinal_of(text: str) -> tuple[int, str] | None:
     found = ORDINAL.search(text)
     if found is None:
         return None
-    n = found.group("n")
+    n = found.group("n") or found.group("n2")
     digits = re.sub(r"\D", "", n)
     return (_ORDINALS[n] if n in _ORDINALS else int(digits)), found.group(0)
 

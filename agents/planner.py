@@ -739,6 +739,8 @@ def records_plans(query: Query, model: Model, warehouse: Warehouse, *,
     if query.order is not None:
         if query.order.field == "time":
             column = meta.time(query.window.time if query.window else None)
+        elif query.order.field.startswith("time:"):  # "the oldest deals": by created date
+            column = meta.time(query.order.field.removeprefix("time:"))
         else:
             number = meta.number(query.order.field)
             column = number.column if number else None

@@ -2024,6 +2024,10 @@ def _record_order(superlative: str | None, numbers: list[Span], meta, words: Seq
         return Order(field="time", desc=False)
     if superlative in {"latest", "newest"}:
         return Order(field="time", desc=True)
+    if superlative in {"oldest", "youngest"} and not numbers and meta.times:
+        # "the 5 oldest open deals": the age of a deal runs from its first other date (the
+        # day it was created), oldest first
+        return Order(field=f"time:{meta.times[0].name}", desc=superlative == "youngest")
     desc = grammar.direction_of(superlative or "biggest", "currency") != "bottom"
     # "… top 3 by amount": the number said after "by" orders them
     numbers = sorted(numbers, key=lambda s: not (s.start > 0 and words[s.start - 1] == "by"))

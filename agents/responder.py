@@ -514,6 +514,9 @@ def _order_words(query: Query) -> str:
         return ""
     if order.field == "time":
         return "soonest first" if not order.desc else "latest first"
+    if order.field.startswith("time:"):  # "the oldest deals": by the date they were created
+        return f"{order.field.removeprefix('time:')} date, " \
+               f"{'newest' if order.desc else 'oldest'} first"
     return f"{_label(order.field)}, {'largest' if order.desc else 'smallest'} first"
 
 
