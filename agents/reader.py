@@ -56,7 +56,17 @@ from agents.periods import (
 from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension, row_dimension
-from agents.text import bounds_in_words, expand, fold, month_ranges, similar, stem, swapped, tokens
+from agents.text import (
+    bounds_in_words,
+    expand,
+    fold,
+    month_ranges,
+    similar,
+    spelled_amounts,
+    stem,
+    swapped,
+    tokens,
+)
 from agents.values import PERSON_DIMENSIONS, ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog
@@ -338,6 +348,7 @@ def _clean(question: str) -> str:
     # "won and lost counts": a count of each, not one count of the deals won or lost
     text = re.sub(r"\b(\w+) (and|&|vs|or) (\w+) (count|amount|total|number)s\b",
                   r"\1 \4 \2 \3 \4", text, flags=re.IGNORECASE)
+    text = spelled_amounts(text)  # "over two hundred k"
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
 
 

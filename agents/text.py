@@ -74,6 +74,46 @@ def expand(text: str) -> str:
     return _WORD.sub(_period_word, month_ranges(text))
 
 
+_UNITS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten "
+                                      "eleven twelve thirteen fourteen fifteen sixteen "
+                                      "seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * n for n, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty "
+                                         "ninety".split()) if n >= 2}
+_SPELLED = (rf"(?:(?:{'|'.join(_TENS)})(?:[\s-](?:{'|'.join(_UNITS)}))?|"
+            rf"{'|'.join(sorted(_UNITS, key=len, reverse=True))})")
+_SCALE_SUFFIX = {"k": "k", "thousand": "k", "grand": "k", "m": "m", "mil": "m", "million": "m",
+                 "mm": "m", "b": "b", "billion": "b", "bn": "b"}
+
+
+def spelled_amounts(text: str) -> str:
+    """Amounts written in words, in digits ("two hundred k" → "200k").
+
+    >>> spelled_amounts("deals over two hundred k and half a million")
+    'deals over 200k and 500k'
+    >>> spelled_amounts("one point five million, a million, twenty five thousand")
+    '1.5m, 1m, 25k'
+    """
+    def number(said: str) -> int:
+        parts = re.split(r"[\s-]+", said.lower())
+        return sum(_TENS.get(p, 0) + _UNITS.get(p, 0) for p in parts)
+
+    def spelled(m: re.Match[str]) -> str:
+        n = number(m.group("n")) * (100 if m.group("hundred") else 1)
+        suffix = _SCALE_SUFFIX.get((m.group("scale") or "").lower(), "")
+        return f"{n}{suffix}"
+
+    text = re.sub(r"\bhalf\s+(?:a\s+)?(?:million|mil)\b", "500k", text, flags=re.I)
+    text = re.sub(rf"\b(?P<a>{_SPELLED})\s+point\s+(?P<b>{'|'.join(_UNITS)})\s+"
+                  rf"(?P<scale>million|mil|billion|thousand)\b",
+                  lambda m: f"{number(m.group('a'))}.{_UNITS[m.group('b').lower()]}"
+                            f"{_SCALE_SUFFIX[m.group('scale').lower()]}", text, flags=re.I)
+    text = re.sub(r"\ba\s+(million|billion)\b",
+                  lambda m: f"1{_SCALE_SUFFIX[m.group(1).lower()]}", text, flags=re.I)
+    return re.sub(rf"\b(?P<n>{_SPELLED})(?:\s+(?P<hundred>hundred))?\s+"
+                  rf"(?P<scale>k|thousand|grand|million|mil|billion|bn)\b", spelled, text,
+                  flags=re.I)
+
+
 def month_ranges(text: str) -> str:
     """Ranges of months said as "from X to Y" ("jan-mar 2026", "Feb thru April").
 
