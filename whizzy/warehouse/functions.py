@@ -80,8 +80,7 @@ _LISTS = """
     list_contains list_has array_contains array_has list_position list_indexof
     array_position array_length cardinality list_distinct array_distinct list_unique
     array_unique list_sort array_sort list_reverse_sort array_reverse_sort unnest
-    list_avg list_sum list_min list_max list_count list_transform array_transform apply
-    list_apply
+    list_transform list_filter list_reduce list_concat
 """
 
 #: The allowed function names, lower case.
