@@ -361,18 +361,13 @@ def _elided_repeats(text: str, vocab: Vocabulary, context: Context) -> str:
     """
     lowered = text.lower()
     previous = context.previous
-    last = {" ".join(w) for n in (previous.measures[:1] if previous else [])
-            for w in [tuple(x.split()) for x in vocab.phrases("measure", n)]}
+    last = {phrase for n in (previous.measures[:1] if previous else [])
+            for phrase in vocab.phrases("measure", n)}
     for head, tail in vocab.qualified_measures():
-        if head in last and re.match(rf"^(?:(?:and|so|ok|okay|what about|how about|now|"
-                                     rf"what's it|what is it)\s+)*{re.escape(tail)}(?:\W|$)",
-                                     lowered):
-            at = lowered.index(tail)
-            return f"{text[:at]}{head} {text[at:]}"
-        if head in last and re.search(rf"\b(?:what|how) about\s+{re.escape(tail)}(?:\W|$)",
-                                      lowered):
-            at = lowered.index(tail, lowered.index("about"))
-            return f"{text[:at]}{head} {text[at:]}"
+        alone = re.search(rf"(?:^(?:(?:and|so|ok|okay|now|what's it|what is it)\s+)*|"
+                          rf"\b(?:what|how) about\s+)(?={re.escape(tail)}(?:\W|$))", lowered)
+        if head in last and alone is not None:
+            return f"{text[:alone.end()]}{head} {text[alone.end():]}"
         m = re.search(rf"\b(?:and|vs\.?|versus|or|compared (?:to|with)|against)\s+"
                       rf"(?={re.escape(tail)}(?:\W|$))", lowered)
         if m is None or not re.search(rf"\b{re.escape(head)}\b", lowered[:m.start()]) or \
