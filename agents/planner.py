@@ -593,6 +593,9 @@ def _rows(query: Query, model: Model, measures: list[Measure], warehouse: Wareho
             order.append(Order(name=meta.time_column, desc=True))
             purpose = "trend" if query.trend else "main"
     rows, having = _filters(model, query, window)
+    # one row per member: a bound on a figure ("min 10 closed deals") is one on its column
+    having = [flt.model_copy(update={"column": m.column}) for flt in having
+              if (m := meta.measure(flt.column)) is not None and m.column]
     flag_measure = model.columns.get(headline.column or "")
     if flag_measure is not None and (flag_measure.data_type or "").lower() == "boolean":
         # "which reps need coaching": a yes/no figure is a filter; the next figure ranks
@@ -620,7 +623,7 @@ def _rows(query: Query, model: Model, measures: list[Measure], warehouse: Wareho
     period_label = _period_of(rows)
     plan = QueryPlan(
         model=model.name, purpose=purpose, aggregate=False, selections=selections,
-        filters=rows, order_by=order, limit=limit, period_label=period_label,
+        filters=rows, having=having, order_by=order, limit=limit, period_label=period_label,
         description=_describe(headline, query, window), headline=headline.name)
     plans = [plan]
     if window is not None and grain == "month" and window.days > 31 and not query.trend and \

@@ -199,8 +199,9 @@ def build_select(plan: QueryPlan, *, schema: str = "main", table: str | None = N
         query = query.where(condition(flt), copy=False)
     if plan.predicate:  # a row predicate from the catalog (records.filter), checked there
         query = query.where(sqlglot.parse_one(plan.predicate, dialect=DIALECT), copy=False)
-    for flt in plan.having:
-        query = query.having(_having(flt, by_name), copy=False)
+    for flt in plan.having:  # (on rows not grouped, a figure's bound is on its column)
+        query = query.having(_having(flt, by_name), copy=False) if plan.aggregate else \
+            query.where(condition(flt), copy=False)
     if plan.aggregate and plan.group_by:
         groups = []
         for name in plan.group_by:
