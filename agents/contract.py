@@ -181,6 +181,9 @@ class Query(BaseModel):
     compare_filters: list[Condition] = Field(default_factory=list)
     ranking: Ranking | None = None
     trend: bool = False
+    #: The date the question is about when no window says it ("which weekday are deals
+    #: created on": ``created``); None: the model's own.
+    time: str | None = None
     #: The bucket a trend is asked by ("monthly", "by month": ``month``); None: the model's own.
     trend_grain: str | None = None
     why: bool = False

@@ -56,6 +56,8 @@ EXCLUDE = frozenset({"exclude", "excluding", "except", "without", "minus", "besi
                      "skipping",
                      "not", "non", "ignoring", "ignore", "omit", "omitting", "leave", "leaving",
                      "aren't", "arent", "isn't", "isnt", "wasn't", "weren't", "outside"})
+#: Subject pronouns: a clause follows ("where we were at this point last year").
+SUBJECTS = frozenset({"i", "we", "you", "they", "he", "she", "it"})
 #: Words that narrow a previous answer ("only the ones in negotiation").
 ONLY = frozenset({"only", "just", "solely", "purely"})
 #: Words before a dimension that make it a breakdown ("by industry", "which reps").

@@ -475,7 +475,7 @@ _PATTERNS: list[tuple[str, str]] = [
                 r"(?:fiscal\s+)?half(?:[- ]year)?\b"),
     ("nextn", rf"\b(?:next|coming|upcoming|following)\s+(?P<n>{_NUM_RE})\s+"
               r"(?P<unit>days?|weeks?|months?|quarters?)\b"),
-    ("xtd", r"\b(?P<unit>q|m|y)td\b|\b(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b|"
+    ("xtd", r"\b(?:fiscal\s+|f)?(?P<unit>q|m|y)td\b|\b(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b|"
             r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
             r"(?:current\s+)?(?:fiscal\s+)?(?P<unit3>quarter|month|year)\b"),
     ("since", r"\b(?:since|from|after|between|starting)\s+(?P<rest>.+)$"),
@@ -484,7 +484,8 @@ _PATTERNS: list[tuple[str, str]] = [
               r"years?)\b"),
     ("lastweek", r"\b(?:last|past|previous|prior|trailing|this)\s+(?P<unit>week|day)\b"),
     ("relative", r"\b(?P<rel>this|current|the current|present|last|previous|prior|past|next|"
-                 r"coming|upcoming|following)\s+(?:fiscal\s+)?(?P<unit>quarter|month|year|q)\b"),
+                 r"coming|upcoming|following)\s+(?:(?:full|complete|whole|entire)\s+)?"
+                 r"(?:fiscal\s+)?(?P<unit>quarter|month|year|q)\b"),
     ("isodate", r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
     # "since Monday", "on last Friday", "yesterday": a day near the as-of date (a bare
     # weekday is no date: "prepping for Monday's board meeting")

@@ -376,8 +376,9 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
     groups = list(query.group_by)
     if query.compare_members and query.compare_members not in groups:
         groups.append(query.compare_members)
+    basis = window.time if window is not None else query.time  # the date the buckets are of
     if query.trend and not groups:
-        buckets = [d for b in TIME_BUCKETS if (d := meta.dimension(b)) is not None]
+        buckets = [d for b in TIME_BUCKETS if (d := meta.dimension_on(b, basis)) is not None]
         # "over the past 6 months": by month; a quarter bucket would cut the window's ends
         bucket = next((b for b in buckets if b.name == query.trend_grain), None) or next(
             (b for b in buckets if window is not None and b.name == window.grain),
@@ -395,7 +396,7 @@ def _aggregate(query: Query, model: Model, measures: list[Measure], warehouse: W
             order.append(Order(name=bucket.name, desc=True))
             purpose = "trend"
     for name in groups:
-        dim = meta.dimension(name)
+        dim = meta.dimension_on(name, basis)
         if dim is None:
             continue
         selections.append(Selection(name=dim.name, column=dim.column, role="dimension",
@@ -509,9 +510,9 @@ def _figure_context(plan: QueryPlan, query: Query, model: Model, headline: Measu
                   count=FIGURE_TREND_PERIODS, time=window.time)
     rows, _ = _filters(model, query, span)
     if plan.aggregate:
-        bucket = meta.dimension(window.grain)
-        if bucket is None or window.time not in (None, ""):
-            return out  # the buckets are of the model's own date
+        bucket = meta.dimension_on(window.grain, window.time or None)
+        if bucket is None or window.time and bucket == meta.dimension(window.grain):
+            return out  # (no buckets of that date)
         selections = [Selection(name=bucket.name, column=bucket.column, role="dimension",
                                 label=bucket.label or bucket.name), _selection(headline)]
         out.append(plan.model_copy(update={

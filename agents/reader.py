@@ -937,6 +937,14 @@ def _parts(words: Sequence[str]) -> tuple[str, ...]:
 
 
 def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset()) -> None:
+    for i, word in enumerate(p.words[:-1]):  # "where we were at this point last year": a
+        if word == "where" and p.words[i + 1] in grammar.SUBJECTS:  # clause, not "which stage"
+            p.take(i, i + 1)
+    text = " ".join(p.words)  # "vs the one before it": a period, not "which one" (a deal)
+    for m in _THIS_ONE.finditer(text):
+        if m.group("before"):
+            at = len(text[:m.start("what")].split())
+            p.take(at, at + len(m.group(0).split()) - 1)
     # a bound's unit may start a number's name ("over 30 days overdue": days overdue)
     for k, cond in enumerate(p.conditions):
         unit_at = _position(cond, p) + len(cond.text.split()) - 1
@@ -1065,8 +1073,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             p.take(s.start, min(len(words), s.end + (1 if words[s.end] in ends else 2)))
     # "which lead source generated the most closed won revenue": the verb of an outcome's
     # figure right after it, not the date the deals were created
+    # (a figure whose words say its outcome: "pipeline" alone is what was created)
     verbs = [s for s in times if s.length == 1 and any(
         m.kind == "measure" and 0 < m.start - s.end <= 4 and _scope_of(m, catalog) and
+        any(f.kind == "flag" for f in vocab.spans(words[s.end:m.end])) and
         not any(d.kind == "dimension" and s.end <= d.start < m.start for d in p.spans)
         for m in p.spans)]
     times = [s for s in times if s not in verbs]
@@ -1753,7 +1763,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         trend_grain=_trend_grain(text) if trend and not records else None, why=why,
         records=records, order=order,
         limit=limit if records else (ranking.limit if ranking else None), pick=pick,
-        share_of=share_of, model=model, question=p.question)
+        share_of=share_of, model=model, question=p.question,
+        time=time if window is None and model is not None and group_by else None)
 
 
 def query_follows(context: Context) -> bool:
@@ -1933,7 +1944,7 @@ _THE_REST = re.compile(r"\b(?:vs|versus|against|compared (?:to|with)|than)\s+(?P
                        r"(?:all )?(?:the )?others?|all other \w+)\b")
 #: "…, and how many of those (them) we won": a part of the deals counted first.
 _OF_THOSE = re.compile(r"\b(?:and\s+)?how\s+(?:many|much)\s+of\s+(?:those|them|these)\b")
-_THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over)\s+(?P<what>this|that|the)\s+"
+_THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over|on|from)\s+(?P<what>this|that|the)\s+"
                        r"(?:one(?P<before>\s+before(?:\s+(?:it|that))?)?|(?:fiscal\s+)?(?:quarter|qtr|q|"
                        r"month|year|yr|half|period)(?P<unit_before>\s+before(?:\s+(?:it|that))?))\b")
 
@@ -1989,12 +2000,21 @@ def _relate_windows(p: Parse, context: Context) -> None:
         m = _THIS_ONE.search(text)
         first = pairs[0][0]
         yoy = re.search(r"\b(?:yoy|year over year|year on year)\b", text)
+        qoq = re.search(r"\b(?:(?P<q>qoq|quarter over quarter|quarter on quarter)|(?P<m>mom|"
+                        r"month over month|month on month))\b", text)
         if yoy is not None and first.grain in {"quarter", "month", "half", "range"} and \
                 first.kind not in TO_DATE_KINDS:
             # "YoY growth in bookings for last quarter": against the same period a year before
             at = len(text[:yoy.start()].split())
             p.take(at, at + len(yoy.group(0).split()))
             pairs.append((window_of(year_before(period_of(first), fsm), yoy.group(0)), at))
+            m = None
+        elif qoq is not None and m is None and first.kind not in TO_DATE_KINDS and \
+                first.grain == ("quarter" if qoq.group("q") else "month"):
+            # "QoQ change in won $ for last quarter": against the quarter before it
+            at = len(text[:qoq.start()].split())
+            p.take(at, at + len(qoq.group(0).split()))
+            pairs.append((window_of(previous_period(period_of(first), fsm), qoq.group(0)), at))
             m = None
         if m is not None and first.grain in {"quarter", "month", "half", "year"}:
             at = len(text[:m.start("what")].split())

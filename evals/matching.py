@@ -88,6 +88,7 @@ _SCALES = {
 _PERCENT_UNITS = {"%", "pp", "pt", "pts", "percent", "pct", "percentage point", "percentage points"}
 _QUARTER_LABEL = re.compile(r"^(\d{4})-q([1-4])$", re.IGNORECASE)
 _MONTH_LABEL = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH_NAME = re.compile(_MONTH_RE + r",?\s+(\d{4})")  # a month named as text: "December 2025"
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ t][\d:.]+)?$", re.IGNORECASE)
 _NUMERIC = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 
@@ -129,6 +130,8 @@ def matches(gold: object, text: str, *, tolerance: float | None = None) -> bool:
         (True, False)
         >>> matches("2026-11", "forecast for Nov 2026")
         True
+        >>> matches("December 2025", "Dec 2025 was best"), matches("December 2025", "2025-11")
+        (True, False)
         >>> matches("2026-Q2", "Q2 2026"), matches("2026-Q2", "Q2'26"), matches("2026-Q2", "Q3 26")
         (True, True, False)
         >>> matches(2026, "in Q2 2026")  # numbers inside quarters and dates do not count
@@ -155,6 +158,9 @@ def matches(gold: object, text: str, *, tolerance: float | None = None) -> bool:
         return (int(m[1]), int(m[2])) in found["quarter"]
     if (m := _MONTH_LABEL.match(value)) and 1 <= int(m[2]) <= 12:
         return (int(m[1]), int(m[2])) in found["month"]
+    month = _read(_normalise(value))["month"]
+    if len(month) == 1 and _MONTH_NAME.fullmatch(_normalise(value)):  # "December 2025"
+        return next(iter(month)) in found["month"]
     if m := _ISO_DATE.match(value):
         return _date(m[1], m[2], m[3]) in found["date"]
     if _NUMERIC.match(value):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +173,9 @@ class TimeField:
     #: The figures a period on this date gives when no figure is asked ("pipeline generated
     #: last month": the amount and count of deals created then).
     overview: tuple[str, ...] = ()
+    #: The time-bucket dimensions of this date: dimension name → column ("pipeline created
+    #: by month" groups by the month the deals were created, not the month they close).
+    dimensions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,13 @@ class Answerable:
     def number(self, name: str) -> Number | None:
         """The number called `name`, if any."""
         return next((n for n in self.numbers if n.name == name), None)
+
+    def dimension_on(self, name: str, time: str | None) -> Dimension | None:
+        """Dimension `name`, on the buckets of date `time` when that date declares its own."""
+        dim = self.dimension(name)
+        basis = next((t for t in self.times if t.name == time), None)
+        column = dict(basis.dimensions).get(name) if basis is not None else None
+        return replace(dim, column=column) if dim is not None and column else dim
 
     def time(self, name: str | None) -> str | None:
         """The date column of time `name` (None: the model's `time_column`)."""
@@ -568,7 +578,13 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         float(raw.get("percent_scale") or 1.0)))
     times = named_columns("times", lambda raw, name, column: TimeField(
         name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name),
-        _strings(raw.get("overview"))))
+        _strings(raw.get("overview")), tuple(
+            (str(d), str(c)) for d, c in (raw.get("dimensions") or {}).items()
+            if exists(c, f"times {name} dimension {d}"))))
+    dimension_names = {d.name for d in dimensions}
+    for t in times:
+        issues += [f"times {t.name} names unknown dimension {d!r}" for d, _ in t.dimensions
+                   if d not in dimension_names]
     flag_names = {f.name for f in flags}
     for f in flags:
         issues += [f"flag {f.name} excludes {x!r}, which is not a flag" for x in f.excludes
