@@ -266,10 +266,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     if measures and p.explicit and measures != prev.measures and model is not None:
         # "and what was our win rate on those?" after lost deals: a flag that is the scope of
         # one of the new figure's own parts (won, lost) would leave it nothing to compare
-        meta = context.catalog.model(model).answerable
-        head = meta.measure(measures[0])
-        parts = {f for c in (head.companions if head else ()) if (m := meta.measure(c))
-                 for f in m.scope} - set(head.scope if head else ())
+        parts = _parts(measures, model, context)
         dropped = [c for c in update["filters"] if c.kind == "flag" and c.field in parts and
                    c not in query.filters]
         update["filters"] = [c for c in update["filters"] if c not in dropped]
@@ -285,6 +282,10 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             said |= set(_scope_of(query.model_copy(update={"measures": measures,
                                                            "model": model}), context))
         excluded = {x for f in said if (flag := meta.flag(f)) is not None for x in flag.excludes}
+        if measures and p.explicit:  # a flag no part of the new figure has ("open" for a
+            sides = [set(flag.excludes) for f in _parts(measures, update["model"], context)
+                     if (flag := meta.flag(f)) is not None]  # win rate: won and lost)
+            excluded |= set.intersection(*sides) if sides else set()
         gone = [c for c in update["filters"] if c.kind == "flag" and c.field in excluded and
                 c not in query.filters]
         update["filters"] = [c for c in update["filters"] if c not in gone]
@@ -396,7 +397,9 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
                                             else [])
     if prev.share_of and not update["share_of"] and query.measures and p.explicit:
         # "weighted?" after "how much of that is in Commit?": the new figure of that part
-        have = {c.field for c in update["filters"]}
+        # (a part that is one side of the new figure gives way: "and the win rate on those?"
+        # after "how much of that have we won" is the win rate of all those deals)
+        have = {c.field for c in update["filters"]} | _parts(measures, update["model"], context)
         update["filters"] = [*update["filters"], *(c for c in prev.share_of
                                                    if c.field not in have)]
         inherited += [c.text or c.field for c in prev.share_of if c.field not in have]
@@ -577,3 +580,18 @@ def _base_measure(base: str, prev: Query, context: Context) -> tuple[list[str], 
     best = next((m for m in options if set(m.scope) and set(m.scope) <= flags), None) or \
         next((m for m in options if not m.scope), None)
     return ([best.name], prev.model) if best else (prev.measures, prev.model)
+
+
+def _parts(measures: list[str], model: str | None, context: Context) -> set[str]:
+    """The flags scoping the parts of the first figure, not the figure itself.
+
+    Win rate's companions are the won and lost counts: a kept "won" or "lost" would leave it
+    nothing to compare.
+    """
+    answering = context.catalog.models.get(model or "")
+    head = answering.answerable.measure(measures[0]) if answering and measures else None
+    if head is None:
+        return set()
+    meta = answering.answerable
+    return {f for c in head.companions if (m := meta.measure(c)) for f in m.scope} - set(
+        head.scope)

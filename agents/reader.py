@@ -915,6 +915,13 @@ _UNIT_WORDS = {"$": "currency", "dollars": "currency", "dollar": "currency", "us
                "day": "days", "%": "percent", "percent": "percent", "percentage": "percent"}
 
 
+def _per_unit(query: Query, catalog: Catalog) -> str | None:
+    """The span of time the query's first figure is per ("day"), if it declares one."""
+    model = catalog.models.get(query.model or "")
+    m = model.answerable.measure(query.measures[0]) if model and query.measures else None
+    return m.per if m is not None else None
+
+
 def _in_unit(query: Query, catalog: Catalog, unit: str) -> bool:
     """Whether the query's figures include one in `unit` (or it has no model yet)."""
     model = catalog.models.get(query.model or "")
@@ -1064,6 +1071,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             p.take(at, at + 1)
     # "created date to close date": the two ends of a duration, not the date a window is on
     ends = {"to", "until", "till"}
+    p.spans = [s for s in p.spans if not (  # "what did they add up to": a sum, not "added"
+        s.kind == "time" and words[s.end:s.end + 1] == ["up"])]
     times = [s for s in p.spans if s.kind == "time" and not (
         words[s.end:s.end + 1] and words[s.end] in ends or
         words[s.end:s.end + 1] == ["date"] and words[s.end + 1:s.end + 2] and
@@ -1829,7 +1838,9 @@ def _qualifiers(words: Sequence[str], measures: list[Span], base: str | None, di
     nouns = {w for model in catalog.answerable for d in model.answerable.dimensions
              if d.name in record_dims for syn in (d.name, *d.synonyms) for w in syn.split()}
     found = [s for s in measures if _scope_of(s, catalog) and (
-        s.length == 1 and s.end in nouns_at or s.length == 2 and words[s.end - 1] in nouns)]
+        s.length == 1 and s.end in nouns_at or s.length == 2 and words[s.end - 1] in nouns or
+        s.length == 2 and words[s.start] in nouns and s.start > 0 and  # "for deals won"
+        words[s.start - 1] in {"for", "of", "on", "among", "across", "from"})]
     if base is None and len(found) == len(measures):
         return []
     return found
@@ -2245,6 +2256,10 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         if word in _UNIT_WORDS and _in_unit(query, context.catalog, _UNIT_WORDS[word]):
             p.used.add(i)
             continue  # "total $ that slipped", "avg days in X": the figure's unit, as asked
+        if i > 0 and p.words[i - 1] in {"per", "a", "/", "each"} and _per_unit(
+                query, context.catalog) == word.rstrip("s"):
+            p.used.add(i)
+            continue  # "sales velocity ($ per day)": the span of time the figure is per
         if word.isdigit() or grammar.parse_amount(word) is not None:
             if query.limit is not None and str(query.limit) == word:
                 continue

@@ -125,6 +125,9 @@ class Measure:
     #: A short phrase giving the figure's period and scope where it stands alone (a card of
     #: the executive summary): "overdue open deals, of all open pipeline". Not vocabulary.
     caption: str = ""
+    #: The span of time the figure is per ("day": sales velocity is $ per day), so "per day"
+    #: after it names its unit, not a grouping by day.
+    per: str | None = None
 
     @property
     def is_aggregate(self) -> bool:
@@ -551,6 +554,7 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
             ahead=raw["ahead"] if isinstance(raw.get("ahead"), int) and raw["ahead"] > 0
             else None,
             caption=str(raw.get("caption") or ""),
+            per=str(raw["per"]) if raw.get("per") else None,
         ))
     measure_names = {m.name for m in measures}
     for m in measures:
