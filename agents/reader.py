@@ -1652,6 +1652,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     chosen_measures = chosen.measures if chosen else []
     if model is not None and count_of == row_dimension(catalog.model(model).answerable):
         count_of = None  # a row per member: its own count counts them
+    if model is not None and chosen_measures and (row := row_dimension(
+            catalog.model(model).answerable)) in group_by and (first := catalog.model(
+            model).answerable.measure(chosen_measures[0])) is not None and first.base == "count":
+        # "which country has the most accounts" on one row per account: the accounts are
+        # what is counted, not a grouping (each group would hold one row)
+        group_by = [g for g in group_by if g != row]
     if model is not None and len(chosen_measures) == 1 and _OF_THOSE.search(text):
         # "opps created in August, and how many of those we won": the count of them all,
         # then the part the flag names
