@@ -545,16 +545,28 @@ def _members_counted(p: Parse, dims: list[Span], measures: list[Span], record_di
     count_of = None
     for i in range(len(words)):
         if words[i:i + 2] not in (["how", "many"], ["number", "of"], ["count", "of"]) or any(
-                n.kind == "number" and n.start <= i < n.end for n in p.spans):
+                n.kind in {"number", "measure"} and n.start <= i < n.end for n in p.spans):
             continue  # ("the employee count of the accounts": the number's own name)
         j = i + 2
-        while j < len(words) and words[j] in _COUNTED_FILLER:
+        while j < len(words) and (words[j] in _COUNTED_FILLER or any(  # ("how many distinct
+                v.start <= j < v.end for v in p.values)):  # Manufacturing accounts": a value)
             j += 1
         span = next((s for s in dims if s.start == j), None)
         if span is not None and span.name not in record_dims:
             count_of = span.name
             p.take(i, span.end)
         break
+    for i, word in enumerate(words):  # "which rep has the most (different) accounts": the
+        if count_of is not None or word not in {"most", "fewest", "least", "more", "fewer"}:
+            continue  # members counted per group, each once
+        j = i + 1
+        while j < len(words) and words[j] in _COUNTED_FILLER:
+            j += 1
+        span = next((s for s in dims if s.start == j), None)
+        if span is not None and span.name not in record_dims and words[span.end - 1].endswith(
+                "s") and any(d.name != span.name and d.name not in record_dims for d in dims):
+            count_of = span.name
+            p.take(i + 1, span.end)
     in_measure = {k for s in measures for k in range(s.start, s.end)}
     averaged = [i for i, w in enumerate(words) if w in grammar.AVERAGE_WORDS and
                 i not in in_measure] or [i for i in range(len(words) - 1)
@@ -1055,6 +1067,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if kind is not None and not _flags_rows_of(flag, kind.name, catalog):
             # "late stages": the word sorts the stages, not the deals; no data says which
             flags.remove(flag)
+            if any(f.name == flag.name for f in flags):
+                continue  # ("right now (accounts with an open deal)": said of the deals too)
             p.not_applied.append(NotApplied(
                 text=p.lower(flag.start, kind.end),
                 reason=f"the data does not say which {p.lower(kind.start, kind.end)} are "
