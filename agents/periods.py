@@ -464,6 +464,11 @@ _PATTERNS: list[tuple[str, str]] = [
                 r"(?:quarter|month|year)\b|\bprior\s+(?P<unit4>q|m|y)td\b"),
     ("sameyear", r"\b(?:the\s+)?same\s+(?P<unit>quarter|month|half)\s+(?:of\s+)?(?:last|"
                  r"the previous|the prior|the|a|one)\s+year(?:\s+(?:ago|earlier|before|prior))?\b"),
+    # "the quarter we just closed", "the month that just ended": the last whole one
+    ("justdone", r"\b(?:the\s+)?(?P<unit>quarter|qtr|month|year|fiscal year)\s+(?:that\s+|which\s+)?"
+                 r"(?:we\s+)?(?:just\s+|recently\s+)(?:closed|ended|finished|completed|wrapped"
+                 r"(?:\s+up)?)\b|\b(?:the\s+)?(?:most\s+recent|last)\s+(?:completed|closed|finished)"
+                 r"\s+(?P<unit2>quarter|qtr|month|year|fiscal year)\b"),
     ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
               rf"\s+quarter){_YREL}"),
     ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|\b(?P<n>"
@@ -519,7 +524,7 @@ def _resolve(
     fy_now = fiscal_year_of(as_of, fsm)
     found = _resolve_relative(name, m, as_of, fsm, fy_now)
     if found is not None or name in {"byend", "rest", "sameyear", "ago", "half", "relhalf",
-                                     "nextn"}:
+                                     "nextn", "justdone"}:
         return found
     if name == "lastxtd":
         unit = next(m.group(g) for g in ("unit", "unit2", "unit3", "unit4") if m.group(g))[0]
@@ -745,6 +750,11 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
     Halves, "the rest of the quarter", "two quarters ago", "next 3 months", "same quarter
     last year".
     """
+    if name == "justdone":
+        unit = (m.group("unit") or m.group("unit2")).replace("fiscal ", "").replace("qtr",
+                                                                                 "quarter")
+        now = _unit_of(as_of, unit, fsm, f"last_{unit}")
+        return _shift_unit(now, -1, fsm)
     if name == "byend":
         unit = m.group("unit").replace("fiscal ", "")
         return _unit_of(as_of, unit, fsm, f"this_{unit}")

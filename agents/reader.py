@@ -161,6 +161,12 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
             again = _read(question, context, long)
             if again[1].model is not None or again[1].records or again[1].clarify:
                 return again
+        # "open deals still in Qualification …, count?": "still in" (a stage visit going on)
+        # kept the question from the deals, whose current stage says the same
+        for flag in dict.fromkeys(s.name for s in p.spans if s.kind == "flag"):
+            again = _read(question, context, frozenset({flag}))
+            if again[1].model is not None and not again[1].unanswerable:
+                return again
     return p, query
 
 
@@ -409,7 +415,15 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
     its start) and names nothing the data holds (no catalog phrase, no value): "Our board
     meets tomorrow. What's the headline?" asks only the second.
     """
-    sentences = [x for x in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip()) if x]
+    sentences = []
+    for piece in re.split(r"(?<=[.!?])\s+(?=[A-Za-z])", text.strip()):
+        # ("Q3 vs. Q2", "Acme Inc. deals": an abbreviation's stop ends no sentence)
+        # (nor does a word in lower case after "?" or "!": "…last year? counts please")
+        if sentences and (piece[:1].islower() and (sentences[-1].endswith(("?", "!")) or len(
+                sentences[-1].split()) < 2) or _ABBREVIATION.search(sentences[-1])):
+            sentences[-1] += " " + piece
+        elif piece:
+            sentences.append(piece)
     background: list[str] = []
     if sentences:
         lead, ask = _lead_clause(sentences[-1], context, vocab)
@@ -418,6 +432,15 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
             background.append(lead)
     if len(sentences) < 2:
         return " ".join(sentences) if background else text, background
+    for k, sentence in enumerate(sentences[:-1]):
+        # "Beatriz Arnold here, doing my Monday pipeline review.": a clause led by a verb in
+        # -ing that names no value says what the asker is doing, not what is asked
+        parts = sentence.rstrip(".!").split(", ")
+        doing = [x for x in parts[1:] if (w := tokens(x)) and w[0].endswith("ing") and
+                 len(w[0]) > 4 and not context.values.match(w)]
+        if doing and not sentence.rstrip().endswith("?"):
+            sentences[k] = ", ".join(x for x in parts if x not in doing) + "."
+            background += doing
     keep = []
     for sentence in sentences:
         words = tokens(sentence)
@@ -431,6 +454,10 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
         return text, []
     return " ".join(keep), background
 
+
+#: Words whose stop is no sentence end ("vs. last year", "Acme Inc. deals", "e.g. Retail").
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:vs|v|approx|est|etc|e\.g|i\.e|no|inc|co|corp|ltd|"
+                           r"llc|plc|mr|ms|mrs|dr|st|jr|sr|[a-z])\.$", re.IGNORECASE)
 
 #: Where a lead-in clause ends and the question starts: "…, so what was", "… — how much".
 _CLAUSE_BREAK = re.compile(r"(?:,\s*so|\s+so|\s*[;—–:,]|\s+-)\s+(?=\w)")
@@ -545,7 +572,7 @@ def _members_counted(p: Parse, dims: list[Span], measures: list[Span], record_di
     count_of = None
     for i in range(len(words)):
         if words[i:i + 2] not in (["how", "many"], ["number", "of"], ["count", "of"]) or any(
-                n.kind in {"number", "measure"} and n.start <= i < n.end for n in p.spans):
+                n.kind == "number" and n.start <= i < n.end for n in p.spans):
             continue  # ("the employee count of the accounts": the number's own name)
         j = i + 2
         while j < len(words) and (words[j] in _COUNTED_FILLER or any(  # ("how many distinct
@@ -1132,6 +1159,26 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                  and s.start > 0 and words[s.start - 1] == "my" and
                  not any(v.dimension == s.name for v in p.values) and
                  any(m.start == s.end for m in measures)), None)  # (its own figure)
+    person_known = any(v.dimension in PERSON_DIMENSIONS for v in p.values) or (
+        context.previous is not None and any(c.field in PERSON_DIMENSIONS and c.kind ==
+                                             "members" for c in context.previous.filters))
+    my = next((i for i, w in enumerate(words) if w == "my"), None)
+    if mine is None and my is not None and not person_known and any(
+            s.start == j for j in range(my + 1, min(my + 3, len(words))) for s in p.spans
+            if s.kind in {"measure", "flag"} or s.kind == "dimension" and s.name in record_dims):
+        # "how are my deals looking", "what's my win rate": whose? the data does not know
+        # who is asking (named — "this is Ann Lee", "my team" after "Ann Lee here" — it does)
+        names = context.values.values.get("owner", [])[:3]
+        nxt = min((s for s in p.spans if s.start > my), key=lambda s: (s.start, -s.length))
+        end = nxt.end
+        while end < len(words) and end - my < 4 and words[end].isalpha() and \
+                not _function_word(words[end]):
+            end += 1  # ("my win rate": the noun phrase)
+        said, whose = p.lower(my, end), p.lower(my + 1, end)
+        return Query(question=p.question, clarify=Clarify(
+            question=f"I don't know who you are, so I can't tell whose {whose} you mean. "
+                     "Name the person, for example:",
+            options=[f"{n}'s {whose}" for n in names], text=said))
     if mine is not None:
         # "what's my team's win rate": whose? The data does not know who is asking
         said = p.lower(mine.start - 1, mine.end)
@@ -1666,6 +1713,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     chosen_measures = chosen.measures if chosen else []
     if model is not None and count_of == row_dimension(catalog.model(model).answerable):
         count_of = None  # a row per member: its own count counts them
+    if model is not None and count_of and chosen_measures and (head := catalog.model(
+            model).answerable.measure(chosen_measures[0])) is not None and (
+            head.base or "").startswith("avg"):
+        count_of = None  # "the average employee count of the accounts …": an average of them
     if model is not None and chosen_measures and (row := row_dimension(
             catalog.model(model).answerable)) in group_by and (first := catalog.model(
             model).answerable.measure(chosen_measures[0])) is not None and first.base == "count":
