@@ -224,6 +224,9 @@ class Query(BaseModel):
     #: The members of the first breakdown a ranking's answer named (its top rows), which a
     #: follow-up's "their" / "they" points at ("what's their win rate?").
     shown: list[str] = Field(default_factory=list)
+    #: The members of the breakdown, in the order the answer listed them (its first rows),
+    #: which an ordinal points at ("the top person there", "the 2nd one").
+    listed: list[str] = Field(default_factory=list)
     question: str = ""
 
     @property

@@ -32,7 +32,7 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
                                        "their", "his", "her"}) or has(p.words, "the one",
                                                                        "the ones") or \
         bool(re.search(r"\bthe (?:\w+ ){1,3}ones?\b", " ".join(p.words)))  # "the biggest one"
-    points_back = points_back or bool(previous.shown) and grammar.ordinal_of(
+    points_back = points_back or bool(previous.shown or previous.listed) and grammar.ordinal_of(
         " ".join(p.words)) is not None  # "the #1 rep there", "the 2nd one"
     fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
                              r"okay|but|only|just|excluding|exclude|except|without|instead|"
@@ -63,14 +63,18 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     pointed = any(w in {"their", "his", "her", "he", "she"} and i not in inside
                   for i, w in enumerate(words))
     ordinal = grammar.ordinal_of(text)
-    if ordinal is not None and prev.shown and prev.group_by and \
+    listed = prev.shown or prev.listed
+    if ordinal is not None and listed and prev.group_by and \
             prev.group_by[0] in PERSON_DIMENSIONS and (query.measures and p.explicit):
         # "how many open deals does the #1 rep on that list have?": a figure of that one
         n, said = ordinal
-        if -len(prev.shown) <= (n - 1 if n > 0 else n) < len(prev.shown):
-            pick = prev.shown[n - 1 if n > 0 else n]
+        if -len(listed) <= (n - 1 if n > 0 else n) < len(listed):
+            pick = listed[n - 1 if n > 0 else n]
             person = Condition(field=prev.group_by[0], op="eq", values=[pick], text=pick)
             pointed = True
+            left = [g for g in query.group_by if g != person.field]  # ("the top person there":
+            query = query.model_copy(update={"group_by": left,  # that one, not a ranking)
+                                             "ranking": query.ranking if left else None})
             start = len(text[:text.find(said)].split())
             p.take(start, start + len(said.split()))
     if person is not None and query.measures and p.explicit and not query.group_by and \
@@ -184,11 +188,11 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
 
     # "the biggest deal in the 2nd one": one member of the ranking shown last time
     ordinal = grammar.ordinal_of(text)
-    if ordinal is not None and prev.shown and prev.group_by:
+    if ordinal is not None and listed and prev.group_by:
         n, said = ordinal
-        if -len(prev.shown) <= (n - 1 if n > 0 else n) < len(prev.shown):
+        if -len(listed) <= (n - 1 if n > 0 else n) < len(listed):
             dim = prev.group_by[0]
-            pick = prev.shown[n - 1 if n > 0 else n]
+            pick = listed[n - 1 if n > 0 else n]
             update["filters"] = [*(c for c in update["filters"] if c.field != dim),
                                  Condition(field=dim, op="eq", values=[pick], text=pick)]
             if not query.group_by:  # one member now, no longer a breakdown by its dimension

@@ -223,14 +223,16 @@ def is_money(word: str) -> bool:
 
 #: "the 2nd one", "the last one", "number 3 on the list": one member of a list already shown.
 ORDINAL = re.compile(r"\b(?:the\s+)?(?P<n>first|second|third|fourth|fifth|sixth|seventh|"
-                     r"eighth|ninth|tenth|last|1st|2nd|3rd|[4-9]th|10th|number \d+|#\d+)"
+                     r"eighth|ninth|tenth|last|top|bottom|1st|2nd|3rd|[4-9]th|10th|number \d+|"
+                     r"#\d+)"
                      r"\s+(?:one|on (?:the|that|this) list|of them|of those|in the list|"
                      r"\w+ (?:there|on (?:the|that) list|of those|of them))\b|"
                      # "the #1 guy's win rate", "the number 2 rep": a numbered member
                      r"\bthe\s+(?P<n2>number \d+|#\d+|1st|2nd|3rd|[4-9]th|10th)\s+"
                      r"(?!(?:quarter|month|year|half|week|day|time|fiscal)s?\b)[a-z]+\b")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1}
+             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "top": 1,
+             "bottom": -1}
 
 
 def ordinal_of(text: str) -> tuple[int, str] | None:
@@ -238,13 +240,18 @@ def ordinal_of(text: str) -> tuple[int, str] | None:
 
     >>> ordinal_of("whats the biggest open deal in the 2nd one"), ordinal_of("the last one")
     ((2, 'the 2nd one'), (-1, 'the last one'))
-    >>> ordinal_of("first quarter") is None
+    >>> ordinal_of("first quarter") is None, ordinal_of("the top person there")
+    (True, (1, 'the top person there'))
+    >>> ordinal_of("top 3 of those") is None
     True
     """
     found = ORDINAL.search(text)
     if found is None:
         return None
     n = found.group("n") or found.group("n2")
+    after = text[found.end("n"):].split()[:1] if found.group("n") else []
+    if n in {"top", "bottom"} and after and (after[0].isdigit() or after[0] in NUMBER_WORDS):
+        return None  # "top 3 of those": how many, not which one
     digits = re.sub(r"\D", "", n)
     return (_ORDINALS[n] if n in _ORDINALS else int(digits)), found.group(0)
 

@@ -965,18 +965,21 @@ def _with_shown(state: State) -> dict[str, Any] | None:
             return query
         value = main["rows"][0][main["columns"].index(column)]
         return {**query, "shown": [str(value)] if value is not None else []}
-    if not query or not query.get("group_by") or not query.get("ranking"):
-        return query
-    limit = (query["ranking"] or {}).get("limit")
-    if not limit and len(query["group_by"]) == 1 and grammar.asks_one(query.get("question")):
-        limit = 1  # "which rep has the most?": the one named ("list their deals" next)
-    if not limit:
+    if not query or not query.get("group_by"):
         return query
     main = _first(state.results or [], {"main"})
     dim = query["group_by"][0]
     if main is None or main.get("error") or dim not in (main.get("columns") or []):
         return query
     at = main["columns"].index(dim)
+    query = {**query, "listed": [str(r[at]) for r in main["rows"][:10] if r[at] is not None]}
+    if not query.get("ranking"):
+        return query
+    limit = (query["ranking"] or {}).get("limit")
+    if not limit and len(query["group_by"]) == 1 and grammar.asks_one(query.get("question")):
+        limit = 1  # "which rep has the most?": the one named ("list their deals" next)
+    if not limit:
+        return query
     shown = [str(r[at]) for r in main["rows"][:limit] if r[at] is not None]
     return {**query, "shown": shown}
 
