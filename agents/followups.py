@@ -326,6 +326,15 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     group_by = query.group_by or ([] if query.filters and set(new_fields) & set(prev.group_by)
                                   or whole else prev.group_by)
     ranking = query.ranking or (prev.ranking if group_by == prev.group_by else None)
+    turned = next((w for w in words if grammar.is_superlative(w)), None)
+    if query.ranking is None and (ranking is not None or group_by) and turned and \
+            not p.explicit and prev.measures and prev.model is not None:
+        # "and the worst?" after "which month was best?": the same ranking, the other end
+        head = context.catalog.model(prev.model).answerable.measure(prev.measures[0])
+        way = grammar.direction_of(turned, head.unit if head else None,
+                                   head.higher_is_better if head else None)
+        if way is not None:
+            ranking = (ranking or Ranking(direction=way)).model_copy(update={"direction": way})
     if query.limit is not None and ranking is not None:
         ranking = ranking.model_copy(update={"limit": query.limit})
     elif query.limit is not None and group_by:

@@ -1349,6 +1349,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 m.answerable.flag(f.name) is None for m in homes for f in flags):
             count_of = members.pop()
             measures.remove(s)
+    owned = [s for s in dims if any(  # (a chain from one pointed at: "that rep's manager")
+        d.end == s.start and d.name != s.name and d.start > 0 and
+        words[d.start - 1] in {"that", "this", "the", "their", "his", "her", "its"} and re.search(
+        rf"\b{re.escape(words[d.end - 1])}['’]s\s+{re.escape(words[s.start])}\b",
+        p.question.lower()) for d in dims)]
+    if owned and asked and {"who", "what", "which"} & set(words):
+        # "who's that rep's manager?": the last of the chain is asked, not the rep
+        asked = [owned[-1].name]
+        group_by = [g for g in group_by if g != owned[-1].name]
     if count_of or per:  # "how many reps won a deal", "avg bookings per rep": not a breakdown
         group_by = [g for g in group_by if g not in {count_of, per}]
         asked = [a for a in asked if a not in {count_of, per}]
