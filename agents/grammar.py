@@ -163,6 +163,7 @@ COMPARATORS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("more", "than"), "gt"), (("greater", "than"), "gt"), (("bigger", "than"), "gt"),
     (("larger", "than"), "gt"), (("higher", "than"), "gt"), (("at", "least"), "gte"),
     (("upwards", "of"), "gte"), (("no", "less", "than"), "gte"), (("over",), "gt"),
+    (("older", "than"), "gt"), (("younger", "than"), "lt"), (("newer", "than"), "lt"),
     (("above",), "gt"), (("north", "of"), "gt"), (("south", "of"), "lt"),
     (("exceeding",), "gt"), (("exceeds",), "gt"), (("beyond",), "gt"),
     (("less", "than"), "lt"), (("fewer", "than"), "lt"), (("smaller", "than"), "lt"),

@@ -1510,7 +1510,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     free = [w if i not in p.used else "" for i, w in enumerate(words)]
     # "stages over 60 days": a bound in days on no number named asks for a duration
     bound_days = any(c.field == "?days" for c in p.conditions) and not numbers and \
-        not about_deals
+        not about_deals and not (  # ("open deals older than 180 days": the deals counted)
+            any(s.name in record_dims for s in dims) and
+            not has(free, "how long", "how many days", "average", "avg", "mean"))
     unit_cue = "days" if base is None and (
         has(free, "how long", "how many days", "how much time") or bound_days and
         not measures or
@@ -2268,7 +2270,9 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
         # "haven't been touched in 90+ days" would read days overdue
         own = {stem(w) for syn in (*n.synonyms, n.label) for w in syn.split()
                if w not in grammar.FILLER and w not in _UNIT_WORDS}
-        if wanted == "currency" or not words or own & said:
+        text = f" {' '.join(words)} "
+        if wanted == "currency" or not words or own & said or any(
+                f" {syn} " in text for syn in n.synonyms if " " in syn):  # ("been sitting")
             return on(n)
     return None
 

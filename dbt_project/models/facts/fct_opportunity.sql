@@ -125,6 +125,7 @@ final as (
         cast(case when is_overdue then {{ as_of_date() }} - close_date end as integer)
             as days_overdue,
         cast(case when is_closed then close_date - created_date end as integer) as days_to_close,
+        cast(case when is_open then {{ as_of_date() }} - created_date end as integer) as age_days,
         cast(last_modified_at as timestamp) as last_modified_at,
         cast({{ as_of_date() }} - cast(last_modified_at as date) as integer)
             as days_since_update,
