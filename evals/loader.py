@@ -135,6 +135,12 @@ def load_file(file: Path) -> list[EvalCase]:
         at = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise EvalCaseError(f"{file}:{at} invalid YAML: {problem}.") from exc
+    for number, line in enumerate(text.splitlines(), 1):
+        said = re.match(r"\s*-?\s*question:\s*(?P<q>[^\"'\s].*)$", line)
+        if said and re.search(r"\s#", said.group("q")):
+            # "question: top 3 reps by # of opps": YAML reads " #" as a comment and cuts it
+            raise EvalCaseError(f"{file}: line {number}: the question holds ' #', which YAML "
+                                "reads as the start of a comment; quote the question.")
     if data is None:
         raise EvalCaseError(f"{file}: holds no cases (expected a YAML list of cases).")
     if not isinstance(data, list):

@@ -142,3 +142,13 @@ def test_doctests(module):
         optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
     )
     assert result.failed == 0
+
+
+def test_an_unquoted_hash_in_a_question_is_an_error(tmp_path):
+    # YAML reads " #" as a comment: "top 3 reps by # of opps" would be asked as "top 3 reps by"
+    bad = "- id: hash\n  question: top 3 reps by # of opps created\n  intent: analytics\n"
+    with pytest.raises(EvalCaseError, match=r"line 2: the question holds ' #'.*quote"):
+        load_cases([write(tmp_path, bad)])
+    quoted = bad.replace("top 3 reps by # of opps created", '"top 3 reps by # of opps created"')
+    (case,) = load_cases([write(tmp_path, quoted)])
+    assert case.question == "top 3 reps by # of opps created"
