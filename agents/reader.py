@@ -341,6 +341,8 @@ def _clean(question: str) -> str:
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(?<=\d)\s+(?=(?:k|m|mm|bn)\b)", "", text, flags=re.IGNORECASE)
     text = re.sub(r"\s*(?:→|->|⇒)\s*", " to ", text)  # "created→closed lost": from … to
+    text = re.sub(r"\s\+\s", " and ", text)  # "won + lost count", "count + total"
+    text = re.sub(r"#\s*(?:of\b\s*)?(?=[A-Za-z])", "number of ", text)  # "# won", "# of opps"
     # "…, I mean": a marker of a correction, not the average ("mean")
     text = re.sub(r"\bI\s+mean(?:t)?\b", "", text, flags=re.IGNORECASE)
     # "…right now, in dollars": the unit asked, not "in" of a place or stage
@@ -352,7 +354,7 @@ def _clean(question: str) -> str:
                   r"difference|decline|increase|jump|swing|fall|rise|growth|dip)?\s*\??\s*$", "?",
                   text, flags=re.IGNORECASE)
     # "won and lost counts": a count of each, not one count of the deals won or lost
-    text = re.sub(r"\b(\w+) (and|&|vs|or) (\w+) (count|amount|total|number)s\b",
+    text = re.sub(r"\b(\w+) (and|&|vs|or) (\w+) (count|amount|total|number)s?\b(?! of)",
                   r"\1 \4 \2 \3 \4", text, flags=re.IGNORECASE)
     text = spelled_amounts(text)  # "over two hundred k"
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
@@ -557,6 +559,15 @@ _WEEKDAY_RULE = re.compile(
 #: Words between "how many" and the members counted ("how many different customers").
 _COUNTED_FILLER = frozenset({"different", "distinct", "unique", "individual", "separate", "of",
                              "our", "the", "total", "active", "actual"})
+
+
+def _ranked_after(words: Sequence[str], end: int) -> bool:
+    """Whether a superlative follows the noun ("rep with the biggest open pipe")."""
+    after = list(words[end:end + 4])
+    while after and after[0] in {"with", "that", "who", "which", "has", "had", "have", "the"}:
+        after.pop(0)
+    return len(after) < len(words[end:end + 4]) and bool(after) and grammar.is_superlative(
+        after[0]) and after[0] not in {"more", "less", "fewer"} and "with" in words[end:end + 1]
 
 
 def _members_counted(p: Parse, dims: list[Span], measures: list[Span], record_dims: set[str]
@@ -1263,7 +1274,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 words[span.end] in grammar.EXCLUDE | {"but", "other"}:
             pass  # "every industry except Technology": all but those, one figure
         elif before in grammar.GROUP or before2 in {"by", "per"} or grammar.is_superlative(
-                before) or (before.isdigit() and grammar.is_superlative(before2)) or (
+                before) or _ranked_after(words, span.end) or (
+                before.isdigit() and grammar.is_superlative(before2)) or (
                 before.endswith("ing") and grammar.is_superlative(before2)) or (
                 plural and span.name not in {v.dimension for v in p.values}
                 and before not in {"both", "two"}  # "(both months included)": those named
