@@ -32,6 +32,7 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
                                        "their", "his", "her"}) or has(p.words, "the one",
                                                                        "the ones") or \
         bool(re.search(r"\bthe (?:\w+ ){1,3}ones?\b", " ".join(p.words)))  # "the biggest one"
+    points_back = points_back or bool(_kept_member_named(p, previous))
     points_back = points_back or bool(previous.shown or previous.listed) and grammar.ordinal_of(
         " ".join(p.words)) is not None  # "the #1 rep there", "the 2nd one"
     fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
@@ -64,6 +65,11 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
                   for i, w in enumerate(words))
     ordinal = grammar.ordinal_of(text)
     listed = prev.shown or prev.listed
+    named = _kept_member_named(p, prev)
+    if named & set(query.group_by):  # "the team's pipe": the team kept, not a breakdown
+        left = [g for g in query.group_by if g not in named]
+        query = query.model_copy(update={"group_by": left,
+                                         "ranking": query.ranking if left else None})
     if ordinal is not None and listed and prev.group_by and \
             prev.group_by[0] in PERSON_DIMENSIONS and (query.measures and p.explicit):
         # "how many open deals does the #1 rep on that list have?": a figure of that one
@@ -608,3 +614,17 @@ def _parts(measures: list[str], model: str | None, context: Context) -> set[str]
     meta = answering.answerable
     return {f for c in head.companions if (m := meta.measure(c)) for f in m.scope} - set(
         head.scope)
+
+
+def _kept_member_named(p: Parse, prev: Query) -> set[str]:
+    """Dimensions named as the one member the last question kept ("the team's pipe").
+
+    A singular dimension noun after "the", "that", "this" or "same", where the last query
+    kept one member of it, is that member.
+    """
+    kept = {c.field for c in prev.filters if c.kind == "members" and c.op == "eq" and
+            len(c.values) == 1}
+    words = p.words
+    return {s.name for s in p.spans if s.kind == "dimension" and s.name in kept and
+            s.start > 0 and words[s.start - 1] in {"the", "that", "this", "same"} and
+            not words[s.end - 1].endswith("s")}

@@ -58,7 +58,7 @@ ABBREVIATIONS = {"nxt": "next", "qtr": "quarter", "qtrs": "quarters", "yr": "yea
                  "mos": "months", "rn": "right now", "eoq": "the end of this quarter",
                  "eom": "the end of this month", "eoy": "the end of this year",
                  "wk": "week", "wks": "weeks", "fq": "fiscal quarter", "fqs": "fiscal quarters",
-                 "src": "source", "srcs": "sources", "cov": "coverage"}
+                 "src": "source", "srcs": "sources", "cov": "coverage", "wr": "win rate"}
 _ABBREV = re.compile(r"\b(" + "|".join(re.escape(k) for k in ABBREVIATIONS) + r")\b")
 #: Words that mean the same thing in a question.
 _SAME = {"deal": "deal", "opportunity": "deal", "opportunitie": "deal", "opp": "deal",
