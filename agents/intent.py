@@ -164,7 +164,7 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
     if names_value:
         return IntentDecision(Intent.ANALYTICS, Reason.NAMES_VALUE)
     if len(words) <= 8 and (_POINTS_BACK.search(text) or follow_up and re.search(
-            r"\b(?:that|this)\b", text)):  # ("what's that in $?" after a figure)
+            r"\b(?:that|this|their|its)\b", text)):  # ("what's that in $?", "their total")
         # "compare them", "is it getting better?": a data question about the last answer (or,
         # with nothing before, one whose subject is missing: the reader asks which figure)
         return IntentDecision(Intent.ANALYTICS, Reason.FOLLOW_UP)

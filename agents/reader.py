@@ -1366,6 +1366,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         words[d.start - 1] in {"that", "this", "the", "their", "his", "her", "its"} and re.search(
         rf"\b{re.escape(words[d.end - 1])}['’]s\s+{re.escape(words[s.start])}\b",
         p.question.lower()) for d in dims)]
+    if context.previous is not None and context.previous.records and context.previous.pick:
+        owned += [s for s in dims if s.start > 0 and words[s.start - 1] in {  # "who's their
+            "their", "his", "her"} and s.name != context.previous.pick]  # manager" after an owner
     if owned and asked and {"who", "what", "which"} & set(words):
         # "who's that rep's manager?": the last of the chain is asked, not the rep
         asked = [owned[-1].name]
@@ -1594,6 +1597,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             unit_cue is None and (listing or superlative or words[:1] in (["open"], ["overdue"])):
         records = not others or (bool(asked) and superlative is not None and
                                  not plural_noun)
+    elif not measures and not record_noun and base is None and unit_cue is None and \
+            listing and superlative in {"biggest", "largest", "smallest"} and not others:
+        records = True  # "ok for Technology, list the 3 biggest": the deals, biggest first
+    elif not measures and record_noun and not plural_noun and base == "amount" and \
+            superlative in {"biggest", "largest", "smallest"} and not others and any(
+                0 < s.start - sup_at <= 3 for s in nouns):
+        # "biggest deal we lost last FY - which one and how much": that one deal, its amount
+        records = True
+        p.explicit = False
     elif not measures and record_noun and not plural_noun and unit_cue and superlative and \
             numbers and not others:
         # "how long has our biggest deal in Negotiation been sitting there?": the duration
@@ -1781,7 +1793,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # records: the order and the pick
     order = None
     pick = None
-    if asked and not p.explicit and (superlative or set(words) & {"it", "one", "ones", "that"}) \
+    if asked and not p.explicit and (superlative or set(words) & {
+            "it", "one", "ones", "that", "their", "his", "her"}) \
             and context.previous is not None and context.previous.records:
         records = True  # "who owns the biggest one?": a field of a record listed before
     sup_one = sup_at is not None and any(
