@@ -484,6 +484,9 @@ _PATTERNS: list[tuple[str, str]] = [
             r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
             r"(?:current\s+)?(?:fiscal\s+)?(?P<unit3>quarter|month|year)\b"),
     ("since", r"\b(?:since|from|after|between|starting)\s+(?P<rest>.+)$"),
+    # "Jan 1 to Dec 31 2025": two dates joined, with no "from" before them
+    ("span", rf"\b(?P<rest>(?:{_MONTH_RE})\.?\s+[0-3]?\d(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?\s+"
+             rf"(?:to|through|until|till|thru|-|–)\s+(?:{_MONTH_RE})\.?\s+[0-3]?\d\b.*)$"),
     ("lastn", rf"\b(?:last|past|previous|prior|trailing|the last)\s+(?P<n>{_NUM_RE})\s+"
               r"(?:full\s+|complete\s+|whole\s+)?(?P<unit>days?|weeks?|months?|quarters?|"
               r"years?)\b"),
@@ -849,13 +852,15 @@ def find_periods(
         return all(b <= s or a >= e for s, e in taken)
 
     for name, rx in _COMPILED:
+        if name == "span" and _after_preposition:
+            continue  # (the two dates are read inside it)
         for m in rx.finditer(lowered):
             if not free(m.start(), m.end()):
                 continue
             try:  # a date past year 9999 or before year 1 ("9999-Q4") names no period
-                if name == "since":
+                if name in {"since", "span"}:
                     match = _since_or_range(m, as_of, fiscal_year_start_month)
-                    if match is not None:
+                    if match is not None and (name == "since" or match.period.kind == "between"):
                         found.append(match)
                         taken.append((match.start, match.end))
                     continue
@@ -931,7 +936,7 @@ def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch |
         if gap in {"and", "to", "-", "–", "through", "until", "till", "thru"}:
             second = inner[1].period
             start = first.start
-            while start > second.end and first.grain in {"month", "quarter"}:
+            while start > second.end and first.grain in {"month", "quarter", "day"}:
                 start = add_months(start, -12)  # "from Q1 to Q2 2025": Q1 takes Q2's year
             first = replace(first, start=start)
             label = _range_label(first.start, second.end)
@@ -968,6 +973,8 @@ def parse_period(text: str, as_of: dt.date, fiscal_year_start_month: int = 1) ->
     'Dec 2026'
     >>> parse_period("third quarter of 2025", A).label
     'Q3 2025'
+    >>> parse_period("won Jan 1 to Dec 31 2025", A).label  # the first date takes the year
+    'Jan 1 – Dec 31, 2025'
     """
     matches = find_periods(text, as_of, fiscal_year_start_month)
     return matches[0].period if matches else None

@@ -44,6 +44,7 @@ from agents.contract import (
 from agents.followups import apply_to_previous, is_follow_up
 from agents.periods import (
     TO_DATE_KINDS,
+    add_months,
     before_to_date,
     current,
     find_periods,
@@ -2078,6 +2079,19 @@ def _relate_windows(p: Parse, context: Context) -> None:
     """
     fsm = context.fiscal_year_start_month
     pairs = list(p.windows)
+    for k in range(1, len(pairs)):
+        # "calendar 2025, Jan 1 to Dec 31": dates with no year of their own are in the year
+        # named before them; the same days again restate that period
+        w, at = pairs[k]
+        before = pairs[k - 1][0]
+        if w.kind == "between" and not re.search(r"\d{4}", w.text or "") and \
+                before.start.year == before.end.year and w.start.year != before.start.year:
+            years = 12 * (before.start.year - w.start.year)
+            if (add_months(w.start, years), add_months(w.end, years)) == (before.start,
+                                                                            before.end):
+                pairs[k] = (before, at)
+    pairs = [pair for k, pair in enumerate(pairs) if not k or (
+        pair[0].start, pair[0].end) != (pairs[k - 1][0].start, pairs[k - 1][0].end)]
     if len(pairs) >= 3:
         # "how are we doing vs last yr? this FY so far vs same point last yr": the pair set
         # against each other last says what the loose mention before it meant
