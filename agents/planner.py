@@ -736,7 +736,8 @@ def records_plans(query: Query, model: Model, warehouse: Warehouse, *,
     pick_column = None
     if query.pick:
         dim = meta.dimension(query.pick)
-        pick_column = dim.column if dim else None
+        number = meta.number(query.pick)  # (or a number of the record: its push count)
+        pick_column = dim.column if dim else number.column if number else None
         if pick_column and pick_column not in columns:
             columns.insert(1, pick_column)
     order: list[Order] = []

@@ -998,6 +998,8 @@ def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset
     for i, word in enumerate(p.words[:-1]):  # "where we were at this point last year": a
         if word == "where" and p.words[i + 1] in grammar.SUBJECTS:  # clause, not "which stage"
             p.take(i, i + 1)
+    p.used.update(_phrase_at(p.words, ("how", "many", "times")))  # (a count of pushes, never
+    # "time to close")
     text = " ".join(p.words)  # "vs the one before it": a period, not "which one" (a deal)
     for m in _THIS_ONE.finditer(text):
         if m.group("before"):
@@ -1607,8 +1609,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         # "biggest deal we lost last FY - which one and how much": that one deal, its amount
         records = True
         p.explicit = False
-    elif not measures and record_noun and not plural_noun and unit_cue and superlative and \
-            numbers and not others:
+    elif not measures and record_noun and not plural_noun and (
+            unit_cue or base == "count" and has(words, "how many times")) and superlative and \
+            numbers and not others:  # ("how many times has our biggest open deal been pushed")
         # "how long has our biggest deal in Negotiation been sitting there?": the duration
         # of that one record, listed with its days
         records = True
@@ -1832,6 +1835,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             if asked:
                 pick = asked[0]
                 group_by = [g for g in group_by if g != pick]
+            elif has(words, "how many times") and (named_counts := [
+                    s.name for s in numbers if (n := meta.number(s.name)) is not None and
+                    n.unit == "count" and (order is None or order.field != s.name)]):
+                pick = named_counts[0]  # "how many times has our biggest deal been pushed"
             singular = any(s.kind == "dimension" and s.name in record_dims and
                            not words[s.end - 1].endswith("s") for s in dims)
             if superlative and limit is None and (asked or singular or has(
