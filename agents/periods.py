@@ -465,10 +465,11 @@ _PATTERNS: list[tuple[str, str]] = [
     ("sameyear", r"\b(?:the\s+)?same\s+(?P<unit>quarter|month|half)\s+(?:of\s+)?(?:last|"
                  r"the previous|the prior|the|a|one)\s+year(?:\s+(?:ago|earlier|before|prior))?\b"),
     # "the quarter we just closed", "the month that just ended": the last whole one
-    ("justdone", r"\b(?:the\s+)?(?P<unit>quarter|qtr|month|year|fiscal year)\s+(?:that\s+|which\s+)?"
-                 r"(?:we\s+)?(?:just\s+|recently\s+)(?:closed|ended|finished|completed|wrapped"
-                 r"(?:\s+up)?)\b|\b(?:the\s+)?(?:most\s+recent|last)\s+(?:completed|closed|finished)"
-                 r"\s+(?P<unit2>quarter|qtr|month|year|fiscal year)\b"),
+    ("justdone", r"\b(?:the\s+)?(?P<unit>quarter|qtr|month|year|fiscal year)\s+"
+                 r"(?:that\s+|which\s+)?(?:we\s+)?(?:just\s+|recently\s+)(?:closed|ended|"
+                 r"finished|completed|wrapped(?:\s+up)?)\b|\b(?:the\s+)?(?:most\s+recent|last)"
+                 r"\s+(?:completed|closed|finished)\s+(?P<unit2>quarter|qtr|month|year|"
+                 r"fiscal year)\b"),
     ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
               rf"\s+quarter){_YREL}"),
     ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|\b(?P<n>"
@@ -480,8 +481,8 @@ _PATTERNS: list[tuple[str, str]] = [
                 r"(?:fiscal\s+)?half(?:[- ]year)?\b"),
     ("nextn", rf"\b(?:next|coming|upcoming|following)\s+(?P<n>{_NUM_RE})\s+"
               r"(?P<unit>days?|weeks?|months?|quarters?)\b"),
-    ("xtd", r"\b(?:fiscal\s+|f)?(?P<unit>q|m|y)td\b|\b(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b|"
-            r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
+    ("xtd", r"\b(?:fiscal\s+|f)?(?P<unit>q|m|y)td\b|"
+            r"\b(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b|\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
             r"(?:current\s+)?(?:fiscal\s+)?(?P<unit3>quarter|month|year)\b"),
     ("since", r"\b(?:since|from|after|between|starting)\s+(?P<rest>.+)$"),
     # "Jan 1 to Dec 31 2025": two dates joined, with no "from" before them

@@ -2070,7 +2070,8 @@ _THE_REST = re.compile(r"\b(?:vs|versus|against|compared (?:to|with)|than)\s+(?P
                        r"(?:all )?(?:the )?others?|all other \w+)\b")
 #: "…, and how many of those (them) we won": a part of the deals counted first.
 _OF_THOSE = re.compile(r"\b(?:and\s+)?how\s+(?:many|much)\s+of\s+(?:those|them|these)\b")
-_THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over|on|from)\s+(?P<what>this|that|the)\s+"
+_THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over|on|from)\s+"
+                       r"(?P<what>this|that|the)\s+"
                        r"(?:one(?P<before>\s+before(?:\s+(?:it|that))?)?|(?:fiscal\s+)?(?:quarter|qtr|q|"
                        r"month|year|yr|half|period)(?P<unit_before>\s+before(?:\s+(?:it|that))?))\b")
 
