@@ -69,7 +69,7 @@ _WRITE_VERBS = ("change", "update", "set", "modify", "edit", "reassign", "assign
 _POLITE = r"(?:(?:please|pls|kindly|now|just|also|then|and|ok|okay|hey|whizzy)[\s,]+)*"
 _WRITE = re.compile(
     rf"^{_POLITE}(?:(?:can|could|would|will) you |i (?:want|need) (?:you )?to |go ahead and |"
-    rf"let's |lets |help me )?{_POLITE}(?:{'|'.join(_WRITE_VERBS)})\b"
+    rf"let's |lets |help me ){{0,2}}{_POLITE}(?:{'|'.join(_WRITE_VERBS)})\b"
 )
 #: A whole SQL statement typed as the question (values with quotes in them are harmless:
 #: they only ever become literals).
