@@ -247,6 +247,31 @@ def _ask(pg, question: str) -> tuple[str, float]:
     return _wait_new_answer(pg)
 
 
+def _click_until_asked(pg, button, question: str, tries: int = 3) -> None:
+    """Click a follow-up button until its question shows as asked.
+
+    Chainlit ignores an action clicked while the last task is still winding down (no stop
+    button yet, or one just gone): on a busy machine that click was lost and the test waited
+    60 s for an answer never asked. The condition waited on is the question appearing as the
+    user's message; a click is repeated only when nothing was asked and no task runs.
+    """
+    asked = pg.locator('[data-step-type="user_message"]', has_text=question)
+    before = asked.count()
+    for _ in range(tries):
+        _idle(pg)
+        button.click()
+        try:
+            pg.wait_for_function(
+                """([q, n]) => [...document.querySelectorAll('[data-step-type="user_message"]')]
+                    .filter(m => m.textContent.includes(q)).length > n
+                    || document.querySelector('#stop-button') !== null""",
+                arg=[question, before], timeout=20_000)
+            return
+        except Exception:  # noqa: BLE001 - nothing asked: the click was lost, click again
+            continue
+    raise AssertionError(f"clicking {question!r} never asked it")
+
+
 def _last_message(pg):
     return pg.locator('[data-step-type="assistant_message"]').last
 
@@ -363,7 +388,7 @@ def test_follow_up_buttons_ask_the_suggested_question(page, server, tmp_path):
     button.wait_for(timeout=10_000)
     _idle(page)
     _mark_answers(page)
-    button.click()
+    _click_until_asked(page, button, "Why?")
     text, _ = _wait_new_answer(page)
     assert page.locator('[data-step-type="user_message"]', has_text="Why?").count() >= 1
     assert text.strip()
