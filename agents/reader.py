@@ -1844,6 +1844,16 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             if superlative and limit is None and (asked or singular or has(
                     words, "the biggest one", "the largest one")):
                 limit = 1
+            noun_at = next((s.start for s in nouns if sup_at is not None and
+                            s.start > sup_at), None)
+            which = any(words[s.start - 1] in {"which", "what"} for s in nouns if s.start) or \
+                has(words, "which one")  # "which one and how much": the record is asked
+            if pick is None and order is not None and limit == 1 and noun_at is not None \
+                    and not which and (any(order.field in s.names and s.start > noun_at
+                                           for s in numbers) or any(
+                    (m := meta.measure(n)) is not None and m.base == order.field
+                    for n in chosen_measures)):
+                pick = order.field  # "the biggest open deal, just the amount": its figure
 
     if superlative and not records and not group_by and not compare_members and model:
         # "where do deals get stuck longest": a model stacking stages and owners in one
@@ -1873,7 +1883,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if records:
         filters = [*carried, *filters]  # records list the deals the flags pick, as asked
 
-    intent = Intent.LOOKUP if records else Intent.ANALYTICS
+    # a number picked of one record ("how many times was the biggest deal pushed") is a
+    # figure; a field naming the record ("who owns it") is a lookup
+    figure_pick = pick is not None and model is not None and \
+        catalog.model(model).answerable.number(pick) is not None
+    intent = Intent.LOOKUP if records and not figure_pick else Intent.ANALYTICS
     if model is not None and catalog.model(model).answerable.role == "dashboard":
         intent = Intent.BRIEFING
     return Query(
