@@ -1092,6 +1092,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     text = " ".join(words)
     catalog = context.catalog
     _split_flagged_superlatives(p, vocab, _record_dimensions(catalog))
+    _flag_units(p, catalog)
     measures = _asked_measures(p, [s for s in p.spans if s.kind == "measure"])
     flags = [s for s in p.spans if s.kind == "flag"]
     # "deals we closed, won or lost": a flag named as a choice between others ("won or
@@ -2182,6 +2183,51 @@ def _relate_windows(p: Parse, context: Context) -> None:
     p.windows[:] = pairs
 
 
+def _flag_units(p: Parse, catalog: Catalog) -> None:
+    """A flag said as a figure names that flag's figure, not a filter on every figure asked.
+
+    "won $ and win rate": the flag with a dollar sign is its amount. "how many deals did we
+    win and lose": two flags no row has together, joined by "and" under a count (or an
+    amount) word, are a count of each. The measure is the one each model declares with that
+    scope and base.
+    """
+    def measure_span(flag: Span, base: str, start: int, end: int) -> Span | None:
+        terms = tuple(Term(tuple(p.words[start:end]), "measure", m.name,
+                           frozenset({model.name}))
+                      for model in catalog.answerable for m in model.answerable.measures
+                      if m.base == base and m.scope == (flag.name,))
+        names = tuple(dict.fromkeys(t.name for t in terms))
+        return Span("measure", names[0], start, end, terms, 2, names) if names else None
+
+    flags = sorted((s for s in p.spans if s.kind == "flag"), key=lambda s: s.start)
+    swaps: dict[int, Span] = {}
+    for flag in flags:
+        at = flag.end if flag.end < len(p.words) and p.words[flag.end] == "$" else \
+            flag.start - 1 if flag.start > 0 and p.words[flag.start - 1] == "$" else None
+        if at is None or at in p.used or any(
+                s.start <= at < s.end for s in p.spans if s is not flag):
+            continue
+        span = measure_span(flag, "amount", min(at, flag.start), max(at + 1, flag.end))
+        if span is not None and len(flags) == 1:  # (with other flags: the amount of all)
+            swaps[id(flag)] = span
+    base = "count" if has(p.words, *grammar.COUNT_WORDS) else \
+        "amount" if _amount_asked(p.words) else None
+    for one, other in zip(flags, flags[1:], strict=False):
+        if base is None or id(one) in swaps or id(other) in swaps or \
+                p.words[one.end:other.start] not in (["and"], ["&"]):
+            continue
+        excluded = {x for model in catalog.answerable
+                    if (f := model.answerable.flag(one.name)) is not None for x in f.excludes}
+        if other.name not in excluded:
+            continue
+        pair = [measure_span(f, base, f.start, f.end) for f in (one, other)]
+        if all(pair):
+            swaps[id(one)], swaps[id(other)] = pair
+    if swaps:
+        p.spans = [swaps.get(id(s), s) for s in p.spans]
+        p.flag_figures.update(s.start for s in swaps.values())
+
+
 def _record_dimensions(catalog: Catalog) -> set[str]:
     """Dimensions naming one record of a record-grain model (the deal itself)."""
     out = set()
@@ -2577,7 +2623,7 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
     by a compound): answering another figure in their place is worse than saying so.
     """
     heads = []
-    measure_starts = {s.start for s in p.spans if s.kind == "measure"}
+    measure_starts = {s.start for s in p.spans if s.kind == "measure"} - p.flag_figures
     unknown = {i: raw for i, raw in content}
     dim_ends = {s.start: s.end for s in p.spans if s.kind == "dimension"}
     for w, word in enumerate(p.words):

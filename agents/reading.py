@@ -55,6 +55,9 @@ class Parse:
     #: Days of the week a row's date must fall on ("lost on a Friday", "on weekends"): the
     #: ISO days and the words, applied to the date the question's period is on.
     weekdays: list[tuple[tuple[int, ...], str]] = field(default_factory=list)
+    #: Where a flag said as a figure starts ("won $"): a word before it does not name a
+    #: kind of that figure, as one before a measure's own name would ("Clari forecast").
+    flag_figures: set[int] = field(default_factory=set)
 
     def take(self, start: int, end: int) -> None:
         """Mark the words at ``[start, end)`` as used."""
