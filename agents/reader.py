@@ -1496,8 +1496,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     duration_ranked = superlative in _DURATION_WORDS and not numbers and typo_only
     # "avg days from created to close for won deals": days are averaged, whatever figure a
     # typo-tolerant match found in the words that only say which deals
-    days_asked = bool(measures) and typo_only and not numbers and "days" in words and \
-        words.index("days") < min(s.start for s in measures)
+    days_asked = bool(measures) and typo_only and not numbers and "days" in words and (
+        words.index("days") < min(s.start for s in measures) or
+        words[words.index("days") - 1] in grammar.AVERAGE_WORDS)  # ("…? avg days each")
     if (duration_ranked or days_asked) and base == "avg_amount":
         base = None
 
@@ -1772,6 +1773,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             if part is not None and part.scope else None
         if whole is not None:
             chosen_measures = [whole.name, part.name]
+    if model is not None and chosen_measures:
+        each, filters = _one_figure_per_flag(
+            catalog.model(model).answerable, chosen_measures, filters, measures, p)
+        if each != chosen_measures and len(windows) < 2:
+            compare_window = None  # "won vs lost": the flags set against each other
+        chosen_measures = each
     p.flags = [f for f in filters if f.kind == "flag"]
     carried = [f for f in filters if f.kind == "flag" and f.field in (
         chosen.scoped if chosen else set())]  # the measure carries them (not for records)
@@ -2226,6 +2233,40 @@ def _flag_units(p: Parse, catalog: Catalog) -> None:
     if swaps:
         p.spans = [swaps.get(id(s), s) for s in p.spans]
         p.flag_figures.update(s.start for s in swaps.values())
+
+
+def _one_figure_per_flag(meta, chosen: list[str], filters: list[Condition],
+                         spans: list[Span], p: Parse) -> tuple[list[str], list[Condition]]:
+    """Two flags no row has together, each asked of a figure: that figure for each of them.
+
+    "do won deals close faster than lost ones?", "avg days to close, won vs lost": the
+    days to close of the won deals and of the lost ones (the figures the model declares
+    with that base and each flag as scope), never one figure of deals both won and lost.
+    """
+    said: dict[str, int] = {}
+    for c in filters:
+        if c.kind == "flag" and c.text:
+            said.setdefault(c.field, p.question.lower().find(c.text.lower()))
+    for name in chosen:
+        m = meta.measure(name)
+        span = next((s for s in spans if name in s.names), None)
+        for flag in (m.scope if m is not None else ()):
+            said.setdefault(flag, len(" ".join(p.words[:span.start])) if span else 0)
+    pair = next(((a, b) for a in said for b in said if a != b and (
+        f := meta.flag(a)) is not None and b in f.excludes), None)
+    if pair is None:
+        return chosen, filters
+    pair = tuple(sorted(pair, key=lambda f: said[f]))
+    out: list[str] = []
+    for name in chosen:
+        m = meta.measure(name)
+        each = [next((v.name for v in meta.measures_of(m.base) if v.scope == (f,)), None)
+                for f in pair] if m is not None and m.base else [None]
+        out += each if all(each) else [name]
+    if out == chosen:
+        return chosen, filters
+    return list(dict.fromkeys(out)), [c for c in filters
+                                      if not (c.kind == "flag" and c.field in pair)]
 
 
 def _record_dimensions(catalog: Catalog) -> set[str]:
