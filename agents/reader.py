@@ -1665,7 +1665,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             trend = False  # "QoQ change, last q vs the one before": the two periods named
     elif window is not None and window.kind != "all" and compare_members is None and (
             set(words) & {"compare", "compared", "vs", "versus", "against"} or
-            has(words, "change", "changed")) and not any(
+            has(words, "change", "changed") or re.search(
+                r"\bthan\s+(?:the\s+)?(?:last|prior|previous|before|one before)\b", text)
+    ) and not any(
             a.end <= i < b.start and w in {"vs", "versus", "against", "compared"}
             for a in measures for b in measures for i, w in enumerate(words)):
         # (but "win rate by count vs win rate by $" sets two figures side by side)
@@ -2327,8 +2329,10 @@ def _read_samples(p: Parse, flags: list[Span], record_dims: set[str]) -> list[Sp
             j = flag.end
         noun = next((s for s in p.spans if s.kind == "dimension" and s.start == j and
                      s.name in record_dims), None)
-        if noun is None and not (scope and p.words[j - 1].endswith("s")):
-            continue  # (a flag said as a plural noun counts too: "at least 10 wins")
+        if noun is None and not (scope and (p.words[j - 1].endswith("s") or j == len(p.words)
+                                            or p.words[j] in {"one", "ones"})):
+            continue  # (a flag said as a plural noun counts too: "at least 10 wins"; so does
+            # one that ends the question: "ignore any with fewer than 30 closed")
         end = noun.end if noun is not None else j
         p.conditions[k] = cond.model_copy(update={
             "field": "?records:" + ",".join(f.name for f in scope),
