@@ -1093,6 +1093,22 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     catalog = context.catalog
     _split_flagged_superlatives(p, vocab, _record_dimensions(catalog))
     _flag_units(p, catalog)
+    # flags of an outcome over a period (their figures' window is "overall"), dated by it
+    outcomes = {f for m in catalog.answerable for ms in m.answerable.measures
+                if ms.window == "overall" for f in ms.scope}
+    scopes: dict[str, set[str]] = {}
+    for m in catalog.answerable:
+        for ms in m.answerable.measures:
+            scopes.setdefault(ms.name, set()).update(ms.scope)
+    outcome = any(s.kind == "flag" and s.name in outcomes or s.kind == "measure" and any(
+        scopes.get(n, set()) & outcomes for n in s.names) for s in p.spans)
+    for span in [s for s in p.spans if s.kind == "time"]:
+        if outcome and span.end + 1 < len(words) and words[span.end] in {
+                "through", "via", "from"} and any(v.start == span.end + 1 for v in p.values):
+            # "lost deals that came in through Web last FY": the route they came by, not
+            # when; the period is the outcome's
+            p.spans.remove(span)
+            p.take(span.start, span.end + 1)
     measures = _asked_measures(p, [s for s in p.spans if s.kind == "measure"])
     flags = [s for s in p.spans if s.kind == "flag"]
     # "deals we closed, won or lost": a flag named as a choice between others ("won or
