@@ -66,7 +66,8 @@ _WRITE_VERBS = ("change", "update", "set", "modify", "edit", "reassign", "assign
                 "truncate", "alter", "export", "email", "send", "download", "upload", "write",
                 "save", "post", "overwrite", "replace", "merge", "import", "wipe", "purge",
                 "erase", "destroy", "grant", "book", "log", "schedule", "cancel", "transfer")
-_POLITE = r"(?:(?:please|pls|kindly|now|just|also|then|and|ok|okay|hey|whizzy)[\s,]+)*"
+_POLITE = (r"(?:(?:please|pls|kindly|now|just|also|then|and|ok|okay|hey|whizzy|lol|haha|ha|"
+           r"hmm|oh|ah|um|so|well|btw)[\s,!.]+)*")  # (lead-ins and interjections)
 _WRITE = re.compile(
     rf"^{_POLITE}(?:(?:can|could|would|will) you |i (?:want|need) (?:you )?to |go ahead and |"
     rf"let's |lets |help me ){{0,2}}{_POLITE}(?:{'|'.join(_WRITE_VERBS)})\b"

@@ -1174,13 +1174,18 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             measures = [m for m in measures if m not in unsaid]
             p.take(min(m.start for m in unsaid), max(m.end for m in unsaid))
     numbers = [s for s in p.spans if s.kind == "number"]
-    vague = next((s for s in numbers if s.length == 1 and words[s.start] in _VAGUE_SIZES), None)
+    vague = next((s.start for s in numbers if s.length == 1 and words[s.start] in _VAGUE_SIZES),
+                 None)
+    if vague is None:  # ("tiny deals": a size word no catalog phrase holds)
+        vague = next((i for i, w in enumerate(words) if w in _VAGUE_SIZES and i not in p.used
+                      and i + 1 < len(words) and any(
+                          d.kind == "dimension" and d.start == i + 1 for d in p.spans)), None)
     if vague is not None and not p.conditions and not any(
             grammar.is_superlative(w) for w in words) \
             and not set(words) & (grammar.LIST_WORDS - {"which", "what"}) and (
             context.previous is None or not context.previous.records):
         # "how many big deals": how big is big? The data has no such line; ask, never guess
-        said = words[vague.start]
+        said = words[vague]
         return Query(question=p.question, clarify=Clarify(
             question=f"How {said} is a {said} deal? For example:",
             options=[f"over ${n}k" if said not in {"small", "tiny"} else f"under ${n}k"
@@ -2512,6 +2517,9 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
                 query, context.catalog) == word.rstrip("s"):
             p.used.add(i)
             continue  # "sales velocity ($ per day)": the span of time the figure is per
+        if word in _VAGUE_SIZES and any(c.kind == "number" for c in query.filters):
+            p.used.add(i)
+            continue  # "tiny deals - less than 5k": the size said by its bound
         if word.isdigit() or grammar.parse_amount(word) is not None:
             if query.limit is not None and str(query.limit) == word:
                 continue
@@ -2695,7 +2703,7 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
             if j > w + 1 and j in unknown:
                 heads.append(unknown[j])
             continue
-        if word not in {"which", "what"}:
+        if word not in {"which", "what", "whats"}:
             continue
         for j in range(w + 1, min(w + 4, len(p.words))):
             if p.words[j] in {"one", "ones"}:
