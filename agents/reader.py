@@ -1597,6 +1597,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             sup_i < f.start and all(i in named for i in range(sup_i + 1, f.start)) and
             words[f.end - 1].endswith("s") for f in flags):
         record_noun = plural_noun = True
+    verbs = grammar.LIST_WORDS - {"which", "what"} - {w for w in grammar.LIST_WORDS
+                                                      if grammar.is_superlative(w)}
+    if not nouns and not measures and base is None and any(
+            words[f.end - 1].endswith("s") and verbs & set(words[:f.start]) for f in flags):
+        record_noun = plural_noun = True  # "pull up their wins": the deals the flag names
     others = [g for g in group_by if g not in record_dims]
     in_values = {i for v in p.values for i in range(v.start, v.end)}  # ("Trade Show")
     listing = {w for i, w in enumerate(words) if i not in in_values} & (
