@@ -1586,8 +1586,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
 
     p.explicit = bool(measures) or base is not None or unit_cue is not None
     records = False
-    nouns = [s for s in dims if s.name in record_dims]
-    record_noun = bool(nouns)
+    nouns = [s for s in dims if s.name in record_dims and not (
+        (compare_members or member_sides) and "one" in words[s.start:s.end])]
+    record_noun = bool(nouns)  # ("Web or Partner Referral - which one …": one of the two)
     plural_noun = any(words[s.end - 1].endswith("s") for s in nouns)
     # "our 3 biggest wins", "the largest losses": a flag said as a plural noun right after a
     # superlative names those records
