@@ -120,7 +120,8 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     _read_values(p, context, vocab)
     _read_catalog(p, vocab, avoid)
     query = _compose(p, context, vocab)
-    if context.previous is not None and is_follow_up(p, query, context.previous):
+    if context.previous is not None and not query.unanswerable and \
+            is_follow_up(p, query, context.previous):  # (a thing the data holds no more now)
         query = _bind_bounds(p, apply_to_previous(p, query, context), context)
     query = _finish(p, query, context)
     unbound = [n for n in query.not_applied if n.reason == _NO_UNIT]
