@@ -1684,7 +1684,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         gap = " ".join(words[p.windows[0][1]:p.windows[1][1]])
         # ("this quarter so far compared to last quarter's total": "vs" between them compares)
         set_against = bool(set(gap.split()) & (grammar.COMPARE | {"than"}))
-        if not set_against and has(words, "combined", "together", "total", "in total") or re.search(
+        apart = (max(windows[0].start, windows[1].start) -
+                 min(windows[0].end, windows[1].end)).days > 1  # (a span over both would
+        # hold days between them that were not asked: "this FYTD, and the same point last year")
+        if apart and not has(words, "combined", "together", "in total", "altogether"):
+            compare_window = windows[1]
+            trend = False
+        elif not set_against and has(words, "combined", "together", "total",
+                                     "in total") or re.search(
                 r"\b(and|through|to|plus)\b", gap) and not set(words) & grammar.COMPARE and \
                 not re.search(r"\b(?:what|how|which|who)\b", gap):  # (a second question)
             window = _union(windows[0], windows[1])
