@@ -482,7 +482,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("nextn", rf"\b(?:next|coming|upcoming|following)\s+(?P<n>{_NUM_RE})\s+"
               r"(?P<unit>days?|weeks?|months?|quarters?)\b"),
     ("xtd", r"\b(?:fiscal\s+|f)?(?P<unit>q|m|y)td\b|"
-            r"\b(?:(?:this|the|current)\s+)?(?:fiscal\s+)?(?P<unit2>quarter|month|year)[\s-]+to[\s-]+date\b|\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
+            r"\b(?:(?:this|the|current)\s+)?(?:fiscal\s+|f(?=y))?(?P<unit2>quarter|month|year|y)[\s-]+to[\s-]+date\b|\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
             r"(?:current\s+)?(?:fiscal\s+)?(?P<unit3>quarter|month|year)\b"),
     ("since", r"\b(?:since|from|after|between|starting)\s+(?P<rest>.+)$"),
     # "Jan 1 to Dec 31 2025": two dates joined, with no "from" before them

@@ -1663,6 +1663,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
 
     # the window(s)
     _relate_windows(p, context)
+    for k in range(len(p.windows) - 1, 0, -1):
+        # "this fiscal year than last? … this FY to date and all of last FY": a period named
+        # again more precisely (from the same start, ending sooner) restates the first
+        (a, _), (b, _) = p.windows[k - 1], p.windows[k]
+        if a.start == b.start and b.end < a.end and a.count == 1:
+            del p.windows[k - 1]
     windows = [w for w, _ in p.windows]
     if time is not None:
         windows = [w.model_copy(update={"time": time}) for w in windows]
@@ -1693,6 +1699,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         elif not set_against and has(words, "combined", "together", "total",
                                      "in total") or re.search(
                 r"\b(and|through|to|plus)\b", gap) and not set(words) & grammar.COMPARE and \
+                not ("than" in words and not p.conditions) and \
                 not re.search(r"\b(?:what|how|which|who)\b", gap):  # (a second question)
             window = _union(windows[0], windows[1])
         else:
