@@ -385,6 +385,19 @@ def _elided_repeats(text: str, vocab: Vocabulary, context: Context) -> str:
             continue
         text = f"{text[:m.end()]}{head} {text[m.end():]}"
         lowered = text.lower()
+    # "how bad was slippage last qtr? # of deals that slipped and the rate": the rate of the
+    # thing named before, a figure's head said once ("slippage rate")
+    known = {w for t in vocab.terms for w in t.words if len(t.words) == 1}
+    for term in vocab.terms:
+        if term.kind != "measure" or len(term.words) != 2 or term.words[1] in known:
+            continue
+        head, tail = term.words
+        first = re.search(rf"\b{re.escape(head)}\b", lowered)
+        bare = re.search(rf"\b(?:and|the|its|plus)\s+(?={re.escape(tail)}\b)", lowered)
+        if first and bare and first.end() < bare.start() and not re.search(
+                rf"\b{re.escape(head)}\s+{re.escape(tail)}\b", lowered):
+            text = f"{text[:bare.end()]}{head} {text[bare.end():]}"
+            lowered = text.lower()
     return text
 
 
