@@ -102,12 +102,14 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
 
     # "how many did we lose in that industry?" after "what industry is that account in?":
     # the one member the last answer showed
-    for span in p.spans:
+    answered = prev.shown if len(prev.shown) == 1 else prev.listed[:1] if (
+        prev.ranking is not None and prev.listed and grammar.asks_one(prev.question)) else []
+    for span in p.spans:  # (or the first of a ranking asked for one: "which stage …")
         if span.kind == "dimension" and span.start > 0 and words[span.start - 1] in {
-                "that", "this", "same"} and len(prev.shown) == 1 and span.name in {
+                "that", "this", "same"} and answered and span.name in {
                 prev.pick, *prev.group_by} and span.name not in {c.field for c in query.filters}:
-            picked = Condition(field=span.name, op="eq", values=[prev.shown[0]],
-                               text=prev.shown[0])
+            picked = Condition(field=span.name, op="eq", values=[answered[0]],
+                               text=answered[0])
             query = query.model_copy(update={"filters": [*query.filters, picked], "group_by": [
                 g for g in query.group_by if g != span.name]})
             p.take(span.start - 1, span.end)

@@ -270,6 +270,9 @@ def asks_one(question: str) -> bool:
     >>> asks_one("which rep has the most of it?"), asks_one("which reps have the most?")
     (True, False)
     """
-    words = re.findall(r"[a-z0-9']+", (question or "").lower())
-    plural = any(w.endswith("s") and len(w) > 3 for w in words[1:3])
-    return bool(words) and words[0] in {"which", "who", "what", "whose"} and not plural
+    for sentence in re.split(r"[?!.;]+", (question or "").lower()):  # ("where are deals
+        words = re.findall(r"[a-z0-9']+", sentence)  # stuck? which stage …": the second)
+        plural = any(w.endswith("s") and len(w) > 3 for w in words[1:3])
+        if words and words[0] in {"which", "who", "what", "whose"} and not plural:
+            return True
+    return False
