@@ -358,6 +358,9 @@ def _clean(question: str) -> str:
     # "won and lost counts": a count of each, not one count of the deals won or lost
     text = re.sub(r"\b(\w+) (and|&|vs|or) (\w+) (count|amount|total|number)s?\b(?! of)",
                   r"\1 \4 \2 \3 \4", text, flags=re.IGNORECASE)
+    # "only counting deals over 100k": which deals, not a count of them
+    text = re.sub(r"\b(only|just)\s+counting\b|\bcounting\s+(only|just)\b", r"\1\2", text,
+                  flags=re.IGNORECASE)
     text = spelled_amounts(text)  # "over two hundred k"
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
 
