@@ -315,6 +315,20 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
                                                         if g != span.name], "ranking": None})
             p.take(span.start - 1, span.end)
 
+    # "ok forget new biz. back to last quarter overall": a kept condition dropped by name
+    for m in re.finditer(r"\b(?:forget|scrap|drop|never mind|nevermind)\b(?: about)?(?: the)?",
+                         text):
+        at = len(text[:m.end()].split())
+        fields = {v.dimension for v in p.values if v.start == at} | {
+            s.name for s in p.spans if s.kind == "flag" and s.start == at}
+        if fields:
+            update["filters"] = [c for c in update["filters"] if c.field not in fields]
+            query = query.model_copy(update={"filters": [c for c in query.filters
+                                                         if c.field not in fields]})
+            inherited = [t for t in inherited if t not in {
+                c.text or c.field for c in prev.filters if c.field in fields}]
+            p.take(at - len(m.group(0).split()), at)
+
     # "top 3 only", "just 5": how many rows of the list or ranking shown to keep
     kept_rows = grammar.LIMIT.match(text) if query.limit is None and (
         prev.group_by or prev.records) else None
@@ -330,7 +344,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
                                            grammar.GROUP) and
                 any(c.field == s.name and c.op in {"eq", "in"} for c in update["filters"])
                 for s in p.spans) or bool(re.search(r"\b(?:in total|altogether|as a whole|"
-                                                     r"combined)\b", text))
+                                                     r"combined|overall)\b", text))
     group_by = query.group_by or ([] if query.filters and set(new_fields) & set(prev.group_by)
                                   or whole else prev.group_by)
     ranking = query.ranking or (prev.ranking if group_by == prev.group_by else None)
