@@ -145,6 +145,11 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         inherited.append(prev.window.label)
     update["window"] = window
     update["compare_window"] = query.compare_window
+    if window is prev.window and prev.compare_window is not None and \
+            query.compare_window is None:
+        # "which half had the better win rate?" after H1 vs H2: the same two periods
+        update["compare_window"] = prev.compare_window
+        inherited.append(prev.compare_window.label)
     if window is not None and prev.window is not None and window != prev.window and \
             query.compare_window is None and re.match(
                 r"^(?:and )?(?:vs|versus|compared (?:to|with)|against|relative to)\b", text):

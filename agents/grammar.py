@@ -68,6 +68,8 @@ AMOUNT_WORDS = ("how much", "total value", "value of", "dollar amount", "dollars
                 "total amount", "sum of", "in dollars", "dollar-wise", "$", "add up", "adds up")
 #: Nouns of an amount: "<a count> and <one of these>" asks the amount too ("how many and total").
 AMOUNT_NOUNS = frozenset({"total", "value", "worth", "amount", "sum", "$", "dollars"})
+#: Names of a span of time ("which half did better": one of the periods set side by side).
+PERIOD_UNITS = frozenset({"half", "quarter", "month", "year", "week", "period", "one", "fy"})
 AVERAGE_WORDS = ("average", "avg", "mean", "typical")
 #: Words asking for a share of the rest ("what % of pipeline is overdue").
 SHARE = re.compile(r"\b(?:what|which)?\s*(?:%|percent|percentage|share|proportion|fraction|"

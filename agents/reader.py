@@ -2574,6 +2574,11 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
             unknown_names.append(raw)
             continue
         content.append((i, raw))
+    if query.compare_window is not None:  # "which half did better": one of the two periods
+        for i, w in enumerate(p.words[1:], 1):
+            if p.words[i - 1] in {"which", "what"} and w in grammar.PERIOD_UNITS:
+                p.used.add(i)
+                content = [(k, raw) for k, raw in content if k != i]
     heads = _unknown_heads(p, content) + [
         p.raw[i] for i in _name_positions(p, unknown_names) if i + 1 < len(p.words) and
         p.words[i + 1] in _FIGURE_NOUNS]  # "customer churn rate": no name, a figure
