@@ -816,6 +816,7 @@ _NOT_WITH_REST = "a figure I could not give with the rest"
 #: Why a bound was not applied: nothing in the model has its unit.
 _NO_UNIT = "no figure here has that unit to compare with"
 _UNDATED = "the figure asked is not kept by period"
+_SCOPE_CLASH = "the figure asked is over other rows only:"
 #: The bound that keeps what another bound leaves out.
 _INVERSE = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
 
@@ -2324,7 +2325,18 @@ def _one_figure_per_flag(meta, chosen: list[str], filters: list[Condition],
                 for f in pair] if m is not None and m.base else [None]
         out += each if all(each) else [name]
     if out == chosen:
-        return chosen, filters
+        # "slowest stage rn (avg days)": a flag the figure's own scope excludes, with no
+        # figure of that flag to set beside it, gives way to the figure asked, said so
+        scoped = {f for name in chosen if (m := meta.measure(name)) is not None
+                  for f in m.scope}
+        clash = [c for c in filters if c.kind == "flag" and c.field in pair and
+                 c.field not in scoped and set(pair) & scoped]
+        own = next((f for f in pair if f in scoped), None)
+        label = (f.label if (f := meta.flag(own)) is not None and f.label else own) or ""
+        for c in clash:
+            p.not_applied.append(NotApplied(text=c.text or c.field,
+                                            reason=f"{_SCOPE_CLASH} {label}".strip()))
+        return chosen, [c for c in filters if c not in clash]
     return list(dict.fromkeys(out)), [c for c in filters
                                       if not (c.kind == "flag" and c.field in pair)]
 
