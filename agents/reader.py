@@ -1612,10 +1612,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # superlative names those records
     sup_i = next((i for i, w in enumerate(words) if w == superlative), None)
     named = {i for v in p.values for i in range(v.start, v.end)}  # "largest Technology wins"
-    if not nouns and not measures and base is None and sup_i is not None and any(
-            sup_i < f.start and all(i in named for i in range(sup_i + 1, f.start)) and
-            words[f.end - 1].endswith("s") for f in flags):
-        record_noun = plural_noun = True
+    said_as_noun = [f for f in flags if sup_i is not None and sup_i < f.start and
+                    all(i in named for i in range(sup_i + 1, f.start))]
+    if not nouns and not measures and base is None and said_as_noun:
+        # ("the biggest win last quarter": that one deal)
+        record_noun = True
+        plural_noun = any(words[f.end - 1].endswith("s") and not words[f.end - 1].endswith(
+            "ss") for f in said_as_noun)  # ("loss" is one)
     verbs = grammar.LIST_WORDS - {"which", "what"} - {w for w in grammar.LIST_WORDS
                                                       if grammar.is_superlative(w)}
     if not nouns and not measures and base is None and any(
@@ -1910,6 +1913,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 pick = named_counts[0]  # "how many times has our biggest deal been pushed"
             singular = any(s.kind == "dimension" and s.name in record_dims and
                            not words[s.end - 1].endswith("s") for s in dims)
+            singular = singular or bool(said_as_noun) and not plural_noun  # ("biggest loss")
             if superlative and limit is None and (asked or singular or has(
                     words, "the biggest one", "the largest one")):
                 limit = 1
