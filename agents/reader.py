@@ -1316,6 +1316,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         elif before in {"every", "all", "any"} and words[span.end:span.end + 1] and \
                 words[span.end] in grammar.EXCLUDE | {"but", "other"}:
             pass  # "every industry except Technology": all but those, one figure
+        elif before == "all" and plural and before2 not in grammar.GROUP and not any(
+                w in grammar.GROUP for w in words[max(0, span.start - 3):span.start]):
+            p.take(span.start - 1, span.end)  # "(all sources)": none left out, one figure
         elif before in grammar.GROUP or before2 in {"by", "per"} or grammar.is_superlative(
                 before) or _ranked_after(words, span.end) or (
                 before.isdigit() and grammar.is_superlative(before2)) or (
