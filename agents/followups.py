@@ -59,7 +59,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     text = " ".join(words)
     inherited: list[str] = []
     update: dict = {"follow_up": True, "question": p.question}
-    person = _person_of(prev)
+    person = person_of(prev)
     inside = {i for s in p.spans for i in range(s.start, s.end)}  # ("past their close date")
     pointed = any(w in {"their", "his", "her", "he", "she"} and i not in inside
                   for i, w in enumerate(words))
@@ -492,7 +492,7 @@ def _one_asked(p: Parse) -> bool:
     return False
 
 
-def _person_of(prev: Query) -> Condition | None:
+def person_of(prev: Query) -> Condition | None:
     """The one person the last answer was about: the owner picked, or one named as a filter."""
     if prev.pick and prev.records and len(prev.shown) == 1 and prev.pick in PERSON_DIMENSIONS:
         return Condition(field=prev.pick, op="eq", values=list(prev.shown), text=prev.shown[0])

@@ -275,6 +275,7 @@ def asks_one(question: str) -> bool:
     for sentence in re.split(r"[?!.;]+", (question or "").lower()):  # ("where are deals
         words = re.findall(r"[a-z0-9']+", sentence)  # stuck? which stage …": the second)
         plural = any(w.endswith("s") and len(w) > 3 for w in words[1:3])
-        if words and words[0] in {"which", "who", "what", "whose"} and not plural:
+        if words and words[0] in {"which", "who", "what", "whose", "who's", "whos"} and \
+                not plural:
             return True
     return False

@@ -41,7 +41,7 @@ from agents.contract import (
     Ranking,
     Window,
 )
-from agents.followups import apply_to_previous, is_follow_up
+from agents.followups import apply_to_previous, is_follow_up, person_of
 from agents.periods import (
     TO_DATE_KINDS,
     add_months,
@@ -1412,9 +1412,21 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         words[d.start - 1] in {"that", "this", "the", "their", "his", "her", "its"} and re.search(
         rf"\b{re.escape(words[d.end - 1])}['’]s\s+{re.escape(words[s.start])}\b",
         p.question.lower()) for d in dims)]
-    if context.previous is not None and context.previous.records and context.previous.pick:
-        owned += [s for s in dims if s.start > 0 and words[s.start - 1] in {  # "who's their
-            "their", "his", "her"} and s.name != context.previous.pick]  # manager" after an owner
+    of_person = [s for s in dims if any(  # "who is Ethan Green's manager": of that person
+        v.end == s.start and v.dimension in PERSON_DIMENSIONS and v.dimension != s.name and
+        s.name in PERSON_DIMENSIONS and re.search(
+            rf"\b{re.escape(words[v.end - 1])}['’]s\s+{re.escape(words[s.start])}\b",
+            p.question.lower()) for v in p.values)]
+    last = context.previous
+    one_person = last is not None and person_of(last) is not None  # (one answered or named)
+    if one_person:
+        theirs = [s for s in dims if s.start > 0 and words[s.start - 1] in {  # "who's their
+            "their", "his", "her"} and s.name != person_of(last).field]  # manager"
+        owned += theirs
+        of_person += [s for s in theirs if s.name in PERSON_DIMENSIONS]
+    if of_person and {"who", "whos", "who's", "what", "which"} & set(words):
+        asked = [of_person[-1].name]
+        group_by = []
     if owned and asked and {"who", "what", "which"} & set(words):
         # "who's that rep's manager?": the last of the chain is asked, not the rep
         asked = [owned[-1].name]
@@ -1884,6 +1896,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if asked and not p.explicit and any(c.field in record_dims and c.op == "eq" and
                                         len(c.values) == 1 for c in filters):
         records = True  # "who owns the Sandstone – Implementation opp?": a field of it
+    if of_person and asked == [of_person[-1].name] and not measures:
+        chosen_measures, records = [], True  # a field of that person, read off their deals
     if model is not None:
         meta = catalog.model(model).answerable
         if records or asked and not chosen_measures:

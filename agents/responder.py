@@ -26,6 +26,7 @@ from agents.engine import FREE_SQL_NOTE
 from agents.serving import candidate_of, choose_model
 from agents.state import State
 from agents.text import tokens
+from agents.values import PERSON_DIMENSIONS
 from agents.vocabulary import Vocabulary
 from whizzy.core.formatting import (
     fiscal_labels,
@@ -475,6 +476,13 @@ def _lookup(result: dict[str, Any], detail: dict[str, Any] | None, query: Query)
         column = result.get("headline")
         value = first.get(column) if column else None
         ordered = f" ({_order_words(query)})" if query.order else ""
+        person = next((c for c in query.filters if c.field in PERSON_DIMENSIONS and
+                       c.field != query.pick and c.op == "eq" and len(c.values) == 1), None)
+        if person is not None and query.pick in PERSON_DIMENSIONS:
+            # "who is Ethan Green's manager?": that person's, read off their deal
+            return (f"{_label(query.pick).capitalize()} of {person.values[0]}: "
+                    f"{show(value, units.get(column or ''), column or '')} (as on their deal "
+                    f"{_record_name(first)}).")
         return (f"{_label(query.pick).capitalize()} of {_record_name(first)}{ordered}: "
                 f"{show(value, units.get(column or ''), column or '')}. "
                 f"The deal: {_record_line(first, units)}.")
