@@ -141,7 +141,9 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
                                       "the instruction to say otherwise was ignored",
                                       question=kept.strip())
         return IntentDecision(Intent.OUT_OF_SCOPE, Reason.INSTRUCTIONS)
-    if _WRITE.search(text) and not _starts_with_phrase(text, vocabulary):
+    if _WRITE.search(text) and not _starts_with_phrase(text, vocabulary) and not (
+            names_value and re.match(r"^\W*[A-Z][a-z]+\s+[A-Z]", question)):
+        # (but "Mark Smith and Alice Nowak - who won more?" opens with a person's name)
         return IntentDecision(Intent.OUT_OF_SCOPE, Reason.WRITE)
     if _HELP.search(text):
         return IntentDecision(Intent.HELP, Reason.CAPABILITIES)

@@ -478,7 +478,8 @@ def _lookup(result: dict[str, Any], detail: dict[str, Any] | None, query: Query)
         ordered = f" ({_order_words(query)})" if query.order else ""
         person = next((c for c in query.filters if c.field in PERSON_DIMENSIONS and
                        c.field != query.pick and c.op == "eq" and len(c.values) == 1), None)
-        if person is not None and query.pick in PERSON_DIMENSIONS:
+        if person is not None and query.pick in PERSON_DIMENSIONS and not any(
+                grammar.is_superlative(w) for w in tokens(query.question or "")):
             # "who is Ethan Green's manager?": that person's, read off their deal
             return (f"{_label(query.pick).capitalize()} of {person.values[0]}: "
                     f"{show(value, units.get(column or ''), column or '')} (as on their deal "
