@@ -107,7 +107,7 @@ _FRAGMENT = re.compile(r"^(and|also|what about|how about|same|now|ok|okay|but|th
 
 
 def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool = False,
-             names_value: bool = False) -> IntentDecision:
+             names_value: bool = False, opens_with_value: bool = False) -> IntentDecision:
     """Classify one question (pure: no warehouse needed).
 
     Args:
@@ -116,6 +116,7 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
         follow_up: the thread has a previous analytic turn, so a fragment ("and last
             quarter?") continues it.
         names_value: the question names a value from the warehouse (an owner, an industry).
+        opens_with_value: its first word starts such a value ("Mark Smith and …").
     """
     text = normalize(question)
     words = tokens(question)
@@ -141,9 +142,8 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
                                       "the instruction to say otherwise was ignored",
                                       question=kept.strip())
         return IntentDecision(Intent.OUT_OF_SCOPE, Reason.INSTRUCTIONS)
-    if _WRITE.search(text) and not _starts_with_phrase(text, vocabulary) and not (
-            names_value and re.match(r"^\W*[A-Z][a-z]+\s+[A-Z]", question)):
-        # (but "Mark Smith and Alice Nowak - who won more?" opens with a person's name)
+    if _WRITE.search(text) and not _starts_with_phrase(text, vocabulary) and \
+            not opens_with_value:  # ("Mark Smith and Alice Nowak - who won more?": a name)
         return IntentDecision(Intent.OUT_OF_SCOPE, Reason.WRITE)
     if _HELP.search(text):
         return IntentDecision(Intent.HELP, Reason.CAPABILITIES)
@@ -276,19 +276,21 @@ def classify_intent(state: State, runtime: Runtime[Context]) -> dict:
     as_of = None
     error = None
     catalog = None
-    names_value = False
+    names_value = opens_with_value = False
     try:
         warehouse = open_warehouse(runtime.context.warehouse, runtime.context.manifest)
         as_of = warehouse.as_of.isoformat()
         catalog = warehouse.catalog
         vocabulary = catalog_vocabulary(catalog)
         if len(state.question) <= MAX_QUESTION_CHARS:
-            names_value = bool(value_index(warehouse).match(state.question))
+            found = value_index(warehouse).match(state.question)
+            names_value = bool(found)
+            opens_with_value = any(m.start == 0 for m in found)
     except Exception as exc:  # noqa: BLE001 - reported in the answer, never raised
         error = user_text(exc)
     follow_up = any(turn.get("intent") in {"analytics", "lookup"} for turn in state.history[-3:])
     decision = classify(state.question, vocabulary=vocabulary, follow_up=follow_up,
-                        names_value=names_value)
+                        names_value=names_value, opens_with_value=opens_with_value)
     last = state.history[-1] if state.history else None
     if (last and last.get("intent") in {"analytics", "lookup"}
             and decision.intent in {Intent.ANALYTICS, Intent.LOOKUP}
