@@ -1417,11 +1417,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         s.name in PERSON_DIMENSIONS and re.search(
             rf"\b{re.escape(words[v.end - 1])}['’]s\s+{re.escape(words[s.start])}\b",
             p.question.lower()) for v in p.values)]
-    last = context.previous
-    one_person = last is not None and person_of(last) is not None  # (one answered or named)
-    if one_person:
+    one = person_of(context.previous) if context.previous is not None else None
+    if one is not None:  # (the one person the last answer was about, answered or named)
         theirs = [s for s in dims if s.start > 0 and words[s.start - 1] in {  # "who's their
-            "their", "his", "her"} and s.name != person_of(last).field]  # manager"
+            "their", "his", "her"} and s.name != one.field]  # manager"
         owned += theirs
         of_person += [s for s in theirs if s.name in PERSON_DIMENSIONS]
     if of_person and {"who", "whos", "who's", "what", "which"} & set(words):
