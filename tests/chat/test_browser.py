@@ -798,6 +798,13 @@ def test_every_typical_answer_has_one_layout(browser, server, tmp_path):
             csv_files = message.get_by_text(re.compile(r"\.csv$")).count()
             expect(message.locator(".animate-pulse")).to_have_count(0, timeout=60_000)
             expect(message.locator("table")).to_have_count(csv_files, timeout=60_000)
+            # laid out before measured: while the step re-renders (a busy machine), every
+            # box reads 0; wait on the answer's own box having a width, not on a clock
+            pg.wait_for_function(
+                "() => { const ms = document.querySelectorAll("
+                "'[data-step-type=\"assistant_message\"]');"
+                " const a = ms.length && ms[ms.length - 1].querySelector('[role=\"article\"]');"
+                " return a && a.getBoundingClientRect().width > 0; }", timeout=60_000)
             parts = message.evaluate(_ANSWER_PARTS)
             assert parts["tables"] <= 1, (name, parts)  # one table, never two side by side
             if parts["plot"] is not None and parts["table"] is not None:
