@@ -58,6 +58,7 @@ from agents.periods import previous as previous_period
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension, row_dimension
 from agents.text import (
+    COMMON_WORDS,
     bounds_in_words,
     expand,
     fold,
@@ -2707,11 +2708,22 @@ def _report_words(p: Parse, query: Query, content: list[tuple[int, str]], vocab:
         if terms and all(t.name in applied for t in terms):
             p.used.add(i)  # said of what was applied
         elif terms or is_date_word(p.words[i]) or _capital_mid_sentence(p, i) or \
-                context.values.match([p.words[i]]):
+                context.values.match([p.words[i]]) or _in_member_place(p, i):
             p.not_applied.append(NotApplied(text=raw, reason="a word I could not apply"))
         else:
             around.append(raw)
     return query.model_copy(update={"context_words": [*query.context_words, *around]})
+
+
+def _in_member_place(p: Parse, i: int) -> bool:
+    """A word where a member is named ("won $ zorblat vs new biz", "open pipe for zorblat").
+
+    A word there that names nothing could be a name the data lacks, so it is said.
+    """
+    before = p.words[i - 1] if i > 0 else ""
+    after = p.words[i + 1] if i + 1 < len(p.words) else ""
+    return (before in {"vs", "versus", "for", "from"} or after in {"vs", "versus"}) and \
+        p.words[i] not in COMMON_WORDS
 
 
 def _capital_mid_sentence(p: Parse, i: int) -> bool:

@@ -48,7 +48,8 @@ from agents.vocabulary import Vocabulary
 from whizzy.warehouse.files import temp_path_for
 from whizzy.warehouse.reader import Warehouse, open_warehouse, pinned, run_sql, single_flight
 
-How = Literal["exact", "alias", "short", "part", "first_name", "last_name", "prefix", "fuzzy"]
+How = Literal["exact", "alias", "short", "part", "head", "first_name", "last_name", "prefix",
+              "fuzzy"]
 
 #: Dimensions whose values are people or companies (matched more strictly).
 PERSON_DIMENSIONS = frozenset({"owner", "manager", "user", "rep"})
@@ -111,6 +112,10 @@ def _aliases(dimension: str, value: str) -> list[tuple[str, How]]:
                 out.append((_key(part), "part" if k and one else "alias"))
         if len(words) > 1:
             out.append(("".join(words), "alias"))  # "health care" written "healthcare"
+            if words[0] not in COMMON_WORDS and len(words[0]) >= 4:
+                # "existing" for the Existing Business family, said only where it is set
+                # against another member ("new biz vs existing") or "all existing"
+                out.append((words[0], "head"))
         if dimension == "stage" and words[0] in {"id", "closed"} and len(words) > 2:
             out.append((" ".join(words[1:]), "alias"))  # "decision makers"
     return out
@@ -328,6 +333,10 @@ class ValueIndex:
                     start > 0 and words[start - 1] in {"in", "at", "into", "to", "stage"} or
                     start + 1 < len(words) and words[start + 1] == "stage"):
                 continue
+            if single and hows <= {"part", "head"} and "head" in hows and not (
+                    start > 0 and words[start - 1] in _CONTRAST | _MEMBER_PLACE or
+                    start + 1 < len(words) and words[start + 1] in _CONTRAST):
+                continue
             if single and hows <= {"first_name", "last_name", "prefix"}:
                 if len(key) < 3 or key in _MONTH_WORDS:
                     continue
@@ -350,6 +359,11 @@ class ValueIndex:
             chosen.update({v: h for v, h in values.items()
                            if any(v.startswith(f"{head} - ") for head in heads)})
         names = tuple(sorted(chosen))
+        if how == "head":  # one family ("Existing Business" and its "- Upgrade"), or which?
+            root = min(names, key=len)
+            ambiguous = any(n != root and not n.startswith(f"{root} - ") for n in names)
+            return ValueMatch(dim, names, " ".join(window), start, start + len(window), how,
+                              ambiguous)
         # "Linda" for two Lindas, "Sequoia" for a dozen Sequoia companies: which one?
         ambiguous = how in {"first_name", "last_name", "prefix", "part"} and len(names) > 1
         return ValueMatch(dim, names, " ".join(window), start, start + len(window), how, ambiguous)
@@ -380,8 +394,13 @@ _JOINERS = frozenset({"or", "and", "vs", "versus", "v", "nor", "than", "to", "wi
                       "the", "for", "in", "on", "at", "by"})
 
 
-_HOWS: tuple[How, ...] = ("exact", "alias", "short", "part", "first_name", "last_name",
-                          "fuzzy", "prefix")
+_HOWS: tuple[How, ...] = ("exact", "alias", "short", "part", "head", "first_name",
+                          "last_name", "fuzzy", "prefix")
+
+#: Words that set one member against another ("new biz vs existing").
+_CONTRAST = frozenset({"vs", "versus", "v"})
+#: Words a member's name follows ("all existing", "open pipe in existing").
+_MEMBER_PLACE = frozenset({"all", "in", "for", "from"})
 
 
 def _rank(how: How) -> int:
