@@ -28,8 +28,9 @@ from whizzy.core.formatting import format_date, format_month
 #: The time dimensions a model may split by, finest last.
 TIME_BUCKETS = ("quarter", "month")
 
-_SHORT = re.compile(r"\b(nxt|qtr|yr|mth|prev)\b")
-_SHORT_MAP = {"nxt": "next", "qtr": "quarter", "yr": "year", "mth": "month", "prev": "previous"}
+_SHORT = re.compile(r"\b(nxt|qtr|yr|mth|prev|lst)\b")
+_SHORT_MAP = {"nxt": "next", "qtr": "quarter", "yr": "year", "mth": "month", "prev": "previous",
+              "lst": "last"}
 
 
 def _expand(text: str) -> str:
@@ -472,7 +473,8 @@ _PATTERNS: list[tuple[str, str]] = [
                  r"fiscal year)\b"),
     ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
               rf"\s+quarter){_YREL}"),
-    ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|\b(?P<n>"
+    ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|"
+            rf"\b(?:the\s+)?(?P<unitn>quarter|month|year|half)\s+after\s+next\b|\b(?P<n>"
             rf"{_NUM_RE})\s+(?P<unit2>quarters?|months?|years?|halves|half[- ]years?)\s+ago\b"),
     ("half", rf"\b(?:(?P<rel>this|current|last|previous|prior|next|the)\s+)?(?:(?P<h>h[12])|"
              rf"(?P<o>first|second|1st|2nd)\s+half(?:[- ]year)?)(?:\s+(?:of\s+)?(?:(?P<yrel>"
@@ -491,6 +493,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("lastn", rf"\b(?:last|past|previous|prior|trailing|the last)\s+(?P<n>{_NUM_RE})\s+"
               r"(?:full\s+|complete\s+|whole\s+)?(?P<unit>days?|weeks?|months?|quarters?|"
               r"years?)\b"),
+    # "last week (mon-sun)", "last calendar week": the whole week before this one
+    ("calweek", r"\b(?:last|previous|prior)\s+(?:full|calendar|whole|complete)\s+week\b"),
     ("lastweek", r"\b(?:last|past|previous|prior|trailing|this)\s+(?P<unit>week|day)\b"),
     ("relative", r"\b(?P<rel>this|current|the current|present|last|previous|prior|past|next|"
                  r"coming|upcoming|following)\s+(?:(?:full|complete|whole|entire)\s+)?"
@@ -543,6 +547,11 @@ def _resolve(
         if unit == "m":
             return to_date(_month(month_start(as_of), "mtd"), as_of, "mtd", "MTD")
         return to_date(_year(fy_now, fsm, "ytd"), as_of, "ytd", "YTD")
+    if name == "calweek":
+        start = as_of - dt.timedelta(days=as_of.weekday() + 7)
+        end = start + dt.timedelta(days=6)
+        return Period(start, end, f"the week of {_range_label(start, end)}", "range",
+                      "calendar_week")
     if name in {"lastn", "lastweek"}:
         n = _number(m.group("n")) if name == "lastn" else 1
         unit = m.group("unit").rstrip("s")
@@ -774,7 +783,9 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
             return _half_of(add_months(now.start, -12), fsm, "same_last_year")
         return shift(now, -(4 if unit == "quarter" else 12), fsm, kind="same_last_year")
     if name == "ago":
-        if m.group("unit"):
+        if m.group("unitn"):  # "the quarter after next": two ahead
+            unit, n = m.group("unitn"), -2
+        elif m.group("unit"):
             unit, n = m.group("unit"), 2
         else:
             unit, n = m.group("unit2").rstrip("s"), _number(m.group("n"))

@@ -60,6 +60,7 @@ from agents.serving import Candidate, choose_model, implied_dimension, row_dimen
 from agents.text import (
     COMMON_WORDS,
     bounds_in_words,
+    dates_in_order,
     expand,
     fold,
     month_ranges,
@@ -362,7 +363,10 @@ def _clean(question: str) -> str:
     # "only counting deals over 100k": which deals, not a count of them
     text = re.sub(r"\b(only|just)\s+counting\b|\bcounting\s+(only|just)\b", r"\1\2", text,
                   flags=re.IGNORECASE)
-    text = spelled_amounts(text)  # "over two hundred k"
+    # "last week (mon-sun)": the calendar week, Monday to Sunday
+    text = re.sub(r"\bweek\s*\(?\s*mon(?:day)?\s*(?:-|–|to|thru|through)\s*sun(?:day)?\b\s*\)?",
+                  "calendar week", text, flags=re.IGNORECASE)
+    text = spelled_amounts(dates_in_order(text))  # "over two hundred k", "since 15 Jun 2026"
     return month_ranges(text)  # before compounds are split: "jan-mar" is a range
 
 
@@ -720,6 +724,28 @@ def _read_numbers(p: Parse) -> None:
             i += 1
             continue
         value = grammar.parse_amount(words[i])
+        times = grammar.TIMES_WORDS.get(words[i])
+        said = 1
+        if times is None and (value is not None or words[i] in grammar.NUMBER_WORDS) and \
+                words[i + 1:i + 2] in (["times"], ["time"]):
+            times, said = value or grammar.NUMBER_WORDS[words[i]], 2  # "three times or more"
+        trailing = _trailing(words, i + said)
+        if times is not None and trailing is not None:
+            # "pushed twice or more": a count
+            p.conditions.append(Condition(field="?count", op=trailing[0], values=[float(times)],
+                                          text=p.lower(i, i + said + trailing[1])))
+            p.take(i, i + said + trailing[1])
+            i += said + trailing[1]
+            continue
+        if words[i] == "never" and (done := next((j for j in range(i + 1, min(i + 7, len(
+                words))) if words[j].endswith("ed") and j not in p.used), None)) is not None:
+            # "never had their close date pushed": a count of none
+            p.conditions.append(Condition(field="?count", op="lte", values=[0.0],
+                                          text=f"never {p.lower(done, done + 1)}"))
+            p.take(i, i + 1)
+            p.take(done, done + 1)
+            i += 1
+            continue
         if value is None and words[i] in grammar.TIMES_WORDS and \
                 _comparator_before(words, i, p.used)[0] is not None:
             # "slipped more than once": a count
@@ -890,6 +916,12 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
             continue
         p.values.append(match)
         p.take(match.start, match.end)
+    for i, word in enumerate(p.words):
+        # "with Prospect accounts": a common word written as a name is the value so spelt
+        if i not in skip and i not in p.used and word in COMMON_WORDS and \
+                _written_as_name(p, word) and (match := context.values.named(word, i)):
+            p.values.append(match)
+            p.take(i, i + 1)
 
 
 #: Words saying a field holds nothing: "no lead source", "a blank amount", "industry missing".
@@ -1193,6 +1225,19 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             measures = [m for m in measures if m not in unsaid]
             p.take(min(m.start for m in unsaid), max(m.end for m in unsaid))
     numbers = [s for s in p.spans if s.kind == "number"]
+    which_one = any(d.kind == "dimension" and d.name in record_dims and (
+        d.start > 0 and words[d.start - 1] in {"which", "what"} or words[d.start] == "which")
+        and not words[d.end - 1].endswith("s") for d in p.spans)  # ("which one", "which deal")
+    if which_one and any(grammar.is_superlative(w) for w in words):
+        # "which one has had its close date pushed the most times": one record, ordered by
+        # the record's own number the figure's words also name
+        for m in list(measures):
+            own = [s for s in vocab.spans(words[m.start:m.end]) if s.kind == "number"]
+            if own:
+                n = replace(own[0], start=m.start + own[0].start, end=m.start + own[0].end)
+                measures.remove(m)
+                p.spans = [n if x is m else x for x in p.spans]
+                numbers.append(n)
     vague = next((s.start for s in numbers if s.length == 1 and words[s.start] in _VAGUE_SIZES),
                  None)
     if vague is None:  # ("tiny deals": a size word no catalog phrase holds)
@@ -1463,8 +1508,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     for i, w in enumerate(words):
         w = w.split("-")[0]  # "longest-sitting"
         if grammar.is_superlative(w) and i not in in_measure and not (
-                i in p.used and any(c.text.split()[:1] == [words[i]] for c in p.conditions)):
-            # ("more" of a bound's "more than 90 days" ranks nothing)
+                i in p.used and any(words[i] in c.text.split()[:2] for c in p.conditions)):
+            # ("more" of a bound's "more than 90 days", "least" of "at least 10 wins": a
+            # bound's words rank nothing)
             superlative = w
             nxt = words[i + 1] if i + 1 < len(words) else ""
             prev = words[i - 1] if i > 0 else ""
@@ -1903,9 +1949,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if records or asked and not chosen_measures:
             records = records or bool(asked) and not chosen_measures
             bounded = {c.field for c in filters if c.kind == "number"}
-            order = _record_order(superlative, [
+            order = _record_order(superlative, sorted([
                 s for s in numbers if s.name not in bounded or superlative or
-                s.start > 0 and words[s.start - 1] == "by"], meta, words)
+                s.start > 0 and words[s.start - 1] == "by"], key=lambda s: s.name in bounded),
+                meta, words)  # (a number bounded, "worth 100k or more", orders them last)
             for span in numbers:  # "most overdue deals (top 3 by amount)": overdue ones
                 if order is not None:
                     for f in vocab.spans(words[span.start:span.end]):
@@ -2485,7 +2532,7 @@ def _resolve_number(cond: Condition, model: str | None, catalog: Catalog,
         # "3 or more" says nothing of what is counted: the label names it ("push count ...")
         said = set(cond.text.split())
         text = cond.text if n.unit == "currency" or said & set(
-            n.label.split()) else f"{n.label} {cond.text}"
+            n.label.split()) or "never" in said else f"{n.label} {cond.text}"
         values = cond.values
         if unit == "percent" and n.percent_scale != 1:  # "60%" read 0.6; the column holds 60
             values = [round(v * n.percent_scale, 9) for v in values]
@@ -2713,6 +2760,13 @@ def _report_words(p: Parse, query: Query, content: list[tuple[int, str]], vocab:
         else:
             around.append(raw)
     return query.model_copy(update={"context_words": [*query.context_words, *around]})
+
+
+def _written_as_name(p: Parse, word: str) -> bool:
+    """Whether the question writes `word` capitalised mid-sentence ("on Prospect accounts")."""
+    return any(m.group(0)[:1].isupper() and m.group(0)[1:2].islower() and not re.search(
+        r"(?:^|[.!?;:]\s*)$", p.question[:m.start()].rstrip() + (" " if m.start() else ""))
+        for m in re.finditer(rf"\b{re.escape(word)}\b", p.question, flags=re.IGNORECASE))
 
 
 def _in_member_place(p: Parse, i: int) -> bool:

@@ -70,7 +70,7 @@ def _plural(name: str) -> str:
 
 
 #: The first words of a bound ("over", "more", "at least", "between"): from the grammar.
-_BOUND_WORDS = {phrase[0] for phrase, _ in grammar.COMPARATORS}
+_BOUND_WORDS = {phrase[0] for phrase, _ in grammar.COMPARATORS} | {"never"}
 
 
 def _as_of(as_of: str | None) -> str:

@@ -161,6 +161,7 @@ _SYMBOLS = (
     (re.compile(r"(?:>=|≥|=>)\s*(?=\$?\d)"), " at least "),
     (re.compile(r"(?:<=|≤|=<)\s*(?=\$?\d)"), " at most "),
     (re.compile(r">\s*(?=\$?\d)"), " over "),
+    (re.compile(r"\bsub[\s-]?(?=\$?\d)", re.I), " under "),  # "sub-50k deals"
     (re.compile(r"<\s*(?=\$?\d)"), " under "),
     # "75k–150k", "$1m-$2m": a range of amounts (a suffix or a $ tells it from a date)
     (re.compile(rf"(?<![\w.])(?P<a>{_AMT})\s*(?:–|—|-)\s*(?P<b>{_AMT})(?![\w.-])", re.I),
@@ -205,6 +206,38 @@ def bounds_in_words(text: str) -> str:
     for rx, repl in _SYMBOLS:
         text = rx.sub(repl, text)
     return text
+
+
+_MONTHS3 = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_SLASHED = re.compile(r"(?<![\w/])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4}|\d{2})(?![\w/])")
+_DAY_FIRST = re.compile(r"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>(?:jan|feb|mar|"
+                        r"apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?)(?=,?\s+\d{4}\b)",
+                        re.I)
+
+
+def dates_in_order(text: str) -> str:
+    """Dates written day first or with slashes, in the order the period reader reads.
+
+    "8/1/2026" is month first (US), unless its first number cannot be a month
+    ("15/6/2026"); "15 Jun 2026" is "Jun 15 2026".
+
+    >>> dates_in_order("between 8/1/2026 and 9/15/2026, since 15 Jun 2026, 25/12/25")
+    'between 2026-08-01 and 2026-09-15, since Jun 15 2026, 2025-12-25'
+    """
+    def slashed(m: re.Match[str]) -> str:
+        a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
+        month, day = (b, a) if a > 12 >= b else (a, b)
+        year = y + 2000 if y < 100 else y
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return m.group(0)
+        return f"{year:04d}-{month:02d}-{day:02d}"
+
+    def day_first(m: re.Match[str]) -> str:
+        if m["m"].lower()[:3] not in _MONTHS3 or not 1 <= int(m["d"]) <= 31:
+            return m.group(0)
+        return f"{m['m']} {m['d']}"
+
+    return _DAY_FIRST.sub(day_first, _SLASHED.sub(slashed, text))
 
 
 def normalize(text: str) -> str:
@@ -341,7 +374,14 @@ def _word_match(word: str, target: str, fuzzy: bool) -> bool:
         return True
     if stem(word) == stem(target):
         return True
-    return fuzzy and similar(word, target)
+    return fuzzy and (similar(word, target) or similar(word, plural(target)))
+
+
+def plural(word: str) -> str:
+    """The plural of a catalog word, so a typo of the plural finds it ("industires")."""
+    if word.endswith("y") and len(word) > 3 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word if word.endswith("s") else word + "s"
 
 
 def has_phrase(words: Sequence[str], phrase: str, *, fuzzy: bool = True) -> bool:

@@ -193,6 +193,20 @@ class ValueIndex:
         entry = self._lookup.get(key)
         return _unpacked(entry) if isinstance(entry, str) else entry
 
+    def named(self, word: str, start: int) -> ValueMatch | None:
+        """The one value spelt exactly `word`, a common word said as a name ("Prospect").
+
+        The caller knows it is a name (a capital mid-sentence); None when no value or
+        values of several dimensions are spelt so.
+        """
+        dims = {d: [v for v, h in vals.items() if h == "exact"]
+                for d, vals in (self._dims(_key(word)) or {}).items()}
+        dims = {d: vals for d, vals in dims.items() if vals}
+        if len(dims) != 1:
+            return None
+        dim, vals = next(iter(dims.items()))
+        return ValueMatch(dim, tuple(sorted(vals)), word, start, start + 1, "exact")
+
     def to_state(self) -> dict[str, Any]:
         """The index as plain dicts, lists and strings (what `save_index` writes)."""
         return {"values": self.values, "columns": self.columns, "max_words": self.max_words,

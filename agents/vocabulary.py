@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agents.grammar import FILLER
-from agents.text import phrase_tokens, similar, stem, swapped
+from agents.text import phrase_tokens, plural, similar, stem, swapped
 from whizzy.warehouse.catalog import Catalog
 
 #: Kinds of catalog phrases, in the order a tie between equally long spans is broken.
@@ -296,7 +296,8 @@ class Vocabulary:
                     out += terms
         if len(word) >= 5:  # a typo in a long first word ("weigted pipline")
             for key, terms in self._by_first.items():
-                if key != stem(word) and any(similar(word, t.words[0]) for t in terms[:1]):
+                if key != stem(word) and any(similar(word, t.words[0]) or similar(
+                        word, plural(t.words[0])) for t in terms[:1]):  # ("industires")
                     out += terms
         return out
 
@@ -320,7 +321,8 @@ def _match(word: str, target: str) -> int | None:
         return 1  # "win rate by $ amount": the dollar sign said as a word
     if word.rstrip("s") == target.rstrip("s") or stem(word) == stem(target):
         return 1
-    if len(target) >= 5 and similar(word, target) or swapped(word, target):
+    if len(target) >= 5 and (similar(word, target) or similar(word, plural(target))) or \
+            swapped(word, target):
         return 0
     return None
 
