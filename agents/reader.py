@@ -363,6 +363,10 @@ def _clean(question: str) -> str:
     # "only counting deals over 100k": which deals, not a count of them
     text = re.sub(r"\b(only|just)\s+counting\b|\bcounting\s+(only|just)\b", r"\1\2", text,
                   flags=re.IGNORECASE)
+    # "the first or second half", "the 1st and 2nd quarter": the unit said of both
+    text = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(or|and|vs\.?|versus)\s+"
+                  r"(?=(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+(half|quarter)\b)",
+                  r"\1 \3 \2 ", text, flags=re.IGNORECASE)
     # "last week (mon-sun)": the calendar week, Monday to Sunday
     text = re.sub(r"\bweek\s*\(?\s*mon(?:day)?\s*(?:-|–|to|thru|through)\s*sun(?:day)?\b\s*\)?",
                   "calendar week", text, flags=re.IGNORECASE)

@@ -227,16 +227,19 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         score -= sum(2 * m[3] for m in missed)
     elif want.base:
         options = [m for b in (*want.alt_bases, want.base) for m in meta.measures_of(b)]
+        declared = bool(options)
         if not options:  # a model declaring no bases: a measure of the unit asked for
             unit = {"count": "count", "amount": "currency"}.get(want.base)
             options = [m for m in meta.measures if unit and m.unit == unit]
         if not options:
             return None
         # a figure only of rows the question never named ("how much is in Qualification":
-        # not the slipped amount) counts less than one of the rows asked about
+        # not the slipped amount) counts less than one of the rows asked about; a figure
+        # only of the unit asked ("how many deals last quarter": not the deals slipped)
+        # less than one the model declares as that figure, unless the model is named
         fits = [m for m in options if set(m.scope) <= set(want.flags)]
         chosen.append(fits[0] if fits else options[0])
-        score += 5 if fits else 3
+        score += (5 if fits else 3) if declared or model.name in want.hints else 2
         reasons.append(f"measures {want.base.replace('_', ' ')}")
 
     elif want.records:
