@@ -72,6 +72,11 @@ _WRITE = re.compile(
     rf"^{_POLITE}(?:(?:can|could|would|will) you |i (?:want|need) (?:you )?to |go ahead and |"
     rf"let's |lets |help me ){{0,2}}{_POLITE}(?:{'|'.join(_WRITE_VERBS)})\b"
 )
+#: Requests of another kind than a figure: advice, translation, recommendations.
+_ELSEWHERE = re.compile(
+    rf"^{_POLITE}(?:(?:can|could|would|will) you |please )?(?:recommend|translate|suggest a good|"
+    r"suggest some good)\b|\bhow (?:do|would) (?:you|i|we) say\b|\btranslate\b.*\b(?:into|to) "
+    r"[a-z]+\s*\??$")
 #: A whole SQL statement typed as the question (values with quotes in them are harmless:
 #: they only ever become literals).
 _SQL_ATTACK = re.compile(
@@ -145,6 +150,10 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
     if _WRITE.search(text) and not _starts_with_phrase(text, vocabulary) and \
             not opens_with_value:  # ("Mark Smith and Alice Nowak - who won more?": a name)
         return IntentDecision(Intent.OUT_OF_SCOPE, Reason.WRITE)
+    if _ELSEWHERE.search(text) and not opens_with_value:
+        # "how do you say … in Japanese", "can you recommend a good book": a request of
+        # another kind than a figure from the data
+        return IntentDecision(Intent.OUT_OF_SCOPE, Reason.OFF_TOPIC)
     if _HELP.search(text):
         return IntentDecision(Intent.HELP, Reason.CAPABILITIES)
     if _DEFINE.search(text) or re.match(r"^(what is|what's|whats) (a |an )?[a-z \-]{3,40}$",

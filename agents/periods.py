@@ -499,6 +499,10 @@ _PATTERNS: list[tuple[str, str]] = [
     ("relative", r"\b(?P<rel>this|current|the current|present|last|previous|prior|past|next|"
                  r"coming|upcoming|following)\s+(?:(?:full|complete|whole|entire)\s+)?"
                  r"(?:fiscal\s+)?(?P<unit>quarter|month|year|q)\b"),
+    # "where are we for the quarter", "closed won in the month": the current one
+    ("theunit", r"\b(?:for|in|during|over|across)\s+the\s+(?P<rel>)(?:fiscal\s+)?(?P<unit>quarter|"
+                r"month|year)\b(?!\s+(?:before|after|prior|earlier|later|of|ending|ended|that|"
+                r"we|when|in|to|just|which|with|by|where|following|previous|preceding)\b)"),
     ("isodate", r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
     # "since Monday", "on last Friday", "yesterday": a day near the as-of date (a bare
     # weekday is no date: "prepping for Monday's board meeting")
@@ -579,8 +583,8 @@ def _resolve(
         last = quarter_period(fy_now, 1, fsm).start - dt.timedelta(days=1)
         return Period(first, last, f"the last {n} full years ({_range_label(first, last)})",
                       "year", "last_years", n)
-    if name == "relative":
-        rel, unit = m.group("rel"), m.group("unit")
+    if name in {"relative", "theunit"}:
+        rel, unit = m.group("rel") or "this", m.group("unit")
         step = {"last": -1, "previous": -1, "prior": -1, "past": -1, "next": 1, "coming": 1,
                 "upcoming": 1, "following": 1}.get(rel, 0)
         kind = {-1: "last", 0: "this", 1: "next"}[step]

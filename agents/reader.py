@@ -363,6 +363,14 @@ def _clean(question: str) -> str:
     # "only counting deals over 100k": which deals, not a count of them
     text = re.sub(r"\b(only|just)\s+counting\b|\bcounting\s+(only|just)\b", r"\1\2", text,
                   flags=re.IGNORECASE)
+    # "closed won so far, and how many deals is that": the figure first asked, then its count
+    m = re.match(r"^(?P<a>.*\S)[\s,;:-]+(?:and\s+)?how\s+many\s+(?:deals|opps|opportunities)\s+"
+                 r"(?:is|are|was|were)\s+(?:that|those|they|it)\b\s*\??\s*$", text, flags=re.I)
+    if m and not re.search(r"\b(?:how many|count|number of|#)\b", m["a"], flags=re.I):
+        text = f"{m['a']} amount and count"
+    # "where's the number at", "where are we at on pipeline": what it is, not a place
+    text = re.sub(r"\bwhere(?:'s|s|\s+is|\s+are)\s+([^?.,;]{1,40}?)\s+at\b", r"what is \1", text,
+                  flags=re.IGNORECASE)
     # "the first or second half", "the 1st and 2nd quarter": the unit said of both
     text = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(or|and|vs\.?|versus)\s+"
                   r"(?=(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+(half|quarter)\b)",
@@ -1825,9 +1833,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         part = [f for f in filters if f.kind == "members" and _position(f, p) >= cut]
         if part and len(part) < len(filters) + 1:
             share_part, filters = part, [f for f in filters if f not in part]
-    if share:
-        share_part, filters = _split_share(words, filters, p)
-        filters = _whole_of(share_part, filters, vocab)
+    if share:  # ("what % of opps have no lead source": an empty field is a part too)
+        share_part, rest = _split_share(words, [*filters, *empty], p)
+        filters = _whole_of(share_part, [f for f in rest if f not in empty], vocab)
+        empty = [e for e in empty if e in rest]
 
     # resolve the number conditions' fields, now the candidates are known
     conditions = list(p.conditions)
@@ -2578,7 +2587,8 @@ def _split_share(words: Sequence[str], filters: list[Condition], p: Parse
     share = grammar.SHARE.search(text)
     after = share.end() if share else 0
     m = re.search(r"\b(is|are|was|were|did we|do we|that|sit|sits|sitting|come from|came from|"
-                  r"comes from|came in|come in|came through|come through|have been|has been)\b",
+                  r"comes from|came in|come in|came through|come through|have been|has been|"
+                  r"have|has|had|lack|lacks)\b",
                   text[after:])
     if not m or not filters:
         return [], filters
