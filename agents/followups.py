@@ -12,7 +12,7 @@ import re
 
 from agents import grammar
 from agents.contract import Condition, Intent, NotApplied, Order, Query, Ranking
-from agents.periods import TIME_BUCKETS, current, shift, widen_to_grain
+from agents.periods import TIME_BUCKETS, current, shift, widen_to_grain, year_before
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import candidate_of, choose_model, serve
 from agents.values import PERSON_DIMENSIONS
@@ -32,7 +32,9 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
                                        "their", "his", "her"}) or has(p.words, "the one",
                                                                        "the ones") or \
         bool(re.search(r"\bthe (?:\w+ ){1,3}ones?\b", " ".join(p.words)))  # "the biggest one"
-    points_back = points_back or bool(_kept_member_named(p, previous))
+    points_back = points_back or bool(_kept_member_named(p, previous)) or (
+        len(p.words) > 2 and p.words[-1] == "there" and p.words[-2] not in {
+            "is", "are", "was", "were", "any", "anything", "anyone"})  # ("… the most $ there")
     points_back = points_back or bool(previous.shown or previous.listed) and grammar.ordinal_of(
         " ".join(p.words)) is not None  # "the #1 rep there", "the 2nd one"
     fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
@@ -91,13 +93,21 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         # the last answer were its deals', not the person's)
         same = re.search(r"\b(?:same|that) (?:period|time ?frame|window|dates|quarter|month|"
                          r"year)\b", text)
-        window = prev.window if same and query.window is None else query.window
+        # ("how's Tim doing this FY?" … "and their win rate?": the period named for that
+        # person's figure is kept; one of a listing of their deals is the deals')
+        kept = same or not prev.records and prev.pick is None and prev.window is not None \
+            and bool(prev.window.text) and any(c.field == person.field for c in prev.filters)
+        window = prev.window if kept and query.window is None else query.window
         if same:
             at = len(text[:same.start()].split())
             p.take(at, at + 2)
+        # ("how much of their pipe there is past due?": the members named there stay)
+        there = [c for c in prev.filters if c.kind == "members" and c.field != person.field
+                 and c.field not in {f.field for f in query.filters}] if "there" in words else []
         return reserve(query.model_copy(update={
-            "follow_up": True, "filters": [*query.filters, person], "window": window,
-            "inherited": [person.text] + ([prev.window.label] if same and prev.window else [])}),
+            "follow_up": True, "filters": [*query.filters, *there, person], "window": window,
+            "inherited": [person.text] + ([prev.window.label] if window is prev.window and
+                                          prev.window else [])}),
             context)
 
     # "how many did we lose in that industry?" after "what industry is that account in?":
@@ -122,6 +132,11 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             prev.window.grain == window.grain:
         # "and the previous quarter?" after a quarter: the one before that quarter
         moved = shift(period_of(prev.window), -1, context.fiscal_year_start_month)
+        window = window_of(moved, window.text).model_copy(update={"time": prev.window.time})
+    if window is not None and prev.window is not None and window.kind == "same_last_year" and \
+            prev.window.grain == window.grain and re.search(r"\b(?:that|the) same\b", text):
+        # "that same month last year" after next month: the year before that month
+        moved = year_before(period_of(prev.window), context.fiscal_year_start_month)
         window = window_of(moved, window.text).model_copy(update={"time": prev.window.time})
     if window is None and rel and prev.window is not None:
         back = (rel.group("dir") or rel.group("dir2") or rel.group("dir3")) in {
@@ -558,6 +573,12 @@ def _rescoped(measures: list[str], model: str | None, query: Query,
         return measures
     fits = [m for m in answering.answerable.measures_of(head.base)
             if m.scope and set(m.scope) <= asked and not set(m.scope) & set(head.scope)]
+    if not fits and all((f := answering.answerable.flag(a)) is not None and
+                        set(head.scope) & set(f.excludes) for a in asked):
+        # "what did we actually book that month?" after its weighted pipe: no weighted
+        # figure of won deals, so the flag's own figure of that unit (the won amount)
+        fits = [m for m in answering.answerable.measures
+                if m.scope and set(m.scope) == asked and m.unit == head.unit]
     if not fits:
         return measures
     best = max(fits, key=lambda m: len(m.scope))

@@ -245,16 +245,17 @@ def ordinal_of(text: str) -> tuple[int, str] | None:
     ((2, 'the 2nd one'), (-1, 'the last one'))
     >>> ordinal_of("first quarter") is None, ordinal_of("the top person there")
     (True, (1, 'the top person there'))
-    >>> ordinal_of("top 3 of those") is None
-    True
+    >>> ordinal_of("top 3 of those") is None, ordinal_of("in the top one, which rep")
+    (True, (1, 'the top one'))
     """
     found = ORDINAL.search(text)
     if found is None:
         return None
     n = found.group("n") or found.group("n2")
     after = text[found.end("n"):].split()[:1] if found.group("n") else []
-    if n in {"top", "bottom"} and after and (after[0].isdigit() or after[0] in NUMBER_WORDS):
-        return None  # "top 3 of those": how many, not which one
+    if n in {"top", "bottom"} and after and (after[0].isdigit() or after[0] in NUMBER_WORDS
+                                             and after[0] != "one"):
+        return None  # "top 3 of those": how many, not which one ("the top one" is which)
     digits = re.sub(r"\D", "", n)
     return (_ORDINALS[n] if n in _ORDINALS else int(digits)), found.group(0)
 
@@ -266,15 +267,24 @@ KNOWN = FILLER | COMPARE | EXCLUDE | ONLY | GROUP | LIST_WORDS | ANAPHORA | \
     frozenset(NUMBER_WORDS) | frozenset(SCALE_WORDS) | frozenset(TIMES_WORDS)
 
 
+_AFTER_VERB = frozenset({"the", "a", "an", "most", "more", "their", "our", "his", "her", "its",
+                         "in", "up", "out", "over", "under", "fewest", "least", "biggest",
+                         "largest", "highest", "lowest"})
+
+
 def asks_one(question: str) -> bool:
     """Whether a ranking question asks for one member ("which rep has the most?").
 
     >>> asks_one("which rep has the most of it?"), asks_one("which reps have the most?")
     (True, False)
+    >>> asks_one("which rep holds the most pipe?"), asks_one("which lead sources bring in most")
+    (True, False)
     """
-    for sentence in re.split(r"[?!.;]+", (question or "").lower()):  # ("where are deals
+    for sentence in re.split(r"[?!.;,]+", (question or "").lower()):  # ("where are deals
         words = re.findall(r"[a-z0-9']+", sentence)  # stuck? which stage …": the second)
-        plural = any(w.endswith("s") and len(w) > 3 for w in words[1:3])
+        # (a verb in -s is followed by what it does: "which rep holds the most")
+        plural = any(w.endswith("s") and len(w) > 3 and (words[k + 1:k + 2] or [""])[0] not in
+                     _AFTER_VERB for k, w in enumerate(words[1:3], 1))
         if words and words[0] in {"which", "who", "what", "whose", "who's", "whos"} and \
                 not plural:
             return True

@@ -526,7 +526,9 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
             lead.lower(), context.as_of, context.fiscal_year_start_month))
         ask_period = bool(grammar.CALENDAR & set(ask_words)) or bool(find_periods(
             ask.lower(), context.as_of, context.fiscal_year_start_month))
-        if figure and not lead_named and (ask_period or not lead_period):
+        # ("ok in the top one, which rep …": a lead-in pointing at the last answer narrows)
+        lead_back = context.previous is not None and bool(set(lead_words) & grammar.ANAPHORA)
+        if figure and not lead_named and not lead_back and (ask_period or not lead_period):
             return lead.strip(), ask.strip()
     return "", sentence
 
@@ -1520,7 +1522,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     for i, w in enumerate(words):
         w = w.split("-")[0]  # "longest-sitting"
         if grammar.is_superlative(w) and i not in in_measure and not (
-                i in p.used and any(words[i] in c.text.split()[:2] for c in p.conditions)):
+                i in p.used and any(words[i] in c.text.split()[:2] for c in p.conditions)) \
+                and not (w in {"top", "bottom"} and words[i + 1:i + 2] == ["one"] and
+                         context.previous is not None and bool(context.previous.group_by) and
+                         not context.previous.records):
+            # ("in the top one" after a breakdown: which member of it, not a ranking)
             # ("more" of a bound's "more than 90 days", "least" of "at least 10 wins": a
             # bound's words rank nothing)
             superlative = w
