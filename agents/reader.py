@@ -120,6 +120,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     _read_weekdays(p)
     _read_numbers(p)
     _read_values(p, context, vocab)
+    _read_categories(p, context.catalog, vocab)
     _read_catalog(p, vocab, avoid)
     query = _compose(p, context, vocab)
     if context.previous is not None and not query.unanswerable and \
@@ -550,11 +551,16 @@ def _raw_tokens(text: str) -> list[str]:
 
 def _read_periods(p: Parse, text: str, context: Context) -> None:
     expanded = expand(text.lower())
-    for match in find_periods(expanded, context.as_of, context.fiscal_year_start_month):
+    found = find_periods(expanded, context.as_of, context.fiscal_year_start_month)
+    for match in found:
         covered = tokens(expanded[match.start:match.end])
         at = _find(p.words, covered, p.used)
         if at is None:
             continue
+        if covered == ["tomorrow"] and len(found) > 1 and at > 0 and p.words[at - 1] not in {
+                "closing", "close", "closes", "due", "by", "until", "till", "before", "on",
+                "for", "from"}:
+            continue  # "the board meeting tomorrow, … bookings this FY": when, not what
         p.take(at, at + len(covered))
         p.windows.append((window_of(match.period, " ".join(covered)), at))
     # "so far" / "to date" / "year to date" words belong to the period
@@ -1059,6 +1065,32 @@ def _parts(words: Sequence[str]) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- 4. catalog
 
 
+def _read_categories(p: Parse, catalog: Catalog, vocab: Vocabulary) -> None:
+    """A text figure asked by naming its possible values: "was it Excellent, Good or Poor?".
+
+    Two or more of the values a model's column may hold (its dbt ``accepted_values``) said
+    together ask that column's figure (the health status), not for names.
+    """
+    found: dict[str, list[int]] = {}
+    for model in catalog.answerable:
+        for measure in model.answerable.measures:
+            column = model.columns.get(measure.column or "")
+            if measure.unit != "text" or column is None or not column.accepted_values:
+                continue
+            said = {fold(v) for v in column.accepted_values}
+            at = [i for i, w in enumerate(p.words) if w in said and i not in p.used]
+            if len({p.words[i] for i in at}) >= 2 and at[-1] - at[0] <= 2 * (len(at) - 1) \
+                    and "or" in p.words[at[0]:at[-1]]:
+                found[measure.name] = at  # (a choice among them: "Excellent, Good or Poor")
+    if len(found) != 1:
+        return  # ("high, medium or low": which figure's values? the other words say)
+    name, at = next(iter(found.items()))
+    term = next((t for t in vocab.terms if t.kind == "measure" and t.name == name), None)
+    if term is not None:
+        p.spans.append(Span("measure", name, at[0], at[-1] + 1, (term,), 2, (name,)))
+        p.take(at[0], at[-1] + 1)
+
+
 def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset()) -> None:
     for i, word in enumerate(p.words[:-1]):  # "where we were at this point last year": a
         if word == "where" and p.words[i + 1] in grammar.SUBJECTS:  # clause, not "which stage"
@@ -1338,6 +1370,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     for span in (s for s in p.spans if s.kind == "not_held"):
         if span.exact < 2 or span.start >= _quoted_from(p):
             continue  # as written only ("meets" is no meeting); quoted text is a name
+        lead = next((k for k in range(span.start - 1, max(-1, span.start - 5), -1)
+                     if words[k] in {"for", "before", "prepping", "prep", "preparing", "ahead"}),
+                    None)
+        if lead is not None and not any(
+                s.start < span.start and s.end > lead for s in p.spans if s is not span) and \
+                "with" not in words[lead:span.start] and \
+                any(s.kind in {"measure", "flag"} for s in p.spans):
+            continue  # "prepping for the board meeting, … bookings": why it is asked, not what
         # "how many reps hit quota": the catalog says the data holds no quotas
         return Query(question=p.question, unanswerable=f"the data holds no "
                      f"{p.text(span.start, span.end)}")
@@ -1369,6 +1409,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             continue  # "open opps whose close date was pushed": of the deals, no person
         if head == "whose" and any(d.start == span.end for d in dims):
             continue  # "whose team booked the most": the team (its manager) is asked
+        nxt = span.end + (1 if words[span.end:span.end + 1] in (["is"], ["are"], ["was"],
+                                                                ["=", ], ["equals"]) else 0)
+        nxt += 1 if nxt > span.end and words[nxt:nxt + 1] in (["a"], ["an"], ["the"]) else 0
+        if nxt > span.end and any(v.start == nxt and span.name in v.dimension.split("_")
+                                  for v in p.values):
+            continue  # "accounts whose type is Customer - Direct": the value's field, named
         if head in {"who", "whose", "whom", "where"} or before in {"which", "what", "whose"} or \
                 before2 in {"which", "what"} and before not in grammar.FILLER | {"the"} or \
                 _asked_through(p, span.start, flags):
@@ -2823,8 +2869,9 @@ def _looks_like_name(p: Parse, i: int) -> bool:
     capital = raw[:1].isupper() and i > 0 and not raw.isupper() and not opens
     after_role = i > 0 and p.words[i - 1] in {"rep", "account", "owner", "customer", "named",
                                               "called", "at", "does"}
-    if word in grammar.FILLER or len(word) < 3:
-        return False
+    if word in grammar.FILLER or len(word) < 3 or word in {"today", "tomorrow", "yesterday",
+                                                            "tonight"}:
+        return False  # ("tomorrow's meeting": a day, no name)
     has_verb = i + 1 < len(p.words) and p.words[i + 1] in {"have", "has", "own", "owns",
                                                           "doing", "do"}
     return bool(possessive) or capital or (after_role and has_verb) or (
