@@ -353,6 +353,8 @@ def previous(period: Period, fiscal_year_start_month: int = 1) -> Period:
     'Oct 2026'
     """
     whole = period.count == 1 and period.kind not in {"qtd", "mtd", "ytd"}
+    if whole and period.grain == "half":  # "H1 vs the half before that": the last half
+        return _half_of(add_months(period.start, -6), fiscal_year_start_month, "previous")
     unit = period.grain if whole and period.grain in {"quarter", "month", "year"} else "range"
     return shift(period, -1, fiscal_year_start_month, unit=unit, kind="previous")
 
@@ -451,7 +453,8 @@ _PATTERNS: list[tuple[str, str]] = [
     # three code-blind writers read it; "between now and the end" is the rest of it
     ("byend", r"\b(?:by|before|for)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|"
               r"month|year|fiscal year)\b"),
-    ("rest", r"\b(?:between now and|from now (?:to|until|through|till)|until|till|"
+    ("rest", r"\b(?:between (?P<tmr>tomorrow) and|from (?P<tmr2>tomorrow) (?:to|until|through|"
+             r"till)|between now and|from now (?:to|until|through|till)|until|till|"
              r"through)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|month|year|"
              r"fiscal year)\b|\b(?:rest|remainder) of (?:the |this )?(?P<unit2>quarter|month|"
              r"year|fiscal year)\b"),
@@ -466,11 +469,22 @@ _PATTERNS: list[tuple[str, str]] = [
     ("sameyear", r"\b(?:the\s+)?same\s+(?P<unit>quarter|month|half)\s+(?:of\s+)?(?:last|"
                  r"the previous|the prior|the|a|one)\s+year(?:\s+(?:ago|earlier|before|prior))?\b"),
     # "the quarter we just closed", "the month that just ended": the last whole one
-    ("justdone", r"\b(?:the\s+)?(?P<unit>quarter|qtr|month|year|fiscal year)\s+"
+    ("justdone", r"\b(?:the\s+)?(?P<unit>quarter|qtr|month|year|fiscal year|half)\s+"
                  r"(?:that\s+|which\s+)?(?:we\s+)?(?:just\s+|recently\s+)(?:closed|ended|"
                  r"finished|completed|wrapped(?:\s+up)?)\b|\b(?:the\s+)?(?:most\s+recent|last)"
-                 r"\s+(?:completed|closed|finished)\s+(?P<unit2>quarter|qtr|month|year|"
-                 r"fiscal year)\b"),
+                 r"\s+(?:completed|closed|finished|full|complete)\s+(?P<unit2>quarter|qtr|month|"
+                 r"year|fiscal year|half)\b"),
+    # "the first month of this quarter": that whole month
+    ("monthofq", r"\b(?:the\s+)?(?P<o>first|second|third|last|1st|2nd|3rd)\s+month\s+of\s+"
+                 r"(?P<rel>this|the|last|next|previous|prior|the current|the last|the next|"
+                 r"the previous)\s+(?:fiscal\s+)?(?:quarter|qtr)\b"),
+    # "since the beginning of last quarter": from its start to the as-of date
+    ("sincelast", r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+)?"
+                  r"(?P<rel>last|previous|prior)\s+(?:fiscal\s+)?(?P<unit>quarter|month|year)\b"),
+    # "the 12 months ending last month", "trailing twelve months", "TTM": the last N full months
+    ("ttm", rf"\b(?:the\s+)?(?:(?P<n>{_NUM_RE}|twelve)\s+(?:full\s+)?months\s+(?:ending|"
+            r"up\s+to|through|thru)\s+(?:the\s+end\s+of\s+)?last\s+month\b|\btrailing\s+"
+            rf"(?P<n2>{_NUM_RE}|twelve)\s+(?:full\s+)?months\b|\bttm\b)"),
     ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
               rf"\s+quarter){_YREL}"),
     ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|"
@@ -536,7 +550,7 @@ def _resolve(
     fy_now = fiscal_year_of(as_of, fsm)
     found = _resolve_relative(name, m, as_of, fsm, fy_now)
     if found is not None or name in {"byend", "rest", "sameyear", "ago", "half", "relhalf",
-                                     "nextn", "justdone"}:
+                                     "nextn", "justdone", "monthofq", "sincelast", "ttm"}:
         return found
     if name == "lastxtd":
         unit = next(m.group(g) for g in ("unit", "unit2", "unit3", "unit4") if m.group(g))[0]
@@ -767,6 +781,24 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
     Halves, "the rest of the quarter", "two quarters ago", "next 3 months", "same quarter
     last year".
     """
+    if name == "monthofq":
+        step = _STEPS.get(m.group("rel").replace("the ", ""), 0)
+        quarter = _shift_unit(_unit_of(as_of, "quarter", fsm, "quarter"), step, fsm)
+        k = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2,
+             "last": 2}[m.group("o")]
+        return _month(add_months(quarter.start, k), "month")
+    if name == "sincelast":
+        unit = m.group("unit")
+        start = _shift_unit(_unit_of(as_of, unit, fsm, "since"), -1, fsm).start
+        return Period(start, as_of, f"since the start of last {unit} "
+                      f"({_range_label(start, as_of)})", "range", "since")
+    if name == "ttm":
+        said = m.group("n") or m.group("n2") or "twelve"
+        n = 12 if said == "twelve" else _number(said)
+        first = add_months(month_start(as_of), -n)
+        last = month_start(as_of) - dt.timedelta(days=1)
+        return Period(first, last, f"the last {n} full months ({_range_label(first, last)})",
+                      "month", "last_months", n)
     if name == "justdone":
         unit = (m.group("unit") or m.group("unit2")).replace("fiscal ", "").replace("qtr",
                                                                                  "quarter")
@@ -778,8 +810,9 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
     if name == "rest":
         unit = (m.group("unit") or m.group("unit2")).replace("fiscal ", "")
         whole = _unit_of(as_of, unit, fsm, "rest")
-        return Period(as_of, whole.end, f"the rest of {whole.label} "
-                      f"({_range_label(as_of, whole.end)})", "range", "rest")
+        start = as_of + dt.timedelta(days=1) if m.group("tmr") or m.group("tmr2") else as_of
+        return Period(start, whole.end, f"the rest of {whole.label} "
+                      f"({_range_label(start, whole.end)})", "range", "rest")
     if name == "sameyear":
         unit = m.group("unit")
         now = _unit_of(as_of, unit, fsm, "same_last_year")
@@ -825,9 +858,10 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
         if not 1 <= n <= 400:
             return None
         if unit in {"day", "week"}:
+            # the N days after the as-of date (today's deals are "today", not "next")
             days = n * (7 if unit == "week" else 1)
-            end = as_of + dt.timedelta(days=days - 1)
-            return Period(as_of, end, f"the next {n} {unit}s ({_range_label(as_of, end)})",
+            start, end = as_of + dt.timedelta(days=1), as_of + dt.timedelta(days=days)
+            return Period(start, end, f"the next {n} {unit}s ({_range_label(start, end)})",
                           "day", f"next_{unit}s", days)
         if unit == "month":
             first = add_months(month_start(as_of), 1)

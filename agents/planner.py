@@ -99,7 +99,23 @@ def condition_filter(model: Model, cond: Condition) -> Filter | None:
         return None
     return Filter(column=dim.column, op=cond.op, values=list(cond.values), dimension=dim.name,
                   label=f"{dim.name.replace('_', ' ')} {'not ' if cond.op == 'not_in' else ''}"
-                        f"{', '.join(map(str, cond.values))}")
+                        f"{_members_label(cond.values)}")
+
+
+def _members_label(values: list) -> str:
+    """Members as the answer names them: every one, or the first few and how many more.
+
+    >>> _members_label(["A", "B"]), _members_label([f"D{i}" for i in range(9)])
+    ('A, B', 'D0, D1, D2, D3 and 5 more')
+    """
+    shown = [str(v) for v in values]
+    if len(shown) <= _MEMBERS_SHOWN + 1:
+        return ", ".join(shown)
+    return f"{', '.join(shown[:_MEMBERS_SHOWN])} and {len(shown) - _MEMBERS_SHOWN} more"
+
+
+#: How many members of a long list a label names (the SQL and the table hold them all).
+_MEMBERS_SHOWN = 4
 
 
 def window_filter(model: Model, window: Window) -> Filter | None:

@@ -372,6 +372,9 @@ def _clean(question: str) -> str:
     # "where's the number at", "where are we at on pipeline": what it is, not a place
     text = re.sub(r"\bwhere(?:'s|s|\s+is|\s+are)\s+([^?.,;]{1,40}?)\s+at\b", r"what is \1", text,
                   flags=re.IGNORECASE)
+    # "2Q26", "3Q FY26": the quarter as "Q2 26", "Q3 FY26"
+    text = re.sub(r"\b([1-4])q\s*(?=(?:fy\s*)?'?\d{2}\b|(?:fy\s*)?\d{4}\b)", r"Q\1 ", text,
+                  flags=re.IGNORECASE)
     # "the first or second half", "the 1st and 2nd quarter": the unit said of both
     text = re.sub(r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+(or|and|vs\.?|versus)\s+"
                   r"(?=(?:first|second|third|fourth|1st|2nd|3rd|4th)\s+(half|quarter)\b)",
@@ -1374,7 +1377,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                      if words[k] in {"for", "before", "prepping", "prep", "preparing", "ahead"}),
                     None)
         if lead is not None and not any(
-                s.start < span.start and s.end > lead for s in p.spans if s is not span) and \
+                s.start < span.start and s.end > lead for s in [*p.spans, *p.values]
+                if s is not span) and \
                 "with" not in words[lead:span.start] and \
                 any(s.kind in {"measure", "flag"} for s in p.spans):
             continue  # "prepping for the board meeting, … bookings": why it is asked, not what

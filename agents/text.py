@@ -210,8 +210,9 @@ def bounds_in_words(text: str) -> str:
 
 _MONTHS3 = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _SLASHED = re.compile(r"(?<![\w/])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4}|\d{2})(?![\w/])")
-_DAY_FIRST = re.compile(r"\b(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>(?:jan|feb|mar|"
-                        r"apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?)(?=,?\s+\d{4}\b)",
+_DAY_FIRST = re.compile(r"\b(?:the\s+)?(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m>(?:"
+                        r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?)"
+                        r"(?=,?\s+\d{4}\b)",
                         re.I)
 
 
@@ -223,6 +224,8 @@ def dates_in_order(text: str) -> str:
 
     >>> dates_in_order("between 8/1/2026 and 9/15/2026, since 15 Jun 2026, 25/12/25")
     'between 2026-08-01 and 2026-09-15, since Jun 15 2026, 2025-12-25'
+    >>> dates_in_order("since the 1st of August 2026")
+    'since August 1 2026'
     """
     def slashed(m: re.Match[str]) -> str:
         a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
