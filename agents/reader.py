@@ -500,8 +500,12 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
 _ABBREVIATION = re.compile(r"(?:^|\s)(?:vs|v|approx|est|etc|e\.g|i\.e|no|inc|co|corp|ltd|"
                            r"llc|plc|mr|ms|mrs|dr|st|jr|sr|[a-z])\.$", re.IGNORECASE)
 
-#: Where a lead-in clause ends and the question starts: "…, so what was", "… — how much".
-_CLAUSE_BREAK = re.compile(r"(?:,\s*so|\s+so|\s*[;—–:,]|\s+-)\s+(?=\w)")
+#: Where a lead-in clause ends and the question starts: "…, so what was", "… — how much",
+#: "for the exec summary I need …".
+_CLAUSE_BREAK = re.compile(r"(?:,\s*so|\s+so|\s*[;—–:,]|\s+-)\s+(?=\w)|"
+                           r"\s+(?=(?:i|we)\s+(?:need|want|would like|'d like)\b)")
+#: Words opening a lead-in that says what the answer is for ("for the board deck: …").
+_PURPOSE = frozenset({"for", "ahead", "before", "prepping", "prep", "preparing"})
 
 
 def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[str, str]:
@@ -515,10 +519,13 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
     for m in reversed(list(_CLAUSE_BREAK.finditer(sentence))):
         lead, ask = sentence[:m.start()], sentence[m.end():]
         lead_words, ask_words = tokens(lead), tokens(ask)
+        purpose = bool(lead_words) and lead_words[0] in _PURPOSE  # ("for the board - …")
         if not lead_words or not ask_words or ask_words[0] not in _ASKING and \
-                ask_words[0] not in grammar.LIST_WORDS or lead_words[0] in _ASKING:
+                ask_words[0] not in grammar.LIST_WORDS and not purpose or \
+                lead_words[0] in _ASKING:
             continue
-        if m.group(0).strip() in {",", ":"} and not set(lead_words) <= grammar.KNOWN:
+        if m.group(0).strip() in {",", ":"} and not set(lead_words) <= grammar.KNOWN and \
+                not purpose:
             continue  # after a bare comma only words of no content lead in ("hey quick one,")
         ask_spans = vocab.spans(ask_words)
         lead_spans = vocab.spans(lead_words)
@@ -532,7 +539,8 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
             ask.lower(), context.as_of, context.fiscal_year_start_month))
         # ("ok in the top one, which rep …": a lead-in pointing at the last answer narrows)
         lead_back = context.previous is not None and bool(set(lead_words) & grammar.ANAPHORA)
-        if figure and not lead_named and not lead_back and (ask_period or not lead_period):
+        if figure and not lead_named and not lead_back and (ask_period or not lead_period) \
+                and not (purpose and lead_period):  # ("For last fiscal year, how did …")
             return lead.strip(), ask.strip()
     return "", sentence
 
@@ -947,6 +955,10 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
             p.take(i, i + 1)
 
 
+#: Words between an exclusion and what it excludes ("excluding anything in Technology").
+_BETWEEN_EXCLUDE = frozenset({"anything", "any", "everything", "all", "deals", "opps",
+                              "opportunities", "those", "ones", "the", "in", "from", "of", "with",
+                              "at", "for"})
 #: Words saying a field holds nothing: "no lead source", "a blank amount", "industry missing".
 _EMPTY_BEFORE = frozenset({"no", "without", "missing", "blank", "empty", "null", "unset"})
 _EMPTY_AFTER = frozenset({"blank", "missing", "empty", "null", "unset"})
@@ -997,11 +1009,12 @@ def _qualified_by_clause(p: Parse, span: Span) -> bool:
     picks, not a breakdown.
     """
     after = p.words[span.end:span.end + 1]
-    if after in (["in"], ["from"], ["based"]) and span.start > 0 and \
-            p.words[span.start - 1] in {"for", "of", "on", "across"} and \
+    if after in (["in"], ["from"], ["based"], ["outside"], ["excluding"], ["except"], ["not"]) \
+            and span.start > 0 and \
+            p.words[span.start - 1] in {"for", "of", "on", "across", "with", "at", "from"} and \
             any(span.end < v.start <= span.end + 3 for v in p.values):
-        # "total open pipeline for accounts in the Manufacturing industry": the accounts
-        # the member picks, not one figure per account
+        # "total open pipeline for accounts in the Manufacturing industry", "open pipe with
+        # accounts outside the US": the accounts the member picks, not one figure per account
         return True
     lead = p.words[max(0, span.start - 2):span.start]
     if lead and (lead[-1] in {"of", "among", "across"} or lead == ["of", "the"]) and any(
@@ -1465,6 +1478,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         keep, drop = [], []
         for match in matches:
             before = words[max(0, match.start - 2):match.start]
+            k = match.start - 1
+            while k > 0 and match.start - k <= 4 and words[k] in _BETWEEN_EXCLUDE:
+                k -= 1  # "excluding anything in Technology": the exclusion, further back
+            if k >= 0 and words[k] in grammar.EXCLUDE:
+                before = [*before, words[k]]
             joined = bool(drop) and drop[-1].end < match.start and all(
                 w in {"and", "or", "nor", "&", "plus"} for w in words[drop[-1].end:match.start])
             (drop if set(before) & grammar.EXCLUDE or has(before, "other than", "apart from")
@@ -1593,6 +1611,16 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 break
             p.take(i, i + 1)
             break
+    if superlative is not None and limit is None:
+        # "which 3 reps brought in the least": the number after "which" is how many
+        for i, w in enumerate(words[:-1]):
+            n = words[i + 1]
+            if w in {"which", "what"} and i + 1 not in p.used and (
+                    n.isdigit() and 0 < int(n) <= 1000 or n in grammar.NUMBER_WORDS and
+                    n != "one"):  # ("which one": which record)
+                limit = int(n) if n.isdigit() else grammar.NUMBER_WORDS[n]
+                p.take(i + 1, i + 2)
+                break
     if superlative is not None and limit is None:
         # "most overdue deals - top 3 by amount": a later superlative's number is the limit
         for i, w in enumerate(words[:-1]):
@@ -2408,7 +2436,8 @@ def _flag_units(p: Parse, catalog: Catalog) -> None:
     swaps: dict[int, Span] = {}
     for flag in flags:
         at = flag.end if flag.end < len(p.words) and p.words[flag.end] == "$" else \
-            flag.start - 1 if flag.start > 0 and p.words[flag.start - 1] == "$" else None
+            flag.start - 1 if flag.start > 0 and p.words[flag.start - 1] in {"$", "total"} \
+            else None  # ("won $", "$ won", "total closed-won")
         if at is None or at in p.used or any(
                 s.start <= at < s.end for s in p.spans if s is not flag):
             continue
