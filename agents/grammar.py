@@ -21,7 +21,7 @@ import re
 
 #: Function words and generic verbs: consumed by nothing, constrain nothing.
 FILLER = frozenset("""
-i.e ie e.g eg brought bring brings bringing
+i.e ie e.g eg plus
 a about actually all also am an and any anything are around as ask at be been being both but
 by can could currently did do does doing done each either else ever exactly for from get
 gets getting give go going got had has have having he hello help her here hers hey hi him his

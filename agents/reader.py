@@ -70,6 +70,9 @@ from agents.text import (
     swapped,
     tokens,
 )
+from agents.text import (
+    plural as plural_of,
+)
 from agents.values import PERSON_DIMENSIONS, ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog
@@ -372,6 +375,9 @@ def _clean(question: str) -> str:
     # "where's the number at", "where are we at on pipeline": what it is, not a place
     text = re.sub(r"\bwhere(?:'s|s|\s+is|\s+are)\s+([^?.,;]{1,40}?)\s+at\b", r"what is \1", text,
                   flags=re.IGNORECASE)
+    # "…, plus the win rate for the same period": the period already said
+    text = re.sub(r"(?<=\S)\s+(?:for|over|in|across)\s+(?:that|the)\s+(?:same|very\s+same)\s+"
+                  r"(?:period|window|time\s?frame|dates|span)\b", "", text, flags=re.IGNORECASE)
     # "2Q26", "3Q FY26": the quarter as "Q2 26", "Q3 FY26"
     text = re.sub(r"\b([1-4])q\s*(?=(?:fy\s*)?'?\d{2}\b|(?:fy\s*)?\d{4}\b)", r"Q\1 ", text,
                   flags=re.IGNORECASE)
@@ -2950,7 +2956,10 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
                 break  # "of our countries, which one brought in the least": one of those
             if j in dim_ends:
                 span = next(s for s in p.spans if s.start == j and s.kind == "dimension")
-                if dim_ends[j] in unknown and span.exact < 2:
+                plural = all(p.words[k] in {f for term in span.terms for t in term.words
+                                            for f in (t, plural_of(t))}
+                             for k in range(j, dim_ends[j]))  # ("which 3 reps brought in")
+                if dim_ends[j] in unknown and span.exact < 2 and not plural:
                     # "which marketing campaign": "marketing" only looks like "market"; the
                     # unknown word after it is what is asked
                     heads.append(unknown[dim_ends[j]])
