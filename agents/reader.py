@@ -954,9 +954,14 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
         p.values.append(match)
         p.take(match.start, match.end)
     for i, word in enumerate(p.words):
-        # "with Prospect accounts": a common word written as a name is the value so spelt
-        if i not in skip and i not in p.used and word in COMMON_WORDS and \
-                _written_as_name(p, word) and (match := context.values.named(word, i)):
+        # "with Prospect accounts", "accounts that are still Prospects": a common word
+        # written as a name is the value so spelt
+        if i in skip or i in p.used or not _written_as_name(p, word):
+            continue
+        match = context.values.named(word, i) if word in COMMON_WORDS else None
+        if match is None and word.endswith("s") and word[:-1] in COMMON_WORDS:
+            match = context.values.named(word[:-1], i)
+        if match is not None:
             p.values.append(match)
             p.take(i, i + 1)
 
@@ -1104,6 +1109,10 @@ def _read_categories(p: Parse, catalog: Catalog, vocab: Vocabulary) -> None:
             if len({p.words[i] for i in at}) >= 2 and at[-1] - at[0] <= 2 * (len(at) - 1) \
                     and "or" in p.words[at[0]:at[-1]]:
                 found[measure.name] = at  # (a choice among them: "Excellent, Good or Poor")
+            for i, w in enumerate(p.words):  # ("Excellent/Good/Fair/Poor")
+                if "/" in w and i not in p.used and len(
+                        parts := [x for x in w.split("/") if x]) >= 2 and set(parts) <= said:
+                    found[measure.name] = [i]
     if len(found) != 1:
         return  # ("high, medium or low": which figure's values? the other words say)
     name, at = next(iter(found.items()))
@@ -1361,8 +1370,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                     for w in p.words[d.start:d.end]} | {"deals", "deal", "opps", "opportunities"}
     loose = [m for m in measures if m.exact == 0 and _scope_of(m, catalog) and
              words[m.end - 1] in record_nouns]
-    if measures and loose == measures and any(
-            s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers):
+    verbs = grammar.LIST_WORDS - {"which", "what"} - {w for w in grammar.LIST_WORDS
+                                                      if grammar.is_superlative(w)}
+    listed = measures and loose == measures and bool(verbs & set(words[:min(
+        2, measures[0].start)]))  # (the question opens with it: "list …", "pls show …")
+    if measures and loose == measures and (listed or any(
+            s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers)):
+        # ("list Nora Ortiz's lost deals": the deals the flag names, listed)
         # "average employee count of the accounts we won deals with": "won deals" says which
         # deals; the number is averaged
         said = [Span("flag", f, m.start, m.end, (term,), 1, (f,)) for m in loose
@@ -1504,6 +1518,19 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 bool(set(words) & grammar.COMPARE) or has(words, "compared with",
                                                            "compared to", "or", "which one")
             values = [v for m in keep for v in m.values]
+            # "open opps in Prospecting or Qualification over 100k": either one, one figure
+            # (but "Web or Partner Referral - which one generated more?" sets them side by side)
+            either = all(g.split() in (["or"], ["and", "or"]) for g in between) and \
+                words[keep[0].start - 1:keep[0].start] in (["in"], ["from"], ["at"], ["with"],
+                                                            ["into"]) and not (
+                set(words) & (grammar.COMPARE | {"which", "who", "whose", "more", "less",
+                                                 "fewer", "higher", "lower", "bigger", "smaller"})
+                or any(grammar.is_superlative(w) for w in words) or
+                has(words, "compared with", "compared to", "each", "both", "respectively"))
+            if either and len(keep) >= 2:
+                filters.append(Condition(field=dim, op="in", values=values,
+                                         text=" or ".join(m.text for m in keep)))
+                continue
             if len(keep) == 2 and (comparing or group_by == []) and any(
                     len(m.values) > 1 and not m.ambiguous for m in keep):
                 # a family of values ("existing business") against another: two sides, each
@@ -2318,8 +2345,8 @@ def _two_periods(window: Window, context: Context) -> tuple[Window, Window]:
 #: Sizes said with no line ("big deals"): the data draws none, so the reader asks where.
 _VAGUE_SIZES = frozenset({"big", "large", "small", "huge", "tiny", "sizable", "sizeable"})
 #: "… vs everyone else", "compared with the rest": a member against all the others.
-_THE_REST = re.compile(r"\b(?:vs|versus|against|compared (?:to|with)|than)\s+(?P<rest>(?:everyone|"
-                       r"everybody|everything|all|anyone|anything) else|"
+_THE_REST = re.compile(r"\b(?:vs|versus|against|compared? (?:to|with)|than|or)\s+(?P<rest>(?:"
+                       r"everyone|everybody|everything|all|anyone|anything) else|"
                        r"(?:the )?rest(?: of (?:the |our )?\w+)?|"
                        r"(?:all )?(?:the )?others?|all other \w+)\b")
 #: "…, and how many of those (them) we won": a part of the deals counted first.
