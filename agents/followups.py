@@ -28,7 +28,7 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
     if previous.clarify or previous.unanswerable:
         return False
     text = " ".join(p.words)
-    points_back = bool(set(p.words) & {"it", "that", "those", "them", "they", "these",
+    points_back = bool(set(p.words) & {"it", "its", "that", "those", "them", "they", "these",
                                        "their", "his", "her"}) or has(p.words, "the one",
                                                                        "the ones") or \
         bool(re.search(r"\bthe (?:\w+ ){1,3}ones?\b", " ".join(p.words)))  # "the biggest one"
@@ -254,7 +254,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     measures = query.measures
     model = query.model
     of_members = bool(measures and p.explicit and prev.shown and prev.group_by and set(
-        words) & {"their", "they", "them", "those", "these"} and not query.group_by and
+        words) & {"their", "they", "them", "those", "these", "its"} and not query.group_by and
         prev.group_by[0] not in {c.field for c in update["filters"]})
     if of_members:
         # "what's their win rate?" after the top 5 reps: the new figure of those members
@@ -263,10 +263,17 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         members = _shown_members(prev)
         update["filters"] = [*update["filters"], members]
         inherited.append(members.text)
-        query = query.model_copy(update={"group_by": [dim], "ranking": Ranking(
-            direction="top", limit=None)})
-    elif measures and p.explicit and not counted_back and set(words) & {
-            "that", "those", "it", "them", "these", "they", "their"}:
+        if len(members.values) > 1:  # (one member, "its win rate": that one's figure)
+            query = query.model_copy(update={"group_by": [dim], "ranking": Ranking(
+                direction="top", limit=None)})
+        else:
+            prev = prev.model_copy(update={"group_by": [g for g in prev.group_by if g != dim],
+                                           "ranking": None})
+    elif measures and p.explicit and not counted_back and {
+            w for i, w in enumerate(words) if not (w == "that" and any(
+                s.kind == "dimension" and s.start == i + 1 and not words[s.end - 1].endswith("s")
+                for s in p.spans))} & {"that", "those", "it", "them", "these", "they", "their"}:
+        # ("that country's win rate": the member pointed at, not the deals of the last figure)
         # "how many deals is that?", "how much was that worth?": a new figure of the same
         # deals, so the flags the previous figure carried ("open", "won") stay on
         scope = _scope_of(prev, context)

@@ -281,7 +281,7 @@ def asks_one(question: str) -> bool:
     >>> asks_one("which rep holds the most pipe?"), asks_one("which lead sources bring in most")
     (True, False)
     """
-    for sentence in re.split(r"[?!.;,]+", (question or "").lower()):  # ("where are deals
+    for sentence in re.split(r"[?!.;,]+|\s[-–—]\s", (question or "").lower()):  # ("where are deals
         words = re.findall(r"[a-z0-9']+", sentence)  # stuck? which stage …": the second)
         # (a verb in -s is followed by what it does: "which rep holds the most")
         plural = any(w.endswith("s") and len(w) > 3 and (words[k + 1:k + 2] or [""])[0] not in

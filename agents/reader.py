@@ -1400,6 +1400,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         measures = list(averaged)
         numbers = [n for n in numbers if not any(a.start == n.start for a in averaged)]
     dims = [s for s in p.spans if s.kind == "dimension"]
+    # "by account type - which type holds the most?": the head said again is that dimension
+    dims = [d for d in dims if not (d.length == 1 and any(
+        o.length > 1 and o.end <= d.start and words[o.end - 1] == words[d.start] and
+        o.name != d.name for o in dims))]
     empty = _read_empty(p, [*dims, *numbers], _record_dimensions(catalog))
     dims = [s for s in dims if s.name not in {c.field for c in empty}]
     numbers = [s for s in numbers if s.name not in {c.field for c in empty}]
