@@ -265,6 +265,15 @@ def _asked_through(p: Parse, at: int, flags: list[Span], need_flag: bool = True)
         j in flagged for j in range(i + 1, at)))
 
 
+def _measure_of(catalog: Catalog, term: Term):  # noqa: ANN202 - a catalog Measure or None
+    """The catalog measure a term names, in the first model declaring it."""
+    for name in term.models:
+        meta = catalog.model(name).answerable
+        if meta is not None and (m := meta.measure(term.name)) is not None:
+            return m
+    return None
+
+
 def _averages_of(numbers: list[Span], catalog: Catalog, *, total: bool = False) -> list[Span]:
     """The measures averaging each record number named (base ``avg_<number>``, unscoped).
 
@@ -1370,6 +1379,19 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                     for w in p.words[d.start:d.end]} | {"deals", "deal", "opps", "opportunities"}
     loose = [m for m in measures if m.exact == 0 and _scope_of(m, catalog) and
              words[m.end - 1] in record_nouns]
+    if has(words, "on average", "on avg", "on an average"):
+        # "on average how many times has an open deal had its close date pushed": the
+        # average the catalog declares for the record number the figure's words name
+        for m in list(measures):  # (a count summed over records: pushes, not slip days)
+            if not all(t.kind == "measure" and (ms := _measure_of(catalog, t)) is not None and
+                       ms.unit == "count" for t in m.terms):
+                continue
+            own = [s for s in vocab.spans(words[m.start:m.end]) if s.kind == "number"]
+            avg = _averages_of([replace(own[0], start=m.start, end=m.end)], catalog) \
+                if own else []
+            if avg:
+                measures[measures.index(m)] = avg[0]
+                p.spans = [avg[0] if x is m else x for x in p.spans]
     verbs = grammar.LIST_WORDS - {"which", "what"} - {w for w in grammar.LIST_WORDS
                                                       if grammar.is_superlative(w)}
     listed = measures and loose == measures and bool(verbs & set(words[:min(
