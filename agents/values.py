@@ -390,6 +390,9 @@ class ValueIndex:
             return None
         if len(window) > 1 and (window[0] in _JOINERS or window[-1] in _JOINERS):
             return None  # "Technology or Manufacturing": the joiner is not part of a name
+        nouns = {w for dim in self.values for w in dim.split("_")}
+        if len(window) > 1 and (window[-1].rstrip("s") in nouns or window[0].rstrip("s") in nouns):
+            return None  # "the Sequoia account": the dimension's noun, not a misspelt name
         candidates = self._fuzzy_keys.get((key.count(" "), key[0]), [])
         hit = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=88)
         if hit is None or hit[0] in COMMON_WORDS:
