@@ -965,7 +965,9 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
     for i, word in enumerate(p.words):
         # "with Prospect accounts", "accounts that are still Prospects": a common word
         # written as a name is the value so spelt
-        if i in skip or i in p.used or not _written_as_name(p, word):
+        if i in skip or i in p.used or not (
+                word in COMMON_WORDS or word[:-1] in COMMON_WORDS) or \
+                not _written_as_name(p, word):
             continue
         match = context.values.named(word, i) if word in COMMON_WORDS else None
         if match is None and word.endswith("s") and word[:-1] in COMMON_WORDS:

@@ -193,6 +193,14 @@ class ValueIndex:
         entry = self._lookup.get(key)
         return _unpacked(entry) if isinstance(entry, str) else entry
 
+    def _nouns(self) -> frozenset[str]:
+        """The words of the dimensions' names ("account", "lead", "source"), once."""
+        nouns = getattr(self, "_dimension_nouns", None)
+        if nouns is None:
+            nouns = frozenset(w for dim in self.values for w in dim.split("_"))
+            self._dimension_nouns = nouns
+        return nouns
+
     def named(self, word: str, start: int) -> ValueMatch | None:
         """The one value spelt exactly `word`, a common word said as a name ("Prospect").
 
@@ -390,7 +398,7 @@ class ValueIndex:
             return None
         if len(window) > 1 and (window[0] in _JOINERS or window[-1] in _JOINERS):
             return None  # "Technology or Manufacturing": the joiner is not part of a name
-        nouns = {w for dim in self.values for w in dim.split("_")}
+        nouns = self._nouns()
         if len(window) > 1 and (window[-1].rstrip("s") in nouns or window[0].rstrip("s") in nouns):
             return None  # "the Sequoia account": the dimension's noun, not a misspelt name
         candidates = self._fuzzy_keys.get((key.count(" "), key[0]), [])
