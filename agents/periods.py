@@ -530,7 +530,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("isomonth", r"\b(?P<y>\d{4})-(?P<m>0[1-9]|1[0-2])\b(?!-\d)"),
     ("monthname", rf"(?:(?P<prep>\b{_PREP})\s+)?\b(?P<mon>{_MONTH_RE})\b\.?"
                   r"(?:\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?\b)?(?:,?\s+(?P<y>\d{4}))?"),
-    ("year", r"\b(?:fy\s*)?(?P<y>20\d{2}|19\d{2})\b|\bfy\s*'?(?P<y2>\d{2})\b"),
+    ("year", r"\b(?:fy\s*)?(?P<y>20\d{2}|19\d{2})\b|\bfy\s*'?(?P<y2>\d{2})\b"
+             r"(?!\s*(?:or\s+(?:more|fewer|less|above|below)|\+|plus\b))"),
 ]
 _COMPILED = [(name, re.compile(rx)) for name, rx in _PATTERNS]
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

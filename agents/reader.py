@@ -384,6 +384,9 @@ def _clean(question: str) -> str:
     # "where's the number at", "where are we at on pipeline": what it is, not a place
     text = re.sub(r"\bwhere(?:'s|s|\s+is|\s+are)\s+([^?.,;]{1,40}?)\s+at\b", r"what is \1", text,
                   flags=re.IGNORECASE)
+    # "avg days created-to-close": the span from creation to close is the days to close
+    text = re.sub(r"\b(?:from\s+)?creat(?:ed|ion)(?:\s+date)?[\s-]+(?:to|until|till)[\s-]+"
+                  r"(?=clos(?:e|ed|ing)\b)", "to ", text, flags=re.IGNORECASE)
     # "…, plus the win rate for the same period": the period already said
     text = re.sub(r"(?<=\S)\s+(?:for|over|in|across)\s+(?:that|the)\s+(?:same|very\s+same)\s+"
                   r"(?:period|window|time\s?frame|dates|span)\b", "", text, flags=re.IGNORECASE)

@@ -150,7 +150,7 @@ def _period_word(m: re.Match[str]) -> str:
 
 
 #: "this FY", "last fy" (but not "FY27" or "fy 2026", which name the year).
-_FY = re.compile(r"\bfy\b(?!\s*'?\d)")
+_FY = re.compile(r"\bfy\b(?!\s*'?\d+\b(?!\s*(?:\+|or\s+(?:more|fewer|less|above|below)|plus\b)))")
 _SPACES = re.compile(r"\s+")
 
 
