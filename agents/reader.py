@@ -522,6 +522,9 @@ _ABBREVIATION = re.compile(r"(?:^|\s)(?:vs|v|approx|est|etc|e\.g|i\.e|no|inc|co|
 #: "for the exec summary I need …".
 _CLAUSE_BREAK = re.compile(r"(?:,\s*so|\s+so|\s*[;—–:,]|\s+-)\s+(?=\w)|"
                            r"\s+(?=(?:i|we)\s+(?:need|want|would like|'d like)\b)")
+#: Verbs asking for records to be listed ("list …", "pull up …"), not "which" or a ranking.
+_LISTING_VERBS = grammar.LIST_WORDS - {"which", "what"} - {
+    w for w in grammar.LIST_WORDS if grammar.is_superlative(w)}
 #: Words opening a lead-in that says what the answer is for ("for the board deck: …").
 _PURPOSE = frozenset({"for", "ahead", "before", "prepping", "prep", "preparing"})
 
@@ -1397,9 +1400,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             if avg:
                 measures[measures.index(m)] = avg[0]
                 p.spans = [avg[0] if x is m else x for x in p.spans]
-    verbs = grammar.LIST_WORDS - {"which", "what"} - {w for w in grammar.LIST_WORDS
-                                                      if grammar.is_superlative(w)}
-    listed = measures and loose == measures and bool(verbs & set(words[:min(
+    listed = measures and loose == measures and bool(_LISTING_VERBS & set(words[:min(
         2, measures[0].start)]))  # (the question opens with it: "list …", "pls show …")
     if measures and loose == measures and (listed or any(
             s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers)):
@@ -1438,7 +1439,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if span.exact < 2 or span.start >= _quoted_from(p):
             continue  # as written only ("meets" is no meeting); quoted text is a name
         lead = next((k for k in range(span.start - 1, max(-1, span.start - 5), -1)
-                     if words[k] in {"for", "before", "prepping", "prep", "preparing", "ahead"}),
+                     if words[k] in _PURPOSE),
                     None)
         if lead is not None and not any(
                 s.start < span.start and s.end > lead for s in [*p.spans, *p.values]
@@ -1840,10 +1841,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         record_noun = True
         plural_noun = any(words[f.end - 1].endswith("s") and not words[f.end - 1].endswith(
             "ss") for f in said_as_noun)  # ("loss" is one)
-    verbs = grammar.LIST_WORDS - {"which", "what"} - {w for w in grammar.LIST_WORDS
-                                                      if grammar.is_superlative(w)}
     if not nouns and not measures and base is None and any(
-            words[f.end - 1].endswith("s") and verbs & set(words[:f.start]) for f in flags):
+            words[f.end - 1].endswith("s") and _LISTING_VERBS & set(words[:f.start])
+            for f in flags):
         record_noun = plural_noun = True  # "pull up their wins": the deals the flag names
     others = [g for g in group_by if g not in record_dims]
     in_values = {i for v in p.values for i in range(v.start, v.end)}  # ("Trade Show")
