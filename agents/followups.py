@@ -16,6 +16,7 @@ from agents.periods import TIME_BUCKETS, current, shift, widen_to_grain, year_be
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import candidate_of, choose_model, serve
 from agents.values import PERSON_DIMENSIONS
+from agents.vocabulary import Vocabulary
 
 
 def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
@@ -43,6 +44,11 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
     relative = bool(grammar.RELATIVE.search(text))
     scoped = query.window is not None or bool(query.filters) or bool(query.group_by)
     if p.explicit and query.measures and scoped and not (points_back or fragment or relative):
+        if query.window is None and not query.filters and previous.window is not None and \
+                previous.window.text and not previous.group_by:
+            # "which rep let the most $ slip?" after last quarter's slippage: a breakdown of
+            # the thread's figure, in the period the thread named
+            return True
         return False
     if query.records and scoped and not (points_back or fragment):
         return False
@@ -179,11 +185,16 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     extra = [c for c in p.flags if c.field not in own] if measures_kept else []
     query = query.model_copy(update={"filters": [*query.filters, *extra]})
     new_fields = {c.field for c in query.filters}
-    replace_all = re.search(r"\b(instead|overall|everyone|all (reps|owners|industries))\b",
-                            text)
+    replace_all = re.search(r"\b(instead|overall|everyone|everybody|all (reps|owners|industries)|"
+                            r"(?:the )?whole (?:team|company|org|organi[sz]ation))\b", text)
     if replace_all and replace_all.group(1) == "instead" and query.group_by and \
             not query.filters:
         replace_all = None  # "same thing by country instead": another grouping, same deals
+    if replace_all and (unit := re.match(r"(?:the )?whole (\w+)", replace_all.group(1))):
+        vocab = Vocabulary.of(context.catalog)
+        if any(unit.group(1) in vocab.phrases("dimension", c.field) for c in prev.filters):
+            replace_all = None  # "and lost? whole team" after a manager's team by rep: that
+            # team kept whole (the breakdown goes, below)
     kept = [] if replace_all else [c for c in prev.filters if c.field not in new_fields or
                                   c.op == "not_in" and any(n.op != "not_in" for n in
                                                           query.conditions(c.field))]
@@ -282,12 +293,17 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             Condition(field=f, op="is_true", text=f) for f in scope if f not in have)]
     asking_count = has(words, *grammar.COUNT_WORDS) and not query.measures
     share_of_that = bool(query.share_of) and bool(set(words) & {"that", "it", "this", "those"})
-    unit_only = p.explicit and len(words) <= 5 and not any(
-        s.kind == "measure" for s in p.spans) and not p.flags and has(
-        words, *grammar.AMOUNT_WORDS) and not prev.records
+    unit_only = p.explicit and not any(
+        s.kind == "measure" for s in p.spans) and \
+        not p.flags and has(words, *grammar.AMOUNT_WORDS) and not prev.records and (
+            len(words) <= 5 or bool(set(words) & {"that", "those", "these", "it", "them"}))
     if unit_only:
         # "in $?" after "how many have we won": the amount of the same deals
         measures, model = _base_measure("amount", prev, context)
+    elif p.base_only and not p.flags and not query.records and not prev.records and \
+            _base_of(prev, context) == p.base_only:
+        # "the quarter after that, how many deals?" after the deals slipped: the same count
+        measures, model = prev.measures, prev.model
     elif not measures or not p.explicit or query.records and prev.records or share_of_that:
         # ("how much of that is overdue?": a part of the figure just given)
         measures, model = prev.measures, prev.model
@@ -371,7 +387,8 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
                                            grammar.GROUP) and
                 any(c.field == s.name and c.op in {"eq", "in"} for c in update["filters"])
                 for s in p.spans) or bool(re.search(r"\b(?:in total|altogether|as a whole|"
-                                                     r"combined|overall)\b", text))
+                                                     r"combined|overall|(?:the )?whole (?:team|"
+                                                     r"company|org|organi[sz]ation))\b", text))
     group_by = query.group_by or ([] if query.filters and set(new_fields) & set(prev.group_by)
                                   or whole else prev.group_by)
     ranking = query.ranking or (prev.ranking if group_by == prev.group_by else None)
@@ -433,6 +450,12 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             if f not in have)]
     if records:
         update["model"] = query.model if query.records else prev.model
+        before = context.catalog.models.get(prev.model or "")
+        if query.records and not prev.records and not p.explicit and before is not None and \
+                before.answerable.record_columns:
+            # "who owns the biggest of those?" after a count of stage visits: one of the
+            # visits counted, listed from their own model
+            update["model"] = prev.model
         update["measures"] = []
     if asking_count or (has(words, *grammar.AMOUNT_WORDS) and not query.measures and
                         prev.records):
@@ -647,7 +670,27 @@ def _base_measure(base: str, prev: Query, context: Context) -> tuple[list[str], 
     options = meta.measures_of(base)
     best = next((m for m in options if set(m.scope) and set(m.scope) <= flags), None) or \
         next((m for m in options if not m.scope), None)
+    if best is None:
+        # a model of ready figures declares no bases: its one figure in that unit ("and the $
+        # value of that?" after the deals slipped out of a quarter: the amount slipped)
+        unit = {"amount": "currency", "count": "count"}.get(base)
+        of_unit = [m for m in meta.measures if m.unit == unit]
+        best = of_unit[0] if len(of_unit) == 1 else None
     return ([best.name], prev.model) if best else (prev.measures, prev.model)
+
+
+def _base_of(query: Query, context: Context) -> str | None:
+    """The base of the query's first figure ("count" for deals slipped).
+
+    A model of ready figures declares no bases: its figure's unit says.
+    """
+    model = context.catalog.models.get(query.model or "")
+    m = model.answerable.measure(query.measures[0]) if model and query.measures else None
+    if m is None:
+        return None
+    return m.base if m.base in {"count", "deals", "amount"} and m.base != "deals" else (
+        "count" if m.base == "deals" or m.base is None and m.unit == "count" else
+        "amount" if m.base is None and m.unit == "currency" else None)
 
 
 def _parts(measures: list[str], model: str | None, context: Context) -> set[str]:

@@ -21,7 +21,7 @@ import re
 
 #: Function words and generic verbs: consumed by nothing, constrain nothing.
 FILLER = frozenset("""
-i.e ie e.g eg plus
+i.e ie e.g eg plus actual
 a about actually all also am an and any anything are around as ask at be been being both but
 by can could currently did do does doing done each either else ever exactly for from get
 gets getting give go going got had has have having he hello help her here hers hey hi him his
@@ -40,7 +40,7 @@ sorry if basic one since already current
 know wondering wonder curious question quick brief briefly specifically exactly approximately
 roughly about approx estimate typical typically usually generally overall
 take takes took spend spends spent usually normally does do did make made come comes came
-based located
+based located often
 """.split())
 
 #: The sales calendar's own words: a question about a quarter or a year-to-date is sales talk
@@ -180,7 +180,8 @@ COMPARATORS: tuple[tuple[tuple[str, ...], str], ...] = (
 TRAILING = {("or", "more"): "gte", ("or", "above"): "gte", ("or", "higher"): "gte",
             ("or", "bigger"): "gte", ("and", "up"): "gte", ("plus",): "gte",
             ("or", "less"): "lte", ("or", "fewer"): "lte", ("or", "under"): "lte",
-            ("or", "below"): "lte", ("or", "lower"): "lte", ("or", "smaller"): "lte"}
+            ("or", "below"): "lte", ("or", "lower"): "lte", ("or", "smaller"): "lte",
+            ("or", "longer"): "gte", ("or", "older"): "gte", ("or", "shorter"): "lte"}
 
 _AMOUNT = re.compile(r"^\$?(?P<n>\d+(?:\.\d+)?)(?P<suffix>k|m|mm|mn|b|bn|%)?\+?$")
 _SCALE = {"k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9, "%": 0.01}

@@ -454,9 +454,11 @@ _PATTERNS: list[tuple[str, str]] = [
     ("byend", r"\b(?:by|before|for)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|"
               r"month|year|fiscal year)\b"),
     ("rest", r"\b(?:between (?P<tmr>tomorrow) and|from (?P<tmr2>tomorrow) (?:to|until|through|"
-             r"till)|between now and|from now (?:to|until|through|till)|until|till|"
-             r"through)\s+(?:the\s+)?end\s+of\s+(?:the|this)\s+(?P<unit>quarter|month|year|"
-             r"fiscal year)\b|\b(?:rest|remainder) of (?:the |this )?(?P<unit2>quarter|month|"
+             r"till)|between (?:now|today) and|from (?:now|today) (?:to|until|through|till)|until|"
+             r"till|through)\s+(?:(?:the\s+)?(?:end|last\s+day)\s+of\s+(?:the|this)\s+(?P<unit>"
+             r"quarter|month|year|fiscal year)\b|(?:the\s+)?(?P<unit3>quarter|month|year)"
+             r"[\s-]end\b)|"
+             r"\b(?:rest|remainder) of (?:the |this )?(?P<unit2>quarter|month|"
              r"year|fiscal year)\b"),
     # "by this time last year", "last year to date", "YTD last year": the same days of the
     # unit before its to-date period
@@ -500,6 +502,10 @@ _PATTERNS: list[tuple[str, str]] = [
     ("xtd", r"\b(?:fiscal\s+|f)?(?P<unit>q|m|y)td\b|"
             r"\b(?:(?:this|the|current)\s+)?(?:fiscal\s+|f(?=y))?(?P<unit2>quarter|month|year|y)[\s-]+to[\s-]+date\b|\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
             r"(?:current\s+)?(?:fiscal\s+)?(?P<unit3>quarter|month|year)\b"),
+    # "since the 10th of last month": from that day of the month named through the as-of date
+    ("sinceday", r"\b(?:since|from|starting)\s+the\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)\s+of\s+"
+                 r"(?P<rel>last|this|the previous|previous|the current|the last)\s+month\b"
+                 r"(?!\s+(?:to|until|through|till|and)\b)"),
     ("since", r"\b(?:since|from|after|between|starting)\s+(?P<rest>.+)$"),
     # "Jan 1 to Dec 31 2025": two dates joined, with no "from" before them
     ("span", rf"\b(?P<rest>(?:{_MONTH_RE})\.?\s+[0-3]?\d(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?\s+"
@@ -508,7 +514,8 @@ _PATTERNS: list[tuple[str, str]] = [
               r"(?:full\s+|complete\s+|whole\s+)?(?P<unit>days?|weeks?|months?|quarters?|"
               r"years?)\b"),
     # "last week (mon-sun)", "last calendar week": the whole week before this one
-    ("calweek", r"\b(?:last|previous|prior)\s+(?:full|calendar|whole|complete)\s+week\b"),
+    ("calweek", r"\b(?:last|previous|prior)\s+(?:full|calendar|whole|complete)\s+week\b|"
+                r"\b(?:the\s+)?week\s+before\s+(?P<back>last)\b"),
     ("lastweek", r"\b(?:last|past|previous|prior|trailing|this)\s+(?P<unit>week|day)\b"),
     ("relative", r"\b(?P<rel>this|current|the current|present|last|previous|prior|past|next|"
                  r"coming|upcoming|following)\s+(?:(?:full|complete|whole|entire)\s+)?"
@@ -566,8 +573,16 @@ def _resolve(
         if unit == "m":
             return to_date(_month(month_start(as_of), "mtd"), as_of, "mtd", "MTD")
         return to_date(_year(fy_now, fsm, "ytd"), as_of, "ytd", "YTD")
-    if name == "calweek":
-        start = as_of - dt.timedelta(days=as_of.weekday() + 7)
+    if name == "sinceday":
+        back = 0 if m.group("rel") in {"this", "the current"} else -1
+        first = add_months(dt.date(as_of.year, as_of.month, 1), back)
+        start = first.replace(day=int(m.group("d")))  # (ValueError: no such day; skipped)
+        if start > as_of:
+            return None
+        return Period(start, as_of, f"since {start:%b} {start.day}, {start.year} "
+                      f"({_range_label(start, as_of)})", "range", "since")
+    if name == "calweek":  # ("the week before last": the whole week before that one)
+        start = as_of - dt.timedelta(days=as_of.weekday() + (14 if m.group("back") else 7))
         end = start + dt.timedelta(days=6)
         return Period(start, end, f"the week of {_range_label(start, end)}", "range",
                       "calendar_week")
@@ -809,7 +824,7 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
         unit = m.group("unit").replace("fiscal ", "")
         return _unit_of(as_of, unit, fsm, f"this_{unit}")
     if name == "rest":
-        unit = (m.group("unit") or m.group("unit2")).replace("fiscal ", "")
+        unit = (m.group("unit") or m.group("unit2") or m.group("unit3")).replace("fiscal ", "")
         whole = _unit_of(as_of, unit, fsm, "rest")
         start = as_of + dt.timedelta(days=1) if m.group("tmr") or m.group("tmr2") else as_of
         return Period(start, whole.end, f"the rest of {whole.label} "

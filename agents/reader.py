@@ -55,7 +55,7 @@ from agents.periods import (
     year_before,
 )
 from agents.periods import previous as previous_period
-from agents.reading import Context, Parse, has, period_of, window_of
+from agents.reading import Context, Parse, describes_those, has, period_of, window_of
 from agents.serving import Candidate, choose_model, implied_dimension, row_dimension
 from agents.text import (
     COMMON_WORDS,
@@ -75,7 +75,7 @@ from agents.text import (
 )
 from agents.values import PERSON_DIMENSIONS, ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
-from whizzy.warehouse.catalog import Catalog
+from whizzy.warehouse.catalog import Catalog, Model
 
 # ----------------------------------------------------------------------------- entry point
 
@@ -474,16 +474,19 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
     its start) and names nothing the data holds (no catalog phrase, no value): "Our board
     meets tomorrow. What's the headline?" asks only the second.
     """
-    sentences = []
+    sentences: list[str] = []
+    background: list[str] = []
     for piece in re.split(r"(?<=[.!?])\s+(?=[A-Za-z])", text.strip()):
         # ("Q3 vs. Q2", "Acme Inc. deals": an abbreviation's stop ends no sentence)
         # (nor does a word in lower case after "?" or "!": "…last year? counts please")
+        if sentences and sentences[-1].endswith("?") and _remark(piece, context, vocab):
+            background.append(piece)  # "… overdue? Want to flag it before the forecast call."
+            continue
         if sentences and (piece[:1].islower() and (sentences[-1].endswith(("?", "!")) or len(
                 sentences[-1].split()) < 2) or _ABBREVIATION.search(sentences[-1])):
             sentences[-1] += " " + piece
         elif piece:
             sentences.append(piece)
-    background: list[str] = []
     if sentences:
         lead, ask = _lead_clause(sentences[-1], context, vocab)
         if lead:
@@ -514,6 +517,27 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
     return " ".join(keep), background
 
 
+def _remark(piece: str, context: Context, vocab: Vocabulary) -> bool:
+    """A remark after the question, not part of it.
+
+    "Want to flag it before the forecast call.", "those need fixing before friday": it asks
+    nothing, and once what it is for ("before the forecast call") is set aside it names
+    nothing the data holds: no figure, value, period, number, exclusion or comparison.
+    """
+    words = tokens(piece)
+    if not words or piece.rstrip().endswith("?") or words[0] in _ASKING or \
+            words[0] in grammar.LIST_WORDS or any(c.isdigit() for c in piece):
+        return False
+    cut = next((i for i, w in enumerate(words) if w in _PURPOSE and i > 0), len(words))
+    rest = words[:cut]
+    if set(rest) & (grammar.EXCLUDE | grammar.ONLY | grammar.COMPARE | grammar.CALENDAR |
+                    _FIGURE_SHAPE) or any(grammar.is_superlative(w) for w in rest):
+        return False
+    return not any(s.kind != "not_held" for s in vocab.spans(rest)) and \
+        not context.values.match(words) and not find_periods(
+            " ".join(rest), context.as_of, context.fiscal_year_start_month)
+
+
 #: Words whose stop is no sentence end ("vs. last year", "Acme Inc. deals", "e.g. Retail").
 _ABBREVIATION = re.compile(r"(?:^|\s)(?:vs|v|approx|est|etc|e\.g|i\.e|no|inc|co|corp|ltd|"
                            r"llc|plc|mr|ms|mrs|dr|st|jr|sr|[a-z])\.$", re.IGNORECASE)
@@ -525,6 +549,10 @@ _CLAUSE_BREAK = re.compile(r"(?:,\s*so|\s+so|\s*[;—–:,]|\s+-)\s+(?=\w)|"
 #: Verbs asking for records to be listed ("list …", "pull up …"), not "which" or a ranking.
 _LISTING_VERBS = grammar.LIST_WORDS - {"which", "what"} - {
     w for w in grammar.LIST_WORDS if grammar.is_superlative(w)}
+#: Words that shape the figure asked ("on average, how many …"): a lead-in saying one asks.
+_FIGURE_SHAPE = frozenset({*grammar.AVERAGE_WORDS, "average", "total", "sum", "count", "counts",
+                           "percent", "percentage", "share", "combined", "trend", "why",
+                           "median"})
 #: Words opening a lead-in that says what the answer is for ("for the board deck: …").
 _PURPOSE = frozenset({"for", "ahead", "before", "prepping", "prep", "preparing"})
 
@@ -541,15 +569,27 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
         lead, ask = sentence[:m.start()], sentence[m.end():]
         lead_words, ask_words = tokens(lead), tokens(ask)
         purpose = bool(lead_words) and lead_words[0] in _PURPOSE  # ("for the board - …")
+        lead_spans = vocab.spans(lead_words)
+        # ("Quick gut check for the exec sync: …", "RevOps here, cleaning up the forecast:
+        # …"): a lead-in that names no value, breakdown, flag, period, number or exclusion
+        # (the question after it names its own figure)
+        bare = bool(lead_words) and not any(s.kind in {"dimension", "flag", "time", "number"}
+                                            for s in lead_spans) and \
+            not context.values.match(lead_words) and not any(
+                c.isdigit() for c in lead) and not set(lead_words) & (
+                grammar.EXCLUDE | grammar.ONLY | grammar.COMPARE | grammar.CALENDAR | _FIGURE_SHAPE
+            ) and not any(grammar.is_superlative(w) for w in lead_words) and \
+            not find_periods(lead.lower(), context.as_of, context.fiscal_year_start_month)
+        scoped_ask = bare and m.group(0).strip() == ":" and bool(ask_words) and \
+            ask_words[0] in {"for", "in", "on", "across", "excluding", "only", "just"}
         if not lead_words or not ask_words or ask_words[0] not in _ASKING and \
-                ask_words[0] not in grammar.LIST_WORDS and not purpose or \
+                ask_words[0] not in grammar.LIST_WORDS and not purpose and not scoped_ask or \
                 lead_words[0] in _ASKING:
             continue
         if m.group(0).strip() in {",", ":"} and not set(lead_words) <= grammar.KNOWN and \
-                not purpose:
+                not purpose and not (bare and m.group(0).strip() == ":"):
             continue  # after a bare comma only words of no content lead in ("hey quick one,")
         ask_spans = vocab.spans(ask_words)
-        lead_spans = vocab.spans(lead_words)
         figure = any(s.kind in {"measure", "flag"} for s in ask_spans) or \
             has(ask_words, *grammar.COUNT_WORDS, *grammar.AMOUNT_WORDS)
         lead_named = any(s.kind in {"dimension", "flag", "time", "number"} for s in lead_spans) \
@@ -594,6 +634,14 @@ def _read_periods(p: Parse, text: str, context: Context) -> None:
                 "for", "from"}:
             continue  # "the board meeting tomorrow, … bookings this FY": when, not what
         p.take(at, at + len(covered))
+        end = at + len(covered)
+        tail = p.words[end:end + 4]
+        if match.period.grain in {"half", "quarter", "month"} and covered[0] in {
+                "this", "current"} and tail[:1] == ["of"] and (
+                tail[1:3] in (["the", "fiscal"], ["this", "fiscal"]) and tail[3:4] == ["year"] or
+                tail[1:3] in (["the", "year"], ["this", "year"], ["the", "fy"])):
+            p.take(end, end + (4 if "fiscal" in tail[1:3] else 3))  # "this half of the fiscal
+            # year": the half is of the year it is in
         p.windows.append((window_of(match.period, " ".join(covered)), at))
     # "so far" / "to date" / "year to date" words belong to the period
     for i, w in enumerate(p.words):
@@ -986,7 +1034,7 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
 #: Words between an exclusion and what it excludes ("excluding anything in Technology").
 _BETWEEN_EXCLUDE = frozenset({"anything", "any", "everything", "all", "deals", "opps",
                               "opportunities", "those", "ones", "the", "in", "from", "of", "with",
-                              "at", "for"})
+                              "at", "for", "out"})  # ("leave out the Technology accounts")
 #: Words saying a field holds nothing: "no lead source", "a blank amount", "industry missing".
 _EMPTY_BEFORE = frozenset({"no", "without", "missing", "blank", "empty", "null", "unset"})
 _EMPTY_AFTER = frozenset({"blank", "missing", "empty", "null", "unset"})
@@ -1238,6 +1286,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     catalog = context.catalog
     _split_flagged_superlatives(p, vocab, _record_dimensions(catalog))
     _flag_units(p, catalog)
+    if context.previous is not None:
+        for span in [s for s in p.spans if s.kind == "measure" and describes_those(p, s)]:
+            # "the total $ in those stuck ones": the deals pointed back at, described by
+            # the figure that found them; no figure of their own
+            p.spans.remove(span)
+            p.take(span.start, span.end)
     # flags of an outcome over a period (their figures' window is "overall"), dated by it
     outcomes = {f for m in catalog.answerable for ms in m.answerable.measures
                 if ms.window == "overall" for f in ms.scope}
@@ -1465,6 +1519,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if span.name in record_dims and not (span.start > 0 and words[span.start - 1] in
                                              {"by", "per", "each"}):
             continue  # "deals" names the records, not a breakdown
+        if span.name in record_dims and words[span.start - 1] == "each" and \
+                span.end < len(words) and (words[span.end].endswith("ed") or words[span.end] in {
+                    "first", "got", "gets", "was", "is", "has", "had", "we", "that", "which"}):
+            continue  # "(the amount when each deal first got pushed out)": each one, said of
+            # the rows summed, not a breakdown by deal
         before = words[span.start - 1] if span.start > 0 else ""
         before2 = words[span.start - 2] if span.start > 1 else ""
         head = words[span.start]
@@ -1724,6 +1783,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     base = None
     if has(words, "how many days", "how long"):
         base = None
+    elif has(words, "how many dollars", "how many $", "how many bucks"):
+        base = "amount"  # ("how many dollars slipped": an amount said as a count of dollars)
     elif has([w if not any(n.start <= i < n.end for n in numbers) else "" for i, w in
               enumerate(words)], *grammar.COUNT_WORDS):  # ("average employee count")
         base = "count"
@@ -1825,6 +1886,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     measures = [s for s in measures if s not in qualifiers]
 
     p.explicit = bool(measures) or base is not None or unit_cue is not None
+    p.base_only = base if not measures and base in {"count", "amount"} else None
     records = False
     nouns = [s for s in dims if s.name in record_dims and not (
         (compare_members or member_sides) and "one" in words[s.start:s.end])]
@@ -2096,8 +2158,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             and context.previous is not None and context.previous.records:
         records = True  # "who owns the biggest one?": a field of a record listed before
     sup_one = sup_at is not None and any(
-        w in {"one", "deal", "opportunity", "opp"} and 0 < i - sup_at <= 3
-        for i, w in enumerate(words))
+        w in {"one", "deal", "opportunity", "opp"} and 0 < i - sup_at <= 3 or
+        w in {"those", "these", "them", "ones"} and context.previous is not None and
+        0 < i - sup_at <= 4 and words[sup_at + 1] == "of"
+        for i, w in enumerate(words))  # ("who owns the biggest of those?")
     if asked and not p.explicit and sup_one:
         records = True  # "who owns the biggest overdue one?": a field of that one record
     if asked and not p.explicit and any(c.field in record_dims and c.op == "eq" and
@@ -2183,6 +2247,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
 
     # a number picked of one record ("how many times was the biggest deal pushed") is a
     # figure; a field naming the record ("who owns it") is a lookup
+    if chosen_measures and model is not None and not records:
+        filters = _without_own_parts(p, filters, chosen_measures[0], catalog.model(model))
     figure_pick = pick is not None and model is not None and \
         catalog.model(model).answerable.number(pick) is not None
     intent = Intent.LOOKUP if records and not figure_pick else Intent.ANALYTICS
@@ -2201,6 +2267,32 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         limit=limit if records else (ranking.limit if ranking else None), pick=pick,
         share_of=share_of, model=model, question=p.question,
         time=time if window is None and model is not None and group_by else None)
+
+
+def _without_own_parts(p: Parse, filters: list[Condition], measure: str,
+                       model: Model) -> list[Condition]:
+    """The filters without a flag that is one side of the figure asked.
+
+    "do we win big deals less often? compare WR …": "win" is said of the win rate, whose
+    won and lost deals it compares; as a filter it would leave it nothing to compare (100%).
+    A side said in other words ("win rate of lost deals") is reported, not applied.
+    """
+    meta = model.answerable
+    head = meta.measure(measure)
+    if head is None or not head.companions:
+        return filters
+    parts = {f for c in head.companions if (m := meta.measure(c)) for f in m.scope} - set(
+        head.scope)
+    kept = []
+    for c in filters:
+        if c.kind != "flag" or c.field not in parts or c.op != "is_true":
+            kept.append(c)
+            continue
+        said = stem((c.text or "").split()[0]) if c.text else ""
+        if said not in {stem(w) for w in (head.label or measure).lower().replace("_", " ").split()}:
+            p.not_applied.append(NotApplied(text=c.text or c.field, reason=(
+                f"{(head.label or measure).lower()} compares these deals with the rest")))
+    return kept
 
 
 def query_follows(context: Context) -> bool:
@@ -2997,7 +3089,8 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
     """
     heads = []
     measure_starts = {s.start for s in p.spans if s.kind == "measure"} - p.flag_figures
-    unknown = {i: raw for i, raw in content}
+    # ("whats the total $ tied up in those": a unit of some figure, never a thing not held)
+    unknown = {i: raw for i, raw in content if p.words[i] not in _UNIT_WORDS}
     dim_ends = {s.start: s.end for s in p.spans if s.kind == "dimension"}
     for w, word in enumerate(p.words):
         if word == "who":
@@ -3029,7 +3122,7 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
                 heads.append(unknown[j])  # "which marketing campaign": an unknown one
                 break
     counted = _counted_at(p)
-    for i, raw in sorted(content):
+    for i, raw in sorted(unknown.items()):
         before = p.words[i - 1] if i > 0 else ""
         after = p.words[i + 1] if i + 1 < len(p.words) else ""
         asked = before in {"which", "what"} and not any(

@@ -49,6 +49,8 @@ class Parse:
     not_applied: list[NotApplied] = field(default_factory=list)
     #: The question names what to measure itself (a measure, "how many", "how long").
     explicit: bool = False
+    #: The base asked with no figure named ("how many deals?": count), else None.
+    base_only: str | None = None
     #: Every flag the question read, including those its own measure carries ("only the
     #: overdue part": overdue, which a follow-up applies to the previous figure).
     flags: list[Condition] = field(default_factory=list)
@@ -85,6 +87,18 @@ def has(words: Sequence[str], *phrases: str) -> bool:
     """
     joined = f" {' '.join(words)} "
     return any(f" {ph} " in joined for ph in phrases)
+
+
+def describes_those(p: Parse, span: Span) -> bool:
+    """A word describing the deals pointed back at ("those stuck ones"), not a thing asked.
+
+    >>> p = Parse("q", ["total", "in", "those", "stuck", "ones"], [])
+    >>> describes_those(p, type("S", (), {"start": 3, "end": 4})())
+    True
+    """
+    words = p.words
+    return span.start > 0 and words[span.start - 1] in {"those", "these", "the"} and \
+        span.end < len(words) and words[span.end] in {"ones", "deals", "opps", "opportunities"}
 
 
 def window_of(period: Period, text: str) -> Window:
