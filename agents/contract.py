@@ -219,6 +219,9 @@ class Query(BaseModel):
     #: Why the data cannot answer it (nothing in the catalog measures what was asked).
     unanswerable: str | None = None
     follow_up: bool = False
+    #: The period a follow-up moved the last one from ("and the FY before that?"): a next
+    #: "what's the growth between them?" sets the two side by side.
+    moved_from: Window | None = None
     #: What a follow-up kept from the previous question, in words (shown in the answer).
     inherited: list[str] = Field(default_factory=list)
     #: The members of the first breakdown a ranking's answer named (its top rows), which a

@@ -144,7 +144,17 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         # "that same month last year" after next month: the year before that month
         moved = year_before(period_of(prev.window), context.fiscal_year_start_month)
         window = window_of(moved, window.text).model_copy(update={"time": prev.window.time})
-    if window is None and rel and prev.window is not None:
+    between = window is None and prev.moved_from is not None and query.compare_window is None \
+        and bool(_BETWEEN_THEM.search(text))
+    if between:
+        # "so what's the growth % between them?" after last FY, then the FY before that: the
+        # later period set against the earlier one
+        later, earlier = sorted([prev.window, prev.moved_from], key=lambda w: w.start,
+                                reverse=True)
+        window = later
+        query = query.model_copy(update={"compare_window": earlier})
+        inherited += [earlier.label, later.label]
+    elif window is None and rel and prev.window is not None:
         back = (rel.group("dir") or rel.group("dir2") or rel.group("dir3")) in {
             "before", "prior", "earlier", "previous", "preceding"}
         unit = rel.group("unit") or rel.group("unit3")
@@ -152,6 +162,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         moved = shift(period_of(prev.window), -1 if back else 1, context.fiscal_year_start_month,
                       unit=unit)
         window = window_of(moved, rel.group(0)).model_copy(update={"time": prev.window.time})
+        update["moved_from"] = prev.window
         start = len(text[:rel.start()].split())
         p.take(start, start + len(rel.group(0).split()))
     elif window is None and prev.window is not None and prev.window.text and \
@@ -164,6 +175,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     elif window is None and prev.window is not None and prev.window.text:
         window = prev.window  # a period the user named (a default window is not inherited)
         inherited.append(prev.window.label)
+    update.setdefault("moved_from", None)
     update["window"] = window
     update["compare_window"] = query.compare_window
     if window is prev.window and prev.compare_window is not None and \
@@ -496,6 +508,13 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     if merged.model is None or not merged.measures and not merged.records:
         return query
     return reserve(merged, context)
+
+
+#: A change asked between the two periods of the last two turns ("the growth between them").
+_BETWEEN_THEM = re.compile(r"\b(?:between (?:them|the two|those two|both)|(?:growth|change|"
+                           r"difference|grew|grow|shrink|shrank|up or down)\b.*\b(?:them|"
+                           r"those|the two)\b|\b(?:yoy|year over year|year-over-year|growth|"
+                           r"change) (?:%|percent|rate)|% (?:growth|change))")
 
 
 def _sort_order(p: Parse, m: re.Match[str], current: Order | None) -> Order | None:

@@ -106,7 +106,7 @@ ANAPHORA = frozenset({"it", "that", "those", "them", "they", "these", "this", "h
                       "their", "theirs", "its", "one", "ones", "same", "there"})
 #: "the quarter before", "the month after", "before that", "the one before that".
 RELATIVE = re.compile(
-    r"\b(?:(?:the\s+)?(?P<unit>quarter|month|year|half|one|period)\s+(?P<dir>before|prior|"
+    r"\b(?:(?:the\s+)?(?:fiscal\s+)?(?P<unit>quarter|month|year|half|one|period)\s+(?P<dir>before|prior|"
     r"earlier|after|later)(?!\s+(?:last|this|next))(?:\s+that)?|(?P<dir2>before|after) "
     r"(?:that|then|it)|(?:the\s+)?(?P<dir3>previous|prior|preceding|following|next)\s+"
     r"(?P<unit3>one|quarter|month|year|half|period)(?!\s+\w*\s*(?:to date)))\b")
@@ -124,6 +124,8 @@ _DIRECTIONS = {
     "fewer": "bottom", "less": "bottom", "lower": "bottom", "worse": "worse",
     "fewest": "bottom",
     "slower": "top", "faster": "fast", "quicker": "fast",
+    # of a date ("the newest deal over 100k"): records ordered by it (`reader._record_order`)
+    "newest": "top", "latest": "top", "soonest": "bottom", "earliest": "bottom",
 }
 
 

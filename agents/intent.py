@@ -76,7 +76,12 @@ _WRITE = re.compile(
 _ELSEWHERE = re.compile(
     rf"^{_POLITE}(?:(?:can|could|would|will) you |please )?(?:recommend|translate|suggest a good|"
     r"suggest some good)\b|\bhow (?:do|would) (?:you|i|we) say\b|\btranslate\b.*\b(?:into|to) "
-    r"[a-z]+\s*\??$")
+    r"[a-z]+\s*\??$|"
+    # something to write or plan that is not a figure ("help me plan an agenda for …")
+    r"\b(?:plan|draft|write|organi[sz]e)\s+(?:me\s+)?(?:an?|the|our|my)\s+(?:\w+\s+)?(?:agenda|"
+    r"itinerary|party|speech|toast|poem|limerick|invitation|menu)\b|"
+    # the world outside the data: the time of day, exchange rates
+    r"\bwhat time is it\b|\bwhat(?:'s| is) the time (?:in|now)\b|\bexchange rates?\b")
 #: A whole SQL statement typed as the question (values with quotes in them are harmless:
 #: they only ever become literals).
 _SQL_ATTACK = re.compile(

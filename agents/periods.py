@@ -447,6 +447,12 @@ _PATTERNS: list[tuple[str, str]] = [
     ("alltime", r"\b(?:of\s+|over\s+|in\s+)?all[\s-]?time\b|\bever\b|\blifetime\b|"
                 r"\bsince\s+(?:inception|day\s+one|the\s+(?:very\s+)?(?:beginning|start)"
                 r"(?!\s+of))\b|\bin\s+(?:our\s+)?history\b"),
+    # "calendar Q4 2025", "Q4 2025 (calendar)": January-based quarters, whatever the fiscal year
+    ("calq", r"(?:\bcalendar\s+(?:quarter\s+)?q(?P<q>[1-4])\s*(?:of\s+)?(?P<y>\d{4})\b|"
+             r"\bq(?P<q2>[1-4])\s*(?P<y2>\d{4})\s+\(?calendar\b\)?)"
+             # ("- the calendar quarter, not the fiscal one": said again, in other words)
+             r"(?:\s*[,–—-]?\s*(?:the\s+)?calendar\s+(?:quarter|one))?(?:,?\s*not\s+(?:the\s+)?"
+             r"fiscal\s+(?:one|quarter))?"),
     ("calyear", r"\bcalendar\s+(?:year\s+)?(?:of\s+)?(?P<y>\d{4})\b|"
                 r"\b(?P<y2>\d{4})\s+calendar\s+year\b|\bcy\s*(?P<y3>\d{4})\b"),
     # "closing by the end of the quarter" (EOQ): the close dates of the whole quarter, as
@@ -475,7 +481,8 @@ _PATTERNS: list[tuple[str, str]] = [
                  r"(?:that\s+|which\s+)?(?:we\s+)?(?:just\s+|recently\s+)(?:closed|ended|"
                  r"finished|completed|wrapped(?:\s+up)?)\b|\b(?:the\s+)?(?:most\s+recent|last)"
                  r"\s+(?:completed|closed|finished|full|complete)\s+(?P<unit2>quarter|qtr|month|"
-                 r"year|fiscal year|half)\b"),
+                 r"year|fiscal year|half)\b|\b(?:the\s+)?(?:most\s+recent|latest)\s+(?P<unit3>"
+                 r"quarter|qtr|month|year|fiscal year|half)\b"),
     # "the first month of this quarter": that whole month
     ("monthofq", r"\b(?:the\s+)?(?P<o>first|second|third|last|1st|2nd|3rd)\s+month\s+of\s+"
                  r"(?P<rel>this|the|last|next|previous|prior|the current|the last|the next|"
@@ -547,6 +554,13 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 def _resolve(
     name: str, m: re.Match[str], as_of: dt.date, fsm: int, after_preposition: bool = False
 ) -> Period | None:
+    if name == "calq":
+        q, year = int(m.group("q") or m.group("q2")), int(m.group("y") or m.group("y2"))
+        if fsm == 1:
+            return quarter_period(year, q, fsm)
+        start = dt.date(year, 3 * q - 2, 1)
+        end = add_months(start, 3) - dt.timedelta(days=1)
+        return Period(start, end, f"calendar Q{q} {year}", "range", "calendar_quarter")
     if name == "calyear":  # "calendar year 2025": January to December, whatever the fiscal year
         year = int(m.group("y") or m.group("y2") or m.group("y3"))
         start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -562,17 +576,12 @@ def _resolve(
         return found
     if name == "lastxtd":
         unit = next(m.group(g) for g in ("unit", "unit2", "unit3", "unit4") if m.group(g))[0]
-        now = to_date(_quarter(quarter_start(as_of, fsm), fsm, "qtd"), as_of, "qtd", "QTD") \
-            if unit == "q" else to_date(_month(month_start(as_of), "mtd"), as_of, "mtd", "MTD") \
-            if unit == "m" else to_date(_year(fy_now, fsm, "ytd"), as_of, "ytd", "YTD")
-        return before_to_date(now, fsm)
+        # (kind "same_point_<unit>": set against its unit to date when compared)
+        return replace(before_to_date(to_date_now(unit, as_of, fsm), fsm),
+                       kind=f"same_point_{unit}")
     if name == "xtd":
-        unit = (m.group("unit") or m.group("unit2") or m.group("unit3"))[0]
-        if unit == "q":
-            return to_date(_quarter(quarter_start(as_of, fsm), fsm, "qtd"), as_of, "qtd", "QTD")
-        if unit == "m":
-            return to_date(_month(month_start(as_of), "mtd"), as_of, "mtd", "MTD")
-        return to_date(_year(fy_now, fsm, "ytd"), as_of, "ytd", "YTD")
+        return to_date_now((m.group("unit") or m.group("unit2") or m.group("unit3"))[0], as_of,
+                           fsm)
     if name == "sinceday":
         back = 0 if m.group("rel") in {"this", "the current"} else -1
         first = add_months(dt.date(as_of.year, as_of.month, 1), back)
@@ -591,6 +600,18 @@ def _resolve(
         unit = m.group("unit").rstrip("s")
         if n < 1 or n > 400:
             return None
+        said = m.group(0).split()[0] if name == "lastweek" else ""
+        if unit == "week" and said == "this":
+            # "this week": from its Monday through the as-of date (as "since monday")
+            start = as_of - dt.timedelta(days=as_of.weekday())
+            return Period(start, as_of, f"this week ({_range_label(start, as_of)})", "day",
+                          "this_week", (as_of - start).days + 1)
+        if unit == "week" and said in {"last", "previous", "prior"}:
+            # "last week": the whole week (Monday to Sunday) before this one
+            start = as_of - dt.timedelta(days=as_of.weekday() + 7)
+            end = start + dt.timedelta(days=6)
+            return Period(start, end, f"the week of {_range_label(start, end)}", "range",
+                          "calendar_week")
         if unit in {"day", "week"}:
             days = n * (7 if unit == "week" else 1)
             start = as_of - dt.timedelta(days=days - 1)
@@ -758,6 +779,20 @@ def same_days_before(period: Period, months: int, fiscal_year_start_month: int =
                   "range", "previous")
 
 
+def to_date_now(unit: str, as_of: dt.date, fiscal_year_start_month: int = 1) -> Period:
+    """QTD, MTD or YTD (`unit` "q", "m" or "y") at the as-of date.
+
+    >>> to_date_now("q", dt.date(2026, 11, 15)).label
+    'QTD (Oct 1 – Nov 15, 2026)'
+    """
+    fsm = fiscal_year_start_month
+    if unit == "q":
+        return to_date(_quarter(quarter_start(as_of, fsm), fsm, "qtd"), as_of, "qtd", "QTD")
+    if unit == "m":
+        return to_date(_month(month_start(as_of), "mtd"), as_of, "mtd", "MTD")
+    return to_date(_year(fiscal_year_of(as_of, fsm), fsm, "ytd"), as_of, "ytd", "YTD")
+
+
 def before_to_date(period: Period, fiscal_year_start_month: int = 1) -> Period:
     """The period before a to-date one: the same days of the unit before ("QTD vs last").
 
@@ -816,8 +851,8 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
         return Period(first, last, f"the last {n} full months ({_range_label(first, last)})",
                       "month", "last_months", n)
     if name == "justdone":
-        unit = (m.group("unit") or m.group("unit2")).replace("fiscal ", "").replace("qtr",
-                                                                                 "quarter")
+        unit = (m.group("unit") or m.group("unit2") or m.group("unit3")).replace(
+            "fiscal ", "").replace("qtr", "quarter")
         now = _unit_of(as_of, unit, fsm, f"last_{unit}")
         return _shift_unit(now, -1, fsm)
     if name == "byend":

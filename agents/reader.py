@@ -51,6 +51,7 @@ from agents.periods import (
     in_year,
     is_date_word,
     overall_window,
+    to_date_now,
     widen_to_grain,
     year_before,
 )
@@ -360,6 +361,10 @@ def _clean(question: str) -> str:
     text = re.sub(r"\s*(?:→|->|⇒)\s*", " to ", text)  # "created→closed lost": from … to
     text = re.sub(r"\s\+\s", " and ", text)  # "won + lost count", "count + total"
     text = re.sub(r"#\s*(?:of\b\s*)?(?=[A-Za-z])", "number of ", text)  # "# won", "# of opps"
+    # "the most recently created deal": the latest, not a ranking by a figure called "recent"
+    text = re.sub(r"\bmost\s+recent(?:ly)?\b(?!\s+(?:completed|closed|finished|full|complete|"
+                  r"quarter|qtr|month|year|week|half|fiscal|period|fy)\b)", "latest", text,
+                  flags=re.IGNORECASE)
     # "…, I mean": a marker of a correction, not the average ("mean")
     text = re.sub(r"\bI\s+mean(?:t)?\b", "", text, flags=re.IGNORECASE)
     # "…right now, in dollars": the unit asked, not "in" of a place or stage
@@ -374,8 +379,9 @@ def _clean(question: str) -> str:
     text = re.sub(r"\b(\w+) (and|&|vs|or) (\w+) (count|amount|total|number)s?\b(?! of)",
                   r"\1 \4 \2 \3 \4", text, flags=re.IGNORECASE)
     # "only counting deals over 100k": which deals, not a count of them
-    text = re.sub(r"\b(only|just)\s+counting\b|\bcounting\s+(only|just)\b", r"\1\2", text,
-                  flags=re.IGNORECASE)
+    text = re.sub(r"\b(only|just)\s+counting\b|\bcounting\s+(only|just)\b|\b(only|just)\s+count"
+                  r"(?=\s+(?:the|those|these|deals|opps|ones)\b)", r"\1\2\3", text,
+                  flags=re.IGNORECASE)  # ("if I only count the deals over 100k")
     # "closed won so far, and how many deals is that": the figure first asked, then its count
     m = re.match(r"^(?P<a>.*\S)[\s,;:-]+(?:and\s+)?how\s+many\s+(?:deals|opps|opportunities)\s+"
                  r"(?:is|are|was|were)\s+(?:that|those|they|it)\b\s*\??\s*$", text, flags=re.I)
@@ -511,6 +517,11 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
         named = any(s.kind not in {"model", "not_held"} or s.kind == "model" and s.length > 1
                     for s in vocab.spans(words)) or bool(
             context.values.match(words)) or bool(grammar.CALENDAR & set(words))
+        about_me = words[:1] in (["i'm"], ["im"]) or words[:2] == ["i", "am"]
+        if about_me and not sentence.rstrip().endswith("?") and not context.values.match(
+                words) and not find_periods(sentence.lower(), context.as_of,
+                                            context.fiscal_year_start_month):
+            named = False  # "I'm new on the team.": about the asker, not what is asked
         (keep if asks or named else background).append(sentence)
     if not keep:
         return text, []
@@ -1187,6 +1198,35 @@ def _read_categories(p: Parse, catalog: Catalog, vocab: Vocabulary) -> None:
         p.take(at[0], at[-1] + 1)
 
 
+#: Words after which a period sits inside a figure's name ("% of last quarter's deals
+#: slipped", "average Q3 deal size"), not after it ("deals closed last quarter, won").
+_BEFORE_A_PERIOD_INSIDE = frozenset({"of", "average", "avg", "mean", "median", "total",
+                                     "typical"})
+
+
+def _read_gapped_measures(p: Parse, vocab: Vocabulary, avoid: frozenset[str]) -> None:
+    """A figure's name said around a period: "what % of last quarter's deals slipped".
+
+    The period's words are read already; the words either side of them make one catalog
+    phrase ("% of deals slipped"), taken before its words are read one by one.
+    """
+    period_at = {i for w, at in p.windows for i in range(at, at + len(w.text.split()))}
+    if not period_at:
+        return
+    keep = [i for i in range(len(p.words)) if i not in period_at]
+    skip = frozenset(k for k, i in enumerate(keep) if i in p.used)
+    for span in vocab.spans([p.words[i] for i in keep], skip=skip, avoid=avoid):
+        if span.kind != "measure" or span.length < 2:
+            continue
+        a, b = keep[span.start], keep[span.end - 1] + 1
+        gap = next((i for i in range(a, b) if i in period_at), None)
+        if gap is None or p.words[gap - 1] not in _BEFORE_A_PERIOD_INSIDE or any(
+                s.start < b and a < s.end for s in p.spans):
+            continue  # (no period inside, or one that ends a clause: read as usual)
+        p.spans.append(Span(span.kind, span.name, a, b, span.terms, span.exact, span.names))
+        p.take(a, b)
+
+
 def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset()) -> None:
     for i, word in enumerate(p.words[:-1]):  # "where we were at this point last year": a
         if word == "where" and p.words[i + 1] in grammar.SUBJECTS:  # clause, not "which stage"
@@ -1210,6 +1250,7 @@ def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset
             p.take(unit_at, unit_at + span.length)
             p.conditions[k] = cond.model_copy(update={"text": " ".join(
                 [*cond.text.split(), *p.words[unit_at + 1:unit_at + span.length]])})
+    _read_gapped_measures(p, vocab, avoid)
     for span in vocab.spans(p.words, skip=frozenset(p.used), avoid=avoid):
         if span.kind == "model":
             p.hints.append(span)
@@ -1714,7 +1755,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     for i, w in enumerate(words):
         w = w.split("-")[0]  # "longest-sitting"
         if grammar.is_superlative(w) and i not in in_measure and not (
+                w in {"latest", "newest", "earliest"} and words[i + 1:i + 2] and
+                words[i + 1] in grammar.PERIOD_UNITS | grammar.CALENDAR) and not (
                 i in p.used and any(words[i] in c.text.split()[:2] for c in p.conditions)) \
+                and not (i > 0 and words[i - 1] == "or" and (words[i - 1], w) in grammar.TRAILING) \
                 and not (w in {"top", "bottom"} and words[i + 1:i + 2] == ["one"] and
                          context.previous is not None and bool(context.previous.group_by) and
                          not context.previous.records):
@@ -1913,7 +1957,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         grammar.LIST_WORDS - {"which", "what"}) or any(
         s.start > 0 and words[s.start - 1] in {"which", "what"} or s.start > 1 and
         words[s.start - 2] in {"which", "what"} and words[s.start - 1] in grammar.FILLER |
-        {"open", "overdue", "won", "lost"} or _asked_through(p, s.start, flags, False)
+        {"open", "overdue", "won", "lost"} or _asked_through(p, s.start, flags, False) or
+        s.start > 1 and words[s.start - 2] in {"which", "what"} and any(
+            n.end == s.start for n in numbers)  # ("which big deals …": a size said of them)
         for s in nouns)
     if base is None and not measures and unit_cue is None and record_noun and not listing \
             and not superlative and (words[0] not in {"what", "whats"} or
@@ -2008,6 +2054,17 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         else:
             compare_window = windows[1]
             trend = False  # "QoQ change, last q vs the one before": the two periods named
+    elif window is not None and window.kind.startswith("same_point_") and \
+            compare_members is None and (set(words) & (grammar.COMPARE | {
+                "ahead", "behind", "pace", "track", "both", "compare"}) or has(
+                words, "where we were", "where were we")):
+        # "are we ahead of where we were at this point last quarter?", "how do bookings
+        # compare to this time last year?": the unit to date, set against those same days
+        now = to_date_now(window.kind.removeprefix("same_point_"), context.as_of,
+                          context.fiscal_year_start_month)
+        window, compare_window = window_of(now, "").model_copy(
+            update={"time": window.time}), window
+        trend = False
     elif window is not None and window.kind != "all" and compare_members is None and (
             set(words) & {"compare", "compared", "vs", "versus", "against"} or
             has(words, "change", "changed") or re.search(
@@ -2177,7 +2234,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             order = _record_order(superlative, sorted([
                 s for s in numbers if s.name not in bounded or superlative or
                 s.start > 0 and words[s.start - 1] == "by"], key=lambda s: s.name in bounded),
-                meta, words)  # (a number bounded, "worth 100k or more", orders them last)
+                meta, words, time)  # (a number bounded, "worth 100k or more", orders them last)
             for span in numbers:  # "most overdue deals (top 3 by amount)": overdue ones
                 if order is not None:
                     for f in vocab.spans(words[span.start:span.end]):
@@ -2677,14 +2734,19 @@ def _record_dimensions(catalog: Catalog) -> set[str]:
     return out
 
 
-def _record_order(superlative: str | None, numbers: list[Span], meta, words: Sequence[str]
-                  ) -> Order | None:
-    """How records are ordered: the number named, the superlative, else the model default."""
+def _record_order(superlative: str | None, numbers: list[Span], meta, words: Sequence[str],
+                  time: str | None = None) -> Order | None:
+    """How records are ordered: the number named, the superlative, else the model default.
+
+    A date's superlative orders by the date the question names ("the most recently created
+    deal": its created date), else by the model's own date.
+    """
+    field = f"time:{time}" if time and any(t.name == time for t in meta.times) else "time"
     if superlative in {"soonest", "earliest", "next"} or has(words, "closes soonest",
                                                               "closing soonest"):
-        return Order(field="time", desc=False)
+        return Order(field=field, desc=False)
     if superlative in {"latest", "newest"}:
-        return Order(field="time", desc=True)
+        return Order(field=field, desc=True)
     if superlative in {"oldest", "youngest"} and not numbers and meta.times:
         # "the 5 oldest open deals": the age of a deal runs from its first other date (the
         # day it was created), oldest first
@@ -2988,7 +3050,7 @@ _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "mon
                         "worse", "decline", "declining", "instead", "first", "last", "previous",
                         "next", "before", "after", "prior", "ago", "period", "how", "much",
                         "many", "times", "time", "long", "worth", "dollar", "dollars",
-                        "wise", "which", "who", "whose", "up"})
+                        "wise", "which", "who", "whose", "up", "dated"})
 _STRUCTURE_STEMS = frozenset(stem(w) for w in _STRUCTURE)
 
 
