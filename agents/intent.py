@@ -240,6 +240,8 @@ def _foreign(words: list[str], vocabulary: Iterable[str]) -> bool:
     False
     """
     vocabulary = tuple(vocabulary)
+    # ("how much did closed-won grow": a joined phrase is its words)
+    words = [part for w in words for part in (w.split("-") if "-" in w.strip("-") else [w])]
     if set(words) & (grammar.FIGURE_WORDS | _TEAM - {"team", "team's"}) or \
             has_any(words, tuple(v for v in vocabulary if " " in v), fuzzy=False):
         return False

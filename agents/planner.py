@@ -199,9 +199,10 @@ def _filters(model: Model, query: Query, window: Window | None) -> tuple[list[Fi
 def _other_side(query: Query) -> Query:
     """The query of the other side of a comparison of two ranges of one number."""
     sides = {(c.field, c.kind) for c in query.compare_filters}
-    return query.model_copy(update={
+    return query.model_copy(update={  # (none left out: "vs the company", everyone)
         "filters": [c for c in query.filters if (c.field, c.kind) not in sides]
-        + list(query.compare_filters), "compare_filters": []})
+        + [c for c in query.compare_filters if c.values or c.op != "not_in"],
+        "compare_filters": []})
 
 
 def _segment(filters: list[Condition], query: Query) -> str:
@@ -211,7 +212,9 @@ def _segment(filters: list[Condition], query: Query) -> str:
             else c.text for c in filters if (c.field, c.kind) in sides]  # "Aisha Diaz" as is
     if said and all(c.kind == "members" for c in query.compare_filters):
         return " and ".join(said)
-    return "deals " + " and ".join(said) if said else "the rest"
+    everyone = next((c.text for c in query.compare_filters if c.op == "not_in" and
+                     not c.values), None)  # ("vs the company": everyone, none left out)
+    return "deals " + " and ".join(said) if said else everyone or "the rest"
 
 
 def _period_window(period: Period, time: str | None = None) -> Window:

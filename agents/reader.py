@@ -1681,6 +1681,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             filters.append(Condition(field=dim, op="eq" if len(values) == 1 else "in",
                                      values=values, text=keep[0].text))
             rest = _THE_REST.search(" ".join(words[keep[0].end:]))
+            whole = _THE_WHOLE.search(" ".join(words[keep[0].end:])) if rest is None else None
+            if whole is not None and not drop:
+                # "is Mia Ford beating the company win rate?": the member against everyone
+                # (the member included); no member is left out on that side
+                filters.append(Condition(field=dim, op="not_in", values=[],
+                                         text=whole.group("whole")))
+                member_sides = True
+                at = keep[0].end + len(" ".join(words[keep[0].end:])[:whole.start()].split())
+                p.take(at, at + len(whole.group(0).split()))
             if rest is not None and not drop:
                 # "Technology vs everyone else": the member against all the others
                 filters.append(Condition(field=dim, op="not_in", values=values,
@@ -2529,6 +2538,10 @@ _THE_REST = re.compile(r"\b(?:vs|versus|against|compared? (?:to|with)|than|or)\s
                        r"everyone|everybody|everything|all|anyone|anything) else|"
                        r"(?:the )?rest(?: of (?:the |our )?\w+)?|"
                        r"(?:all )?(?:the )?others?|all other \w+)\b")
+_THE_WHOLE = re.compile(r"\b(?:vs|versus|against|compared? (?:to|with)|than|beating|beat|beats|"
+                        r"outperforming|above|below)\s+(?P<whole>(?:the |our )?(?:whole )?"
+                        r"(?:company|org|organi[sz]ation|overall|company average|team "
+                        r"average))\b")
 #: "…, and how many of those (them) we won": a part of the deals counted first.
 _OF_THOSE = re.compile(r"\b(?:and\s+)?how\s+(?:many|much)\s+of\s+(?:those|them|these)\b")
 _THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over|on|from)\s+"
