@@ -370,6 +370,19 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
                                                         if g != span.name], "ranking": None})
             p.take(span.start - 1, span.end)
 
+    # "ok go back to the full set created last quarter": the flags that narrowed it go
+    back = re.search(r"\b(?:back to|return to) (?:the )?(?:full|whole|entire|original|complete) "
+                     r"(?:set|list|group|lot|pipeline|population)\b", text)
+    if back:
+        gone = [c for c in update["filters"] if c.kind == "flag" and c not in query.filters]
+        update["filters"] = [c for c in update["filters"] if c not in gone]
+        inherited = [t for t in inherited if t not in {c.text or c.field for c in gone}]
+        if update["measures"] and update["model"]:  # (a figure of the deals left out goes too)
+            update["measures"] = _rescoped_to_all(update["measures"], update["model"], context,
+                                                  {c.field for c in gone})
+        at = len(text[:back.start()].split())
+        p.take(at, at + len(back.group(0).split()))
+
     # "ok forget new biz. back to last quarter overall": a kept condition dropped by name
     for m in re.finditer(r"\b(?:forget|scrap|drop|never mind|nevermind)\b(?: about)?(?: the)?",
                          text):
@@ -696,6 +709,17 @@ def _base_measure(base: str, prev: Query, context: Context) -> tuple[list[str], 
         of_unit = [m for m in meta.measures if m.unit == unit]
         best = of_unit[0] if len(of_unit) == 1 else None
     return ([best.name], prev.model) if best else (prev.measures, prev.model)
+
+
+def _rescoped_to_all(measures: list[str], model: str, context: Context,
+                     gone: set[str]) -> list[str]:
+    """The first figure of the same base over every row, when its scope was a flag dropped."""
+    meta = context.catalog.model(model).answerable
+    head = meta.measure(measures[0])
+    if head is None or not set(head.scope) & gone or head.base is None:
+        return measures
+    whole = next((m for m in meta.measures_of(head.base) if not m.scope), None)
+    return [whole.name, *measures[1:]] if whole else measures
 
 
 def _base_of(query: Query, context: Context) -> str | None:

@@ -541,6 +541,10 @@ def _remark(piece: str, context: Context, vocab: Vocabulary) -> bool:
         return False
     cut = next((i for i, w in enumerate(words) if w in _PURPOSE and i > 0), len(words))
     rest = words[:cut]
+    if words[0] in {"feels", "seems", "looks", "sounds", "feel", "seem"}:
+        # "… ? feels late for those": an impression of the answer, not a condition of it
+        return not context.values.match(words) and not find_periods(
+            piece.lower(), context.as_of, context.fiscal_year_start_month)
     if set(rest) & (grammar.EXCLUDE | grammar.ONLY | grammar.COMPARE | grammar.CALENDAR |
                     _FIGURE_SHAPE) or any(grammar.is_superlative(w) for w in rest):
         return False
@@ -768,6 +772,8 @@ def _amount_asked(words: Sequence[str]) -> bool:
     >>> _amount_asked("how many deals and what are they worth".split())
     True
     """
+    if list(words[-2:]) in (["the", "total"], ["a", "total"], ["the", "sum"]):
+        return True  # "…, only the ones 50k or more... what's the total?"
     for phrase in grammar.AMOUNT_WORDS:
         said = phrase.split()
         for i in range(len(words) - len(said) + 1):
@@ -1042,6 +1048,19 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
             p.take(i, i + 1)
 
 
+def _excluded_before(words: Sequence[str], start: int) -> bool:
+    """Whether an exclusion leads up to the word at `start`.
+
+    "excluding the overdue ones", "I don't care about the overdue junk": the rows the flag
+    names are left out.
+    """
+    k = start - 1
+    while k > 0 and start - k <= 4 and words[k] in _BETWEEN_EXCLUDE:
+        k -= 1
+    return k >= 0 and (words[k] in grammar.EXCLUDE - {"not", "non"} or words[k] == "about" and
+                       words[max(0, k - 2):k] in (["don't", "care"], ["dont", "care"]))
+
+
 #: Words between an exclusion and what it excludes ("excluding anything in Technology").
 _BETWEEN_EXCLUDE = frozenset({"anything", "any", "everything", "all", "deals", "opps",
                               "opportunities", "those", "ones", "the", "in", "from", "of", "with",
@@ -1257,6 +1276,9 @@ def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset
             continue
         if not p.free(span.start, span.end):
             continue
+        if span.kind == "flag" and p.words[span.end - 1] in {"in", "at", "on"} and \
+                p.words[span.end:span.end + 1] == ["it"]:
+            continue  # "(so far, if we're still in it)": in the period, not in a stage
         if span.kind == "flag" and span.exact < 2 and not all(
                 p.words[i].rstrip("s") in {w.rstrip("s") for t in span.terms for w in t.words}
                 or any(swapped(p.words[i], w) or min(len(w), len(p.words[i])) >= 6
@@ -1618,6 +1640,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             group_by.append(name)
 
     # members, exclusions and member comparisons
+    described: set[int] = set()  # words describing members listed ("the two earliest (…)")
     filters: list[Condition] = []
     compare_members = None
     member_sides = False
@@ -1659,7 +1682,21 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                                                  "fewer", "higher", "lower", "bigger", "smaller"})
                 or any(grammar.is_superlative(w) for w in words) or
                 has(words, "compared with", "compared to", "each", "both", "respectively"))
-            if either and len(keep) >= 2:
+            # "still in the first three stages (prospecting, qualification, needs analysis)":
+            # the members a description names, listed in brackets: one set, one figure
+            bracketed = any(all(m.text in inside for m in keep) for inside in re.findall(
+                r"\(([^)]*)\)", p.question.lower())) and all(
+                set(g.split()) <= {"and", "or", "&"} for g in between) and not (
+                set(words) & (grammar.COMPARE | {"which", "who", "whose"}) or
+                has(words, "compared with", "compared to", "each", "respectively", "by"))
+            if bracketed:
+                said_n = next((i for i, w in enumerate(words[:keep[0].start]) if (
+                    int(w) if w.isdigit() else grammar.NUMBER_WORDS.get(w)) == len(keep)), None)
+                if said_n is not None:
+                    p.take(said_n, said_n + 1)  # ("the first three stages": those three)
+                    described.update(range(said_n, keep[0].start))
+                group_by = [g for g in group_by if g != dim]  # ("stages (A, B)": those, one)
+            if (either or bracketed) and len(keep) >= 2:
                 filters.append(Condition(field=dim, op="in", values=values,
                                          text=" or ".join(m.text for m in keep)))
                 continue
@@ -1751,7 +1788,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # flags and times
     for span in flags:
         before = words[span.start - 1] if span.start > 0 else ""
-        op = "is_false" if before in {"not", "non"} else "is_true"
+        op = "is_false" if before in {"not", "non"} or _excluded_before(words, span.start) \
+            else "is_true"
         filters.append(Condition(field=span.name, op=op, text=p.lower(span.start, span.end)))
     time = times[0].name if times else None
     filters += [Condition(field=time or "", op="weekday", values=list(days),
@@ -1763,7 +1801,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     in_measure = {i for s in measures if s.length > 1 for i in range(s.start, s.end)}
     for i, w in enumerate(words):
         w = w.split("-")[0]  # "longest-sitting"
-        if grammar.is_superlative(w) and i not in in_measure and not (
+        if grammar.is_superlative(w) and i not in in_measure and i not in described and not (
                 w in {"latest", "newest", "earliest"} and words[i + 1:i + 2] and
                 words[i + 1] in grammar.PERIOD_UNITS | grammar.CALENDAR) and not (
                 i in p.used and any(words[i] in c.text.split()[:2] for c in p.conditions)) \
@@ -2124,6 +2162,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         flags=[c.field for c in filters if c.kind == "flag"] + (
             _previous_scope(context) if set(words) & grammar.ANAPHORA and not measures and
             not any(c.kind == "flag" for c in filters) else []),  # (its own flags: its own)
+        negated=[c.field for c in filters if c.kind == "flag" and c.op == "is_false"],
         dimensions=list(dict.fromkeys([*group_by, *(c.field for c in [*filters, *share_part]
                                                       if c.kind == "members")])),
         numbers=sorted(number_names), units=[c.field[1:] for c in conditions],

@@ -44,6 +44,9 @@ class Candidate:
     #: More bases asked in the same question ("how many …, and how much are they worth").
     also_bases: tuple[str, ...] = ()
     flags: list[str] = field(default_factory=list)
+    #: Flags asked as exclusions ("excluding the overdue ones"): the model must have them,
+    #: but no figure is scoped to them.
+    negated: list[str] = field(default_factory=list)
     dimensions: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
@@ -197,6 +200,7 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
     """How `model` serves the reading `want`, or None when it cannot."""
     meta = model.answerable
     flags = set(want.flags)
+    scoping = flags - set(want.negated)  # (a flag left out scopes no figure)
     reasons: list[str] = []
     score = 0.0
     chosen: list[Measure] = []
@@ -209,7 +213,7 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
                 # pushes): a measure of the phrase's base, scoped by the flags asked
                 same = [m for b in want.bases.get(names, ()) for m in meta.measures_of(b)]
                 if same:
-                    measure, _ = _scoped(meta, same[0], flags)
+                    measure, _ = _scoped(meta, same[0], scoping)
                     chosen.append(measure)
                     score += 1 + length
                     reasons.append(f"{measure.name.replace('_', ' ')} is that figure here")
@@ -237,7 +241,7 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         # not the slipped amount) counts less than one of the rows asked about; a figure
         # only of the unit asked ("how many deals last quarter": not the deals slipped)
         # less than one the model declares as that figure, unless the model is named
-        fits = [m for m in options if set(m.scope) <= set(want.flags)]
+        fits = [m for m in options if set(m.scope) <= scoping]
         chosen.append(fits[0] if fits else options[0])
         score += (5 if fits else 3) if declared or model.name in want.hints else 2
         reasons.append(f"measures {want.base.replace('_', ' ')}")
@@ -288,7 +292,7 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
     scoped: set[str] = set()
     resolved = []
     for measure in chosen:
-        m, used = _scoped(meta, measure, flags)
+        m, used = _scoped(meta, measure, scoping)
         if m.name != measure.name:
             reasons.append(f"{m.name} is the {m.base} of {', '.join(m.scope) or 'all'} deals")
         resolved.append(m)
@@ -404,6 +408,7 @@ def candidate_of(query: Query, fiscal_year_start_month: int = 1) -> Candidate:
     return Candidate(
         measures=[((m,), {}, True, 1) for m in query.measures],
         flags=[c.field for c in query.filters if c.kind == "flag"],
+        negated=[c.field for c in query.filters if c.kind == "flag" and c.op == "is_false"],
         dimensions=list(dict.fromkeys([*query.group_by, *(c.field for c in query.filters
                                                            if c.kind == "members")])),
         window=query.window, compare_window=query.compare_window,
