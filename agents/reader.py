@@ -584,26 +584,28 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
         lead, ask = sentence[:m.start()], sentence[m.end():]
         lead_words, ask_words = tokens(lead), tokens(ask)
         purpose = bool(lead_words) and lead_words[0] in _PURPOSE  # ("for the board - …")
-        lead_spans = vocab.spans(lead_words)
+        lead_spans = vocab.spans(lead_words) if m.group(0).strip() == ":" else None
         # ("Quick gut check for the exec sync: …", "RevOps here, cleaning up the forecast:
-        # …"): a lead-in that names no value, breakdown, flag, period, number or exclusion
-        # (the question after it names its own figure)
-        bare = bool(lead_words) and not any(s.kind in {"dimension", "flag", "time", "number"}
-                                            for s in lead_spans) and \
+        # …"): before a colon, a lead-in that names no value, breakdown, flag, period, number
+        # or exclusion (the question after it names its own figure)
+        bare = lead_spans is not None and bool(lead_words) and not any(
+            s.kind in {"dimension", "flag", "time", "number"} for s in lead_spans) and \
             not context.values.match(lead_words) and not any(
                 c.isdigit() for c in lead) and not set(lead_words) & (
                 grammar.EXCLUDE | grammar.ONLY | grammar.COMPARE | grammar.CALENDAR | _FIGURE_SHAPE
             ) and not any(grammar.is_superlative(w) for w in lead_words) and \
             not find_periods(lead.lower(), context.as_of, context.fiscal_year_start_month)
-        scoped_ask = bare and m.group(0).strip() == ":" and bool(ask_words) and \
+        scoped_ask = bare and bool(ask_words) and \
             ask_words[0] in {"for", "in", "on", "across", "excluding", "only", "just"}
         if not lead_words or not ask_words or ask_words[0] not in _ASKING and \
                 ask_words[0] not in grammar.LIST_WORDS and not purpose and not scoped_ask or \
                 lead_words[0] in _ASKING:
             continue
         if m.group(0).strip() in {",", ":"} and not set(lead_words) <= grammar.KNOWN and \
-                not purpose and not (bare and m.group(0).strip() == ":"):
+                not purpose and not bare:
             continue  # after a bare comma only words of no content lead in ("hey quick one,")
+        if lead_spans is None:
+            lead_spans = vocab.spans(lead_words)
         ask_spans = vocab.spans(ask_words)
         figure = any(s.kind in {"measure", "flag"} for s in ask_spans) or \
             has(ask_words, *grammar.COUNT_WORDS, *grammar.AMOUNT_WORDS)
@@ -1229,9 +1231,9 @@ def _read_gapped_measures(p: Parse, vocab: Vocabulary, avoid: frozenset[str]) ->
     The period's words are read already; the words either side of them make one catalog
     phrase ("% of deals slipped"), taken before its words are read one by one.
     """
+    if not any(at > 0 and p.words[at - 1] in _BEFORE_A_PERIOD_INSIDE for _, at in p.windows):
+        return  # (most questions: no period inside a phrase, no second pass)
     period_at = {i for w, at in p.windows for i in range(at, at + len(w.text.split()))}
-    if not period_at:
-        return
     keep = [i for i in range(len(p.words)) if i not in period_at]
     skip = frozenset(k for k, i in enumerate(keep) if i in p.used)
     for span in vocab.spans([p.words[i] for i in keep], skip=skip, avoid=avoid):
