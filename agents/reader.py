@@ -118,6 +118,10 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
                                               context, vocab)
     cleaned = _elided_repeats(cleaned, vocab, context)
     p = Parse(question, tokens(cleaned), _raw_tokens(cleaned))
+    pieces = [tokens(x) for x in re.split(r"\?+\s+", cleaned)]
+    if len(pieces) > 1 and sum(map(len, pieces)) == len(p.words):
+        # where each question of several starts ("… sit the longest? Which stage, …")
+        p.breaks = {sum(map(len, pieces[:k])) for k in range(1, len(pieces))}
     p.not_applied += [NotApplied(text=b, reason="read as background, not as part of the "
                                  "question") for b in background]
     _read_periods(p, cleaned, context)
@@ -1296,7 +1300,8 @@ def _read_catalog(p: Parse, vocab: Vocabulary, avoid: frozenset[str] = frozenset
         # no measure phrase as written: one whose words are all here, in another order
         free = {i for i in range(len(p.words)) if i not in p.used or i in _dim_positions(p)}
         dims = {v.dimension for v in p.values}
-        loose = vocab.loose(p.words, free=free, dims=dims)
+        loose = [x for x in vocab.loose(p.words, free=free, dims=dims)
+                 if not any(x.start < b < x.end for b in p.breaks)]  # (one question's words)
         if loose:
             best = loose[0]
             same = [x for x in loose if x.terms[0].words == best.terms[0].words]
@@ -2801,6 +2806,11 @@ def _record_order(superlative: str | None, numbers: list[Span], meta, words: Seq
         return Order(field=field, desc=False)
     if superlative in {"latest", "newest"}:
         return Order(field=field, desc=True)
+    at = list(words).index(superlative) if superlative in words else -1
+    if superlative in {"oldest", "youngest"} and words[at + 1:at + 3] in (
+            ["close", "date"], ["closing", "date"]):
+        # "the oldest close date on a deal still open": the deal's own date, earliest first
+        return Order(field="time", desc=superlative == "youngest")
     if superlative in {"oldest", "youngest"} and not numbers and meta.times:
         # "the 5 oldest open deals": the age of a deal runs from its first other date (the
         # day it was created), oldest first

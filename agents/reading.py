@@ -49,6 +49,8 @@ class Parse:
     not_applied: list[NotApplied] = field(default_factory=list)
     #: The question names what to measure itself (a measure, "how many", "how long").
     explicit: bool = False
+    #: Where each question starts, when one message asks several ("…? Which stage …").
+    breaks: set[int] = field(default_factory=set)
     #: The base asked with no figure named ("how many deals?": count), else None.
     base_only: str | None = None
     #: Every flag the question read, including those its own measure carries ("only the
