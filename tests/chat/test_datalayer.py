@@ -181,3 +181,47 @@ def test_a_deleted_thread_takes_its_memory_and_stays_deleted(tmp_path):
     thread_id, thread = asyncio.run(go_())
     assert forgotten == [thread_id]
     assert thread is None  # not back as a thread with no owner
+
+
+def test_a_write_under_way_when_its_thread_is_deleted_does_not_bring_it_back(tmp_path):
+    """A session's last save, started just before the thread's deletion, finishes first.
+
+    Chainlit saves a session's state when it disconnects; if the user deletes the thread at
+    that moment, the save must not land after the deletion (the thread would come back as a
+    row with no owner, and the owner could not open a session on that id again).
+    """
+    from chainlit.context import init_http_context
+
+    async def go_():
+        layer = SQLiteDataLayer(tmp_path / "chat.sqlite")
+        user = await layer.create_user(User(identifier="ana"))
+        thread_id = str(uuid.uuid4())
+        init_http_context(thread_id=thread_id)
+        await layer.update_thread(thread_id, name="Q", user_id=user.id)
+        started, release, deleting = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        real = layer.execute_sql
+
+        async def held(query, parameters):  # the save's statement waits until released
+            if "INSERT INTO threads" in query and not release.is_set():
+                started.set()
+                await release.wait()
+            if "DELETE FROM THREADS" in " ".join(query.upper().split()):
+                deleting.set()
+            return await real(query, parameters)
+
+        layer.execute_sql = held
+        save = asyncio.create_task(layer.update_thread(thread_id, metadata={"k": 1}))
+        await started.wait()  # the save is under way
+        deletion = asyncio.create_task(layer.delete_thread(thread_id))
+        # the deletion either deletes now (the save would land after it) or waits its turn
+        lock = layer._step_lock
+        while not deleting.is_set() and not getattr(lock, "_waiters", None):
+            await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(save, deletion)
+        rows = await real('SELECT "id", "userIdentifier" FROM threads WHERE "id" = :id',
+                          {"id": thread_id})
+        await layer.close()
+        return rows
+
+    assert not asyncio.run(go_())  # no row at all, not even one with no owner

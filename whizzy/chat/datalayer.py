@@ -20,6 +20,7 @@ import json
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,11 @@ def _decode(value: Any) -> Any:
     return value
 
 
+#: Set while a write holds the layer's lock (a step's write upserts its thread through
+#: `update_thread`, in the same task: it must not wait for the lock it holds).
+_WRITING: ContextVar[bool] = ContextVar("whizzy_chat_writing", default=False)
+
+
 class SQLiteDataLayer(SQLAlchemyDataLayer):
     """Chainlit's SQLAlchemy data layer, adjusted for a local SQLite file."""
 
@@ -221,18 +227,30 @@ class SQLiteDataLayer(SQLAlchemyDataLayer):
 
     # Chainlit fires step writes as independent tasks (create, then update with the output);
     # the stock layer awaits the thread upsert first, so an update can land before its create
-    # and the create then blanks the output. One FIFO lock keeps the writes in call order.
-    async def create_step(self, step_dict):  # noqa: ANN001, D102
-        if self.was_deleted(step_dict.get("threadId")):
+    # and the create then blanks the output. One FIFO lock keeps the writes in call order,
+    # and a thread's deletion waits for the writes already under way (a write that started
+    # before it, finishing after, would bring the thread back as a row with no owner).
+    async def _write(self, thread_id: Any, write: Callable[[], Awaitable[None]]) -> None:
+        """Run `write` under the layer's lock, unless `thread_id` was deleted."""
+        if _WRITING.get():
+            if not self.was_deleted(thread_id):
+                await write()
             return
         async with self._step_lock:
-            await super().create_step(step_dict)
+            token = _WRITING.set(True)
+            try:
+                if not self.was_deleted(thread_id):
+                    await write()
+            finally:
+                _WRITING.reset(token)
+
+    async def create_step(self, step_dict):  # noqa: ANN001, D102
+        await self._write(step_dict.get("threadId"),
+                          lambda: SQLAlchemyDataLayer.create_step(self, step_dict))
 
     async def update_step(self, step_dict):  # noqa: ANN001, D102
-        if self.was_deleted(step_dict.get("threadId")):
-            return
-        async with self._step_lock:
-            await super().create_step(step_dict)
+        await self._write(step_dict.get("threadId"),
+                          lambda: SQLAlchemyDataLayer.create_step(self, step_dict))
 
     # A deleted thread's sessions may still write to it (Chainlit saves a session's state
     # when it disconnects, and every step upserts its thread): the thread would come back
@@ -243,15 +261,13 @@ class SQLiteDataLayer(SQLAlchemyDataLayer):
 
     async def update_thread(self, thread_id: str, *args: Any, **kwargs: Any) -> None:
         """Create or update a thread, unless it was deleted."""
-        if self.was_deleted(thread_id):
-            return
-        await super().update_thread(thread_id, *args, **kwargs)
+        await self._write(thread_id, lambda: SQLAlchemyDataLayer.update_thread(
+            self, thread_id, *args, **kwargs))
 
     async def create_element(self, element: Any) -> None:
         """Store an element, unless its thread was deleted."""
-        if self.was_deleted(getattr(element, "thread_id", None)):
-            return
-        await super().create_element(element)
+        await self._write(getattr(element, "thread_id", None),
+                          lambda: SQLAlchemyDataLayer.create_element(self, element))
 
     async def execute_sql(self, query: str, parameters: dict) -> Any:
         """Run one statement, storing list/dict parameters as JSON text."""
@@ -274,10 +290,15 @@ class SQLiteDataLayer(SQLAlchemyDataLayer):
 
     async def delete_thread(self, thread_id: str) -> None:
         """Delete the thread, and with it the assistant's memory of it (`on_delete_thread`)."""
-        self._deleted[thread_id] = None
-        while len(self._deleted) > MAX_DELETED:
-            self._deleted.popitem(last=False)
-        await super().delete_thread(thread_id)
+        async with self._step_lock:  # (after the writes under way; none after it)
+            self._deleted[thread_id] = None
+            while len(self._deleted) > MAX_DELETED:
+                self._deleted.popitem(last=False)
+            token = _WRITING.set(True)
+            try:
+                await super().delete_thread(thread_id)
+            finally:
+                _WRITING.reset(token)
         if self.on_delete_thread is not None:
             await self.on_delete_thread(thread_id)
 
