@@ -731,9 +731,9 @@ def _base_of(query: Query, context: Context) -> str | None:
     m = model.answerable.measure(query.measures[0]) if model and query.measures else None
     if m is None:
         return None
-    return m.base if m.base in {"count", "deals", "amount"} and m.base != "deals" else (
-        "count" if m.base == "deals" or m.base is None and m.unit == "count" else
-        "amount" if m.base is None and m.unit == "currency" else None)
+    if m.base is None:
+        return {"count": "count", "currency": "amount"}.get(m.unit)
+    return {"count": "count", "deals": "count", "amount": "amount"}.get(m.base)
 
 
 def _parts(measures: list[str], model: str | None, context: Context) -> set[str]:
