@@ -513,6 +513,10 @@ _PATTERNS: list[tuple[str, str]] = [
     ("sinceday", r"\b(?:since|from|starting)\s+the\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)\s+of\s+"
                  r"(?P<rel>last|this|the previous|previous|the current|the last)\s+month\b"
                  r"(?!\s+(?:to|until|through|till|and)\b)"),
+    # "between the 1st and the 15th of last month": those days of that month
+    ("dayrange", r"\b(?:between|from)\s+the\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)\s+(?:and|to|through|"
+                 r"until|till|thru|-)\s+the\s+(?P<d2>[0-3]?\d)(?:st|nd|rd|th)(?:\s+of)?\s+"
+                 r"(?P<rel>last|this|the previous|previous|the current|the last)\s+month\b"),
     ("since", r"\b(?:since|from|after|between|starting)\s+(?P<rest>.+)$"),
     # "Jan 1 to Dec 31 2025": two dates joined, with no "from" before them
     ("span", rf"\b(?P<rest>(?:{_MONTH_RE})\.?\s+[0-3]?\d(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?\s+"
@@ -582,6 +586,13 @@ def _resolve(
     if name == "xtd":
         return to_date_now((m.group("unit") or m.group("unit2") or m.group("unit3"))[0], as_of,
                            fsm)
+    if name == "dayrange":
+        back = 0 if m.group("rel") in {"this", "the current"} else -1
+        first = add_months(dt.date(as_of.year, as_of.month, 1), back)
+        start, end = first.replace(day=int(m.group("d"))), first.replace(day=int(m.group("d2")))
+        if start > end:
+            return None
+        return Period(start, end, _range_label(start, end), "range", "between")
     if name == "sinceday":
         back = 0 if m.group("rel") in {"this", "the current"} else -1
         first = add_months(dt.date(as_of.year, as_of.month, 1), back)
@@ -973,8 +984,58 @@ def find_periods(
             span = (m.start("mon") if name == "monthname" else m.start(), m.end())
             found.append(PeriodMatch(period, *span))
             taken.append(span)
-    return _coordinated(_restated(sorted(found, key=lambda pm: pm.start), lowered), lowered,
-                        as_of, fiscal_year_start_month)
+    return _coordinated(_restated(_parts_of(sorted(found, key=lambda pm: pm.start), lowered),
+                                  lowered), lowered, as_of, fiscal_year_start_month)
+
+
+#: The start or end of a period said before it ("the first 14 days of", "the final week of").
+_PART_BEFORE = re.compile(rf"\b(?:the\s+|its\s+)?(?P<edge>first|last|final|opening|closing)\s+"
+                          rf"(?:(?P<n>{_NUM_RE})\s+)?(?P<unit>days?|weeks?|months?)\s+"
+                          r"(?:of|in)\s+(?:the\s+)?$")
+
+
+def _parts_of(found: list[PeriodMatch], text: str) -> list[PeriodMatch]:
+    """A period's first or last days, weeks or months, said before it.
+
+    "the first 14 days of this quarter", "the first two weeks of last quarter", "the final
+    week of last quarter": that part of the period named (a week is 7 days; months are whole).
+
+    >>> A = dt.date(2026, 11, 15)
+    >>> [m.period.label for m in find_periods("created in the first 14 days of this quarter", A)]
+    ['the first 14 days of Q4 2026 (Oct 1 – Oct 14, 2026)']
+    >>> [m.period.label for m in find_periods("won in the final week of last quarter", A)]
+    ['the last 7 days of Q3 2026 (Sep 24 – Sep 30, 2026)']
+    >>> [m.period.label for m in find_periods("the last 2 months of last fiscal year", A, 2)]
+    ['the last 2 months of FY2026 (Dec 1, 2025 – Jan 31, 2026)']
+    """
+    out: list[PeriodMatch] = []
+    for match in found:
+        part = _PART_BEFORE.search(text[:match.start])
+        whole = match.period
+        if part is None or whole.grain not in {"month", "quarter", "half", "year"}:
+            out.append(match)
+            continue
+        n = _number(part.group("n")) if part.group("n") else 1
+        unit = part.group("unit").rstrip("s")
+        first = part.group("edge") in {"first", "opening"}
+        if unit == "month":
+            start = whole.start if first else add_months(whole.end.replace(day=1), 1 - n)
+            end = add_months(whole.start, n) - dt.timedelta(days=1) if first else whole.end
+        else:
+            days = n * (7 if unit == "week" else 1)
+            start = whole.start if first else whole.end - dt.timedelta(days=days - 1)
+            end = whole.start + dt.timedelta(days=days - 1) if first else whole.end
+        if start < whole.start or end > whole.end or start > end:
+            out.append(match)
+            continue
+        count, noun = (n, f"{unit}s") if unit == "month" else \
+            (n * (7 if unit == "week" else 1), "days")
+        label = f"the {'first' if first else 'last'} {count} {noun if count > 1 else noun[:-1]}" \
+                f" of {whole.label} ({_range_label(start, end)})"
+        out = [m for m in out if m.end <= part.start()]  # ("the last 7 days of": a part, not
+        out.append(PeriodMatch(Period(start, end, label, "range", "part"), part.start(),
+                               match.end))  # the 7 days before the as-of date)
+    return out
 
 
 def _restated(found: list[PeriodMatch], text: str) -> list[PeriodMatch]:
@@ -1021,7 +1082,8 @@ def _restated(found: list[PeriodMatch], text: str) -> list[PeriodMatch]:
 _RESTATING = frozenset({"to", "the", "same", "date", "dates", "as", "of", "a", "an", "both",
                         "included", "inclusive", "including", "from", "through", "full",
                         "whole", "entire", "i", "e", "ie", "so", "far", "just", "only", "all",
-                        "not", "our", "calendar", "thru", "until"})
+                        "not", "our", "calendar", "thru", "until", "its", "it's", "first",
+                        "last", "final"})
 
 
 def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch | None:

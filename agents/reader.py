@@ -365,6 +365,11 @@ def _clean(question: str) -> str:
     text = re.sub(r"\s*(?:→|->|⇒)\s*", " to ", text)  # "created→closed lost": from … to
     text = re.sub(r"\s\+\s", " and ", text)  # "won + lost count", "count + total"
     text = re.sub(r"#\s*(?:of\b\s*)?(?=[A-Za-z])", "number of ", text)  # "# won", "# of opps"
+    text = re.sub(r"\b1\s*:\s*1(s?)\b", r"one-on-one\1", text)  # a meeting, not a ratio
+    # "the next 30.. no, make it 45 days": the number said second replaces the first
+    text = re.sub(r"(?<![\w.])\d+(?:\.\d+)?[km]?\s*(?:\.{2,}|…|,|-+|—)?\s*(?:no|sorry|wait|oops)"
+                  r"\b[,.!]?\s*(?:(?:no|wait|sorry)\b[,.!]?\s*)?(?:make\s+(?:it|that)|i\s+mean|"
+                  r"actually|rather)?\s*(?=\$?\d)", "", text, flags=re.IGNORECASE)
     # "the most recently created deal": the latest, not a ranking by a figure called "recent"
     text = re.sub(r"\bmost\s+recent(?:ly)?\b(?!\s+(?:completed|closed|finished|full|complete|"
                   r"quarter|qtr|month|year|week|half|fiscal|period|fy)\b)", "latest", text,
@@ -514,10 +519,14 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
             sentences[k] = ", ".join(x for x in parts if x not in doing) + "."
             background += doing
     keep = []
-    for sentence in sentences:
+    for k, sentence in enumerate(sentences):
         words = tokens(sentence)
         asks = sentence.rstrip().endswith("?") or not words or words[0] in _ASKING or \
             words[0] in grammar.LIST_WORDS
+        if not asks and k < len(sentences) - 1 and _says_only_what_is_asked(
+                sentence, sentences[-1], context, vocab):
+            background.append(sentence)  # "new VP here, first week. what was our WR last q?"
+            continue
         named = any(s.kind not in {"model", "not_held"} or s.kind == "model" and s.length > 1
                     for s in vocab.spans(words)) or bool(
             context.values.match(words)) or bool(grammar.CALENDAR & set(words))
@@ -526,10 +535,53 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
                 words) and not find_periods(sentence.lower(), context.as_of,
                                             context.fiscal_year_start_month):
             named = False  # "I'm new on the team.": about the asker, not what is asked
+        if named and not asks and k < len(sentences) - 1:
+            sentence = _without_setting_period(sentence, sentences[-1], context, background)
         (keep if asks or named else background).append(sentence)
     if not keep:
         return text, []
     return " ".join(keep), background
+
+
+def _without_setting_period(sentence: str, ask: str, context: Context,
+                            background: list[str]) -> str:
+    """A sentence before the question without its period, when the question names its own.
+
+    "prepping one-on-ones with Mary Patel's reps this week. what did the team book last
+    quarter?": the team is asked about, but "this week" is when the asker prepares.
+    """
+    if not find_periods(ask.lower(), context.as_of, context.fiscal_year_start_month):
+        return sentence
+    found = find_periods(sentence.lower(), context.as_of, context.fiscal_year_start_month)
+    for match in sorted(found, key=lambda m: -m.start):
+        background.append(sentence[match.start:match.end].strip())
+        sentence = sentence[:match.start] + sentence[match.end:]
+    return sentence
+
+
+def _says_only_what_is_asked(lead: str, ask: str, context: Context, vocab: Vocabulary) -> bool:
+    """Whether a sentence before the question narrows nothing the question leaves open.
+
+    "new VP here, first week, sorry if these are basic. what was our win rate last quarter?",
+    "monday pipe review. open pipe closing this quarter, by stage - …?", "ok new quarter, clean
+    slate. what did last qtr finish at in bookings?": the sentence names no value, breakdown,
+    flag, number or exclusion, and the question names its own figure and its own period, so
+    the figure or period words the sentence holds ("pipe", "first week") are the asker's
+    setting, not the question. "Won deals only. How many last quarter?" keeps its flag, and
+    "Last quarter. What was the win rate?" its period (the question names none).
+    """
+    lead_words, ask_words = tokens(lead), tokens(ask)
+    if not lead_words or not ask_words or context.values.match(lead_words) or any(
+            c.isdigit() for c in lead) or set(lead_words) & (grammar.EXCLUDE | grammar.ONLY):
+        return False
+    if any(s.kind in {"flag", "number"} or s.kind == "dimension" and not set(
+            lead_words[s.start:s.end]) <= grammar.PERIOD_UNITS for s in vocab.spans(lead_words)):
+        return False
+    ask_spans = vocab.spans(ask_words)
+    figure = any(s.kind in {"measure", "flag"} for s in ask_spans) or \
+        has(ask_words, *grammar.COUNT_WORDS, *grammar.AMOUNT_WORDS)
+    return figure and (bool(grammar.CALENDAR & set(ask_words)) or bool(find_periods(
+        ask.lower(), context.as_of, context.fiscal_year_start_month)))
 
 
 def _remark(piece: str, context: Context, vocab: Vocabulary) -> bool:
@@ -1054,23 +1106,51 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
             p.take(i, i + 1)
 
 
-def _excluded_before(words: Sequence[str], start: int) -> bool:
+def _excluded_before(words: Sequence[str], start: int, *, negation: bool = False) -> bool:
     """Whether an exclusion leads up to the word at `start`.
 
-    "excluding the overdue ones", "I don't care about the overdue junk": the rows the flag
-    names are left out.
+    "excluding the overdue ones", "I don't care about the overdue junk", "skip anything
+    that's already overdue", "not counting anything that came in through Partner Referral",
+    "leaving aside anything already past its close date": the rows the word names are left
+    out. Between the exclusion and the word stand only words that point at rows ("anything",
+    "the deals") or say how they are ("that are already", "that came in through"). With
+    `negation`, a bare "not" / "non" also excludes ("deals not in Technology").
+
+    >>> _excluded_before("weighted pipe excluding anything already overdue".split(), 5)
+    True
+    >>> _excluded_before("not counting anything that came in through web".split(), 8)
+    True
+    >>> _excluded_before("open pipe not in web".split(), 4)
+    False
+    >>> _excluded_before("open pipe not in web".split(), 4, negation=True)
+    True
     """
     k = start - 1
-    while k > 0 and start - k <= 4 and words[k] in _BETWEEN_EXCLUDE:
+    while k > 0 and start - k <= 7 and (words[k] in _BETWEEN_EXCLUDE or
+                                        words[k] in _SAYS_HOW_ROWS_ARE):
         k -= 1
-    return k >= 0 and (words[k] in grammar.EXCLUDE - {"not", "non"} or words[k] == "about" and
-                       words[max(0, k - 2):k] in (["don't", "care"], ["dont", "care"]))
+    if k < 0:
+        return False
+    opener = grammar.EXCLUDE if negation else grammar.EXCLUDE - {"not", "non"}
+    pair = (words[k - 1], words[k]) if k > 0 else ("", words[k])
+    return words[k] in opener or pair in _EXCLUDE_PAIRS or words[k] == "about" and \
+        words[max(0, k - 2):k] in (["don't", "care"], ["dont", "care"])
 
 
 #: Words between an exclusion and what it excludes ("excluding anything in Technology").
-_BETWEEN_EXCLUDE = frozenset({"anything", "any", "everything", "all", "deals", "opps",
+_BETWEEN_EXCLUDE = frozenset({"anything", "any", "everything", "all", "deals", "opps", "whatever",
                               "opportunities", "those", "ones", "the", "in", "from", "of", "with",
                               "at", "for", "out"})  # ("leave out the Technology accounts")
+#: Words saying how the excluded rows are ("anything that's already overdue", "anything that
+#: came in through Partner Referral"): relatives, be-verbs, "already", a verb of arriving.
+_SAYS_HOW_ROWS_ARE = frozenset({"that", "thats", "which", "who", "is", "are", "was", "were",
+                                "been", "already", "still", "currently", "came", "come",
+                                "comes", "through", "via"})
+#: Two-word exclusions ("not counting", "leaving aside", "other than").
+_EXCLUDE_PAIRS = frozenset({("not", "counting"), ("not", "including"), ("leaving", "aside"),
+                            ("setting", "aside"), ("leave", "aside"), ("set", "aside"),
+                            ("aside", "from"), ("other", "than"), ("apart", "from"),
+                            ("except", "for")})
 #: Words saying a field holds nothing: "no lead source", "a blank amount", "industry missing".
 _EMPTY_BEFORE = frozenset({"no", "without", "missing", "blank", "empty", "null", "unset"})
 _EMPTY_AFTER = frozenset({"blank", "missing", "empty", "null", "unset"})
@@ -1660,15 +1740,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         keep, drop = [], []
         for match in matches:
             before = words[max(0, match.start - 2):match.start]
-            k = match.start - 1
-            while k > 0 and match.start - k <= 4 and words[k] in _BETWEEN_EXCLUDE:
-                k -= 1  # "excluding anything in Technology": the exclusion, further back
-            if k >= 0 and words[k] in grammar.EXCLUDE:
-                before = [*before, words[k]]
             joined = bool(drop) and drop[-1].end < match.start and all(
                 w in {"and", "or", "nor", "&", "plus"} for w in words[drop[-1].end:match.start])
-            (drop if set(before) & grammar.EXCLUDE or has(before, "other than", "apart from")
-             or joined else keep).append(match)  # ("except Technology and Healthcare": both)
+            # ("except Technology and Healthcare": both)
+            (drop if set(before) & grammar.EXCLUDE or _excluded_before(
+                words, match.start, negation=True) or joined else keep).append(match)
         if drop:
             filters.append(Condition(field=dim, op="not_in",
                                      values=[v for m in drop for v in m.values],
@@ -1762,7 +1838,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         v.end == s.start and v.dimension in PERSON_DIMENSIONS and v.dimension != s.name and
         s.name in PERSON_DIMENSIONS and re.search(
             rf"\b{re.escape(words[v.end - 1])}['’]s\s+{re.escape(words[s.start])}\b",
-            p.question.lower()) for v in p.values)]
+            p.question.lower()) and  # (asked of: "what did Mary Patel's reps book" is the team)
+        any(words[j] in {"who", "whos", "who's", "what", "whats", "what's", "which"} and
+            set(words[j + 1:v.start]) <= {"is", "was", "are", "were", "s"}
+            for j in range(max(0, v.start - 3), v.start)) for v in p.values)]
     one = person_of(context.previous) if context.previous is not None else None
     if one is not None:  # (the one person the last answer was about, answered or named)
         theirs = [s for s in dims if s.start > 0 and words[s.start - 1] in {  # "who's their
@@ -3114,7 +3193,8 @@ _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "mon
                         "worse", "decline", "declining", "instead", "first", "last", "previous",
                         "next", "before", "after", "prior", "ago", "period", "how", "much",
                         "many", "times", "time", "long", "worth", "dollar", "dollars",
-                        "wise", "which", "who", "whose", "up", "dated"})
+                        "wise", "which", "who", "whose", "up", "dated", "counting", "aside",
+                        "setting"})
 _STRUCTURE_STEMS = frozenset(stem(w) for w in _STRUCTURE)
 
 

@@ -108,6 +108,11 @@ def _scoped(meta: Any, measure: Measure, flags: set[str]) -> tuple[Measure, set[
     """The measure of the same base whose scope fits the flags asked, and the flags it uses."""
     if measure.base is None:
         return measure, set()
+    # ("closed bookings": every won deal is closed, so the won figure answers it)
+    implied = {x for f in measure.scope if (flag := meta.flag(f)) is not None
+               for x in flag.implies} & flags
+    if implied and set(measure.scope) <= flags | set(measure.scope):
+        return measure, set(measure.scope) | implied
     options = meta.measures_of(measure.base)
     if set(measure.scope) <= flags and (not flags or measure.scope):
         best = max((m for m in options if set(m.scope) <= flags),

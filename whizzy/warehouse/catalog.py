@@ -149,6 +149,9 @@ class Flag:
     #: Flags no row has together with this one ("won" excludes "open"): one asked now
     #: replaces the other kept from an earlier question.
     excludes: tuple[str, ...] = ()
+    #: Flags every row with this one also has ("won" implies "closed"): a figure scoped to
+    #: this flag already answers a question that names those too ("closed bookings").
+    implies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -575,7 +578,7 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
 
     flags = named_columns("flags", lambda raw, name, column: Flag(
         name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name),
-        bool(raw.get("problem")), _strings(raw.get("excludes"))))
+        bool(raw.get("problem")), _strings(raw.get("excludes")), _strings(raw.get("implies"))))
     numbers = named_columns("numbers", lambda raw, name, column: Number(
         name, column, str(raw.get("unit") or "number"), _strings(raw.get("synonyms")),
         str(raw.get("label") or name.replace("_", " ")),
@@ -592,6 +595,8 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
     flag_names = {f.name for f in flags}
     for f in flags:
         issues += [f"flag {f.name} excludes {x!r}, which is not a flag" for x in f.excludes
+                   if x not in flag_names]
+        issues += [f"flag {f.name} implies {x!r}, which is not a flag" for x in f.implies
                    if x not in flag_names]
     for m in measures:
         for flag in m.scope:
