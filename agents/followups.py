@@ -12,7 +12,15 @@ import re
 
 from agents import grammar
 from agents.contract import Condition, Intent, NotApplied, Order, Query, Ranking
-from agents.periods import TIME_BUCKETS, current, shift, widen_to_grain, year_before
+from agents.periods import (
+    TIME_BUCKETS,
+    Period,
+    current,
+    parse_period,
+    shift,
+    widen_to_grain,
+    year_before,
+)
 from agents.reading import Context, Parse, has, period_of, window_of
 from agents.serving import candidate_of, choose_model, serve
 from agents.values import PERSON_DIMENSIONS
@@ -124,11 +132,26 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         if span.kind == "dimension" and span.start > 0 and words[span.start - 1] in {
                 "that", "this", "same"} and answered and span.name in {
                 prev.pick, *prev.group_by} and span.name not in {c.field for c in query.filters}:
+            group_by = [g for g in query.group_by if g != span.name]
+            p.take(span.start - 1, span.end)
+            said = parse_period(str(answered[0]), context.as_of,
+                                context.fiscal_year_start_month) \
+                if span.name in TIME_BUCKETS and query.window is None else None
+            if said is not None:
+                # "what was our win rate in that quarter?" after the best of the last four:
+                # that quarter is the period now (and "the quarter before that one" its
+                # neighbour)
+                whole = shift(Period(said.start, said.start, "", "day"), 0,
+                              context.fiscal_year_start_month, unit=span.name)
+                query = query.model_copy(update={"window": window_of(
+                    whole, p.lower(span.start - 1, span.end)), "group_by": group_by})
+                prev = prev.model_copy(update={"group_by": [
+                    g for g in prev.group_by if g != span.name], "ranking": None})
+                continue
             picked = Condition(field=span.name, op="eq", values=[answered[0]],
                                text=answered[0])
-            query = query.model_copy(update={"filters": [*query.filters, picked], "group_by": [
-                g for g in query.group_by if g != span.name]})
-            p.take(span.start - 1, span.end)
+            query = query.model_copy(update={"filters": [*query.filters, picked],
+                                             "group_by": group_by})
 
     # the period: named now, shifted from the last one, else kept
     window = query.window
@@ -199,9 +222,16 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     new_fields = {c.field for c in query.filters}
     replace_all = re.search(r"\b(instead|overall|everyone|everybody|all (reps|owners|industries)|"
                             r"(?:the )?whole (?:team|company|org|organi[sz]ation))\b", text)
-    if replace_all and replace_all.group(1) == "instead" and query.group_by and \
-            not query.filters:
-        replace_all = None  # "same thing by country instead": another grouping, same deals
+    if replace_all and replace_all.group(1) == "instead" and (
+            query.group_by or query.measures and p.explicit) and not query.filters:
+        # "same thing by country instead": another grouping, same deals; "switch it to
+        # dollars won instead of the rate": another figure, same deals
+        replace_all = None
+    if (swapped := re.search(r"\binstead of (?:the |that |this |our )?(?:\w+ ){0,2}\w+$|"
+                             r"\binstead of (?:the |that |this |our )?\w+", text)):
+        # "… instead of the rate": what the new figure replaces, said of the last answer
+        at = len(text[:swapped.start()].split())
+        p.take(at, at + len(swapped.group(0).split()))
     if replace_all and (unit := re.match(r"(?:the )?whole (\w+)", replace_all.group(1))):
         vocab = Vocabulary.of(context.catalog)
         if any(unit.group(1) in vocab.phrases("dimension", c.field) for c in prev.filters):
@@ -276,6 +306,10 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     # measures: named now, else kept
     measures = query.measures
     model = query.model
+    # ("that country's win rate": the member pointed at, not the deals of the last figure)
+    pointing = {w for i, w in enumerate(words) if not (w == "that" and any(
+        s.kind == "dimension" and s.start == i + 1 and not words[s.end - 1].endswith("s")
+        for s in p.spans))}
     of_members = bool(measures and p.explicit and prev.shown and prev.group_by and set(
         words) & {"their", "they", "them", "those", "these", "its"} and not query.group_by and
         prev.group_by[0] not in {c.field for c in update["filters"]})
@@ -292,11 +326,8 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         else:
             prev = prev.model_copy(update={"group_by": [g for g in prev.group_by if g != dim],
                                            "ranking": None})
-    elif measures and p.explicit and not counted_back and {
-            w for i, w in enumerate(words) if not (w == "that" and any(
-                s.kind == "dimension" and s.start == i + 1 and not words[s.end - 1].endswith("s")
-                for s in p.spans))} & {"that", "those", "it", "them", "these", "they", "their"}:
-        # ("that country's win rate": the member pointed at, not the deals of the last figure)
+    elif measures and p.explicit and not counted_back and pointing & {
+            "that", "those", "it", "them", "these", "they", "their"}:
         # "how many deals is that?", "how much was that worth?": a new figure of the same
         # deals, so the flags the previous figure carried ("open", "won") stay on
         scope = _scope_of(prev, context)
@@ -304,7 +335,7 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         update["filters"] = [*update["filters"], *(
             Condition(field=f, op="is_true", text=f) for f in scope if f not in have)]
     asking_count = has(words, *grammar.COUNT_WORDS) and not query.measures
-    share_of_that = bool(query.share_of) and bool(set(words) & {"that", "it", "this", "those"})
+    share_of_that = bool(query.share_of) and bool(pointing & {"that", "it", "this", "those"})
     unit_only = p.explicit and not any(
         s.kind == "measure" for s in p.spans) and \
         not p.flags and has(words, *grammar.AMOUNT_WORDS) and not prev.records and (
@@ -503,8 +534,12 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
                                                context.fiscal_year_start_month), "")
     # "and for Ivy?" after "how much of that is overdue?": the same share, of another member
     # (but "and what's closing this quarter (open)" names its own deals: no share of them)
+    # ("the same new-business number for the quarter before" after "how much of that
+    # quarter's bookings was new business": the part named again is the figure now)
+    part_named = any(c.field == s.field and c.values == s.values
+                     for c in query.filters for s in prev.share_of)
     update["share_of"] = query.share_of or (prev.share_of if not p.explicit and not p.flags
-                                            else [])
+                                            and not part_named else [])
     if prev.share_of and not update["share_of"] and query.measures and p.explicit:
         # "weighted?" after "how much of that is in Commit?": the new figure of that part
         # (a part that is one side of the new figure gives way: "and the win rate on those?"
@@ -661,7 +696,12 @@ def reserve(query: Query, context: Context) -> Query:
     current = catalog.models.get(query.model or "")
     served = serve(current, want) if current is not None else None
     explains = not query.why or current is None or bool(current.answerable.why_dimensions)
-    if served is not None and not served.widen and explains:
+    # ("and just for deals over 100k?" after a win rate of a per-quarter model: a bound its
+    # rows have no column for)
+    bounds = current is None or all(current.answerable.number(n) is not None or
+                                    current.answerable.measure(n) is not None
+                                    for n in want.numbers)
+    if served is not None and not served.widen and explains and bounds:
         return query
     chosen = choose_model(want, catalog)
     dropped: list[Condition] = []

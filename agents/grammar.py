@@ -106,7 +106,8 @@ ANAPHORA = frozenset({"it", "that", "those", "them", "they", "these", "this", "h
                       "their", "theirs", "its", "one", "ones", "same", "there"})
 #: "the quarter before", "the month after", "before that", "the one before that".
 RELATIVE = re.compile(
-    r"\b(?:(?:the\s+)?(?:fiscal\s+)?(?P<unit>quarter|month|year|half|one|period)\s+(?P<dir>before|prior|"
+    r"\b(?:(?:the\s+)?(?:fiscal\s+)?(?P<unit>quarter|month|year|half|one|period)\s+"
+    r"(?:(?:right|just|immediately|directly)\s+)?(?P<dir>before|prior|"
     r"earlier|after|later)(?!\s+(?:last|this|next))(?:\s+that)?|(?P<dir2>before|after) "
     r"(?:that|then|it)|(?:the\s+)?(?P<dir3>previous|prior|preceding|following|next)\s+"
     r"(?P<unit3>one|quarter|month|year|half|period)(?!\s+\w*\s*(?:to date)))\b")

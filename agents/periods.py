@@ -533,7 +533,8 @@ _PATTERNS: list[tuple[str, str]] = [
                  r"(?:fiscal\s+)?(?P<unit>quarter|month|year|q)\b"),
     # "where are we for the quarter", "closed won in the month": the current one
     ("theunit", r"\b(?:for|in|during|over|across)\s+the\s+(?P<rel>)(?:fiscal\s+)?(?P<unit>quarter|"
-                r"month|year)\b(?!\s+(?:before|after|prior|earlier|later|of|ending|ended|that|"
+                r"month|year)\b(?!\s+(?:(?:right|just|immediately|directly)\s+)?(?:before|after|"
+                r"prior|earlier|later|of|ending|ended|that|"
                 r"we|when|in|to|just|which|with|by|where|following|previous|preceding)\b)"),
     ("isodate", r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
     # "since Monday", "on last Friday", "yesterday": a day near the as-of date (a bare

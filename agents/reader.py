@@ -2416,6 +2416,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             first = next((d.name for d in meta.dimensions if d.kind_value), None)
             if first:
                 group_by = [first]
+    unit_asked = _which_unit_of(words, window, superlative)
+    if unit_asked and not group_by and not compare_members and model is not None and \
+            catalog.model(model).answerable.dimension(unit_asked) is not None:
+        # "of the last 4 full quarters, which one had the biggest bookings?": the periods
+        # inside the one named, ranked
+        group_by, records, limit = [unit_asked], False, limit or 1
     ranking = None
     if superlative and not records and (group_by or compare_members):
         unit = chosen.unit if chosen else None
@@ -2458,6 +2464,27 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         limit=limit if records else (ranking.limit if ranking else None), pick=pick,
         share_of=share_of, model=model, question=p.question,
         time=time if window is None and model is not None and group_by else None)
+
+
+def _which_unit_of(words: list[str], window: Window | None, superlative: str | None
+                   ) -> str | None:
+    """The unit of a period of several that a question picks one of, else None.
+
+    "which of the last 4 quarters had the most …", "of the last 6 months, which one …".
+
+    >>> import datetime as dt
+    >>> w = Window(start=dt.date(2025, 10, 1), end=dt.date(2026, 9, 30), label="", grain=
+    ...            "quarter", kind="last_quarters", count=4)
+    >>> _which_unit_of("which of the last 4 quarters had the most bookings".split(), w, "most")
+    'quarter'
+    """
+    if window is None or superlative is None or (window.count or 1) < 2 or \
+            window.grain not in {"quarter", "month", "year", "week"}:
+        return None
+    joined = " ".join(words)
+    if re.search(r"\b(?:which|what)\s+(?:one|of\b|(?:quarter|month|year|week)s?\b)", joined):
+        return window.grain
+    return None
 
 
 def _without_own_parts(p: Parse, filters: list[Condition], measure: str,

@@ -327,6 +327,11 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         if unit == "days" and not any(n.unit == "days" for n in meta.numbers) and not any(
                 m.unit == "days" for m in meta.measures):
             return None
+        if not want.dimensions and not any(n.unit == unit for n in meta.numbers):
+            # "win rate last quarter for deals over 100k": a bound on the deals, which a
+            # model of ready figures (a row per quarter) has no column for
+            score -= 6
+            reasons.append(f"has no {unit} column to bound")
 
     implied = implied_dimension(model, want) if resolved and not any(
         m.is_aggregate for m in resolved) else None
@@ -421,4 +426,5 @@ def candidate_of(query: Query, fiscal_year_start_month: int = 1) -> Candidate:
         records=query.records, trend=query.trend, trend_grain=query.trend_grain, why=query.why,
         fiscal_year_start_month=fiscal_year_start_month,
         weekday_times=tuple(c.field for c in query.filters if c.kind == "weekday"),
-        count_of=query.count_of)
+        count_of=query.count_of,
+        numbers=list(dict.fromkeys(c.field for c in query.filters if c.kind == "number")))
