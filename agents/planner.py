@@ -772,6 +772,10 @@ def records_plans(query: Query, model: Model, warehouse: Warehouse, *,
             if column not in columns:
                 columns.append(column)
             order.append(Order(name=column, desc=query.order.desc))
+            moment = next((t.moment for t in meta.times if query.order.field == f"time:{t.name}"
+                           and t.moment), None)
+            if moment:  # ("the most recently created": the latest within the day, too)
+                order.append(Order(name=moment, desc=query.order.desc))
             number = meta.number(query.order.field)
             if number is not None and number.unit == "count" and query.order.desc:
                 # "the deals pushed the most": deals pushed at least once

@@ -616,7 +616,8 @@ _ABBREVIATION = re.compile(r"(?:^|\s)(?:vs|v|approx|est|etc|e\.g|i\.e|no|inc|co|
 #: Where a lead-in clause ends and the question starts: "…, so what was", "… — how much",
 #: "for the exec summary I need …".
 _CLAUSE_BREAK = re.compile(r"(?:,\s*so|\s+so|\s*[;—–:,]|\s+-)\s+(?=\w)|"
-                           r"\s+(?=(?:i|we)\s+(?:need|want|would like|'d like)\b)")
+                           r"\s+(?=(?:i|we)\s+(?:need|want|would like|'d like)\b)",
+                           flags=re.IGNORECASE)  # ("… review I need the damage from …")
 #: Verbs asking for records to be listed ("list …", "pull up …"), not "which" or a ranking.
 _LISTING_VERBS = grammar.LIST_WORDS - {"which", "what"} - {
     w for w in grammar.LIST_WORDS if grammar.is_superlative(w)}
@@ -1523,9 +1524,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             measures = [m for m in measures if m not in unsaid]
             p.take(min(m.start for m in unsaid), max(m.end for m in unsaid))
     numbers = [s for s in p.spans if s.kind == "number"]
+    said_of = {i for s in p.spans if s.kind in {"flag", "number"} for i in range(s.start, s.end)}
+    said_of |= {i for c in p.conditions if c.field.startswith("?")
+                for i in range(_position(c, p), _position(c, p) + len(c.text.split()))}
     which_one = any(d.kind == "dimension" and d.name in record_dims and (
-        d.start > 0 and words[d.start - 1] in {"which", "what"} or words[d.start] == "which")
-        and not words[d.end - 1].endswith("s") for d in p.spans)  # ("which one", "which deal")
+        d.start > 0 and words[d.start - 1] in {"which", "what"} or words[d.start] == "which" or
+        any(words[k] in {"which", "what"} and all(j in said_of for j in range(k + 1, d.start))
+            for k in range(max(0, d.start - 5), d.start - 1)))
+        and not words[d.end - 1].endswith("s") for d in p.spans)  # ("which one", "which deal",
+    # "which open 100k+ deal")
     if which_one and any(grammar.is_superlative(w) for w in words):
         # "which one has had its close date pushed the most times": one record, ordered by
         # the record's own number the figure's words also name
@@ -1536,6 +1543,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 measures.remove(m)
                 p.spans = [n if x is m else x for x in p.spans]
                 numbers.append(n)
+            elif m.exact == 0:  # ("… the longest? name, the stage, and how many days": a
+                measures.remove(m)  # figure only loosely in the words; the record is asked)
+                p.spans = [x for x in p.spans if x is not m]
     vague = next((s.start for s in numbers if s.length == 1 and words[s.start] in _VAGUE_SIZES),
                  None)
     if vague is None:  # ("tiny deals": a size word no catalog phrase holds)
@@ -1956,6 +1966,17 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         measures = [s for s in measures if s not in subjects]
         about_deals = True
 
+    # "which one has been pushed the most times, and how many pushes?": the number of the
+    # one record picked, shown with it, is asked; nothing is counted
+    if which_one and superlative:
+        for n in numbers:
+            if n.start >= 2 and words[n.start - 2:n.start] == ["how", "many"]:
+                p.take(n.start - 2, n.start)
+                words = [*words[:n.start - 2], "", "", *words[n.start:]]
+        for at in _phrase_at(words, ("how", "many", "days")):  # ("…, and how many days")
+            if at > 0 and words[at - 1] == "many":
+                p.take(at - 2, at + 1)
+                words = [*words[:at - 2], "", "", "", *words[at + 1:]]
     # what is measured: named measures, else a base ("how many", "how much", "average")
     base = None
     if has(words, "how many days", "how long"):
@@ -1992,7 +2013,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # "which stage have deals been sitting in the longest, on average?": a duration is
     # ranked; a figure only typo-matched in another unit says which deals, not what
     typo_only = all(s.exact == 0 and not _has_unit(s, "days", catalog) for s in measures)
-    duration_ranked = superlative in _DURATION_WORDS and not numbers and typo_only
+    duration_ranked = superlative in _DURATION_WORDS and not numbers and typo_only and \
+        not which_one  # ("which open deal has sat the longest": that deal, by its own days)
     # "avg days from created to close for won deals": days are averaged, whatever figure a
     # typo-tolerant match found in the words that only say which deals
     days_asked = bool(measures) and typo_only and not numbers and "days" in words and (
@@ -2441,6 +2463,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     share_of = share_part if chosen is not None else []
     if records:
         filters = [*carried, *filters]  # records list the deals the flags pick, as asked
+    once: dict[tuple, Condition] = {}  # ("open … in its current stage": one flag, said twice)
+    for c in filters:
+        once.setdefault((c.field, c.op, tuple(c.values)) if c.kind == "flag" else (id(c),), c)
+    filters = list(once.values())
 
     # a number picked of one record ("how many times was the biggest deal pushed") is a
     # figure; a field naming the record ("who owns it") is a lookup
@@ -3335,7 +3361,13 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
             continue
         if word not in {"which", "what", "whats"}:
             continue
-        for j in range(w + 1, min(w + 4, len(p.words))):
+        # ("what are the top reasons we lost deals": past the copula and the ranking word)
+        k = w + 1
+        while k < len(p.words) and k - w <= 4 and (p.words[k] in _COPULA_DETERMINERS or
+                                                   grammar.is_superlative(p.words[k])):
+            k += 1
+        skipped = k - (w + 1) if k > w + 2 else 0
+        for j in range(w + 1 + skipped, min(w + 4 + skipped, len(p.words))):
             if p.words[j] in {"one", "ones"}:
                 break  # "of our countries, which one brought in the least": one of those
             if j in dim_ends:

@@ -182,6 +182,9 @@ class TimeField:
     #: The time-bucket dimensions of this date: dimension name → column ("pipeline created
     #: by month" groups by the month the deals were created, not the month they close).
     dimensions: tuple[tuple[str, str], ...] = ()
+    #: A timestamp column of the same moment: records ordered by this date ("the most
+    #: recently created deal") are ordered by it within a day.
+    moment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -587,7 +590,9 @@ def _answerable(model: Model, meta: dict[str, Any]) -> tuple[Answerable | None, 
         name, column, _strings(raw.get("synonyms")), str(raw.get("label") or name),
         _strings(raw.get("overview")), tuple(
             (str(d), str(c)) for d, c in (raw.get("dimensions") or {}).items()
-            if exists(c, f"times {name} dimension {d}"))))
+            if exists(c, f"times {name} dimension {d}")),
+        str(raw["moment"]) if raw.get("moment") and exists(
+            str(raw["moment"]), f"times {name} moment") else None))
     dimension_names = {d.name for d in dimensions}
     for t in times:
         issues += [f"times {t.name} names unknown dimension {d!r}" for d, _ in t.dimensions
