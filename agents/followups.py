@@ -153,6 +153,16 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
             query = query.model_copy(update={"filters": [*query.filters, picked],
                                              "group_by": group_by})
 
+    # "leaving that one aside, which industry comes next?": the member just answered is
+    # left out, the rest ranked again
+    aside = _ASIDE.search(text)
+    if aside and answered and prev.group_by and not query.filters:
+        dim = prev.group_by[0]
+        query = query.model_copy(update={"filters": [Condition(
+            field=dim, op="not_in", values=[answered[0]], text=str(answered[0]))]})
+        at = len(text[:aside.start()].split())
+        p.take(at, at + len(aside.group(0).split()))
+
     # the period: named now, shifted from the last one, else kept
     window = query.window
     rel = grammar.RELATIVE.search(text)
@@ -563,6 +573,12 @@ _BETWEEN_THEM = re.compile(r"\b(?:between (?:them|the two|those two|both)|(?:gro
                            r"difference|grew|grow|shrink|shrank|up or down)\b.*\b(?:them|"
                            r"those|the two)\b|\b(?:yoy|year over year|year-over-year|growth|"
                            r"change) (?:%|percent|rate)|% (?:growth|change))")
+
+
+#: The member just answered, left out ("leaving that one aside", "other than that one").
+_ASIDE = re.compile(r"\b(?:leaving|leave|setting|set|putting|put)\s+(?:that|this|it)(?:\s+one)?"
+                    r"\s+aside\b|\b(?:excluding|except|without|besides|other than|apart from|"
+                    r"ignoring|not counting|aside from)\s+(?:that|this|it)(?:\s+one)?\b")
 
 
 def _sort_order(p: Parse, m: re.Match[str], current: Order | None) -> Order | None:

@@ -237,6 +237,9 @@ ORDINAL = re.compile(r"\b(?:the\s+)?(?P<n>first|second|third|fourth|fifth|sixth|
                      r"\w+ (?:there|on (?:the|that) list|of those|of them))\b|"
                      # "the #1 guy's win rate", "the number 2 rep": a numbered member
                      r"\bthe\s+(?P<n2>number \d+|#\d+|1st|2nd|3rd|[4-9]th|10th)\s+"
+                     r"(?!(?:quarter|month|year|half|week|day|time|fiscal)s?\b)[a-z]+\b|"
+                     # "for that second industry": the one pointed at on the list shown
+                     r"\b(?:that|this)\s+(?P<n3>first|second|third|fourth|fifth|2nd|3rd|[4-5]th)\s+"
                      r"(?!(?:quarter|month|year|half|week|day|time|fiscal)s?\b)[a-z]+\b")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "top": 1,
@@ -256,7 +259,7 @@ def ordinal_of(text: str) -> tuple[int, str] | None:
     found = ORDINAL.search(text)
     if found is None:
         return None
-    n = found.group("n") or found.group("n2")
+    n = found.group("n") or found.group("n2") or found.group("n3")
     after = text[found.end("n"):].split()[:1] if found.group("n") else []
     if n in {"top", "bottom"} and after and (after[0].isdigit() or after[0] in NUMBER_WORDS
                                              and after[0] != "one"):
@@ -285,7 +288,7 @@ def asks_one(question: str) -> bool:
     >>> asks_one("which rep holds the most pipe?"), asks_one("which lead sources bring in most")
     (True, False)
     """
-    for sentence in re.split(r"[?!.;,]+|\s[-–—]\s", (question or "").lower()):  # ("where are deals
+    for sentence in re.split(r"[?!.;,:]+|\s[-–—]\s", (question or "").lower()):  # ("where are deals
         words = re.findall(r"[a-z0-9']+", sentence)  # stuck? which stage …": the second)
         # (a verb in -s is followed by what it does: "which rep holds the most")
         plural = any(w.endswith("s") and len(w) > 3 and (words[k + 1:k + 2] or [""])[0] not in

@@ -167,8 +167,9 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
     if text in _GREETINGS or (len(words) <= 4 and has_any(words, _GREETINGS, fuzzy=False)
                               and not _domain(words, vocabulary)):
         return IntentDecision(Intent.SMALLTALK, Reason.GREETING)
-    if not names_value and not (follow_up and _FOLLOW_UP.search(text)) and \
-            _foreign(words, vocabulary):
+    if not names_value and not (follow_up and (
+            _FOLLOW_UP.search(text) or _POINTS_BACK.search(text))) and \
+            _foreign(words, vocabulary):  # ("setting that one aside, which …": the thread's)
         # "who won the world cup in 2018?", "a good recipe for banana bread": words the
         # catalog shares with everyday English, among more that no model knows
         return IntentDecision(Intent.OUT_OF_SCOPE, Reason.OFF_TOPIC)

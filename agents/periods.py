@@ -504,6 +504,10 @@ _PATTERNS: list[tuple[str, str]] = [
              rf"this|last|next|the current|the last|the next)\s+(?:fiscal\s+)?year|{_YEAR_RE}))?"),
     ("relhalf", r"\b(?P<rel>this|current|last|previous|prior|next|the last|the past)\s+"
                 r"(?:fiscal\s+)?half(?:[- ]year)?\b"),
+    # "a close date more than 6 months from today", "over 90 days out": after that day
+    ("beyond", rf"\b(?:more\s+than|over|beyond|further\s+out\s+than|later\s+than)\s+"
+               rf"(?P<n>{_NUM_RE})\s+(?P<unit>days?|weeks?|months?|years?)\s+(?:from\s+"
+               r"(?:today|now)|out|away|ahead|in\s+the\s+future)\b"),
     ("nextn", rf"\b(?:next|coming|upcoming|following)\s+(?P<n>{_NUM_RE})\s+"
               r"(?P<unit>days?|weeks?|months?|quarters?)\b"),
     ("xtd", r"\b(?:fiscal\s+|f)?(?P<unit>q|m|y)td\b|"
@@ -587,6 +591,15 @@ def _resolve(
     if name == "xtd":
         return to_date_now((m.group("unit") or m.group("unit2") or m.group("unit3"))[0], as_of,
                            fsm)
+    if name == "beyond":
+        n, unit = _number(m.group("n")), m.group("unit").rstrip("s")
+        if unit in {"month", "year"}:
+            edge = add_months(as_of, n * (12 if unit == "year" else 1))
+        else:
+            edge = as_of + dt.timedelta(days=n * (7 if unit == "week" else 1))
+        start = edge + dt.timedelta(days=1)
+        return Period(start, ALL_TIME_END, f"more than {n} {unit}{'s' if n > 1 else ''} out "
+                      f"(after {format_date(edge)})", "range", "beyond")
     if name == "dayrange":
         back = 0 if m.group("rel") in {"this", "the current"} else -1
         first = add_months(dt.date(as_of.year, as_of.month, 1), back)

@@ -74,7 +74,7 @@ from agents.text import (
 from agents.text import (
     plural as plural_of,
 )
-from agents.values import PERSON_DIMENSIONS, ValueMatch
+from agents.values import PERSON_DIMENSIONS, TIME_DIMENSIONS, ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
 from whizzy.warehouse.catalog import Catalog, Model
 
@@ -357,6 +357,10 @@ def _bind_bounds(p: Parse, query: Query, context: Context) -> Query:
     return query.model_copy(update={"filters": [*query.filters, *added]})
 
 
+#: The rate a verb is done at ("closed at a better rate": the close rate).
+_RATE_OF = {"clos": "close", "win": "win", "won": "win", "convert": "conversion"}
+
+
 def _clean(question: str) -> str:
     """Digit groups joined ("250,000" → "250000"), quotes straightened, shorthand expanded."""
     text = (question or "").replace("\u2019", "'").replace("\u2018", "'")
@@ -366,6 +370,11 @@ def _clean(question: str) -> str:
     text = re.sub(r"\s\+\s", " and ", text)  # "won + lost count", "count + total"
     text = re.sub(r"#\s*(?:of\b\s*)?(?=[A-Za-z])", "number of ", text)  # "# won", "# of opps"
     text = re.sub(r"\b1\s*:\s*1(s?)\b", r"one-on-one\1", text)  # a meeting, not a ratio
+    # "whose team closed at a better rate": the rate of closing, compared ("better close rate")
+    text = re.sub(r"\b(clos|win|won|convert)\w*\s+(?:deals\s+|business\s+)?at\s+(?:a|the)\s+"
+                  r"(\w+)\s+rate\b",
+                  lambda m: f"{m.group(2)} {_RATE_OF[m.group(1).lower()]} rate", text,
+                  flags=re.IGNORECASE)
     # "the next 30.. no, make it 45 days": the number said second replaces the first
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+)?[km]?\s*(?:\.{2,}|…|,|-+|—)?\s*(?:no|sorry|wait|oops)"
                   r"\b[,.!]?\s*(?:(?:no|wait|sorry)\b[,.!]?\s*)?(?:make\s+(?:it|that)|i\s+mean|"
@@ -491,6 +500,15 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
     """
     sentences: list[str] = []
     background: list[str] = []
+    for aside in re.finditer(r"\(([^()]*)\)", text):
+        # "(trying to size the big-account motion for the territory plan, so just the one
+        # number is fine)": what the asker is doing, in brackets, not part of the question
+        inner = tokens(aside.group(1))
+        if inner and inner[0].endswith("ing") and len(inner[0]) > 4 and \
+                inner[0] not in grammar.KNOWN and inner[0] not in _NOT_DOING and \
+                not vocab.spans(inner[:1]) and not context.values.match(inner):
+            background.append(aside.group(1).strip())
+            text = text.replace(aside.group(0), " ")
     for piece in re.split(r"(?<=[.!?])\s+(?=[A-Za-z])", text.strip()):
         # ("Q3 vs. Q2", "Acme Inc. deals": an abbreviation's stop ends no sentence)
         # (nor does a word in lower case after "?" or "!": "…last year? counts please")
@@ -582,6 +600,13 @@ def _says_only_what_is_asked(lead: str, ask: str, context: Context, vocab: Vocab
         has(ask_words, *grammar.COUNT_WORDS, *grammar.AMOUNT_WORDS)
     return figure and (bool(grammar.CALENDAR & set(ask_words)) or bool(find_periods(
         ask.lower(), context.as_of, context.fiscal_year_start_month)))
+
+
+#: Words in -ing that say which rows, not what the asker is doing ("(including overdue)").
+_NOT_DOING = frozenset({"including", "counting", "excluding", "closing", "pending", "remaining",
+                        "outstanding", "trailing", "ending", "starting", "beginning", "rolling",
+                        "following", "preceding", "opening", "leaving", "ignoring", "assuming",
+                        "meaning", "using", "sitting", "missing", "existing", "incoming"})
 
 
 def _remark(piece: str, context: Context, vocab: Vocabulary) -> bool:
@@ -1720,7 +1745,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 plural and span.name not in {v.dimension for v in p.values}
                 and before not in {"both", "two"}  # "(both months included)": those named
                 and not any(0 <= span.start - v.end <= 1 for v in p.values)
-                and not _qualified_by_clause(p, span)):
+                and not any(d.name == span.name and _qualified_by_clause(p, d) for d in dims)):
+            # ("any good with small companies? Win rate … on accounts with fewer than 200
+            # employees": the same members, said twice, described once)
             # (but "United Kingdom based customers" are those members, not a breakdown)
             group_by.append(span.name)
         elif any(v.dimension == span.name and abs(v.start - span.end) <= 1 or
@@ -2034,7 +2061,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # ("how many and total", "count and their value": an amount noun right after "and")
     also_amount = any(w in {"and", "plus", "+"} and grammar.AMOUNT_NOUNS & set(words[k + 1:k + 4])
                       for k, w in enumerate(words))
-    if base == "count" and not grammar.SHARE.search(" ".join(words)) and (
+    counted = base == "count" or base == "amount" and bool(measures) and not any(
+        _has_unit(s, "currency", catalog) for s in measures)  # ("how many slipped, and how
+    if counted and not grammar.SHARE.search(" ".join(words)) and (  # many $ went with them")
             has(words, *grammar.AMOUNT_WORDS) or dollars or also_amount):
         also_bases = ("amount",)
         p.used |= dollars
@@ -2259,6 +2288,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         share_part, rest = _split_share(words, [*filters, *empty], p)
         filters = _whole_of(share_part, [f for f in rest if f not in empty], vocab)
         empty = [e for e in empty if e in rest]
+    named_share = [s for s in measures if s.exact == 2 and _has_unit(s, "percent", catalog)]
+    if share_part and (compare_members or member_sides) and named_share:
+        # "what share of Manufacturing's open pipe is overdue, compared with the overdue share
+        # for the whole company?": the share the catalog declares, on each side (the sides
+        # are members, not a part of the pipeline)
+        filters = [*filters, *(c for c in share_part if c.kind != "flag")]
+        share_part, measures = [], named_share
 
     # resolve the number conditions' fields, now the candidates are known
     conditions = list(p.conditions)
@@ -2715,11 +2751,13 @@ _VAGUE_SIZES = frozenset({"big", "large", "small", "huge", "tiny", "sizable", "s
 _THE_REST = re.compile(r"\b(?:vs|versus|against|compared? (?:to|with)|than|or)\s+(?P<rest>(?:"
                        r"everyone|everybody|everything|all|anyone|anything) else|"
                        r"(?:the )?rest(?: of (?:the |our )?\w+)?|"
-                       r"(?:all )?(?:the )?others?|all other \w+)\b")
+                       r"(?:all )?(?:the )?others?|(?:all|every|each) other \w+"
+                       r"(?: (?:put together|combined|together))?)\b")
 _THE_WHOLE = re.compile(r"\b(?:vs|versus|against|compared? (?:to|with)|than|beating|beat|beats|"
-                        r"outperforming|above|below)\s+(?P<whole>(?:the |our )?(?:whole )?"
+                        r"outperforming|above|below)\s+(?:(?:the |our )?(?:[\w%]+ ){0,3}?"
+                        r"(?:for|of|across|at|in) )?(?P<whole>(?:the |our )?(?:whole |entire )?"
                         r"(?:company|org|organi[sz]ation|overall|company average|team "
-                        r"average))\b")
+                        r"average))\b")  # ("compared with the overdue share for the whole company")
 #: "…, and how many of those (them) we won": a part of the deals counted first.
 _OF_THOSE = re.compile(r"\b(?:and\s+)?how\s+(?:many|much)\s+of\s+(?:those|them|these)\b")
 _THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over|on|from)\s+"
@@ -3192,6 +3230,14 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
         span = next(s for s in p.spans if s.kind == "measure" and s.start == i + 1)
         return query.model_copy(update={"unanswerable": "nothing in the data holds "
                                         f"'{p.text(i, span.end)}'"})
+    kind = _unknown_kind(p, content, query, context.catalog)
+    if kind is not None and not query.clarify:
+        # "how are our strategic accounts doing?": no such group of accounts is held; which
+        # of the accounts' own attributes is meant is asked, never guessed
+        said, plural, options = kind
+        return query.model_copy(update={"clarify": Clarify(
+            question=f"The data has no '{said}' group of {plural}. Which {plural} do you mean? "
+                     "They can be narrowed by:", options=options, text=said)})
     if unknown_names and not query.clarify:
         query = _report_words(p, query, content, vocab, context)
         query = query.model_copy(update={"not_applied": [*query.not_applied, *p.not_applied]})
@@ -3281,6 +3327,47 @@ def _written_as_name(p: Parse, word: str) -> bool:
     return any(m.group(0)[:1].isupper() and m.group(0)[1:2].islower() and not re.search(
         r"(?:^|[.!?;:]\s*)$", p.question[:m.start()].rstrip() + (" " if m.start() else ""))
         for m in re.finditer(rf"\b{re.escape(word)}\b", p.question, flags=re.IGNORECASE))
+
+
+#: Words before a noun that say how many or which of the members, not a kind of them.
+_NOT_A_KIND = frozenset({"whole", "entire", "other", "same", "different", "individual",
+                         "specific", "particular", "certain", "various", "remaining", "current",
+                         "former", "respective", "single", "own", "usual", "typical", "average"})
+
+
+def _unknown_kind(p: Parse, content: list[tuple[int, str]], query: Query, catalog: Catalog
+                  ) -> tuple[str, str, list[str]] | None:
+    """A word naming a kind of members the data does not hold ("our strategic accounts").
+
+    The word stands right before a dimension's noun, reads as nothing, and no filter on the
+    members' own attributes (employees, industry, …) says what it means. Returns the word,
+    the noun and the attributes a model with a row per member holds, else None.
+    """
+    nouns = {s.start: s for s in p.spans if s.kind == "dimension"}
+    filtered = {c.field for c in query.filters}
+    for i, raw in content:
+        span = nouns.get(i + 1)
+        word = p.words[i]
+        if span is None or span.name in TIME_DIMENSIONS or word in COMMON_WORDS or \
+                span.name in _record_dimensions(catalog) or word.endswith("ing") or \
+                word in _NOT_A_KIND or word.isdigit() or is_date_word(word) or (
+                p.words[i - 1] if i else "") not in {"", "the", "our", "my", "all", "of", "with",
+                                                     "for", "on", "at", "in", "across", "are"}:
+            continue
+        home = next((m.answerable for m in catalog.answerable
+                     if row_dimension(m.answerable) == span.name), None)
+        if home is None:
+            continue
+        attributes = [d for d in home.dimensions if d.name != span.name and
+                      d.name not in TIME_DIMENSIONS]
+        if filtered & ({d.name for d in attributes} | {n.name for n in home.numbers}) or any(
+                c.kind in {"number", "members"} for c in query.filters):
+            return None  # ("the smb segment - accounts with fewer than 500 employees": said)
+        options = [(d.label or d.name).replace("_", " ") for d in attributes] + [
+            n.label or n.name.replace("_", " ") for n in home.numbers]
+        if options:
+            return raw, p.text(span.start, span.end), options[:6]
+    return None
 
 
 def _in_member_place(p: Parse, i: int) -> bool:
