@@ -281,9 +281,13 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     ordinal = grammar.ordinal_of(text)
     if ordinal is not None and listed and prev.group_by:
         n, said = ordinal
-        if -len(listed) <= (n - 1 if n > 0 else n) < len(listed):
+        # ("for that second industry" after "leaving that one aside, which comes next?": the
+        # second of the whole ranking, the first one left out counted)
+        aside = next((len(c.values) for c in prev.filters if c.field == prev.group_by[0] and
+                      c.op == "not_in" and c.values), 0) if n > 0 else 0
+        if -len(listed) <= (n - 1 - aside if n > 0 else n) < len(listed):
             dim = prev.group_by[0]
-            pick = listed[n - 1 if n > 0 else n]
+            pick = listed[n - 1 - aside if n > 0 else n]
             update["filters"] = [*(c for c in update["filters"] if c.field != dim),
                                  Condition(field=dim, op="eq", values=[pick], text=pick)]
             if not query.group_by:  # one member now, no longer a breakdown by its dimension

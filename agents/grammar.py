@@ -277,7 +277,7 @@ KNOWN = FILLER | COMPARE | EXCLUDE | ONLY | GROUP | LIST_WORDS | ANAPHORA | \
 
 _AFTER_VERB = frozenset({"the", "a", "an", "most", "more", "their", "our", "his", "her", "its",
                          "in", "up", "out", "over", "under", "fewest", "least", "biggest",
-                         "largest", "highest", "lowest"})
+                         "largest", "highest", "lowest", "next", "first", "second", "top"})
 
 
 def asks_one(question: str) -> bool:

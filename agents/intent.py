@@ -168,7 +168,7 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
                               and not _domain(words, vocabulary)):
         return IntentDecision(Intent.SMALLTALK, Reason.GREETING)
     if not names_value and not (follow_up and (
-            _FOLLOW_UP.search(text) or _POINTS_BACK.search(text))) and \
+            _FOLLOW_UP.search(text) or _ONE_SHOWN.search(text))) and \
             _foreign(words, vocabulary):  # ("setting that one aside, which …": the thread's)
         # "who won the world cup in 2018?", "a good recipe for banana bread": words the
         # catalog shares with everyday English, among more that no model knows
@@ -188,6 +188,9 @@ def classify(question: str, *, vocabulary: Iterable[str] = (), follow_up: bool =
         return IntentDecision(Intent.ANALYTICS, Reason.FOLLOW_UP)
     return IntentDecision(Intent.OUT_OF_SCOPE, Reason.OFF_TOPIC)
 
+
+#: A member of the last answer pointed at ("leaving that one aside", "this one only").
+_ONE_SHOWN = re.compile(r"\b(?:that|this) one\b")
 
 #: A short question that points back at an answer ("compare them", "what's the number?").
 _POINTS_BACK = re.compile(r"\b(?:it|them|they|those|these|that one|this one|the number|"

@@ -1023,14 +1023,15 @@ def _read_numbers(p: Parse) -> None:
             _unit_after(words, end))
         if unit == "days":
             end += 1
-        lead = words[max(0, start - 3):start]
+        back = 4 if start > 0 and words[start - 1] == "with" else 3  # ("leave out industries
+        lead = words[max(0, start - back):start]  # with fewer than 15 wins")
         text = p.lower(start, end)
         if set(lead) & (grammar.EXCLUDE - {"not", "non"}):
             # "exclude deals under $10k": the deals kept are the others
             op = _INVERSE[op]
             text = f"not {text}"
-            p.used.add(max(0, start - 3) + min(k for k, w in enumerate(lead)
-                                               if w in grammar.EXCLUDE))
+            p.used.add(max(0, start - back) + min(k for k, w in enumerate(lead)
+                                                  if w in grammar.EXCLUDE))
         if after_noun is not None:
             text = f"{text} {p.lower(*after_noun)}"
             p.take(*after_noun)
@@ -1520,12 +1521,19 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     ends = {"to", "until", "till"}
     p.spans = [s for s in p.spans if not (  # "what did they add up to": a sum, not "added"
         s.kind == "time" and words[s.end:s.end + 1] == ["up"])]
-    times = [s for s in p.spans if s.kind == "time" and not (
+    # ("how many days did they take to close, counting from when the opp was created": where
+    # a duration starts, not the date the period is on)
+    start_of = [s for s in p.spans if s.kind == "time" and re.search(
+        r"\b(?:from|since)\s+(?:when|the\s+time)\b", " ".join(words[max(0, s.start - 6):s.start]))]
+    for s in start_of:
+        k = max(i for i in range(max(0, s.start - 6), s.start) if words[i] in {"from", "since"})
+        p.take(k, s.end)
+    times = [s for s in p.spans if s.kind == "time" and s not in start_of and not (
         words[s.end:s.end + 1] and words[s.end] in ends or
         words[s.end:s.end + 1] == ["date"] and words[s.end + 1:s.end + 2] and
         words[s.end + 1] in ends)]
     for s in p.spans:
-        if s.kind == "time" and s not in times:
+        if s.kind == "time" and s not in times and s not in start_of:
             p.take(s.start, min(len(words), s.end + (1 if words[s.end] in ends else 2)))
     # "which lead source generated the most closed won revenue": the verb of an outcome's
     # figure right after it, not the date the deals were created
@@ -2113,6 +2121,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             filters.append(Condition(field=flag, op="is_true", text=p.lower(s.start, s.end)))
     measures = [s for s in measures if s not in qualifiers]
 
+    if not per:  # ("avg bookings per rep": the average is over the reps)
+        measures = [_averaged(s, words, catalog) for s in measures]
     p.explicit = bool(measures) or base is not None or unit_cue is not None
     p.base_only = base if not measures and base in {"count", "amount"} else None
     records = False
@@ -2526,6 +2536,31 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         limit=limit if records else (ranking.limit if ranking else None), pick=pick,
         share_of=share_of, model=model, question=p.question,
         time=time if window is None and model is not None and group_by else None)
+
+
+def _averaged(span: Span, words: Sequence[str], catalog: Catalog) -> Span:
+    """An amount figure said right after "avg" / "average": the mean of the same deals.
+
+    "Avg won amount last fiscal year": the model's figure with the amount's scope and base
+    ``avg_amount`` (the average won deal size), not the won total.
+    """
+    if span.start == 0 or words[span.start - 1] not in grammar.AVERAGE_WORDS:
+        return span
+    names = []
+    for model in catalog.answerable:
+        meta = model.answerable
+        for name in span.names:
+            m = meta.measure(name)
+            if m is not None and m.base == "amount":
+                names += [a.name for a in meta.measures_of("avg_amount") if a.scope == m.scope]
+    names = list(dict.fromkeys(names))
+    if not names:
+        return span
+    terms = tuple(Term(tuple(words[span.start - 1:span.end]), "measure", n,
+                       frozenset({model.name for model in catalog.answerable
+                                  if model.answerable.measure(n) is not None}))
+                  for n in names)
+    return Span("measure", names[0], span.start - 1, span.end, terms, 2, tuple(names))
 
 
 def _which_unit_of(words: list[str], window: Window | None, superlative: str | None
