@@ -2469,8 +2469,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                             s.start > sup_at), None)
             which = any(words[s.start - 1] in {"which", "what"} for s in nouns if s.start) or \
                 has(words, "which one")  # "which one and how much": the record is asked
+            named = bool({"name", "names", "called"} & set(words[noun_at or 0:]))
             if pick is None and order is not None and limit == 1 and noun_at is not None \
-                    and not which and (any(order.field in s.names and s.start > noun_at
+                    and not which and not named and (any(order.field in s.names and
+                                                         s.start > noun_at
                                            for s in numbers) or any(
                     (m := meta.measure(n)) is not None and m.base == order.field
                     for n in chosen_measures)):
