@@ -375,6 +375,12 @@ def _clean(question: str) -> str:
                   r"(\w+)\s+rate\b",
                   lambda m: f"{m.group(2)} {_RATE_OF[m.group(1).lower()]} rate", text,
                   flags=re.IGNORECASE)
+    # "… vs all other sources combined (count the ones with no source as 'other')": the rest
+    # of the members holds the rows with none already (see `_THE_REST`); said again, not a filter
+    text = re.sub(r"\(\s*(?:count|treat|include|put|lump)\w*\s+(?:the\s+|any\s+)?(?:ones|deals|"
+                  r"opps|those|rows)?\s*(?:with\s+|that\s+have\s+)?(?:no|blank|missing|empty|null)\s+"
+                  r"[\w\s]{1,20}?\s+(?:as|in|with|under|among)\s+(?:the\s+)?['\"]?(?:other|others|"
+                  r"rest)['\"]?\s*\)", " ", text, flags=re.IGNORECASE)
     # "the next 30.. no, make it 45 days": the number said second replaces the first
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+)?[km]?\s*(?:\.{2,}|…|,|-+|—)?\s*(?:no|sorry|wait|oops)"
                   r"\b[,.!]?\s*(?:(?:no|wait|sorry)\b[,.!]?\s*)?(?:make\s+(?:it|that)|i\s+mean|"
