@@ -601,15 +601,13 @@ def _resolve(
         return Period(start, ALL_TIME_END, f"more than {n} {unit}{'s' if n > 1 else ''} out "
                       f"(after {format_date(edge)})", "range", "beyond")
     if name == "dayrange":
-        back = 0 if m.group("rel") in {"this", "the current"} else -1
-        first = add_months(dt.date(as_of.year, as_of.month, 1), back)
+        first = _month_said(m, as_of)
         start, end = first.replace(day=int(m.group("d"))), first.replace(day=int(m.group("d2")))
         if start > end:
             return None
         return Period(start, end, _range_label(start, end), "range", "between")
     if name == "sinceday":
-        back = 0 if m.group("rel") in {"this", "the current"} else -1
-        first = add_months(dt.date(as_of.year, as_of.month, 1), back)
+        first = _month_said(m, as_of)
         start = first.replace(day=int(m.group("d")))  # (ValueError: no such day; skipped)
         if start > as_of:
             return None
@@ -718,6 +716,12 @@ def _resolve(
             return None  # "accounts with 2000+ employees", "over 2025 deals": a number
         return _year(_year_of(m.group("y") or m.group("y2"), fy_now), fsm, "year")
     return None
+
+
+def _month_said(m: re.Match[str], as_of: dt.date) -> dt.date:
+    """The first day of the month a day of it is said in ("the 10th of last month")."""
+    back = 0 if m.group("rel") in {"this", "the current"} else -1
+    return add_months(dt.date(as_of.year, as_of.month, 1), back)
 
 
 #: Words around a number that make it a bound's figure, not a year.
