@@ -1151,7 +1151,7 @@ def _excluded_before(words: Sequence[str], start: int, *, negation: bool = False
 
     >>> _excluded_before("weighted pipe excluding anything already overdue".split(), 5)
     True
-    >>> _excluded_before("not counting anything that came in through web".split(), 8)
+    >>> _excluded_before("not counting anything that came in through web".split(), 7)
     True
     >>> _excluded_before("open pipe not in web".split(), 4)
     False
