@@ -3388,11 +3388,12 @@ def _unknown_kind(p: Parse, content: list[tuple[int, str]], query: Query, catalo
     """
     nouns = {s.start: s for s in p.spans if s.kind == "dimension"}
     filtered = {c.field for c in query.filters}
+    records = _record_dimensions(catalog) if any(i + 1 in nouns for i, _ in content) else set()
     for i, raw in content:
         span = nouns.get(i + 1)
         word = p.words[i]
         if span is None or span.name in TIME_DIMENSIONS or word in COMMON_WORDS or \
-                span.name in _record_dimensions(catalog) or word.endswith("ing") or \
+                span.name in records or word.endswith("ing") or \
                 word in _NOT_A_KIND or word.isdigit() or is_date_word(word) or (
                 p.words[i - 1] if i else "") not in {"", "the", "our", "my", "all", "of", "with",
                                                      "for", "on", "at", "in", "across", "are"}:
