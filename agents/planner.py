@@ -678,15 +678,43 @@ def _rows(query: Query, model: Model, measures: list[Measure], warehouse: Wareho
 
 
 def _share(query: Query, model: Model, headline: Measure) -> Outcome:
-    rows, _ = _filters(model, query.model_copy(update={"share_of": []}), query.window)
+    """The share, and on each side of a comparison its own share (never one share of both).
+
+    Two periods ("… last quarter vs the quarter before"), a member against the rest or the
+    company, or members compared ("Manufacturing vs Retail"): one plan per side.
+    """
     part = [f for c in query.share_of if (f := condition_filter(model, c)) is not None]
     described = ", ".join(c.text or c.field for c in query.share_of)
-    plan = QueryPlan(
-        model=model.name, purpose="main", aggregate=True,
-        selections=[_selection(headline)], filters=rows, share=part,
-        period_label=_period_of(rows),
-        description=f"share of {headline.label} that is {described}", headline="share")
-    return Outcome(plans=[plan])
+
+    def side(q: Query, window: Window | None, purpose: str, segment: str | None = None
+             ) -> QueryPlan:
+        rows, _ = _filters(model, q.model_copy(update={"share_of": []}), window)
+        return QueryPlan(
+            model=model.name, purpose=purpose, aggregate=True,
+            selections=[_selection(headline)], filters=rows, share=part,
+            period_label=_period_of(rows), segment=segment,
+            description=f"share of {headline.label} that is {described}", headline="share")
+
+    if query.compare_window is not None:
+        return Outcome(plans=[side(query, query.window, "main"),
+                              side(query, query.compare_window, "compare")])
+    if query.compare_filters:
+        other = _other_side(query)
+        return Outcome(plans=[side(query, query.window, "main", _segment(query.filters, query)),
+                              side(other, query.window, "compare",
+                                   _segment(other.filters, query))])
+    members = next((c for c in query.filters if query.compare_members and c.kind == "members"
+                    and c.field == query.compare_members and c.op == "in"), None)
+    if members is not None and len(members.values) > 1:
+        plans = []
+        for i, value in enumerate(members.values):
+            one = Condition(field=members.field, op="eq", values=[value], text=str(value))
+            q = query.model_copy(update={
+                "filters": [one if c is members else c for c in query.filters],
+                "compare_members": None})
+            plans.append(side(q, query.window, "compare" if i else "main", str(value)))
+        return Outcome(plans=plans)
+    return Outcome(plans=[side(query, query.window, "main")])
 
 
 def _briefing(model: Model) -> Outcome:

@@ -1782,6 +1782,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     filters: list[Condition] = []
     compare_members = None
     member_sides = False
+    sides: list[Condition] = []  # the other side of a member compared ("vs the company")
     by_dim: dict[str, list[ValueMatch]] = {}
     for match in p.values:
         if any(m.values == match.values for m in by_dim.get(match.dimension, [])):
@@ -1856,15 +1857,17 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             if whole is not None and not drop:
                 # "is Mia Ford beating the company win rate?": the member against everyone
                 # (the member included); no member is left out on that side
-                filters.append(Condition(field=dim, op="not_in", values=[],
-                                         text=whole.group("whole")))
+                sides.append(Condition(field=dim, op="not_in", values=[],
+                                       text=whole.group("whole")))
+                filters.append(sides[-1])
                 member_sides = True
                 at = keep[0].end + len(" ".join(words[keep[0].end:])[:whole.start()].split())
                 p.take(at, at + len(whole.group(0).split()))
             if rest is not None and not drop:
                 # "Technology vs everyone else": the member against all the others
-                filters.append(Condition(field=dim, op="not_in", values=values,
-                                         text=rest.group("rest")))
+                sides.append(Condition(field=dim, op="not_in", values=values,
+                                       text=rest.group("rest")))
+                filters.append(sides[-1])
                 member_sides = True
                 at = keep[0].end + len(" ".join(words[keep[0].end:])[:rest.start()].split())
                 p.take(at, at + len(rest.group(0).split()))
@@ -2302,6 +2305,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             share_part, filters = part, [f for f in filters if f not in part]
     if share:  # ("what % of opps have no lead source": an empty field is a part too)
         share_part, rest = _split_share(words, [*filters, *empty], p)
+        # ("what % of X's open pipe is overdue, compared with the whole company": the other
+        # side of the comparison, said after the verb, is no part of the share)
+        rest += [c for c in share_part if c in sides]
+        share_part = [c for c in share_part if c not in sides]
         filters = _whole_of(share_part, [f for f in rest if f not in empty], vocab)
         empty = [e for e in empty if e in rest]
     named_share = [s for s in measures if s.exact == 2 and _has_unit(s, "percent", catalog)]

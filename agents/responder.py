@@ -15,6 +15,7 @@ keeps this answer; the LLM engine rewrites it, grounded in the same results.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -207,7 +208,7 @@ def _other_date(label: str | None) -> bool:
 
 
 def _against(label: str | None, other_label: str | None, value: Any, other: Any,
-             unit: str | None, *, present: bool = False) -> str:
+             unit: str | None, *, present: bool = False, detail: str = "") -> str:
     """The figure of the other period, and which is higher by how much (and by what share).
 
     >>> _against("Q3 2026", "Q2 2026", 26.8e6, 23.4e6, "currency")
@@ -217,7 +218,7 @@ def _against(label: str | None, other_label: str | None, value: Any, other: Any,
     """
     # ("created in Nov 2025": the period of another date than the figure's own)
     lead = "For" if present else "For deals" if _other_date(other_label) else "In"
-    said = f"{lead} {other_label} it {'is' if present else 'was'} {show(other, unit)}"
+    said = f"{lead} {other_label} it {'is' if present else 'was'} {show(other, unit)}{detail}"
     if value == other:
         return f"{said}, the same."
     name = (label or "this period").split(" (")[0]  # "QTD (Oct 1 – Nov 15, 2026)": "QTD"
@@ -413,7 +414,9 @@ def _total(result: dict[str, Any], detail: dict[str, Any] | None) -> str:
     return text + "."
 
 
-def _share(result: dict[str, Any], query: Query) -> str:
+def _share(result: dict[str, Any], query: Query,
+           others: Sequence[dict[str, Any]] = ()) -> str:
+    """The share, then each other side's share against it (a period, the company, a member)."""
     row = _row(result, result["rows"][0])
     part, whole, share = row.get("part"), row.get("whole"), row.get("share")
     measure = (result.get("units") or {})
@@ -422,9 +425,24 @@ def _share(result: dict[str, Any], query: Query) -> str:
     base = _label(query.measures[0]) if query.measures else "the total"
     period = period_phrase(result["period_label"])
     if share is None:
-        return f"There is no {base}{scope(result)}{period} to take a share of."
-    return (f"{format_value(share, 'percent')} of {base}{scope(result)}{period} is {what}: "
-            f"{show(part, unit)} of {show(whole, unit)}.")
+        text = f"There is no {base}{scope(result)}{period} to take a share of."
+    else:
+        text = (f"{format_value(share, 'percent')} of {base}{scope(result)}{period} is {what}: "
+                f"{show(part, unit)} of {show(whole, unit)}.")
+    for other in others:
+        if other.get("error") or not other.get("rows"):
+            continue
+        then = _row(other, other["rows"][0])
+        present = bool(other.get("segment"))
+        label = other.get("segment") if present else other.get("period_label")
+        if then.get("share") is None:
+            text += f" For {label} there is no {base} to take a share of."
+        elif share is not None:
+            text += " " + _against(
+                result.get("segment") if present else result.get("period_label"), label,
+                share, then["share"], "percent", present=present,
+                detail=f" ({show(then.get('part'), unit)} of {show(then.get('whole'), unit)})")
+    return text
 
 
 def _free_result(result: dict[str, Any]) -> str:
@@ -902,7 +920,7 @@ def _data_answer(results: list[dict[str, Any]], facts: dict[str, Any], query: Qu
     elif "months" in main["columns"] and (main.get("headline") or "").startswith("total_"):
         text = _total(main, _first(results, {"detail"}))
     elif query.share_of and main.get("headline") == "share":
-        text = _share(main, query)
+        text = _share(main, query, [r for r in results if r.get("purpose") == "compare"])
     elif query.compare_members:
         text = _members(main, query)
         chart = chart_for(main, "ranking", catalog)
