@@ -50,6 +50,12 @@ CALENDAR = frozenset({"quarter", "quarters", "qtd", "ytd", "mtd", "fiscal", "fy"
 #: Generic names of a figure: asking for one is data talk ("what are our key metrics?").
 FIGURE_WORDS = frozenset({"kpi", "kpis", "metric", "metrics"})
 #: Words that compare members or periods ("Retail vs Energy", "this quarter against last").
+#: Verbs of change: said before "from X to Y", the two periods are compared, not joined.
+CHANGE_VERBS = frozenset({"grow", "grew", "grown", "growth", "change", "changed", "changes",
+                          "increase", "increased", "decrease", "decreased", "drop", "dropped",
+                          "fall", "fell", "rise", "rose", "go", "went", "gone", "move", "moved",
+                          "shift", "shifted", "jump", "jumped", "climb", "climbed", "decline",
+                          "declined"})
 COMPARE = frozenset({"vs", "versus", "v", "compare", "compared", "comparing", "comparison",
                      "against", "beating", "beat", "outperforming", "better", "worse"})
 #: Words that exclude the value after them ("excluding Technology").

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from agents import grammar
 from whizzy.core.formatting import format_date, format_month
 
 #: The time dimensions a model may split by, finest last.
@@ -496,7 +497,7 @@ _PATTERNS: list[tuple[str, str]] = [
             rf"(?P<n2>{_NUM_RE}|twelve)\s+(?:full\s+)?months\b|\bttm\b)"),
     ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
               rf"\s+quarter){_YREL}"),
-    ("ago", rf"\b(?:the\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|"
+    ("ago", rf"\b(?:the\s+)?(?:fiscal\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|"
             rf"\b(?:the\s+)?(?P<unitn>quarter|month|year|half)\s+after\s+next\b|\b(?P<n>"
             rf"{_NUM_RE})\s+(?P<unit2>quarters?|months?|years?|halves|half[- ]years?)\s+ago\b"),
     ("half", rf"\b(?:(?P<rel>this|current|last|previous|prior|next|the)\s+)?(?:(?P<h>h[12])|"
@@ -1114,7 +1115,11 @@ def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch |
     offset = m.start("rest")
     if len(inner) > 1:
         gap = rest[inner[0].end:inner[1].start].strip(" ,")
-        if gap in {"and", "to", "-", "–", "through", "until", "till", "thru"}:
+        moved = set(re.findall(r"[a-z]+", m.string[:m.start()])[-3:]) & grammar.CHANGE_VERBS
+        if gap in {"and", "to", "-", "–", "through", "until", "till", "thru"} and not (
+                moved and gap == "to" and m.group(0).startswith("from") and
+                first.grain == inner[1].period.grain):
+            # ("how much did bookings grow from last FY to this FY": two periods compared)
             second = inner[1].period
             start = first.start
             while start > second.end and first.grain in {"month", "quarter", "day"}:

@@ -122,8 +122,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     if len(pieces) > 1 and sum(map(len, pieces)) == len(p.words):
         # where each question of several starts ("… sit the longest? Which stage, …")
         p.breaks = {sum(map(len, pieces[:k])) for k in range(1, len(pieces))}
-    p.not_applied += [NotApplied(text=b, reason="read as background, not as part of the "
-                                 "question") for b in background]
+    p.not_applied += [NotApplied(text=b, reason=_BACKGROUND) for b in background]
     _read_periods(p, cleaned, context)
     _read_weekdays(p)
     _read_numbers(p)
@@ -556,8 +555,7 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
             context.values.match(words)) or bool(grammar.CALENDAR & set(words))
         about_me = words[:1] in (["i'm"], ["im"]) or words[:2] == ["i", "am"]
         if about_me and not sentence.rstrip().endswith("?") and not context.values.match(
-                words) and not find_periods(sentence.lower(), context.as_of,
-                                            context.fiscal_year_start_month):
+                words) and not _names_period(sentence, context):
             named = False  # "I'm new on the team.": about the asker, not what is asked
         if named and not asks and k < len(sentences) - 1:
             sentence = _without_setting_period(sentence, sentences[-1], context, background)
@@ -574,13 +572,19 @@ def _without_setting_period(sentence: str, ask: str, context: Context,
     "prepping one-on-ones with Mary Patel's reps this week. what did the team book last
     quarter?": the team is asked about, but "this week" is when the asker prepares.
     """
-    if not find_periods(ask.lower(), context.as_of, context.fiscal_year_start_month):
+    if not _names_period(ask, context):
         return sentence
     found = find_periods(sentence.lower(), context.as_of, context.fiscal_year_start_month)
     for match in sorted(found, key=lambda m: -m.start):
         background.append(sentence[match.start:match.end].strip())
         sentence = sentence[:match.start] + sentence[match.end:]
     return sentence
+
+
+def _names_period(text: str, context: Context) -> bool:
+    """Whether `text` names a period, abbreviations read ("last fy", "qtd")."""
+    return bool(find_periods(expand(text.lower()), context.as_of,
+                             context.fiscal_year_start_month))
 
 
 def _says_only_what_is_asked(lead: str, ask: str, context: Context, vocab: Vocabulary) -> bool:
@@ -604,8 +608,7 @@ def _says_only_what_is_asked(lead: str, ask: str, context: Context, vocab: Vocab
     ask_spans = vocab.spans(ask_words)
     figure = any(s.kind in {"measure", "flag"} for s in ask_spans) or \
         has(ask_words, *grammar.COUNT_WORDS, *grammar.AMOUNT_WORDS)
-    return figure and (bool(grammar.CALENDAR & set(ask_words)) or bool(find_periods(
-        ask.lower(), context.as_of, context.fiscal_year_start_month)))
+    return figure and (bool(grammar.CALENDAR & set(ask_words)) or _names_period(ask, context))
 
 
 #: Words in -ing that say which rows, not what the asker is doing ("(including overdue)").
@@ -630,8 +633,7 @@ def _remark(piece: str, context: Context, vocab: Vocabulary) -> bool:
     rest = words[:cut]
     if words[0] in {"feels", "seems", "looks", "sounds", "feel", "seem"}:
         # "… ? feels late for those": an impression of the answer, not a condition of it
-        return not context.values.match(words) and not find_periods(
-            piece.lower(), context.as_of, context.fiscal_year_start_month)
+        return not context.values.match(words) and not _names_period(piece, context)
     if set(rest) & (grammar.EXCLUDE | grammar.ONLY | grammar.COMPARE | grammar.CALENDAR |
                     _FIGURE_SHAPE) or any(grammar.is_superlative(w) for w in rest):
         return False
@@ -682,7 +684,7 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
                 c.isdigit() for c in lead) and not set(lead_words) & (
                 grammar.EXCLUDE | grammar.ONLY | grammar.COMPARE | grammar.CALENDAR | _FIGURE_SHAPE
             ) and not any(grammar.is_superlative(w) for w in lead_words) and \
-            not find_periods(lead.lower(), context.as_of, context.fiscal_year_start_month)
+            not _names_period(lead, context)
         scoped_ask = bare and bool(ask_words) and \
             ask_words[0] in {"for", "in", "on", "across", "excluding", "only", "just"}
         if not lead_words or not ask_words or ask_words[0] not in _ASKING and \
@@ -699,10 +701,8 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
             has(ask_words, *grammar.COUNT_WORDS, *grammar.AMOUNT_WORDS)
         lead_named = any(s.kind in {"dimension", "flag", "time", "number"} for s in lead_spans) \
             or bool(context.values.match(lead_words))
-        lead_period = bool(grammar.CALENDAR & set(lead_words)) or bool(find_periods(
-            lead.lower(), context.as_of, context.fiscal_year_start_month))
-        ask_period = bool(grammar.CALENDAR & set(ask_words)) or bool(find_periods(
-            ask.lower(), context.as_of, context.fiscal_year_start_month))
+        lead_period = bool(grammar.CALENDAR & set(lead_words)) or _names_period(lead, context)
+        ask_period = bool(grammar.CALENDAR & set(ask_words)) or _names_period(ask, context)
         # ("ok in the top one, which rep …": a lead-in pointing at the last answer narrows)
         lead_back = context.previous is not None and bool(set(lead_words) & grammar.ANAPHORA)
         if figure and not lead_named and not lead_back and (ask_period or not lead_period) \
@@ -726,6 +726,12 @@ def _raw_tokens(text: str) -> list[str]:
 # ----------------------------------------------------------------------------- 1. periods
 
 
+#: Verbs of saying: a period right after one says when something was said.
+_SAYING = frozenset({"said", "says", "mentioned", "told", "claimed", "posted", "wrote",
+                     "heard", "shared", "suggested", "reported", "announced"})
+_BACKGROUND = "read as background, not as part of the question"
+
+
 def _read_periods(p: Parse, text: str, context: Context) -> None:
     expanded = expand(text.lower())
     found = find_periods(expanded, context.as_of, context.fiscal_year_start_month)
@@ -739,6 +745,20 @@ def _read_periods(p: Parse, text: str, context: Context) -> None:
                 "for", "from"}:
             continue  # "the board meeting tomorrow, … bookings this FY": when, not what
         p.take(at, at + len(covered))
+        owned = re.search(rf"\b{re.escape(expanded[match.start:match.end])}['’]s((?:\s+\w+)"
+                          r"{1,3}?)\s*(?:[-–—:;,.!?]|$)", expanded)
+        # ("for tomorrow's managers sync - …": the day of an event the data does not hold)
+        said = tokens(owned.group(1)) if owned else []
+        spans = Vocabulary.of(context.catalog).spans(said)
+        event = bool(said) and said[-1] not in grammar.KNOWN and not any(
+            s.kind != "not_held" and s.end == len(said) or s.kind in {"measure", "flag"}
+            for s in spans)  # (no figure in it: "last quarter's pipeline health" is asked)
+        if at > 0 and p.words[at - 1] in _SAYING or event:
+            # "someone said yesterday that we have 150M open": when it was said, not the
+            # period asked about
+            p.not_applied.append(NotApplied(text=" ".join(p.raw[at:at + len(covered)]),
+                                            reason=_BACKGROUND))
+            continue
         end = at + len(covered)
         tail = p.words[end:end + 4]
         if match.period.grain in {"half", "quarter", "month"} and covered[0] in {
@@ -2245,7 +2265,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         apart = (max(windows[0].start, windows[1].start) -
                  min(windows[0].end, windows[1].end)).days > 1  # (a span over both would
         # hold days between them that were not asked: "this FYTD, and the same point last year")
-        if apart and not has(words, "combined", "together", "in total", "altogether"):
+        at = p.windows[0][1]
+        come = next((k for k in range(at - 1, max(-1, at - 3), -1) if words[k] == "from"), None)
+        moved = come is not None and "to" in gap.split() and bool(
+            set(words[max(0, come - 3):come]) & grammar.CHANGE_VERBS)
+        if moved and windows[0].start < windows[1].start:
+            # "how much did bookings grow from last FY to this FY": the later set against
+            # the earlier
+            window, compare_window, trend = windows[1], windows[0], False
+        elif apart and not has(words, "combined", "together", "in total", "altogether"):
             compare_window = windows[1]
             trend = False
         elif not set_against and has(words, "combined", "together", "total",
@@ -3332,7 +3360,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
 #: Words of question structure the composer reads from the text directly.
 _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "monthly",
                         "compare", "change", "changed", "percent", "percentage", "share",
-                        "growth", "grow", "grew", "yoy",
+                        "growth", "grow", "grew", "yoy", "difference", "diff", "delta", "gap",
                         "proportion", "fraction", "portion", "part", "%", "count", "counts",
                         "average", "avg",
                         "mean", "typical", "total", "sum", "combined", "together",
@@ -3536,9 +3564,18 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
                 heads.pop()
             heads.append(f"{raw} {after}")  # "gross margin", "churn rate"
         elif asked or before in {"average", "avg", "mean", "total", "by", "per"} or \
-                i + 1 in measure_starts or i == counted:
+                i + 1 in measure_starts and not _clause_ends_after(p, raw) or i == counted:
             heads.append(raw)  # "by product line": a grouping the data does not hold
     return list(dict.fromkeys(heads))
+
+
+def _clause_ends_after(p: Parse, raw: str) -> bool:
+    """Whether punctuation follows the word (the figure after it is not a kind of it).
+
+    "managers sync - open pipeline", "keep mentioning "sales velocity"".
+    """
+    return bool(re.search(rf"(?<!\w){re.escape(raw)}\s*[-–—:;,.!?\"“”(]", p.question,
+                          flags=re.IGNORECASE))
 
 
 #: Nouns that make the word before them the kind of figure asked ("churn rate").
