@@ -163,6 +163,19 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         at = len(text[:aside.start()].split())
         p.take(at, at + len(aside.group(0).split()))
 
+    # "of that, what's new business?", "which rep holds the most of it?", "the close rate
+    # there" after "which source is biggest?": the one member answered is pointed at
+    dim = prev.group_by[0] if len(prev.group_by) == 1 and prev.ranking is not None else None
+    if dim is not None and answered and not aside and dim not in query.group_by and \
+            dim not in {c.field for c in query.filters} and not set(words) & _OVERALL and (
+                set(words) & {"it", "there"} or has(words, "that one") or any(
+                    words[k:k + 2] == ["of", "that"] and not any(
+                        s.start == k + 2 and s.kind in {"measure", "flag"} for s in p.spans)
+                    for k in range(len(words)))):
+        query = query.model_copy(update={"filters": [*query.filters, Condition(
+            field=dim, op="eq", values=[answered[0]], text=str(answered[0]))]})
+        prev = prev.model_copy(update={"group_by": [], "ranking": None})
+
     # the period: named now, shifted from the last one, else kept
     window = query.window
     rel = grammar.RELATIVE.search(text)
@@ -216,10 +229,13 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         # "which half had the better win rate?" after H1 vs H2: the same two periods
         update["compare_window"] = prev.compare_window
         inherited.append(prev.compare_window.label)
-    if window is not None and prev.window is not None and window != prev.window and \
+    if window is not None and prev.window is not None and window != prev.window and (
             query.compare_window is None and re.match(
-                r"^(?:and )?(?:vs|versus|compared (?:to|with)|against|relative to)\b", text):
-        # "vs the quarter before?": the last period against the one named now
+                r"^(?:and )?(?:vs|versus|compared (?:to|with)|against|relative to)\b", text) or
+            re.search(r"\b(?:that|it|this)\b(?: \S+)? (?:compare|compared|stack up|stacks up)"
+                      r" (?:to|with|against)\b", text)):
+        # "vs the quarter before?", "how does that $ compare with the same quarter a year
+        # earlier?": the last period against the one named now
         update["window"], update["compare_window"] = prev.window, window
 
     # the filters: new ones added, a new value of a dimension replaces the old one; a flag
@@ -638,6 +654,10 @@ def person_of(prev: Query) -> Condition | None:
              len(c.values) == 1 and c.field not in prev.group_by]
     return named[0].model_copy(update={"text": str(named[0].values[0])}) \
         if len(named) == 1 else None
+
+
+#: Words undoing a narrowing to one member: "which rep owns the most of that overall?"
+_OVERALL = frozenset({"overall", "altogether", "everywhere", "companywide", "company-wide"})
 
 
 def _shown_members(prev: Query) -> Condition:

@@ -489,6 +489,13 @@ def _split_compounds(text: str, vocab: Vocabulary) -> str:
     return re.sub(r"(?<![\w-])[a-z]+(?:-[a-z]+)+(?![\w-])", split, text)
 
 
+#: Who asks, said first: "finance here -", "asking for a friend in finance (…) -", "I'm in
+#: sales ops:": the asker, not which deals.
+_WHO_ASKS = re.compile(r"^\s*(?:(?:hey|hi|hello|ok|so)[,!]?\s+)?(?:asking for a friend(?:\s+\w+)"
+                       r"{0,3}|(?:[\w&/]+\s+){0,2}[\w&/]+\s+here|i'?m\s+(?:in|from|on)\s+"
+                       r"(?:the\s+)?[\w&/]+(?:\s+(?:team|ops))?)\s*(?:\([^()]*\))?\s*"
+                       r"(?:[-–—:,.!]\s+|\s+-\s+)", re.IGNORECASE)
+
 #: Words that open a question or a request (a sentence that is no background).
 _ASKING = frozenset({"how", "what", "whats", "which", "who", "whose", "why", "when", "where",
                      "is", "are", "was", "were", "do", "does", "did", "can", "could", "will",
@@ -505,6 +512,13 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
     """
     sentences: list[str] = []
     background: list[str] = []
+    who = _WHO_ASKS.match(text)
+    if who and tokens(text[who.end():]) and not any(
+            v.dimension in PERSON_DIMENSIONS for v in context.values.match(who.group(0))):
+        # "finance here - what did we book?", "asking for a friend in finance - …": who
+        # asks, not which deals (a person's name is kept: "Ana Diaz here, my open pipe?")
+        background.append(who.group(0).strip(" -–—:,.!"))
+        text = text[who.end():]
     for aside in re.finditer(r"\(([^()]*)\)", text):
         # "(trying to size the big-account motion for the territory plan, so just the one
         # number is fine)": what the asker is doing, in brackets, not part of the question
@@ -2057,6 +2071,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             w.startswith("$") and i not in p.used for i, w in enumerate(words)) or any(
             words[f.start - 1:f.start] == ["total"] for f in flags if f.start > 0):
         base = "amount"  # ("total won YTD": the amount won)
+    asked_at = next((i for i in range(len(words)) if words[i:i + 2] == ["how", "many"]), None)
+    said = [s for s in [*measures, *flags] if asked_at is not None and s.end <= asked_at]
+    count_too = base == "count" and bool(said) and all(
+        s.end <= asked_at and _has_unit(s, "currency", catalog) for s in measures) and \
+        "and" in words[max(s.end for s in said):asked_at] and words[0] in {"what", "whats"}
+    if count_too:
+        base = None  # "what did we book last quarter, and across how many deals?": both
     if count_of and not measures:
         base = "count"  # "how many reps …": the rows' count is the carrier, members counted
     elif per and measures and base == "avg_amount":
@@ -2107,6 +2128,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         for phrase in grammar.AMOUNT_WORDS:
             p.used.update(_phrase_at(words, tuple(phrase.split())))
 
+    if count_too:
+        also_bases = (*also_bases, "count")
     counted_at = next((i for i in range(len(words)) if words[i:i + 2] == ["how", "many"]), None)
     if base == "count" and measures and counted_at is not None and \
             "and" in words[counted_at:min(s.start for s in measures)]:
