@@ -135,7 +135,7 @@ def is_date_word(word: str) -> bool:
     [True, True, True, True, False]
     """
     word = word.lower().strip(".,")
-    return word in _DATE_WORDS or word in _MONTH_NAMES or word.rstrip("s") in _WEEKDAYS or \
+    return word in _DATE_WORDS or word in _MONTH_NAMES or word.rstrip("s") in WEEKDAYS or \
         any(root in word for root in _DATE_ROOTS)
 
 
@@ -558,7 +558,7 @@ _PATTERNS: list[tuple[str, str]] = [
              r"(?!\s*(?:or\s+(?:more|fewer|less|above|below)|\+|plus\b))"),
 ]
 _COMPILED = [(name, re.compile(rx)) for name, rx in _PATTERNS]
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _resolve(
@@ -675,7 +675,7 @@ def _resolve(
             return Period(day, day, f"{m.group('rday')} ({format_date(day)})", "day", "date")
         if not (m.group("prep") or m.group("rel") or after_preposition):
             return None  # "Monday's board meeting": a day of the week, not a period asked
-        wanted = _WEEKDAYS.index(m.group("wd"))
+        wanted = WEEKDAYS.index(m.group("wd"))
         back = (as_of.weekday() - wanted) % 7
         if back == 0 and m.group("rel") in {"last", "past", "previous"}:
             back = 7  # "last Monday" on a Monday: a week ago
@@ -1115,6 +1115,8 @@ def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch |
     offset = m.start("rest")
     if len(inner) > 1:
         gap = rest[inner[0].end:inner[1].start].strip(" ,")
+        gap = re.sub(r"^(and|to|through|until|till|thru) (?:the )?(?:end|close) of(?: the)?$",
+                     r"\1", gap)  # ("between tomorrow and the end of next month")
         moved = set(re.findall(r"[a-z]+", m.string[:m.start()])[-3:]) & grammar.CHANGE_VERBS
         if gap in {"and", "to", "-", "–", "through", "until", "till", "thru"} and not (
                 moved and gap == "to" and m.group(0).startswith("from") and

@@ -44,6 +44,7 @@ from agents.contract import (
 from agents.followups import apply_to_previous, is_follow_up, person_of
 from agents.periods import (
     TO_DATE_KINDS,
+    WEEKDAYS,
     add_months,
     before_to_date,
     current,
@@ -1525,6 +1526,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             # when; the period is the outcome's
             p.spans.remove(span)
             p.take(span.start, span.end + 1)
+    for span in [s for s in p.spans if s.kind == "flag" and s.length == 1]:
+        if words[span.end:span.end + 1] in (["it"], ["them"]) and span.start > 0 and \
+                words[span.start - 1] in {"to", "i", "we", "you", "will", "can", "should"}:
+            # "I want to open it with a single number": a verb with its object, no flag
+            p.spans.remove(span)
+            p.take(span.start, span.end)
     measures = _asked_measures(p, [s for s in p.spans if s.kind == "measure"])
     flags = [s for s in p.spans if s.kind == "flag"]
     # "deals we closed, won or lost": a flag named as a choice between others ("won or
@@ -1765,8 +1772,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 ["were", "we"], ["are", "we"], ["do", "we"], ["did", "we"], ["is", "it"]) or
                 any(d.end == span.start for d in dims)):
             continue  # "where were we on bookings", "countries where we won": no place asked
-        if head in {"whose", "who", "which", "that"} and span.length == 1 and any(
-                d.end == span.start and d.name in record_dims for d in dims):
+        if head in {"whose", "who", "which", "that"} and span.length == 1 and (any(
+                d.end == span.start and d.name in record_dims for d in dims) or any(
+                s.end == span.start and s.kind in {"measure", "flag"} for s in p.spans)):
             continue  # "open opps whose close date was pushed": of the deals, no person
         if head == "whose" and any(d.start == span.end for d in dims):
             continue  # "whose team booked the most": the team (its manager) is asked
@@ -1865,7 +1873,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                     p.take(said_n, said_n + 1)  # ("the first three stages": those three)
                     described.update(range(said_n, keep[0].start))
                 group_by = [g for g in group_by if g != dim]  # ("stages (A, B)": those, one)
-            if (either or bracketed) and len(keep) >= 2:
+            tail = words[keep[-1].end:keep[-1].end + 2]
+            joined_up = bool(set(tail) & {"combined", "together", "altogether", "jointly"}) and \
+                all(set(g.split()) <= {"and", "&", "plus", ","} for g in between) and \
+                not set(words) & (grammar.COMPARE | {"which", "who", "whose"})
+            if joined_up:  # "avg open deal size across Prospecting and Qualification
+                p.take(keep[-1].end, keep[-1].end + 1 + tail.index(next(  # combined": one set
+                    w for w in tail if w in {"combined", "together", "altogether", "jointly"})))
+            if (either or bracketed or joined_up) and len(keep) >= 2:
                 filters.append(Condition(field=dim, op="in", values=values,
                                          text=" or ".join(m.text for m in keep)))
                 continue
@@ -2850,7 +2865,9 @@ def _two_periods(window: Window, context: Context) -> tuple[Window, Window]:
 _VAGUE_SIZES = frozenset({"big", "large", "small", "huge", "tiny", "sizable", "sizeable"})
 #: "… vs everyone else", "compared with the rest": a member against all the others.
 _THE_REST = re.compile(r"\b(?:vs|versus|against|compared? (?:to|with)|than|or)\s+(?P<rest>(?:"
-                       r"everyone|everybody|everything|all|anyone|anything) else|"
+                       r"everyone|everybody|everything|everywhere|all|anyone|anything|"
+                       r"anywhere) else|"
+                       r"elsewhere|"
                        r"(?:the )?rest(?: of (?:the |our )?\w+)?|"
                        r"(?:all )?(?:the )?others?|(?:all|every|each) other \w+"
                        r"(?: (?:put together|combined|together))?)\b")
@@ -2858,7 +2875,9 @@ _THE_WHOLE = re.compile(r"\b(?:vs|versus|against|compared? (?:to|with)|than|beat
                         r"outperforming|above|below)\s+(?:(?:the |our )?(?:[\w%]+ ){0,3}?"
                         r"(?:for|of|across|at|in) )?(?P<whole>(?:the |our )?(?:whole |entire )?"
                         r"(?:company|org|organi[sz]ation|overall|company average|team "
-                        r"average))\b")  # ("compared with the overdue share for the whole company")
+                        r"average|all (?:the |our )?(?:deals|wins|losses|opps|"
+                        r"opportunities)))\b")  # ("compared with the overdue share for the whole
+#                                    company", "days to close on Retail wins vs all wins")
 #: "…, and how many of those (them) we won": a part of the deals counted first.
 _OF_THOSE = re.compile(r"\b(?:and\s+)?how\s+(?:many|much)\s+of\s+(?:those|them|these)\b")
 _THIS_ONE = re.compile(r"\b(?:than|vs|versus|against|to|with|and|over|on|from)\s+"
@@ -3507,8 +3526,9 @@ def _looks_like_name(p: Parse, i: int) -> bool:
     after_role = i > 0 and p.words[i - 1] in {"rep", "account", "owner", "customer", "named",
                                               "called", "at", "does"}
     if word in grammar.FILLER or len(word) < 3 or word in {"today", "tomorrow", "yesterday",
-                                                            "tonight"}:
-        return False  # ("tomorrow's meeting": a day, no name)
+                                                            "tonight"} or \
+            word.rstrip("s") in WEEKDAYS:
+        return False  # ("tomorrow's meeting", "the Friday note": a day, no name)
     has_verb = i + 1 < len(p.words) and p.words[i + 1] in {"have", "has", "own", "owns",
                                                           "doing", "do"}
     return bool(possessive) or capital or (after_role and has_verb) or (
