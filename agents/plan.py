@@ -68,9 +68,10 @@ class QueryPlan(BaseModel):
     #: ``nearest``: the grouped figure without its bar, the row closest to it (run only when
     #: nothing passes the bar: "any stages over 60 days?" → none; the slowest is ...).
     #: ``previous`` / ``series``: a single figure over the period before and by period up to
-    #: its own (the chat's KPI card: its change and small trend).
+    #: its own (the chat's KPI card: its change and small trend). ``labels``: labels asked
+    #: beside a share ("risk level"), over the share's whole.
     purpose: Literal["main", "compare", "records", "drivers", "trend", "detail",
-                     "nearest", "previous", "series"] = "main"
+                     "nearest", "previous", "series", "labels"] = "main"
     aggregate: bool = False
     selections: list[Selection]
     filters: list[Filter] = Field(default_factory=list)

@@ -292,7 +292,19 @@ def make_plans(query: Query, warehouse: Warehouse) -> Outcome:
     if shape == "drivers":
         return _drivers(query, model, measures, warehouse)
     if shape == "share":
-        return _share(query, model, measures[0])
+        # ("what risk level is this quarter's pipeline, and what % of it is past due?"): the
+        # share is of a figure; a label asked beside it is given over the same rows
+        figures = [m for m in measures if m.unit != "text"] or measures
+        outcome = _share(query, model, figures[0])
+        labels = [m for m in measures if m.unit == "text" and m not in figures]
+        if labels:
+            rows, _ = _filters(model, query.model_copy(update={"share_of": []}), query.window)
+            outcome.plans.append(QueryPlan(
+                model=model.name, purpose="labels", aggregate=True,
+                selections=[_selection(m) for m in labels], filters=rows,
+                period_label=_period_of(rows), headline=labels[0].name,
+                description=", ".join(m.label for m in labels)))
+        return outcome
     if query.change and query.compare_window is not None and query.group_by and \
             measures[0].is_aggregate and query.window is not None:
         return _change(query, model, measures[0])

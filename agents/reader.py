@@ -103,6 +103,30 @@ def unaccounted(question: str, context: Context) -> list[str]:
             if i not in p.used and not _function_word(w) and w.lower() not in said]
 
 
+def _split_phrases(p: Parse, vocab: Vocabulary) -> None:
+    """A figure's two-word phrase said in two places: "a bottleneck (what level)?".
+
+    A word no phrase covers that ends a two-word measure phrase, whose first word the
+    question says in a figure or flag phrase of its own ("bottleneck"), names that measure.
+    """
+    covered = {i for s in p.spans for i in range(s.start, s.end)}
+    said = {w for s in p.spans if s.kind in {"flag", "measure"}
+            for w in p.words[s.start:s.end]}
+    if not said:
+        return
+    for i, word in enumerate(p.words):
+        if i in covered or i in p.used or word in grammar.FILLER or len(word) < 4 or \
+                i == 0 or p.words[i - 1] not in {"what", "whats", "which", "the", "its"} and \
+                not re.search(rf"\(\s*{re.escape(word)}\s*\)", p.question.lower()):
+            continue  # (asked: "what level", "and the score", "how bad (level)")
+        term = next((t for t in vocab.terms if t.kind == "measure" and len(t.words) == 2 and
+                     t.words[1] == word and t.words[0] in said and t.words[0] != word), None)
+        if term is not None:
+            p.spans.append(Span(kind="measure", name=term.name, start=i, end=i + 1,
+                                terms=(term,), exact=1, names=(term.name,)))
+            p.take(i, i + 1)
+
+
 def _function_word(word: str) -> bool:
     """A word that constrains nothing (a function word or a word of question structure)."""
     return word in grammar.FILLER or word.replace("'", "") in grammar.FILLER or \
@@ -130,6 +154,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     _read_values(p, context, vocab)
     _read_categories(p, context.catalog, vocab)
     _read_catalog(p, vocab, avoid)
+    _split_phrases(p, vocab)
     query = _compose(p, context, vocab)
     if context.previous is not None and not query.unanswerable and \
             is_follow_up(p, query, context.previous):  # (a thing the data holds no more now)
@@ -1977,6 +2002,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     # flags and times
     for span in flags:
         before = words[span.start - 1] if span.start > 0 else ""
+        if before in {"a", "an"} and p.values and any(
+                s.kind == "measure" and s.start > span.end for s in p.spans) and (
+                words[0] in {"is", "are", "does", "do"} or has(words, "count as")):
+            # "is Qualification a bottleneck? what level, and its avg days": whether it is
+            # one is asked, with its figures; no filter that would leave nothing when not
+            p.take(span.start, span.end)
+            continue
         op = "is_false" if before in {"not", "non"} or _excluded_before(words, span.start) \
             else "is_true"
         filters.append(Condition(field=span.name, op=op, text=p.lower(span.start, span.end)))
@@ -2170,7 +2202,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     if unit_cue and measures:
         # "how many days does it take to close a won deal": the unit asked for decides; a
         # phrase naming a figure of another unit only says which deals (its scope)
-        keep = [s for s in measures if _has_unit(s, unit_cue, catalog)]
+        keep = [s for s in measures if _has_unit(s, unit_cue, catalog)] or \
+            _figure_with_label(measures, unit_cue, catalog)
+        keep += [s for s in measures if s not in keep and s.start > keep[0].start and
+                 _has_unit(s, "text", catalog)] if keep else []  # ("…, and what level")
         for s in measures:
             if s not in keep:
                 for flag in _scope_of(s, catalog):
@@ -2718,6 +2753,31 @@ def _asked_measures(p: Parse, measures: list[Span]) -> list[Span]:
             continue
         keep.append(s)
     return keep
+
+
+def _figure_with_label(measures: list[Span], unit: str, catalog: Catalog) -> list[Span]:
+    """The figure of `unit` a label asked beside it goes with (catalog: companions).
+
+    "What bottleneck level would you give Qualification, and how many days on average do
+    deals sit there?": the level is a companion of the average days in stage; that figure
+    is answered, its level beside it.
+    """
+    for span in measures:
+        for model in catalog.answerable:
+            meta = model.answerable
+            for name in span.names:
+                label = meta.measure(name)
+                if label is None or label.unit != "text":
+                    continue
+                figure = next((m for m in meta.measures if m.unit == unit and
+                               label.name in m.companions), None)
+                if figure is not None:
+                    term = Term(words=(figure.name,), kind="measure", name=figure.name,
+                                models=frozenset({model.name}))
+                    return [Span(kind="measure", name=figure.name, start=span.start,
+                                 end=span.end, terms=(term,), exact=span.exact,
+                                 names=(figure.name,))]
+    return []
 
 
 def _has_unit(span: Span, unit: str, catalog: Catalog) -> bool:

@@ -414,21 +414,31 @@ def _total(result: dict[str, Any], detail: dict[str, Any] | None) -> str:
     return text + "."
 
 
-def _share(result: dict[str, Any], query: Query,
-           others: Sequence[dict[str, Any]] = ()) -> str:
+def _share(result: dict[str, Any], query: Query, others: Sequence[dict[str, Any]] = (),
+           labels: Sequence[dict[str, Any]] = ()) -> str:
     """The share, then each other side's share against it (a period, the company, a member)."""
     row = _row(result, result["rows"][0])
     part, whole, share = row.get("part"), row.get("whole"), row.get("share")
     measure = (result.get("units") or {})
     unit = next((u for k, u in measure.items() if k not in {"part", "whole", "share"}), None)
     what = ", ".join(c.text or _label(c.field) for c in query.share_of)
-    base = _label(query.measures[0]) if query.measures else "the total"
+    said = {c for r in labels for c in r.get("columns") or []}
+    figures = [m for m in query.measures if m not in said]
+    base = _label(figures[0]) if figures else "the total"
     period = period_phrase(result["period_label"])
     if share is None:
         text = f"There is no {base}{scope(result)}{period} to take a share of."
     else:
         text = (f"{format_value(share, 'percent')} of {base}{scope(result)}{period} is {what}: "
                 f"{show(part, unit)} of {show(whole, unit)}.")
+    for said in labels:
+        if said.get("error") or not said.get("rows"):
+            continue
+        row = _row(said, said["rows"][0])
+        shown = [f"{_label(c)}: {show(row[c], 'text', c)}" for c in said["columns"]
+                 if row.get(c) is not None]
+        if shown:
+            text += f" {'; '.join(shown)[:1].upper()}{'; '.join(shown)[1:]}."
     for other in others:
         if other.get("error") or not other.get("rows"):
             continue
@@ -920,7 +930,8 @@ def _data_answer(results: list[dict[str, Any]], facts: dict[str, Any], query: Qu
     elif "months" in main["columns"] and (main.get("headline") or "").startswith("total_"):
         text = _total(main, _first(results, {"detail"}))
     elif query.share_of and main.get("headline") == "share":
-        text = _share(main, query, [r for r in results if r.get("purpose") == "compare"])
+        text = _share(main, query, [r for r in results if r.get("purpose") == "compare"],
+                      [r for r in results if r.get("purpose") == "labels"])
     elif query.compare_members:
         text = _members(main, query)
         chart = chart_for(main, "ranking", catalog)

@@ -233,7 +233,10 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
         if not chosen:
             return None
         missed = [m for m in want.measures if not any(meta.measure(n) for n in m[0])]
-        score -= sum(2 * m[3] for m in missed)
+        # (a figure named that the model lacks weighs as much as one it declares: "how
+        # long do deals sit in Qualification, and what bottleneck level?" is the model
+        # holding both)
+        score -= sum(4 + 4 * m[3] for m in missed)
     elif want.base:
         options = [m for b in (*want.alt_bases, want.base) for m in meta.measures_of(b)]
         declared = bool(options)

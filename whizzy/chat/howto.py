@@ -23,7 +23,8 @@ _UNDERSTANDING = ("classify_intent", "select_models", "plan_query", "fuse_result
 #: What each query's purpose is called in the step.
 _PURPOSES = {"main": "the figure", "records": "the deals behind it",
              "previous": "the period before (the change on the card)",
-             "series": "by period (the picture's trend)"}
+             "series": "by period (the picture's trend)",
+             "labels": "the labels asked beside the share"}
 
 
 def query_title(index: int, result: Mapping[str, Any]) -> str:
