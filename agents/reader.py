@@ -683,7 +683,7 @@ def _remark(piece: str, context: Context, vocab: Vocabulary) -> bool:
 
 
 #: Words whose stop is no sentence end ("vs. last year", "Acme Inc. deals", "e.g. Retail").
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:vs|v|approx|est|etc|e\.g|i\.e|no|inc|co|corp|ltd|"
+_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:vs|v|approx|est|etc|e\.g|i\.e|no|inc|co|corp|ltd|"
                            r"llc|plc|mr|ms|mrs|dr|st|jr|sr|[a-z])\.$", re.IGNORECASE)
 
 #: Where a lead-in clause ends and the question starts: "…, so what was", "… — how much",
@@ -2331,6 +2331,14 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         for at in range(p.windows[1][1], min(len(words), p.windows[1][1] + 6)):
             if words[at] in {"i", "mean", "meant"}:
                 p.take(at, at + 1)
+    restated = re.search(r"(?:^|[\s(?.])(?:i\.e\.?|ie,|that is,|in other words|aka)\s",
+                         p.question, flags=re.IGNORECASE)
+    said_at = [p.question.lower().find(w.text or "\0") for w in windows]
+    if len(windows) >= 2 and restated and 0 <= said_at[0] < restated.start() and all(
+            k > restated.start() for k in said_at[1:]):
+        # "… created by this point last year? i.e. from the start of last FY up to today's
+        # date a year ago": the period said again, in other words; not a second one
+        windows, window = windows[:1], windows[0]
     if len(windows) >= 2:
         gap = " ".join(words[p.windows[0][1]:p.windows[1][1]])
         # ("this quarter so far compared to last quarter's total": "vs" between them compares)
@@ -3307,6 +3315,12 @@ def _split_share(words: Sequence[str], filters: list[Condition], p: Parse
                   r"comes from|came in|come in|came through|come through|have been|has been|"
                   r"have|has|had|lack|lacks)\b",
                   text[after:])
+    if not m and share and filters:
+        # "the past-due share of its open $": the part named right before "share"
+        at = len(text[:share.start()].split())
+        part = [f for f in filters if f.kind == "flag" and at - 3 <= _position(f, p) < at]
+        if part and len(part) < len(filters) + 1:
+            return part, [f for f in filters if f not in part]
     if not m or not filters:
         return [], filters
     cut = len(text[:after + m.start()].split())
