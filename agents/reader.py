@@ -674,6 +674,16 @@ def _remark(piece: str, context: Context, vocab: Vocabulary) -> bool:
     if words[0] in {"feels", "seems", "looks", "sounds", "feel", "seem"}:
         # "… ? feels late for those": an impression of the answer, not a condition of it
         return not context.values.match(words) and not _names_period(piece, context)
+    if set(words) & _REASON and not context.values.match(words) and \
+            not _names_period(piece, context) and not set(words) & (
+                grammar.EXCLUDE | grammar.ONLY | grammar.COMPARE | {"than"}) and not any(
+                words[k - 1] in {"by", "per"} and (w in {"count", "dollars", "dollar", "$",
+                                                        "amount", "value", "number"} or any(
+                    s.start == k for s in vocab.spans(words) if s.kind == "dimension"))
+                for k, w in enumerate(words) if k):
+        # "… median won deal last FY? the average keeps getting dragged around by a couple
+        # of whales so I'd rather quote the median": why it is asked, not what
+        return True
     if set(rest) & (grammar.EXCLUDE | grammar.ONLY | grammar.COMPARE | grammar.CALENDAR |
                     _FIGURE_SHAPE) or any(grammar.is_superlative(w) for w in rest):
         return False
@@ -681,6 +691,9 @@ def _remark(piece: str, context: Context, vocab: Vocabulary) -> bool:
         not context.values.match(words) and not find_periods(
             " ".join(rest), context.as_of, context.fiscal_year_start_month)
 
+
+#: Words saying why a question is asked, in a remark after it.
+_REASON = frozenset({"because", "cos", "coz", "cuz", "rather", "otherwise"})
 
 #: Words whose stop is no sentence end ("vs. last year", "Acme Inc. deals", "e.g. Retail").
 _ABBREVIATION = re.compile(r"(?:^|[\s(])(?:vs|v|approx|est|etc|e\.g|i\.e|no|inc|co|corp|ltd|"
@@ -1749,8 +1762,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     dims = [s for s in p.spans if s.kind == "dimension"]
     # "by account type - which type holds the most?": the head said again is that dimension
     dims = [d for d in dims if not (d.length == 1 and any(
-        o.length > 1 and o.end <= d.start and words[o.end - 1] == words[d.start] and
-        o.name != d.name for o in dims))]
+        o.length > 1 and o.end <= d.start and stem(words[o.end - 1]) == stem(words[d.start])
+        and o.name != d.name for o in dims))]  # (or its plural: "skip types with under 30")
     empty = _read_empty(p, [*dims, *numbers], _record_dimensions(catalog))
     dims = [s for s in dims if s.name not in {c.field for c in empty}]
     numbers = [s for s in numbers if s.name not in {c.field for c in empty}]
@@ -2223,6 +2236,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             filters.append(Condition(field=flag, op="is_true", text=p.lower(s.start, s.end)))
     measures = [s for s in measures if s not in qualifiers]
 
+    for first in list(measures):
+        # "the median lost deal size": the statistic said first is of the deals the flag
+        # after it picks; the figure's noun after the flag is that figure said again
+        again = next((s for s in measures if s is not first and any(
+            f.start == first.end and f.end == s.start for f in flags)), None)
+        if again is not None and "median_amount" in _bases_of(first, catalog) and \
+                set(_bases_of(again, catalog)) & {"avg_amount", "amount"}:
+            measures.remove(again)
+            p.take(again.start, again.end)
     if not per:  # ("avg bookings per rep": the average is over the reps)
         measures = [_averaged(s, words, catalog) for s in measures]
     p.explicit = bool(measures) or base is not None or unit_cue is not None
