@@ -73,8 +73,12 @@ _WRITE = re.compile(
     rf"let's |lets |help me ){{0,2}}{_POLITE}(?:{'|'.join(_WRITE_VERBS)})\b"
 )
 #: Requests of another kind than a figure: advice, translation, recommendations.
+#: The asker saying the question is not about the data: "unrelated, but …", "off topic: …".
+_ASIDE = (r"(?:(?:totally |completely )?(?:unrelated|off[- ]topic|random(?: question| one)?|"
+          r"not work[- ]related|side note)(?:\s+but)?[\s,:;!.-]+)?")
 _ELSEWHERE = re.compile(
-    rf"^{_POLITE}(?:(?:can|could|would|will) you |please )?(?:recommend|translate|suggest a good|"
+    rf"^{_POLITE}{_ASIDE}{_POLITE}(?:(?:can|could|would|will) you |please )?(?:recommend|"
+    r"translate|suggest a good|"
     r"suggest some good)\b|\bhow (?:do|would) (?:you|i|we) say\b|\btranslate\b.*\b(?:into|to) "
     r"[a-z]+\s*\??$|"
     # something to write or plan that is not a figure ("help me plan an agenda for …")

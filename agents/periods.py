@@ -86,7 +86,7 @@ _MONTH_NAMES = {
 #: preposition ("in May", "March 2026", "since jan").
 _AMBIGUOUS_MONTHS = {"may", "march", "jan", "mar", "jun", "aug", "sep", "oct", "nov", "dec", "apr"}
 _ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
-             "4th": 4, "last": 4}
+             "4th": 4, "last": 4, "final": 4}
 _STEPS = {"last": -1, "previous": -1, "prior": -1, "past": -1, "next": 1, "coming": 1,
           "upcoming": 1, "following": 1}
 
@@ -495,7 +495,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("ttm", rf"\b(?:the\s+)?(?:(?P<n>{_NUM_RE}|twelve)\s+(?:full\s+)?months\s+(?:ending|"
             r"up\s+to|through|thru)\s+(?:the\s+end\s+of\s+)?last\s+month\b|\btrailing\s+"
             rf"(?P<n2>{_NUM_RE}|twelve)\s+(?:full\s+)?months\b|\bttm\b)"),
-    ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)"
+    ("qyrel", r"\b(?:q(?P<q>[1-4])|(?:the\s+)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th|"
+              r"final|last)"
               rf"\s+quarter){_YREL}"),
     ("ago", rf"\b(?:the\s+)?(?:fiscal\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|"
             rf"\b(?:the\s+)?(?P<unitn>quarter|month|year|half)\s+after\s+next\b|\b(?P<n>"
@@ -985,7 +986,12 @@ def find_periods(
     for name, rx in _COMPILED:
         if name == "span" and _after_preposition:
             continue  # (the two dates are read inside it)
-        for m in rx.finditer(lowered):
+        # ("… after the mid month push. how many … since 2026-09-15": each "since" tried,
+        # not only the first, whose rest runs to the end)
+        found_here = rx.finditer(lowered) if name != "since" else (
+            m for k in re.finditer(r"\b(?:since|from|after|between|starting)\b", lowered)
+            if (m := rx.match(lowered, k.start())) is not None)
+        for m in found_here:
             if not free(m.start(), m.end()):
                 continue
             try:  # a date past year 9999 or before year 1 ("9999-Q4") names no period
@@ -1102,7 +1108,7 @@ _RESTATING = frozenset({"to", "the", "same", "date", "dates", "as", "of", "a", "
                         "included", "inclusive", "including", "from", "through", "full",
                         "whole", "entire", "i", "e", "ie", "so", "far", "just", "only", "all",
                         "not", "our", "calendar", "thru", "until", "its", "it's", "first",
-                        "last", "final"})
+                        "last", "final", "that", "this", "day", "days"})
 
 
 def _since_or_range(m: re.Match[str], as_of: dt.date, fsm: int) -> PeriodMatch | None:

@@ -77,7 +77,7 @@ from agents.text import (
 )
 from agents.values import PERSON_DIMENSIONS, TIME_DIMENSIONS, ValueMatch
 from agents.vocabulary import Span, Term, Vocabulary, phrase_match
-from whizzy.warehouse.catalog import Catalog, Model
+from whizzy.warehouse.catalog import Answerable, Catalog, Model
 
 # ----------------------------------------------------------------------------- entry point
 
@@ -1251,7 +1251,8 @@ _BETWEEN_EXCLUDE = frozenset({"anything", "any", "everything", "all", "deals", "
 #: came in through Partner Referral"): relatives, be-verbs, "already", a verb of arriving.
 _SAYS_HOW_ROWS_ARE = frozenset({"that", "thats", "which", "who", "is", "are", "was", "were",
                                 "been", "already", "still", "currently", "came", "come",
-                                "comes", "through", "via"})
+                                "comes", "through", "via", "billed", "based", "located",
+                                "headquartered", "sitting"})
 #: Two-word exclusions ("not counting", "leaving aside", "other than").
 _EXCLUDE_PAIRS = frozenset({("not", "counting"), ("not", "including"), ("leaving", "aside"),
                             ("setting", "aside"), ("leave", "aside"), ("set", "aside"),
@@ -1768,7 +1769,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     dims = [s for s in dims if s.name not in {c.field for c in empty}]
     numbers = [s for s in numbers if s.name not in {c.field for c in empty}]
     for span in (s for s in p.spans if s.kind == "not_held"):
-        if span.exact < 2 or span.start >= _quoted_from(p):
+        said = words[span.start:span.end]
+        past = span.exact == 1 and any(  # ("how many customers churned": churn, done)
+            len(t.words) == len(said) and said[-1] in {t.words[-1] + "ed", t.words[-1] + "d"}
+            for t in span.terms)
+        if span.exact < 2 and not past or span.start >= _quoted_from(p):
             continue  # as written only ("meets" is no meeting); quoted text is a name
         lead = next((k for k in range(span.start - 1, max(-1, span.start - 5), -1)
                      if words[k] in _PURPOSE),
@@ -2016,8 +2021,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     for span in flags:
         before = words[span.start - 1] if span.start > 0 else ""
         if before in {"a", "an"} and p.values and any(
-                s.kind == "measure" and s.start > span.end for s in p.spans) and (
-                words[0] in {"is", "are", "does", "do"} or has(words, "count as")):
+                s.kind == "measure" and s.start != span.start for s in p.spans) and (
+                words[0] in {"is", "are", "does", "do"} or has(words, "count as") or
+                words[max(0, span.start - 3):span.start - 1] in (
+                    ["is", "that"], ["is", "it"], ["is", "this"])):
             # "is Qualification a bottleneck? what level, and its avg days": whether it is
             # one is asked, with its figures; no filter that would leave nothing when not
             p.take(span.start, span.end)
@@ -2810,6 +2817,12 @@ def _figure_with_label(measures: list[Span], unit: str, catalog: Catalog) -> lis
     return []
 
 
+def _same_column(meta: Answerable, a: str, b: str) -> bool:
+    """Whether two flags of a model pick the same rows (one column: "open", "ongoing")."""
+    fa, fb = meta.flag(a), meta.flag(b)
+    return a == b or fa is not None and fb is not None and fa.column == fb.column
+
+
 def _has_unit(span: Span, unit: str, catalog: Catalog) -> bool:
     """Whether a measure phrase names a measure of `unit` in some model."""
     for model in catalog.answerable:
@@ -3142,6 +3155,19 @@ def _one_figure_per_flag(meta, chosen: list[str], filters: list[Condition],
         each = [next((v.name for v in meta.measures_of(m.base) if v.scope == (f,)), None)
                 for f in pair] if m is not None and m.base else [None]
         out += each if all(each) else [name]
+    if out == chosen and "been" in p.words:
+        # "the deals sitting in Negotiation right now - how long have they been in that
+        # stage?": said in the present perfect, the time so far of the rows the flag picks
+        # (the figure of the same base scoped by that flag)
+        now = []
+        for name in chosen:
+            m = meta.measure(name)
+            now.append(next((v.name for c in filters if m is not None and m.base and
+                             c.kind == "flag" and c.field in pair and c.field not in m.scope
+                             for v in meta.measures_of(m.base) if len(v.scope) == 1 and
+                             _same_column(meta, v.scope[0], c.field)), name))
+        if now != chosen:
+            return now, [c for c in filters if not (c.kind == "flag" and c.field in pair)]
     if out == chosen:
         # "slowest stage rn (avg days)": a flag the figure's own scope excludes, with no
         # figure of that flag to set beside it, gives way to the figure asked, said so
@@ -3499,6 +3525,7 @@ def _finish(p: Parse, query: Query, context: Context) -> Query:
 _STRUCTURE = frozenset({"why", "trend", "trending", "history", "quarterly", "monthly",
                         "compare", "change", "changed", "percent", "percentage", "share",
                         "growth", "grow", "grew", "yoy", "difference", "diff", "delta", "gap",
+                        "left", "remaining",
                         "proportion", "fraction", "portion", "part", "%", "count", "counts",
                         "average", "avg",
                         "mean", "typical", "total", "sum", "combined", "together",
