@@ -103,6 +103,23 @@ def unaccounted(question: str, context: Context) -> list[str]:
             if i not in p.used and not _function_word(w) and w.lower() not in said]
 
 
+def _rejected(p: Parse) -> None:
+    """The alternative the asker sets aside: "by dollars rather than by number of deals".
+
+    The figure, flag or breakdown after "rather than" / "as opposed to" (up to the clause's
+    end) is not asked; its words are read as said, and nothing of them applies.
+    """
+    text = " ".join(p.words)
+    for m in re.finditer(r"\b(?:rather than|as opposed to)\b", text):
+        start = len(text[:m.start()].split())
+        end = next((b for b in sorted(p.breaks) if b > start), len(p.words))
+        gone = [s for s in p.spans if start <= s.start < end and
+                s.kind in {"measure", "flag", "dimension"}]
+        if gone:
+            p.spans = [s for s in p.spans if s not in gone]
+            p.take(start, end)
+
+
 def _split_phrases(p: Parse, vocab: Vocabulary) -> None:
     """A figure's two-word phrase said in two places: "a bottleneck (what level)?".
 
@@ -155,6 +172,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     _read_categories(p, context.catalog, vocab)
     _read_catalog(p, vocab, avoid)
     _split_phrases(p, vocab)
+    _rejected(p)
     query = _compose(p, context, vocab)
     if context.previous is not None and not query.unanswerable and \
             is_follow_up(p, query, context.previous):  # (a thing the data holds no more now)
@@ -1916,13 +1934,15 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                     p.take(said_n, said_n + 1)  # ("the first three stages": those three)
                     described.update(range(said_n, keep[0].start))
                 group_by = [g for g in group_by if g != dim]  # ("stages (A, B)": those, one)
-            tail = words[keep[-1].end:keep[-1].end + 2]
-            joined_up = bool(set(tail) & {"combined", "together", "altogether", "jointly"}) and \
+            joined_up = bool(set(words) & {"combined", "together", "altogether", "jointly"}) and \
                 all(set(g.split()) <= {"and", "&", "plus", ","} for g in between) and \
                 not set(words) & (grammar.COMPARE | {"which", "who", "whose"})
             if joined_up:  # "avg open deal size across Prospecting and Qualification
-                p.take(keep[-1].end, keep[-1].end + 1 + tail.index(next(  # combined": one set
-                    w for w in tail if w in {"combined", "together", "altogether", "jointly"})))
+                for k, w in enumerate(words):  # combined", "Commit plus Best Case, one
+                    if w in {"combined", "together", "altogether", "jointly"}:  # combined
+                        p.take(k, k + 1)  # number": one set (no figure's typo)
+                        measures = [s for s in measures if not (
+                            s.exact == 0 and s.start <= k < s.end)]
             if (either or bracketed or joined_up) and len(keep) >= 2:
                 filters.append(Condition(field=dim, op="in", values=values,
                                          text=" or ".join(m.text for m in keep)))
