@@ -534,6 +534,10 @@ _PATTERNS: list[tuple[str, str]] = [
     ("calweek", r"\b(?:last|previous|prior)\s+(?:full|calendar|whole|complete)\s+week\b|"
                 r"\b(?:the\s+)?week\s+before\s+(?P<back>last)\b"),
     ("lastweek", r"\b(?:last|past|previous|prior|trailing|this)\s+(?P<unit>week|day)\b"),
+    # "this quarter or next", "last month or the one before": the two, one span
+    ("ornext", r"\b(?P<rel>this|current|last|previous|prior|next)\s+(?:fiscal\s+)?"
+               r"(?P<unit>quarter|month|year)\s+or\s+(?:the\s+)?(?P<rel2>next|following|"
+               r"previous|prior|last|one after|one before)(?:\s+(?:one|quarter|month|year))?\b"),
     ("relative", r"\b(?P<rel>this|current|the current|present|last|previous|prior|past|next|"
                  r"coming|upcoming|following)\s+(?:(?:full|complete|whole|entire)\s+)?"
                  r"(?:fiscal\s+)?(?P<unit>quarter|month|year|q)\b"),
@@ -659,6 +663,20 @@ def _resolve(
         last = quarter_period(fy_now, 1, fsm).start - dt.timedelta(days=1)
         return Period(first, last, f"the last {n} full years ({_range_label(first, last)})",
                       "year", "last_years", n)
+    if name == "ornext":
+        steps = {"last": -1, "previous": -1, "prior": -1, "next": 1}
+        step = steps.get(m.group("rel"), 0)
+        other = step + (1 if m.group("rel2") in {"next", "following", "one after"} else -1)
+        ends = []
+        for k in (step, other):
+            if m.group("unit") == "quarter":
+                ends.append(_quarter(add_months(quarter_start(as_of, fsm), 3 * k), fsm, "q"))
+            elif m.group("unit") == "month":
+                ends.append(_month(add_months(month_start(as_of), k), "m"))
+            else:
+                ends.append(_year(fy_now + k, fsm, "y"))
+        first, last = sorted(ends, key=lambda x: x.start)
+        return Period(first.start, last.end, f"{first.label} – {last.label}", "range", "between")
     if name in {"relative", "theunit"}:
         rel, unit = m.group("rel") or "this", m.group("unit")
         step = {"last": -1, "previous": -1, "prior": -1, "past": -1, "next": 1, "coming": 1,

@@ -563,6 +563,11 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
         # asks, not which deals (a person's name is kept: "Ana Diaz here, my open pipe?")
         background.append(who.group(0).strip(" -–—:,.!"))
         text = text[who.end():]
+    for aside in re.finditer(r"\((?:just|only)\s+(?:that|this)\s+\w+[^()]*\)", text,
+                             flags=re.IGNORECASE):
+        # "(just that type, not all existing)": only the member named, said again
+        background.append(aside.group(0).strip("()"))
+        text = text.replace(aside.group(0), " ")
     for aside in re.finditer(r"\(([^()]*)\)", text):
         # "(trying to size the big-account motion for the territory plan, so just the one
         # number is fine)": what the asker is doing, in brackets, not part of the question
@@ -1834,7 +1839,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                 any(d.end == span.start for d in dims)):
             continue  # "where were we on bookings", "countries where we won": no place asked
         if head in {"whose", "who", "which", "that"} and span.length == 1 and (any(
-                d.end == span.start and d.name in record_dims for d in dims) or any(
+                d.end == span.start and (d.name in record_dims or head == "whose")
+                for d in dims) or any(
                 s.end == span.start and s.kind in {"measure", "flag"} for s in p.spans)):
             continue  # "open opps whose close date was pushed": of the deals, no person
         if head == "whose" and any(d.start == span.end for d in dims):
