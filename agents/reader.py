@@ -1834,8 +1834,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         before2 = words[span.start - 2] if span.start > 1 else ""
         head = words[span.start]
         plural = words[span.end - 1].endswith("s") and not words[span.end - 1].endswith("ss")
-        if head == "where" and (words[span.start + 1:span.start + 3] in (
-                ["were", "we"], ["are", "we"], ["do", "we"], ["did", "we"], ["is", "it"]) or
+        if head == "where" and (words[span.start + 1:span.start + 2] in (
+                ["were"], ["are"], ["do"], ["did"], ["is"], ["was"]) and
+                words[span.start + 2:span.start + 3] in (
+                ["we"], ["it"], ["they"], ["he"], ["she"], ["you"], ["things"]) or
                 any(d.end == span.start for d in dims)):
             continue  # "where were we on bookings", "countries where we won": no place asked
         if head in {"whose", "who", "which", "that"} and span.length == 1 and (any(
