@@ -1906,8 +1906,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             joined = bool(drop) and drop[-1].end < match.start and all(
                 w in {"and", "or", "nor", "&", "plus"} for w in words[drop[-1].end:match.start])
             # ("except Technology and Healthcare": both)
-            (drop if set(before) & grammar.EXCLUDE or _excluded_before(
-                words, match.start, negation=True) or joined else keep).append(match)
+            reach = _excluded_before(words, match.start, negation=True)
+            if reach:  # ("excluding anything billed in United States": those words read)
+                k = match.start - 1
+                while k > 0 and (words[k] in _BETWEEN_EXCLUDE or words[k] in _SAYS_HOW_ROWS_ARE):
+                    p.take(k, k + 1)
+                    k -= 1
+            (drop if set(before) & grammar.EXCLUDE or reach or joined else keep).append(match)
         if drop:
             filters.append(Condition(field=dim, op="not_in",
                                      values=[v for m in drop for v in m.values],
