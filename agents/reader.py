@@ -1254,16 +1254,26 @@ def _excluded_before(words: Sequence[str], start: int, *, negation: bool = False
     >>> _excluded_before("open pipe not in web".split(), 4, negation=True)
     True
     """
-    k = start - 1
-    while k > 0 and start - k <= 7 and (words[k] in _BETWEEN_EXCLUDE or
-                                        words[k] in _SAYS_HOW_ROWS_ARE):
-        k -= 1
+    k = _reach_start(words, start) - 1
     if k < 0:
         return False
     opener = grammar.EXCLUDE if negation else grammar.EXCLUDE - {"not", "non"}
     pair = (words[k - 1], words[k]) if k > 0 else ("", words[k])
     return words[k] in opener or pair in _EXCLUDE_PAIRS or words[k] == "about" and \
         words[max(0, k - 2):k] in (["don't", "care"], ["dont", "care"])
+
+
+def _reach_start(words: Sequence[str], start: int) -> int:
+    """Where the words pointing at rows before `start` begin ("anything billed in" X).
+
+    >>> _reach_start("excluding anything billed in web".split(), 4)
+    1
+    """
+    k = start - 1
+    while k > 0 and start - k <= 7 and (words[k] in _BETWEEN_EXCLUDE or
+                                        words[k] in _SAYS_HOW_ROWS_ARE):
+        k -= 1
+    return k + 1
 
 
 #: Words between an exclusion and what it excludes ("excluding anything in Technology").
@@ -1908,10 +1918,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             # ("except Technology and Healthcare": both)
             reach = _excluded_before(words, match.start, negation=True)
             if reach:  # ("excluding anything billed in United States": those words read)
-                k = match.start - 1
-                while k > 0 and (words[k] in _BETWEEN_EXCLUDE or words[k] in _SAYS_HOW_ROWS_ARE):
-                    p.take(k, k + 1)
-                    k -= 1
+                p.take(_reach_start(words, match.start), match.start)
             (drop if set(before) & grammar.EXCLUDE or reach or joined else keep).append(match)
         if drop:
             filters.append(Condition(field=dim, op="not_in",
