@@ -68,7 +68,8 @@ ANALYTICS = (
     "a_executive_dashboard", "a_win_rate_trend_analysis", "a_slippage_pattern_analysis",
     "a_comprehensive_slippage_analysis", "a_win_rate_by_owner", "a_win_rate_by_industry",
 )
-FLEXIBLE_FACTS = ("fct_opportunity", "fct_stage_visit", "fct_close_date_push")
+FLEXIBLE_FACTS = ("fct_opportunity", "fct_stage_visit", "fct_close_date_push",
+                  "fct_quarter_slippage")
 
 
 def sha256(path: Path) -> str:

@@ -248,6 +248,74 @@ def test_deals_slipped_and_slipped_amount_per_quarter(org) -> None:
             assert avg_days is None
 
 
+
+def test_days_in_current_stage_per_open_deal(org) -> None:
+    """fct_opportunity.days_in_current_stage: as-of date − start of the visit an open deal is in."""
+    con, as_of = org
+    closed_stages = {r[0] for r in fetch(
+        con, "select api_name from salesforce.opportunity_stage where is_closed")}
+    closed_stages = closed_stages or {"Closed Won", "Closed Lost"}
+    is_open = dict(fetch(con, f"select id, not is_closed from ({LIVE_OPPS})"))
+    expected: dict[str, int | None] = dict.fromkeys(is_open)
+    for opp, history in raw_history(con).items():
+        stage, start = None, None
+        for _id, row_stage, created, _close, _amount in history:
+            if row_stage != stage:
+                stage, start = row_stage, created.date()
+        if is_open.get(opp) and stage not in closed_stages:
+            expected[opp] = (as_of - start).days
+    got = dict(fetch(con, "select opportunity_id, days_in_current_stage from fct_opportunity"))
+    assert got == expected
+    assert any(v is not None and v >= 60 for v in got.values()), "some deals sit 60+ days"
+
+
+def test_slippage_per_deal_and_quarter_by_segment(org) -> None:
+    """fct_quarter_slippage grouped by the deal's country gives metrics.md slippage per country."""
+    con, _ = org
+    country = dict(fetch(con, f"""
+        select o.id, a.billing_country from ({LIVE_OPPS}) o
+        left join salesforce.account a on a.id = o.account_id and not coalesce(a.is_deleted, false)"""))
+    in_quarter: dict[date, set] = defaultdict(set)
+    for opp, close in fetch(con, f"select id, close_date from ({LIVE_OPPS})"):
+        in_quarter[quarter_of(close)].add(opp)
+    slipped: dict[date, dict[str, float]] = defaultdict(dict)  # deal → first push amount
+    slip_days: dict[tuple, list[int]] = defaultdict(list)
+    for opp, history in raw_history(con).items():
+        previous = None
+        for _id, _stage, _created, close, amount in history:
+            if close is not None:
+                in_quarter[quarter_of(close)].add(opp)
+            if previous is not None and close is not None and close > previous:
+                old_q = quarter_of(previous)
+                if quarter_of(close) > old_q:
+                    slipped[old_q].setdefault(opp, float(amount or 0))
+                    slip_days[old_q, country[opp]].append((close - previous).days)
+            previous = close
+    expected = {}
+    for q, deals in in_quarter.items():
+        for c in {country[d] for d in deals}:
+            base = [d for d in deals if country[d] == c]
+            out = {d: a for d, a in slipped.get(q, {}).items() if country[d] == c}
+            days = slip_days.get((q, c), [])
+            expected[q, c] = (len(base), len(out), sum(out.values()),
+                              sum(days) / len(days) if days else None)
+    got = {(r[0], r[1]): r[2:] for r in fetch(con, """
+        select quarter, billing_country, count(*),
+               sum(case when is_slipped then 1 else 0 end),
+               coalesce(sum(slipped_amount), 0),
+               sum(slip_days_out)::double / nullif(sum(pushes_out), 0)
+        from fct_quarter_slippage group by 1, 2""")}
+    assert set(got) == set(expected)
+    for key, (n, n_slipped, amount, avg_days) in got.items():
+        want = expected[key]
+        assert (n, n_slipped) == want[:2], key
+        assert float(amount) == pytest.approx(want[2], **MONEY), key
+        if want[3] is None:
+            assert avg_days is None, key
+        else:
+            assert avg_days == pytest.approx(want[3], **DAYS), key
+    assert any(v[1] for v in got.values()), "the org should have slipped deals"
+
 def test_actual_revenue_per_month(org) -> None:
     con, as_of = org
     won = {m: float(v) for m, v in fetch(con, f"""

@@ -30,6 +30,15 @@ pushes as (
 
 ),
 
+current_visits as (
+
+    -- the stage visit an open deal is in now (metrics.md "time in the current stage")
+    select opportunity_id, days_in_stage_so_far
+    from {{ ref('fct_stage_visit') }}
+    where is_ongoing
+
+),
+
 stage_lookup as (
 
     select stage_name, min(sort_order) as sort_order
@@ -65,6 +74,7 @@ enriched as (
         stage_lookup.sort_order as stage_sort_order,
         coalesce(push_summary.push_count, 0) as push_count,
         push_summary.last_pushed_at,
+        current_visits.days_in_stage_so_far as days_in_current_stage,
         not opportunities.is_closed as is_open,
         opportunities.is_closed and not opportunities.is_won as is_lost,
         not opportunities.is_closed
@@ -78,6 +88,8 @@ enriched as (
         on opportunities.stage_name = stage_lookup.stage_name
     left join push_summary
         on opportunities.opportunity_id = push_summary.opportunity_id
+    left join current_visits
+        on opportunities.opportunity_id = current_visits.opportunity_id
 
 ),
 
@@ -129,6 +141,7 @@ final as (
         cast(last_modified_at as timestamp) as last_modified_at,
         cast({{ as_of_date() }} - cast(last_modified_at as date) as integer)
             as days_since_update,
+        cast(days_in_current_stage as integer) as days_in_current_stage,
         cast(is_closed and {{ in_overall_window('close_date') }} as boolean)
             as is_closed_in_overall_window,
         cast(push_count as integer) as push_count,
