@@ -242,7 +242,10 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     # the fragment's own figure carried is a filter on the figure kept ("only the overdue
     # part" of the open pipeline)
     measures_kept = not query.measures or not p.explicit
-    own = {c.field for c in query.filters}
+    # (a flag the kept figure already carries is no filter: "who has booked the most?"
+    # after bookings is the won amount, not the won amount of the won deals)
+    own = {c.field for c in query.filters} | (set(_scope_of(prev, context))
+                                              if measures_kept else set())
     extra = [c for c in p.flags if c.field not in own] if measures_kept else []
     query = query.model_copy(update={"filters": [*query.filters, *extra]})
     new_fields = {c.field for c in query.filters}
@@ -822,13 +825,18 @@ def _parts(measures: list[str], model: str | None, context: Context) -> set[str]
     Win rate's companions are the won and lost counts: a kept "won" or "lost" would leave it
     nothing to compare.
     """
-    answering = context.catalog.models.get(model or "")
-    head = answering.answerable.measure(measures[0]) if answering and measures else None
-    if head is None:
+    if not measures:
         return set()
-    meta = answering.answerable
-    return {f for c in head.companions if (m := meta.measure(c)) for f in m.scope} - set(
-        head.scope)
+    first = context.catalog.models.get(model or "")
+    # (the model the reading chose may declare the figure bare, "win rate" of a per-month
+    # forecast; the model that will answer it names its parts)
+    for answering in [first, *context.catalog.models.values()]:
+        meta = answering.answerable if answering is not None else None
+        head = meta.measure(measures[0]) if meta is not None else None
+        if head is not None and head.companions:
+            return {f for c in head.companions if (m := meta.measure(c))
+                    for f in m.scope} - set(head.scope)
+    return set()
 
 
 def _kept_member_named(p: Parse, prev: Query) -> set[str]:

@@ -588,11 +588,14 @@ def _without_background(text: str, context: Context, vocab: Vocabulary
             sentences[-1] += " " + piece
         elif piece:
             sentences.append(piece)
-    if sentences:
-        lead, ask = _lead_clause(sentences[-1], context, vocab)
-        if lead:
-            sentences[-1] = ask
-            background.append(lead)
+    for k, sentence in enumerate(sentences):
+        # (the last sentence, or a question before it: "Territory planning for next year -
+        # which country … last fiscal year? Only countries with …")
+        if k == len(sentences) - 1 or sentence.rstrip().endswith("?"):
+            lead, ask = _lead_clause(sentence, context, vocab)
+            if lead:
+                sentences[k] = ask
+                background.append(lead)
     if len(sentences) < 2:
         return " ".join(sentences) if background else text, background
     for k, sentence in enumerate(sentences[:-1]):
@@ -735,7 +738,8 @@ _FIGURE_SHAPE = frozenset({*grammar.AVERAGE_WORDS, "average", "total", "sum", "c
                            "percent", "percentage", "share", "combined", "trend", "why",
                            "median"})
 #: Words opening a lead-in that says what the answer is for ("for the board deck: …").
-_PURPOSE = frozenset({"for", "ahead", "before", "prepping", "prep", "preparing"})
+_PURPOSE = frozenset({"for", "ahead", "before", "prepping", "prep", "preparing", "going",
+                      "heading"})
 
 
 def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[str, str]:
@@ -775,9 +779,11 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
         ask_spans = vocab.spans(ask_words)
         figure = any(s.kind in {"measure", "flag"} for s in ask_spans) or \
             has(ask_words, *grammar.COUNT_WORDS, *grammar.AMOUNT_WORDS)
-        lead_named = any(s.kind in {"dimension", "flag", "time", "number"} for s in lead_spans) \
+        lead_named = any(s.kind in {"dimension", "flag", "time", "number"} and
+                         not _modifier(s, lead_words, lead_spans, context) for s in lead_spans) \
             or bool(context.values.match(lead_words))
-        lead_period = bool(grammar.CALENDAR & set(lead_words)) or _names_period(lead, context)
+        lead_period = (bool(grammar.CALENDAR & set(lead_words)) or _names_period(
+            lead, context)) and not (purpose and _event_owned(lead, lead_words, lead_spans))
         ask_period = bool(grammar.CALENDAR & set(ask_words)) or _names_period(ask, context)
         # ("ok in the top one, which rep …": a lead-in pointing at the last answer narrows)
         lead_back = context.previous is not None and bool(set(lead_words) & grammar.ANAPHORA)
@@ -785,6 +791,35 @@ def _lead_clause(sentence: str, context: Context, vocab: Vocabulary) -> tuple[st
                 and not (purpose and lead_period):  # ("For last fiscal year, how did …")
             return lead.strip(), ask.strip()
     return "", sentence
+
+
+def _modifier(span: Span, words: Sequence[str], spans: Sequence[Span],
+              context: Context) -> bool:
+    """Whether a dimension word only describes the noun after it ("the territory plan").
+
+    In "For the territory plan: …" or "Territory planning for next year - …" the lead-in is
+    about a plan; "territory" names no breakdown of the deals.
+    """
+    if span.kind not in {"dimension", "time"} or span.end >= len(words):
+        return False
+    after = words[span.end]
+    if after in grammar.KNOWN or not after.isalpha() or context.values.match([after]):
+        return False
+    # ("new logo plan": a chain of such words before the noun)
+    return all(s.start == span.end and _modifier(s, words, spans, context)
+               for s in spans if s.start <= span.end < s.end and s.kind not in {
+                   "not_held", "model"})
+
+
+def _event_owned(lead: str, words: Sequence[str], spans: Sequence[Span]) -> bool:
+    """Whether a lead-in ends in a thing a period owns ("for next year's plan").
+
+    The period says when the plan is, not which deals are asked about.
+    """
+    if not words or not re.search(r"\w['’]s(?:\s+[\w-]+){1,3}\s*$", lead):
+        return False
+    return words[-1] not in grammar.KNOWN and not any(
+        s.end == len(words) and s.kind not in {"not_held", "model"} for s in spans)
 
 
 def _raw_tokens(text: str) -> list[str]:
@@ -822,7 +857,7 @@ def _read_periods(p: Parse, text: str, context: Context) -> None:
             continue  # "the board meeting tomorrow, … bookings this FY": when, not what
         p.take(at, at + len(covered))
         owned = re.search(rf"\b{re.escape(expanded[match.start:match.end])}['’]s((?:\s+\w+)"
-                          r"{1,3}?)\s*(?:[-–—:;,.!?]|$)", expanded)
+                          r"{1,3}?)\s*(?:[-–—:;,.!?)]|$)", expanded)
         # ("for tomorrow's managers sync - …": the day of an event the data does not hold)
         said = tokens(owned.group(1)) if owned else []
         spans = Vocabulary.of(context.catalog).spans(said)
