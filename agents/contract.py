@@ -62,7 +62,7 @@ class Reason(StrEnum):
 
 
 Op = Literal["eq", "in", "not_in", "gt", "gte", "lt", "lte", "between", "is_true", "is_false",
-             "is_null", "weekday"]
+             "is_null", "not_null", "weekday"]
 Scalar = str | int | float | bool
 
 

@@ -514,7 +514,10 @@ _PATTERNS: list[tuple[str, str]] = [
               r"(?P<unit>days?|weeks?|months?|quarters?)\b"),
     ("xtd", r"\b(?:fiscal\s+|f)?(?P<unit>q|m|y)td\b|"
             r"\b(?:(?:this|the|current)\s+)?(?:fiscal\s+|f(?=y))?(?P<unit2>quarter|month|year|y)[\s-]+to[\s-]+date\b|\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?"
-            r"(?:current\s+)?(?:fiscal\s+)?(?P<unit3>quarter|month|year)\b"),
+            r"(?:current\s+)?(?:fiscal\s+)?(?P<unit3>quarter|month|year)\b|"
+            # ("fy bookings so far?": the fiscal year named bare, then "so far")
+            r"(?<!this )(?<!last )(?<!next )(?<!the )(?<!current )(?<!previous )(?<!prior )"
+            r"\b(?:fiscal\s+year|fy)\b(?P<unit4>)(?=(?:\s+[\w$]+){1,3}\s+so\s+far\b)"),
     # "since the 10th of last month": from that day of the month named through the as-of date
     ("sinceday", r"\b(?:since|from|starting)\s+the\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)\s+of\s+"
                  r"(?P<rel>last|this|the previous|previous|the current|the last)\s+month\b"
@@ -595,8 +598,8 @@ def _resolve(
         return replace(before_to_date(to_date_now(unit, as_of, fsm), fsm),
                        kind=f"same_point_{unit}")
     if name == "xtd":
-        return to_date_now((m.group("unit") or m.group("unit2") or m.group("unit3"))[0], as_of,
-                           fsm)
+        return to_date_now((m.group("unit") or m.group("unit2") or m.group("unit3") or "y")[0],
+                           as_of, fsm)
     if name == "beyond":
         n, unit = _number(m.group("n")), m.group("unit").rstrip("s")
         if unit in {"month", "year"}:

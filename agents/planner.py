@@ -81,13 +81,15 @@ def condition_filter(model: Model, cond: Condition) -> Filter | None:
             return None
         label = flag.label if cond.op == "is_true" else f"not {flag.label}"
         return Filter(column=flag.column, op=cond.op, label=label)
-    if cond.op == "is_null":  # "opps with no lead source", "a blank amount"
-        found = meta.dimension(cond.field) or meta.number(cond.field)
+    if cond.op in {"is_null", "not_null"}:  # "opps with no lead source", "skip the blank
+        found = meta.dimension(cond.field) or meta.number(cond.field)  # source"
         if found is None:
             return None
         dimension = found.name if meta.dimension(cond.field) is not None else None
-        return Filter(column=found.column, op="is_null", dimension=dimension,
-                      label=f"deals with no {found.name.replace('_', ' ')}")
+        name = found.name.replace("_", " ")
+        return Filter(column=found.column, op=cond.op, dimension=dimension,
+                      label=f"deals with no {name}" if cond.op == "is_null" else
+                      f"deals with a {name}")
     if cond.kind == "number":
         number = meta.number(cond.field)
         if number is None:

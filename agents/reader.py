@@ -1365,6 +1365,18 @@ def _read_empty(p: Parse, spans: list[Span], record_dims: set[str]) -> list[Cond
                 ["including"], ["incl"], ["plus"]):
             p.take(end, end + 1)
             continue  # "(blank industry included)": the blanks stay in, no filter
+        before = start - 1
+        while before >= 0 and words[before] in {"the", "a", "an", "any", "those", "deals", "ones",
+                                                "opps", "with", "that", "have", "has"}:
+            before -= 1
+        if before >= 0 and words[before] in grammar.EXCLUDE - {"not", "non", "without"} and \
+                before not in p.used:
+            # "skip the blank source", "ignore deals with no industry": those rows left out
+            p.take(before, start)
+            p.emptied.add((span.start, span.end))
+            found.append(Condition(field=span.name, op="not_null",
+                                   text=p.lower(before, end)))
+            continue
         found.append(Condition(field=span.name, op="is_null", text=p.lower(start, end)))
     return found
 
@@ -1739,6 +1751,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         vague = next((i for i, w in enumerate(words) if w in _VAGUE_SIZES and i not in p.used
                       and i + 1 < len(words) and any(
                           d.kind == "dimension" and d.start == i + 1 for d in p.spans)), None)
+    if vague is not None and vague > 0 and words[vague - 1] == "how":
+        vague = None  # "how big were the deals we lost?": the size asked, no bound
     if vague is not None and not p.conditions and not any(
             grammar.is_superlative(w) for w in words) \
             and not set(words) & (grammar.LIST_WORDS - {"which", "what"}) and (
@@ -1834,7 +1848,10 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         o.length > 1 and o.end <= d.start and stem(words[o.end - 1]) == stem(words[d.start])
         and o.name != d.name for o in dims))]  # (or its plural: "skip types with under 30")
     empty = _read_empty(p, [*dims, *numbers], _record_dimensions(catalog))
-    dims = [s for s in dims if s.name not in {c.field for c in empty}]
+    # ("which source …, skip the blank one": the blanks left out, the dimension still asked
+    # by the other words naming it)
+    dims = [s for s in dims if s.name not in {c.field for c in empty if c.op == "is_null"}
+            and (s.start, s.end) not in p.emptied]
     numbers = [s for s in numbers if s.name not in {c.field for c in empty}]
     for span in (s for s in p.spans if s.kind == "not_held"):
         said = words[span.start:span.end]

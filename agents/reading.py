@@ -62,6 +62,8 @@ class Parse:
     #: Where a flag said as a figure starts ("won $"): a word before it does not name a
     #: kind of that figure, as one before a measure's own name would ("Clari forecast").
     flag_figures: set[int] = field(default_factory=set)
+    #: Dimension words said as left out when blank ("skip the blank source"): no breakdown.
+    emptied: set[tuple[int, int]] = field(default_factory=set)
 
     def take(self, start: int, end: int) -> None:
         """Mark the words at ``[start, end)`` as used."""

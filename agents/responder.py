@@ -267,6 +267,13 @@ def _members(result: dict[str, Any], query: Query) -> str:
             text += (f" {show(a[dim], None, dim)} has "
                      f"{format_change(a[headline] - b[headline], unit).lstrip('+')} more than "
                      f"{show(b[dim], None, dim)}.")
+    # the other figures asked of each ("bookings and win rate for each")
+    for other in [m for m in query.measures if m != headline and m in result["columns"]]:
+        each = [f"{name} {show(found[name].get(other), units.get(other), other)}"
+                for name in asked if name in found] or [
+            f"{show(r[dim], None, dim)} {show(r.get(other), units.get(other), other)}"
+            for r in rows]
+        text += f" {_label(other).capitalize()}: {join_names(each, 'vs')}."
     missing = [name for name in asked if name not in found]
     if missing:
         text += f" {join_names(missing)} had nothing in scope."

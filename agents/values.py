@@ -355,6 +355,9 @@ class ValueIndex:
                     start > 0 and words[start - 1] in {"in", "at", "into", "to", "stage"} or
                     start + 1 < len(words) and words[start + 1] == "stage"):
                 continue
+            if single and hows <= {"part"} and start > 1 and words[start - 1] == "in" and \
+                    words[start - 2] in {"year", "quarter", "month", "week", "half"}:
+                continue  # "the year-in-review page": a look back, not "Negotiation/Review"
             if single and hows <= {"part", "head"} and "head" in hows and not (
                     start > 0 and words[start - 1] in _CONTRAST | _MEMBER_PLACE or
                     start + 1 < len(words) and words[start + 1] in _CONTRAST):

@@ -222,7 +222,7 @@ def build_server(options: ServerOptions, *, assistant: Any | None = None,
             description="Dimension names (from get_dimensions)")] = [],  # noqa: B006
         where: Annotated[list[Condition], Field(
             description="Conditions: field (a dimension, flag or number), op (eq, in, "
-                        "not_in, gt, gte, lt, lte, between, is_true, is_false, is_null), "
+                        "not_in, gt, gte, lt, lte, between, is_true, is_false, is_null, not_null), "
                         "values; op weekday keeps rows whose date (field: a time name, '' the "
                         "default date) falls on the ISO days in values (1 Monday ... 7 Sunday)")
         ] = [],  # noqa: B006
