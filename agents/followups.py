@@ -68,11 +68,23 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
         sibling
 
 
+#: A member's part of the figure just ranked: "their piece", "its share", "their chunk".
+_PIECE = re.compile(r"\b(?:their|its|his|her) (?:piece|part|portion|slice|chunk|share)\b")
+
+#: A figure asked with a verb a flag names: "what did we book", "how much have they lost".
+_ASKS_FIGURE = re.compile(r"\b(?:what|how much)\s+(?:did|have|has|do|does)\s+(?:we|they|he|"
+                          r"she|you|i|the team)\s+(?:actually\s+|really\s+)?\w+")
+
+
 def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     """The previous query narrowed, re-ranked, re-grouped, re-timed or asked of a record."""
     prev = context.previous
     words = p.words
     text = " ".join(words)
+    if query.measures and not p.explicit and _ASKS_FIGURE.search(text) and p.flags:
+        # "and what did we actually book there?": the figure the verb names is asked, not
+        # the last figure narrowed to those deals
+        p.explicit = True
     inherited: list[str] = []
     update: dict = {"follow_up": True, "question": p.question}
     person = person_of(prev)
@@ -99,9 +111,11 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
                                              "ranking": query.ranking if left else None})
             start = len(text[:text.find(said)].split())
             p.take(start, start + len(said.split()))
+    piece = bool(_PIECE.search(text))  # ("how much of their piece is past due?" after the
+    # team holding the biggest piece: that team's part of the same deals, not all of theirs)
     if person is not None and query.measures and p.explicit and not query.group_by and \
-            not query.records and pointed and \
-            person.field not in {c.field for c in query.filters}:
+            not query.records and pointed and not (piece and prev.group_by == [person.field]) \
+            and person.field not in {c.field for c in query.filters}:
         # "what's their win rate?" after "who owns the biggest one?" or a list of one rep's
         # deals: a figure of that person, over all of their deals (the flags and bounds of
         # the last answer were its deals', not the person's)
@@ -168,13 +182,19 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
     dim = prev.group_by[0] if len(prev.group_by) == 1 and prev.ranking is not None else None
     if dim is not None and answered and not aside and dim not in query.group_by and \
             dim not in {c.field for c in query.filters} and not set(words) & _OVERALL and (
-                set(words) & {"it", "there"} or has(words, "that one") or any(
+                set(words) & {"it", "there"} or has(words, "that one") or piece or any(
                     words[k:k + 2] == ["of", "that"] and not any(
                         s.start == k + 2 and s.kind in {"measure", "flag"} for s in p.spans)
                     for k in range(len(words)))):
         query = query.model_copy(update={"filters": [*query.filters, Condition(
             field=dim, op="eq", values=[answered[0]], text=str(answered[0]))]})
-        prev = prev.model_copy(update={"group_by": [], "ranking": None})
+        # (a bound on a figure of each member, "only countries with 100+ closed deals", said
+        # which members could rank: the one picked keeps none of it)
+        answering = context.catalog.models.get(prev.model or "")
+        meta = answering.answerable if answering is not None else None
+        prev = prev.model_copy(update={"group_by": [], "ranking": None, "filters": [
+            c for c in prev.filters if not (c.kind == "number" and meta is not None and
+                                            meta.measure(c.field) is not None)]})
 
     # the period: named now, shifted from the last one, else kept
     window = query.window

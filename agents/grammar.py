@@ -293,12 +293,22 @@ def asks_one(question: str) -> bool:
     (True, False)
     >>> asks_one("which rep holds the most pipe?"), asks_one("which lead sources bring in most")
     (True, False)
+    >>> asks_one("which sales manager's team has booked the most?")
+    True
     """
     for sentence in re.split(r"[?!.;,:]+|\s[-–—]\s", (question or "").lower()):  # ("where are deals
         words = re.findall(r"[a-z0-9']+", sentence)  # stuck? which stage …": the second)
         # (a verb in -s is followed by what it does: "which rep holds the most")
         plural = any(w.endswith("s") and len(w) > 3 and (words[k + 1:k + 2] or [""])[0] not in
                      _AFTER_VERB for k, w in enumerate(words[1:3], 1))
+        at = next((k for k, w in enumerate(words[1:6], 1) if w in {"has", "is", "was", "have",
+                                                                  "are", "were"}), None)
+        if at is not None and (words[at + 1:at + 2] or [""])[0] not in {
+                "we", "they", "you", "i", "it", "he", "she", "there", "most", "all", "some",
+                "any", "these", "those", "the", "our", "my", "your", "their", "a", "an", "many",
+                "more", "none", "each"}:  # ("which stage are most of them in": the subject after)
+            # ("which sales manager's team has booked the most": one team, by its verb)
+            plural = words[at] in {"have", "are", "were"}
         if words and words[0] in {"which", "who", "what", "whose", "who's", "whos"} and \
                 not plural:
             return True

@@ -883,6 +883,12 @@ def _read_periods(p: Parse, text: str, context: Context) -> None:
     for i, w in enumerate(p.words):
         if w in {"so", "far"} and i in _phrase_at(p.words, ("so", "far")):
             p.take(i, i + 1)
+    # "the biggest deal they won in that time": the period already in play, no duration
+    for m in re.finditer(r"\b(?:in|over|during|across|within) (?:that|the same|this) "
+                         r"(?:time ?frame|time period|time|period|window|stretch|span)\b",
+                         " ".join(p.words)):
+        at = len(" ".join(p.words)[:m.start()].split())
+        p.take(at, at + len(m.group(0).split()))
 
 
 def _find(words: Sequence[str], part: Sequence[str], used: set[int]) -> int | None:
@@ -2234,7 +2240,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     said = [s for s in [*measures, *flags] if asked_at is not None and s.end <= asked_at]
     count_too = base == "count" and bool(said) and all(
         s.end <= asked_at and _has_unit(s, "currency", catalog) for s in measures) and \
-        "and" in words[max(s.end for s in said):asked_at] and words[0] in {"what", "whats"}
+        "and" in words[max(s.end for s in said):asked_at] and bool(
+            {"what", "whats"} & set(words[:min(s.start for s in said)]))  # (after a lead
+    # sentence: "I'm writing X's review. What have they booked …, and how many wins is that?")
     if count_too:
         base = None  # "what did we book last quarter, and across how many deals?": both
     if count_of and not measures:
