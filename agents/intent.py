@@ -84,6 +84,9 @@ _ELSEWHERE = re.compile(
     # something to write or plan that is not a figure ("help me plan an agenda for …")
     r"\b(?:plan|draft|write|organi[sz]e)\s+(?:me\s+)?(?:an?|the|our|my)\s+(?:\w+\s+)?(?:agenda|"
     r"itinerary|party|speech|toast|poem|limerick|invitation|menu)\b|"
+    # ideas for a thing to buy or hold ("any ideas for a secret santa gift …")
+    r"\b(?:gift|present)\s+(?:ideas?|suggestions?)\b|\bideas?\s+for\s+(?:an?\s+|the\s+|our\s+|"
+    r"my\s+)?(?:[\w-]+\s+){0,3}(?:gift|present|party|venue|restaurant|dinner|theme|game|toast)s?\b|"
     # the world outside the data: the time of day, exchange rates
     r"\bwhat time is it\b|\bwhat(?:'s| is) the time (?:in|now)\b|\bexchange rates?\b")
 #: A whole SQL statement typed as the question (values with quotes in them are harmless:

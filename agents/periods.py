@@ -548,7 +548,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("theunit", r"\b(?:for|in|during|over|across)\s+the\s+(?P<rel>)(?:fiscal\s+)?(?P<unit>quarter|"
                 r"month|year)\b(?!\s+(?:(?:right|just|immediately|directly)\s+)?(?:before|after|"
                 r"prior|earlier|later|of|ending|ended|that|"
-                r"we|when|in|to|just|which|with|by|where|following|previous|preceding)\b)"),
+                r"we|when|in|to|just|which|with|by|where|following|previous|preceding|end)\b)"),
     ("isodate", r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b"),
     # "since Monday", "on last Friday", "yesterday": a day near the as-of date (a bare
     # weekday is no date: "prepping for Monday's board meeting")

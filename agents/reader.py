@@ -118,6 +118,32 @@ def _rejected(p: Parse) -> None:
         if gone:
             p.spans = [s for s in p.spans if s not in gone]
             p.take(start, end)
+    for k, word in enumerate(p.words):
+        # "(actual stage changes, not last-modified)": of two numbers named, the one after
+        # "not" is the reading set aside
+        if word != "not" or k in p.used:
+            continue
+        at = k + 1 + (p.words[k + 1:k + 2] in (["the"], ["a"], ["last"], ["just"]))
+        gone = [s for s in p.spans if s.kind == "number" and s.start == at]
+        if gone and any(s.kind == "number" and s.name != gone[0].name and s.start < k
+                        for s in p.spans):
+            p.spans = [s for s in p.spans if s not in gone]
+            p.take(k, gone[0].end)
+
+
+def _owner_did(p: Parse) -> None:
+    """A flag said as what the person of each record did: "with who closed each one".
+
+    The deals listed are already chosen; "closed" there names their owner's deed, not a
+    filter to closed deals (nor, with "won", a win rate).
+    """
+    text = " ".join(p.words)
+    for m in re.finditer(r"\bwho (\w+) (?:each one|each deal|each|it|them|those|these)\b", text):
+        at = len(text[:m.start(1)].split())
+        said = [s for s in p.spans if s.kind == "flag" and s.start == at and s.end == at + 1]
+        if said:
+            p.spans = [s for s in p.spans if s not in said]
+            p.take(at, at + 1)
 
 
 def _split_phrases(p: Parse, vocab: Vocabulary) -> None:
@@ -173,6 +199,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     _read_catalog(p, vocab, avoid)
     _split_phrases(p, vocab)
     _rejected(p)
+    _owner_did(p)
     query = _compose(p, context, vocab)
     if context.previous is not None and not query.unanswerable and \
             is_follow_up(p, query, context.previous):  # (a thing the data holds no more now)
@@ -1251,9 +1278,10 @@ def _read_values(p: Parse, context: Context, vocab: Vocabulary) -> None:
         flag = next((t for f, t in flags if len(said) > 1 and len(f) == len(said)
                      and phrase_match(said, f) is not None), None)
         if flag is not None and any(
-                s.kind == "measure" and s.start <= match.start and s.end >= match.end and
-                s.length > match.end - match.start for s in vocab.spans(p.words, skip=skip)):
-            continue  # "closed won amount": a figure the catalog names, read with it
+                s.kind in {"measure", "flag"} and s.start <= match.start and
+                s.end >= match.end and s.length > match.end - match.start
+                for s in vocab.spans(p.words, skip=skip)):
+            continue  # "closed won amount", "closed won or lost": a longer catalog phrase
         if flag is not None:  # "closed won" is the catalog's outcome, not the stage so named
             p.spans.append(Span("flag", flag.name, match.start, match.end, (flag,), 1,
                                 (flag.name,)))
@@ -2357,6 +2385,7 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     p.explicit = bool(measures) or base is not None or unit_cue is not None
     p.base_only = base if not measures and base in {"count", "amount"} else None
     records = False
+    fields_asked = False
     nouns = [s for s in dims if s.name in record_dims and not (
         (compare_members or member_sides) and "one" in words[s.start:s.end])]
     record_noun = bool(nouns)  # ("Web or Partner Referral - which one …": one of the two)
@@ -2402,15 +2431,23 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         p.explicit = p.explicit or counted
     if not measures and record_noun and (base is None or not p.explicit) and \
             unit_cue is None and (listing or superlative or words[:1] in (["open"], ["overdue"])):
+        with_at = next((i for i, w in enumerate(words) if w == "with" and any(
+            n.end <= i for n in nouns)), None)
+        # "list the 5 biggest deals we won, with who closed each one and the account": the
+        # fields shown of each record
+        fields_asked = bool(listing) and plural_noun and with_at is not None and bool(
+            others) and all(any(s.name == g and s.start > with_at for s in dims) for g in others)
         records = not others or (bool(asked) and superlative is not None and
-                                 not plural_noun)
+                                 not plural_noun) or fields_asked
     elif not measures and not record_noun and base is None and unit_cue is None and \
             listing and superlative in {"biggest", "largest", "smallest"} and not others:
         records = True  # "ok for Technology, list the 3 biggest": the deals, biggest first
     elif not measures and record_noun and not plural_noun and base == "amount" and \
-            superlative in {"biggest", "largest", "smallest"} and not others and any(
-                0 < s.start - sup_at <= 3 for s in nouns):
+            (size_at := next((i for i, w in enumerate(words) if w in {
+                "biggest", "largest", "smallest"}), None)) is not None and \
+            set(others) <= set(asked) and any(0 < s.start - size_at <= 3 for s in nouns):
         # "biggest deal we lost last FY - which one and how much": that one deal, its amount
+        # (and "whose was it, and what industry?": fields of that deal)
         records = True
         p.explicit = False
     elif not measures and record_noun and not plural_noun and (
@@ -2703,7 +2740,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
                              clarify=Clarify(
                                  question=f"The {superlative} by which figure?",
                                  options=options))
-            if asked:
+            if asked and fields_asked:
+                group_by = [g for g in group_by if g not in asked]  # (columns of each)
+            elif asked:
                 pick = asked[0]
                 group_by = [g for g in group_by if g != pick]
             elif has(words, "how many times") and (named_counts := [
