@@ -472,6 +472,9 @@ def _clean(question: str) -> str:
     # "won and lost counts": a count of each, not one count of the deals won or lost
     text = re.sub(r"\b(\w+) (and|&|vs|or) (\w+) (count|amount|total|number)s?\b(?! of)",
                   r"\1 \4 \2 \3 \4", text, flags=re.IGNORECASE)
+    # "deals with no source count as other": how they are classed, no count asked
+    text = re.sub(r"\b(?:counts?|counted)\s+as\b(?=\s+(?:an?\s+)?['\"]?other\b)", "fall under",
+                  text, flags=re.IGNORECASE)
     # "only counting deals over 100k": which deals, not a count of them
     text = re.sub(r"\b(only|just)\s+counting\b|\bcounting\s+(only|just)\b|\b(only|just)\s+count"
                   r"(?=\s+(?:the|those|these|deals|opps|ones)\b)", r"\1\2\3", text,
@@ -1354,7 +1357,8 @@ _BETWEEN_EXCLUDE = frozenset({"anything", "any", "everything", "all", "deals", "
 _SAYS_HOW_ROWS_ARE = frozenset({"that", "thats", "which", "who", "is", "are", "was", "were",
                                 "been", "already", "still", "currently", "came", "come",
                                 "comes", "through", "via", "billed", "based", "located",
-                                "headquartered", "sitting"})
+                                "headquartered", "sitting", "sourced", "originating",
+                                "originated", "from"})
 #: Two-word exclusions ("not counting", "leaving aside", "other than").
 _EXCLUDE_PAIRS = frozenset({("not", "counting"), ("not", "including"), ("leaving", "aside"),
                             ("setting", "aside"), ("leave", "aside"), ("set", "aside"),
@@ -1395,8 +1399,15 @@ def _read_empty(p: Parse, spans: list[Span], record_dims: set[str]) -> list[Cond
         else:
             continue
         p.take(start, end)
+        kept_in = re.search(r"\b(?:keep|kept|leave|left)\s+(?:those|them|these|it|that)\s+in\b|"
+                            r"\b(?:counts?|counted|fall\s+under)\s+(?:as\s+)?(?:an?\s+)?other\b|"
+                            r"\bstay\s+in\b",
+                            " ".join(words[end:end + 10]))
         if words[end:end + 1] in (["included"], ["too"]) or words[start - 1:start] in (
-                ["including"], ["incl"], ["plus"]):
+                ["including"], ["incl"], ["plus"]) or kept_in:
+            if kept_in:  # ("deals with no lead source count as 'other', so keep those in")
+                at = end + len(" ".join(words[end:end + 10])[:kept_in.start()].split())
+                p.take(at, at + len(kept_in.group(0).split()))
             p.take(end, end + 1)
             continue  # "(blank industry included)": the blanks stay in, no filter
         before = start - 1
@@ -2254,8 +2265,9 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         base = None
     elif has(words, "how many dollars", "how many $", "how many bucks"):
         base = "amount"  # ("how many dollars slipped": an amount said as a count of dollars)
-    elif has([w if not any(n.start <= i < n.end for n in numbers) else "" for i, w in
-              enumerate(words)], *grammar.COUNT_WORDS):  # ("average employee count")
+    elif has([w if not any(n.start <= i < n.end for n in numbers) and words[i + 1:i + 2] != [
+            "as"] else "" for i, w in enumerate(words)], *grammar.COUNT_WORDS):
+        # ("average employee count"; "blanks count as other": no count asked)
         base = "count"
     elif (has(words, *grammar.AVERAGE_WORDS) or words[:1] == ["avg"]) and not (
             not measures and not numbers and any(c.field == "?days" for c in p.conditions)):
@@ -2416,8 +2428,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             n.end == s.start for n in numbers)  # ("which big deals …": a size said of them)
         for s in nouns)
     if base is None and not measures and unit_cue is None and record_noun and not listing \
-            and not superlative and (words[0] not in {"what", "whats"} or
-                                     grammar.SHARE.search(text)):
+            and not superlative and (not {"what", "whats"} & set(words[:max(
+                [s.start for s in nouns] or [1])]) or grammar.SHARE.search(text)):
         # "new opportunities created last month": how many there were (but "what's sitting
         # in Commit, open opps only" asks what they hold: the model's own figure)
         base = "count"

@@ -355,6 +355,11 @@ class ValueIndex:
                     start > 0 and words[start - 1] in {"in", "at", "into", "to", "stage"} or
                     start + 1 < len(words) and words[start + 1] == "stage"):
                 continue
+            if single and not hows & {"exact", "alias"} and start > 0 and words[start - 1] in {
+                    "we", "they", "i", "you", "to", "can", "could", "will", "would", "should",
+                    "might", "must", "cannot"} and start + 1 < len(words) and \
+                    words[start + 1] in {"on", "off", "up", "out", "it", "them", "that"}:
+                continue  # "before we bank on next quarter": a verb, not "Banking"
             if single and hows <= {"part"} and start > 1 and words[start - 1] == "in" and \
                     words[start - 2] in {"year", "quarter", "month", "week", "half"}:
                 continue  # "the year-in-review page": a look back, not "Negotiation/Review"
