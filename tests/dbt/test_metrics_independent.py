@@ -274,7 +274,8 @@ def test_slippage_per_deal_and_quarter_by_segment(org) -> None:
     con, _ = org
     country = dict(fetch(con, f"""
         select o.id, a.billing_country from ({LIVE_OPPS}) o
-        left join salesforce.account a on a.id = o.account_id and not coalesce(a.is_deleted, false)"""))
+        left join salesforce.account a
+          on a.id = o.account_id and not coalesce(a.is_deleted, false)"""))
     in_quarter: dict[date, set] = defaultdict(set)
     for opp, close in fetch(con, f"select id, close_date from ({LIVE_OPPS})"):
         in_quarter[quarter_of(close)].add(opp)
