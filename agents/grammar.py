@@ -246,7 +246,10 @@ ORDINAL = re.compile(r"\b(?:the\s+)?(?P<n>first|second|third|fourth|fifth|sixth|
                      r"(?!(?:quarter|month|year|half|week|day|time|fiscal)s?\b)[a-z]+\b|"
                      # "for that second industry": the one pointed at on the list shown
                      r"\b(?:that|this)\s+(?P<n3>first|second|third|fourth|fifth|2nd|3rd|[4-5]th)\s+"
-                     r"(?!(?:quarter|month|year|half|week|day|time|fiscal)s?\b)[a-z]+\b")
+                     r"(?!(?:quarter|month|year|half|week|day|time|fiscal)s?\b)[a-z]+\b|"
+                     # "the source in second place": the member at that place of the ranking
+                     r"\b(?:in\s+)?(?P<n4>first|second|third|fourth|fifth|1st|2nd|3rd|[4-5]th|"
+                     r"last)\s+place\b")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "top": 1,
              "bottom": -1}
@@ -261,11 +264,13 @@ def ordinal_of(text: str) -> tuple[int, str] | None:
     (True, (1, 'the top person there'))
     >>> ordinal_of("top 3 of those") is None, ordinal_of("in the top one, which rep")
     (True, (1, 'the top one'))
+    >>> ordinal_of("and the source in second place - same two numbers?")
+    (2, 'in second place')
     """
     found = ORDINAL.search(text)
     if found is None:
         return None
-    n = found.group("n") or found.group("n2") or found.group("n3")
+    n = found.group("n") or found.group("n2") or found.group("n3") or found.group("n4")
     after = text[found.end("n"):].split()[:1] if found.group("n") else []
     if n in {"top", "bottom"} and after and (after[0].isdigit() or after[0] in NUMBER_WORDS
                                              and after[0] != "one"):

@@ -131,6 +131,17 @@ def _rejected(p: Parse) -> None:
             p.take(k, gone[0].end)
 
 
+def _ends_said(p: Parse) -> None:
+    """"(both ends included)" after a range: how the range was read already (inclusive)."""
+    if not any(c.op == "between" for c in p.conditions):
+        return
+    text = " ".join(p.words)
+    for m in re.finditer(r"\b(?:(?:both|the) ends? (?:included|inclusive)|both included|"
+                         r"inclusive|ends included)\b", text):
+        at = len(text[:m.start()].split())
+        p.take(at, at + len(m.group(0).split()))
+
+
 def _owner_did(p: Parse) -> None:
     """A flag said as what the person of each record did: "with who closed each one".
 
@@ -194,6 +205,7 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
     _read_periods(p, cleaned, context)
     _read_weekdays(p)
     _read_numbers(p)
+    _ends_said(p)
     _read_values(p, context, vocab)
     _read_categories(p, context.catalog, vocab)
     _read_catalog(p, vocab, avoid)
@@ -472,6 +484,9 @@ def _clean(question: str) -> str:
     # "won and lost counts": a count of each, not one count of the deals won or lost
     text = re.sub(r"\b(\w+) (and|&|vs|or) (\w+) (count|amount|total|number)s?\b(?! of)",
                   r"\1 \4 \2 \3 \4", text, flags=re.IGNORECASE)
+    # "between $100M and $1B (both ends count)": a range with its ends in, no count asked
+    text = re.sub(r"\b((?:both|the)\s+ends?|either\s+end|both)\s+(?:count|counts|counted)\b",
+                  r"\1 included", text, flags=re.IGNORECASE)
     # "deals with no source count as other": how they are classed, no count asked
     text = re.sub(r"\b(?:counts?|counted)\s+as\b(?=\s+(?:an?\s+)?['\"]?other\b)", "fall under",
                   text, flags=re.IGNORECASE)
