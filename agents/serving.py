@@ -357,7 +357,10 @@ def serve(model: Model, want: Candidate) -> Chosen | None:
             reasons.append(f"by {meta.time_grain}: the period widens to whole "
                            f"{meta.time_grain}s")
         if meta.time_grain in {"quarter", "month"} and want.window.grain == meta.time_grain \
-                and want.window.count == 1 and not any(m.is_aggregate for m in resolved):
+                and want.window.count == 1 and not any(m.is_aggregate for m in resolved) and \
+                not (want.records and set(meta.grain) - {meta.time_column}):
+            # (records are rows of deals: a model with a row per deal and quarter is no
+            # figure "as defined" for the quarter)
             score += 2
             reasons.append(f"one row per {meta.time_grain}: the figure as defined")
     elif want.time is not None and meta.time(want.time) is None:
