@@ -212,13 +212,17 @@ def test_avg_days_in_stage_per_stage(org) -> None:
             assert avg_so_far == pytest.approx(sum(so_far) / len(so_far), **DAYS), stage
 
 
-def test_deals_slipped_and_slipped_amount_per_quarter(org) -> None:
-    con, _ = org
+def raw_slippage(con) -> tuple[dict, dict, dict]:
+    """metrics.md slippage from the raw history, per (fiscal = calendar here) quarter.
+
+    The deals dated in each quarter (on any history row or now), each slipped deal's amount on
+    its first push out of the quarter, and the days of every push out, per deal.
+    """
     in_quarter: dict[date, set] = defaultdict(set)
     for opp, close in fetch(con, f"select id, close_date from ({LIVE_OPPS})"):
         in_quarter[quarter_of(close)].add(opp)
     slipped: dict[date, dict[str, float]] = defaultdict(dict)  # deal → first push amount
-    slip_days: dict[date, list[int]] = defaultdict(list)
+    slip_days: dict[date, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for opp, history in raw_history(con).items():
         previous = None
         for _id, _stage, _created, close, amount in history:
@@ -228,8 +232,15 @@ def test_deals_slipped_and_slipped_amount_per_quarter(org) -> None:
                 old_q = quarter_of(previous)
                 if quarter_of(close) > old_q:  # slips out of the old date's quarter
                     slipped[old_q].setdefault(opp, float(amount or 0))
-                    slip_days[old_q].append((close - previous).days)
+                    slip_days[old_q][opp].append((close - previous).days)
             previous = close
+    return in_quarter, slipped, slip_days
+
+
+def test_deals_slipped_and_slipped_amount_per_quarter(org) -> None:
+    con, _ = org
+    in_quarter, slipped, by_deal = raw_slippage(con)
+    slip_days = {q: [d for days in deals.values() for d in days] for q, deals in by_deal.items()}
     got = {r[0]: r[1:] for r in fetch(con, """
         select quarter, deals_slipped, slipped_amount, avg_slip_days, deals_in_quarter,
                slippage_rate
@@ -276,28 +287,14 @@ def test_slippage_per_deal_and_quarter_by_segment(org) -> None:
         select o.id, a.billing_country from ({LIVE_OPPS}) o
         left join salesforce.account a
           on a.id = o.account_id and not coalesce(a.is_deleted, false)"""))
-    in_quarter: dict[date, set] = defaultdict(set)
-    for opp, close in fetch(con, f"select id, close_date from ({LIVE_OPPS})"):
-        in_quarter[quarter_of(close)].add(opp)
-    slipped: dict[date, dict[str, float]] = defaultdict(dict)  # deal → first push amount
-    slip_days: dict[tuple, list[int]] = defaultdict(list)
-    for opp, history in raw_history(con).items():
-        previous = None
-        for _id, _stage, _created, close, amount in history:
-            if close is not None:
-                in_quarter[quarter_of(close)].add(opp)
-            if previous is not None and close is not None and close > previous:
-                old_q = quarter_of(previous)
-                if quarter_of(close) > old_q:
-                    slipped[old_q].setdefault(opp, float(amount or 0))
-                    slip_days[old_q, country[opp]].append((close - previous).days)
-            previous = close
+    in_quarter, slipped, by_deal = raw_slippage(con)
     expected = {}
     for q, deals in in_quarter.items():
         for c in {country[d] for d in deals}:
             base = [d for d in deals if country[d] == c]
             out = {d: a for d, a in slipped.get(q, {}).items() if country[d] == c}
-            days = slip_days.get((q, c), [])
+            days = [d for opp, ds in by_deal.get(q, {}).items() if country[opp] == c
+                    for d in ds]
             expected[q, c] = (len(base), len(out), sum(out.values()),
                               sum(days) / len(days) if days else None)
     got = {(r[0], r[1]): r[2:] for r in fetch(con, """
@@ -316,6 +313,7 @@ def test_slippage_per_deal_and_quarter_by_segment(org) -> None:
         else:
             assert avg_days == pytest.approx(want[3], **DAYS), key
     assert any(v[1] for v in got.values()), "the org should have slipped deals"
+
 
 def test_actual_revenue_per_month(org) -> None:
     con, as_of = org

@@ -7,30 +7,18 @@ with pushes as (
 
 ),
 
-history as (
+dated as (
 
-    select * from {{ ref('stg_sf__opportunity_history') }}
-
-),
-
-opportunities as (
-
-    select * from {{ ref('fct_opportunity') }}
+    -- one row per deal and quarter it was dated in, on any history row or now
+    select * from {{ ref('fct_quarter_slippage') }}
 
 ),
 
 deals_in_quarter as (
 
     -- denominator: distinct opportunities whose close date was in Q on any history row or now
-    select quarter, count(distinct opportunity_id) as deals_in_quarter
-    from (
-        select {{ quarter_start('close_date') }} as quarter, opportunity_id
-        from history
-        where close_date is not null
-        union all
-        select close_quarter as quarter, opportunity_id
-        from opportunities
-    )
+    select quarter, count(*) as deals_in_quarter
+    from dated
     group by quarter
 
 ),
