@@ -193,8 +193,8 @@ def _read(question: str, context: Context, avoid: frozenset[str] = frozenset()
           ) -> tuple[Parse, Query]:
     catalog = context.catalog
     vocab = Vocabulary.of(catalog)
-    cleaned, background = _without_background(_split_compounds(_clean(question), vocab),
-                                              context, vocab)
+    cleaned, background = _without_background(
+        _split_compounds(_respelled(_clean(question), vocab, context), vocab), context, vocab)
     cleaned = _elided_repeats(cleaned, vocab, context)
     p = Parse(question, tokens(cleaned), _raw_tokens(cleaned))
     pieces = [tokens(x) for x in re.split(r"\?+\s+", cleaned)]
@@ -441,6 +441,19 @@ def _bind_bounds(p: Parse, query: Query, context: Context) -> Query:
 
 #: The rate a verb is done at ("closed at a better rate": the close rate).
 _RATE_OF = {"clos": "close", "win": "win", "won": "win", "convert": "conversion"}
+
+
+def _respelled(text: str, vocab: Vocabulary, context: Context) -> str:
+    """Shorthand and short typos of catalog words written out ("fy bkgs", "avg cyle time").
+
+    Only a word that is no name in the data and fits one catalog word is changed.
+    """
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        meant = vocab.respelled(word.lower())
+        return word if meant is None or context.values.match(word.lower()) else meant
+
+    return re.sub(r"(?<![\w'{])[A-Za-z]{3,5}(?![\w'}])", fix, text)
 
 
 def _clean(question: str) -> str:

@@ -39,10 +39,10 @@ times to today top total trend true up us use used very was way we week weeks we
 what when where which while who why will with within without won work worst would year years
 yes yet you your
 account accounts amount amounts business closed-won cohort company
-customer customers delta deltas driver drivers echo
+customer customers delta deltas ding driver drivers echo
 lead leads legacy liberty loss losses opportunity opportunities owner owners pace pipeline
 pipelines portfolio price prospect prospects region rep reps revenue risk sales seller
-sellers source sources summit swift target targets territory trend trends unity value
+sellers send sent source sources summit swift target targets territory trend trends unity value
 values velocity vista volume win wins winning
 """.split())
 
@@ -310,6 +310,37 @@ def swapped(a: str, b: str) -> bool:
     """
     return len(a) == len(b) == 4 and a != b and a[0] == b[0] and a[3] == b[3] and \
         a[1:3] == b[2:0:-1] and a not in COMMON_WORDS
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def abbreviates(short: str, word: str) -> bool:
+    """`short` is `word` written without its vowels and some letters ("bkgs" for "bookings").
+
+    A run of three or more consonants is no English word; kept with the first and last letters
+    of a longer word, in order, it is that word's shorthand.
+
+    >>> abbreviates("bkgs", "bookings"), abbreviates("mgr", "manager"), abbreviates("pls", "lost")
+    (True, True, False)
+    """
+    if len(short) < 3 or len(word) < len(short) + 2 or not short.isalpha() or \
+            set(short) & _VOWELS or short[0] != word[0] or short[-1] != word[-1]:
+        return False
+    rest = iter(c for c in word[1:] if c not in _VOWELS)
+    return all(c in rest for c in short[1:])
+
+
+def dropped(short: str, word: str) -> bool:
+    """`short` is `word` with one inner letter left out ("cyle" for "cycle"), four or five long.
+
+    An ending left off is another word ("create" for "created"), so only an inner letter counts.
+
+    >>> dropped("cyle", "cycle"), dropped("cmmit", "commit"), dropped("slate", "slated")
+    (True, True, False)
+    """
+    return 4 <= len(short) <= 5 and len(word) == len(short) + 1 and short[0] == word[0] and \
+        any(word[:i] + word[i + 1:] == short for i in range(1, len(word) - 1))
 
 
 @lru_cache(maxsize=16384)

@@ -43,7 +43,7 @@ import duckdb
 from rapidfuzz import fuzz, process
 
 from agents import grammar
-from agents.text import COMMON_WORDS, fold, tokens
+from agents.text import COMMON_WORDS, dropped, fold, tokens
 from agents.vocabulary import Vocabulary
 from whizzy.warehouse.files import temp_path_for
 from whizzy.warehouse.reader import Warehouse, open_warehouse, pinned, run_sql, single_flight
@@ -400,10 +400,13 @@ class ValueIndex:
 
     def _fuzzy(self, window: list[str], start: int) -> ValueMatch | None:
         key = " ".join(window)
-        if len(key) < 6 or all(w in COMMON_WORDS for w in window) or any(
+        if len(key) < 5 or all(w in COMMON_WORDS for w in window) or any(
             w.isdigit() for w in window
         ):
             return None
+        if len(key) == 5:  # "cmmit": a short name with an inner letter left out, if only one
+            hits = [k for k in self._fuzzy_keys.get((0, key[0]), []) if dropped(key, k)]
+            return self._misspelt(hits[0], window, start) if len(hits) == 1 else None
         if len(window) > 1 and (window[0] in _JOINERS or window[-1] in _JOINERS):
             return None  # "Technology or Manufacturing": the joiner is not part of a name
         nouns = self._nouns()
@@ -411,15 +414,19 @@ class ValueIndex:
             return None  # "the Sequoia account": the dimension's noun, not a misspelt name
         candidates = self._fuzzy_keys.get((key.count(" "), key[0]), [])
         hit = process.extractOne(key, candidates, scorer=fuzz.ratio, score_cutoff=88)
-        if hit is None or hit[0] in COMMON_WORDS:
+        return None if hit is None else self._misspelt(hit[0], window, start)
+
+    def _misspelt(self, meant: str, window: list[str], start: int) -> ValueMatch | None:
+        """The value `window` is a typo of, found as `meant` (None: a word spelt right)."""
+        if meant in COMMON_WORDS:
             return None
-        if any(said != meant and (said in grammar.FILLER or said in grammar.ONLY)
-               for said, meant in zip(window, hit[0].split(), strict=False)):
+        if any(said != word and (said in grammar.FILLER or said in grammar.ONLY)
+               for said, word in zip(window, meant.split(), strict=False)):
             return None  # "only care" is no typo of "Onyx Care": "only" is spelt right
-        dims = self._dims(hit[0]) or {}
+        dims = self._dims(meant) or {}
         dim = next(iter(dims))
         names = tuple(sorted(v for v, h in dims[dim].items() if h in {"exact", "alias"}))
-        return ValueMatch(dim, names, key, start, start + len(window), "fuzzy")
+        return ValueMatch(dim, names, " ".join(window), start, start + len(window), "fuzzy")
 
 
 #: Words that join two names; a misspelt name never starts or ends with one.

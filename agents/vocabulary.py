@@ -28,7 +28,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agents.grammar import FILLER
-from agents.text import phrase_tokens, plural, similar, stem, swapped
+from agents.text import (
+    COMMON_WORDS,
+    abbreviates,
+    dropped,
+    phrase_tokens,
+    plural,
+    similar,
+    stem,
+    swapped,
+)
 from whizzy.warehouse.catalog import Catalog
 
 #: Kinds of catalog phrases, in the order a tie between equally long spans is broken.
@@ -87,6 +96,7 @@ class Vocabulary:
     _by_first: dict[str, list[Term]] = field(default_factory=dict, repr=False)
     _hyphenated: frozenset[str] | None = field(default=None, repr=False)
     _qualified: list[tuple[str, str]] | None = field(default=None, repr=False)
+    _words: frozenset[str] | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, catalog: Catalog) -> Vocabulary:
@@ -273,6 +283,22 @@ class Vocabulary:
                     out.append((" ".join(t.words[:k]), " ".join(t.words[k:])))
             self._qualified = sorted(set(out), key=lambda p: -len(p[1]))
         return self._qualified
+
+    def respelled(self, word: str) -> str | None:
+        """The one catalog word `word` is shorthand or a short typo of, else None.
+
+        "bkgs" (no vowels) is "bookings", "cyle" (a letter left out) is "cycle". Longer typos are
+        matched phrase by phrase (`similar`); a word spelt right, a common word or one that
+        fits several catalog words stays as it is.
+        """
+        if self._words is None:
+            self._words = frozenset(
+                form for t in self.terms if t.kind != "not_held" for w in t.words
+                if w.isalpha() and 4 <= len(w) <= 12 for form in (w, plural(w)))
+        if word in self._words or word in COMMON_WORDS or not word.isalpha():
+            return None
+        hits = {w for w in self._words if abbreviates(word, w) or dropped(word, w)}
+        return hits.pop() if len(hits) == 1 else None
 
     def terms_like(self, word: str) -> list[Term]:
         """The terms one of whose words is `word`, its plural or stem, or a typo of it.
