@@ -901,6 +901,23 @@ _SAYING = frozenset({"said", "says", "mentioned", "told", "claimed", "posted", "
 _BACKGROUND = "read as background, not as part of the question"
 
 
+def _day_of_event(text: str, at: int, context: Context) -> bool:
+    """A day said in an opening sentence that asks no figure: when an event is.
+
+    "I have a 1:1 with Patricia on Thursday. Pull up her biggest open deals": not the period.
+    """
+    ends = [m.end() for m in re.finditer(r"[.!?;]+(?:\s+|$)", text)]
+    start = max((e for e in ends if e <= at), default=0)
+    end = min((e for e in ends if e > at), default=len(text))
+    if not text[end:].strip():
+        return False  # the last sentence: the question's own day
+    words = tokens(text[start:end])
+    spans = Vocabulary.of(context.catalog).spans(words)
+    return not any(s.kind in {"measure", "flag"} and not (  # ("a pipeline review": an event)
+        s.end < len(words) and words[s.end].isalpha() and words[s.end] not in grammar.KNOWN
+        and not any(o.start <= s.end < o.end for o in spans)) for s in spans)
+
+
 def _read_periods(p: Parse, text: str, context: Context) -> None:
     expanded = expand(text.lower())
     found = find_periods(expanded, context.as_of, context.fiscal_year_start_month)
@@ -922,7 +939,8 @@ def _read_periods(p: Parse, text: str, context: Context) -> None:
         event = bool(said) and said[-1] not in grammar.KNOWN and not any(
             s.kind != "not_held" and s.end == len(said) or s.kind in {"measure", "flag"}
             for s in spans)  # (no figure in it: "last quarter's pipeline health" is asked)
-        if at > 0 and p.words[at - 1] in _SAYING or event:
+        if at > 0 and p.words[at - 1] in _SAYING or event or \
+                match.period.grain == "day" and _day_of_event(expanded, match.start, context):
             # "someone said yesterday that we have 150M open": when it was said, not the
             # period asked about
             p.not_applied.append(NotApplied(text=" ".join(p.raw[at:at + len(covered)]),
@@ -1933,6 +1951,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             for t in span.terms)
         if span.exact < 2 and not past or span.start >= _quoted_from(p):
             continue  # as written only ("meets" is no meeting); quoted text is a name
+        before = words[span.start - 1] if span.start else ""
+        after = words[span.end] if span.end < len(words) else ""
+        if after in _SAYING or past and after in _OBJECT_WORDS or said[-1].endswith("ing") and \
+                before in _BE_FORMS and after not in _FIGURE_NOUNS:
+            # "the staff meeting said …" (who said it), "the deck called it healthy", "I'm
+            # meeting Beatriz": a verb or the source of a remark, not the thing asked
+            continue
         lead = next((k for k in range(span.start - 1, max(-1, span.start - 5), -1)
                      if words[k] in _PURPOSE),
                     None)
@@ -3886,14 +3911,15 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
                 plural = all(p.words[k] in {f for term in span.terms for t in term.words
                                             for f in (t, plural_of(t))}
                              for k in range(j, dim_ends[j]))  # ("which 3 reps brought in")
-                if dim_ends[j] in unknown and span.exact < 2 and not plural:
+                if dim_ends[j] in unknown and span.exact < 2 and not plural and \
+                        not _verb_at(p, dim_ends[j]):  # ("which acount type holds the most")
                     # "which marketing campaign": "marketing" only looks like "market"; the
                     # unknown word after it is what is asked
                     heads.append(unknown[dim_ends[j]])
                 break  # "which lead source brought ...": a known thing is asked
-            if j in unknown and j + 1 < len(p.words) and (
-                    p.words[j + 1] in grammar.COMPARE or grammar.is_superlative(p.words[j + 1])):
-                break  # "which converts better, X or Y": a verb of the members compared
+            if j in unknown and (_verb_at(p, j) or p.words[j - 1] in {"been", "being"}):
+                break  # "which converts better", "what makes them best", "what's been fed":
+                # a verb, not the thing asked
             if j in unknown:
                 heads.append(unknown[j])  # "which marketing campaign": an unknown one
                 break
@@ -3902,8 +3928,9 @@ def _unknown_heads(p: Parse, content: list[tuple[int, str]]) -> list[str]:
         before = p.words[i - 1] if i > 0 else ""
         after = p.words[i + 1] if i + 1 < len(p.words) else ""
         asked = before in {"which", "what"} and not any(
-            s.start == i + 1 and s.kind == "dimension" for s in p.spans) and not (
-            after in grammar.COMPARE or grammar.is_superlative(after))
+            s.start == i + 1 and s.kind == "dimension" for s in p.spans) and not _verb_at(p, i)
+        if p.words[i] in _SAYING:
+            continue  # "the staff meeting said bookings …": a verb of saying, never a kind
         if after in _FIGURE_NOUNS:
             if heads and heads[-1] == raw:
                 heads.pop()
@@ -3928,6 +3955,24 @@ _FIGURE_NOUNS = frozenset({"rate", "attainment", "retention", "margin", "growth"
                            "costs", "ratio", "score", "spend", "roi", "price"})
 #: "who is the …", "who are our …": what stands after them is who is asked for.
 _COPULA_DETERMINERS = frozenset({"is", "are", "was", "were", "the", "a", "an", "our", "my"})
+#: Verbs of saying: a noun before one says who said a thing ("the staff meeting said").
+_SAYING = frozenset({"said", "says", "claimed", "claims", "mentioned", "thought", "thinks",
+                     "suggested", "reported", "told", "reckons", "reckoned"})
+#: Words that open a verb's object ("called it", "makes them", "holds the most").
+_OBJECT_WORDS = frozenset({"it", "them", "him", "her", "us", "me", "you", "the", "a", "an",
+                           "our", "their", "its"})
+#: Forms of "be" before a verb's -ing form ("I'm meeting …").
+_BE_FORMS = frozenset({"am", "i'm", "im", "are", "we're", "is", "was", "were", "be", "been"})
+
+
+def _verb_at(p: Parse, j: int) -> bool:
+    """An unknown word that reads as a verb by what follows it.
+
+    A comparison, a superlative or an object: "converts better", "holds the most", "makes them".
+    """
+    after = p.words[j + 1] if j + 1 < len(p.words) else ""
+    return p.words[j] not in _FIGURE_NOUNS and (  # ("what will that cost us": a cost, asked)
+        after in grammar.COMPARE or grammar.is_superlative(after) or after in _OBJECT_WORDS)
 
 
 def _counted_at(p: Parse) -> int | None:
