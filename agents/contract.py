@@ -230,6 +230,11 @@ class Query(BaseModel):
     #: The members of the breakdown, in the order the answer listed them (its first rows),
     #: which an ordinal points at ("the top person there", "the 2nd one").
     listed: list[str] = Field(default_factory=list)
+    #: The last breakdown listed, kept while follow-ups narrow it to one of its members: "ok
+    #: and the second one?" two turns after "which industry has the most?" points at it.
+    ranked: list[str] = Field(default_factory=list)
+    #: The dimension of `ranked`.
+    ranked_by: str | None = None
     question: str = ""
 
     @property

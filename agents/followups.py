@@ -44,7 +44,8 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
     points_back = points_back or bool(_kept_member_named(p, previous)) or (
         len(p.words) > 2 and p.words[-1] == "there" and p.words[-2] not in {
             "is", "are", "was", "were", "any", "anything", "anyone"})  # ("… the most $ there")
-    points_back = points_back or bool(previous.shown or previous.listed) and grammar.ordinal_of(
+    points_back = points_back or bool(previous.shown or previous.listed or previous.ranked) and \
+        grammar.ordinal_of(
         " ".join(p.words)) is not None  # "the #1 rep there", "the 2nd one"
     fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
                              r"okay|but|only|just|excluding|exclude|except|without|instead|"
@@ -86,25 +87,31 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         # the last figure narrowed to those deals
         p.explicit = True
     inherited: list[str] = []
-    update: dict = {"follow_up": True, "question": p.question}
+    update: dict = {"follow_up": True, "question": p.question, "ranked": prev.ranked,
+                    "ranked_by": prev.ranked_by}
     person = person_of(prev)
     inside = {i for s in p.spans for i in range(s.start, s.end)}  # ("past their close date")
     pointed = any(w in {"their", "his", "her", "he", "she"} and i not in inside
                   for i, w in enumerate(words))
     ordinal = grammar.ordinal_of(text)
     listed = prev.shown or prev.listed
+    ranked_dim = prev.group_by[0] if listed and prev.group_by else None
+    if ranked_dim is None and prev.ranked and prev.ranked_by:
+        # "ok and the second one?" after a follow-up narrowed the ranking to its first member:
+        # the ranking listed before is still the list an ordinal points at
+        listed, ranked_dim = prev.ranked, prev.ranked_by
     named = _kept_member_named(p, prev)
     if named & set(query.group_by):  # "the team's pipe": the team kept, not a breakdown
         left = [g for g in query.group_by if g not in named]
         query = query.model_copy(update={"group_by": left,
                                          "ranking": query.ranking if left else None})
-    if ordinal is not None and listed and prev.group_by and \
-            prev.group_by[0] in PERSON_DIMENSIONS and (query.measures and p.explicit):
+    if ordinal is not None and ranked_dim in PERSON_DIMENSIONS and (query.measures and
+                                                                    p.explicit):
         # "how many open deals does the #1 rep on that list have?": a figure of that one
         n, said = ordinal
         if -len(listed) <= (n - 1 if n > 0 else n) < len(listed):
             pick = listed[n - 1 if n > 0 else n]
-            person = Condition(field=prev.group_by[0], op="eq", values=[pick], text=pick)
+            person = Condition(field=ranked_dim, op="eq", values=[pick], text=pick)
             pointed = True
             left = [g for g in query.group_by if g != person.field]  # ("the top person there":
             query = query.model_copy(update={"group_by": left,  # that one, not a ranking)
@@ -133,7 +140,8 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
         there = [c for c in prev.filters if c.kind == "members" and c.field != person.field
                  and c.field not in {f.field for f in query.filters}] if "there" in words else []
         return reserve(query.model_copy(update={
-            "follow_up": True, "filters": [*query.filters, *there, person], "window": window,
+            "follow_up": True, "ranked": prev.ranked, "ranked_by": prev.ranked_by,
+            "filters": [*query.filters, *there, person], "window": window,
             "inherited": [person.text] + ([prev.window.label] if window is prev.window and
                                           prev.window else [])}),
             context)
@@ -318,14 +326,14 @@ def apply_to_previous(p: Parse, query: Query, context: Context) -> Query:
 
     # "the biggest deal in the 2nd one": one member of the ranking shown last time
     ordinal = grammar.ordinal_of(text)
-    if ordinal is not None and listed and prev.group_by:
+    if ordinal is not None and ranked_dim is not None:
         n, said = ordinal
         # ("for that second industry" after "leaving that one aside, which comes next?": the
         # second of the whole ranking, the first one left out counted)
-        aside = next((len(c.values) for c in prev.filters if c.field == prev.group_by[0] and
+        aside = next((len(c.values) for c in prev.filters if c.field == ranked_dim and
                       c.op == "not_in" and c.values), 0) if n > 0 else 0
         if -len(listed) <= (n - 1 - aside if n > 0 else n) < len(listed):
-            dim = prev.group_by[0]
+            dim = ranked_dim
             pick = listed[n - 1 - aside if n > 0 else n]
             update["filters"] = [*(c for c in update["filters"] if c.field != dim),
                                  Condition(field=dim, op="eq", values=[pick], text=pick)]

@@ -249,7 +249,10 @@ ORDINAL = re.compile(r"\b(?:the\s+)?(?P<n>first|second|third|fourth|fifth|sixth|
                      r"(?!(?:quarter|month|year|half|week|day|time|fiscal)s?\b)[a-z]+\b|"
                      # "the source in second place": the member at that place of the ranking
                      r"\b(?:in\s+)?(?P<n4>first|second|third|fourth|fifth|1st|2nd|3rd|[4-5]th|"
-                     r"last)\s+place\b")
+                     r"last)\s+place\b|"
+                     # "go back to the first industry": returning to a member listed before
+                     r"\bback\s+to\s+the\s+(?P<n5>first|second|third|fourth|fifth|1st|2nd|3rd|"
+                     r"[4-5]th)\s+(?!(?:quarter|month|year|half|week|day|time|fiscal)s?\b)[a-z]+\b")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "top": 1,
              "bottom": -1}
@@ -266,11 +269,14 @@ def ordinal_of(text: str) -> tuple[int, str] | None:
     (True, (1, 'the top one'))
     >>> ordinal_of("and the source in second place - same two numbers?")
     (2, 'in second place')
+    >>> ordinal_of("go back to the first industry - same win rate?")
+    (1, 'back to the first industry')
     """
     found = ORDINAL.search(text)
     if found is None:
         return None
-    n = found.group("n") or found.group("n2") or found.group("n3") or found.group("n4")
+    n = found.group("n") or found.group("n2") or found.group("n3") or found.group("n4") or \
+        found.group("n5")
     after = text[found.end("n"):].split()[:1] if found.group("n") else []
     if n in {"top", "bottom"} and after and (after[0].isdigit() or after[0] in NUMBER_WORDS
                                              and after[0] != "one"):

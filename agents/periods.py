@@ -650,6 +650,9 @@ def _resolve(
             return Period(start, as_of, f"the last {n} {unit}s ({_range_label(start, as_of)})"
                           if n > 1 else f"the last {unit} ({_range_label(start, as_of)})",
                           "day", f"last_{unit}s", days)
+        if unit == "month" and _TO_TODAY.match(m.string[m.end():]) and \
+                "full" not in m.group(0):
+            return _trailing_months(as_of, n)  # ("the last 12 months (trailing, through today)")
         if unit == "month":
             first = add_months(month_start(as_of), -n)
             last = month_start(as_of) - dt.timedelta(days=1)
@@ -877,6 +880,18 @@ def _shift_unit(period: Period, steps: int, fsm: int) -> Period:
     return shift(period, steps, fsm, kind=period.kind)
 
 
+#: "… (trailing, through today)", "… up to today": a span of months that ends today.
+_TO_TODAY = re.compile(r"\W*(?:trailing\W*)?(?:through|thru|up\s+to|until|till|to)\s+"
+                       r"(?:today|now|date)\b|\W*\(?\s*trailing\b")
+
+
+def _trailing_months(as_of: dt.date, n: int) -> Period:
+    """The `n` months up to and including `as_of` (the day after the date n months back)."""
+    start = add_months(as_of, -n) + dt.timedelta(days=1)
+    return Period(start, as_of, f"the trailing {n} months ({_range_label(start, as_of)})",
+                  "day", "trailing_months", (as_of - start).days + 1)
+
+
 def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
                       fy_now: int) -> Period | None:
     """Periods relative to the as-of date that the other patterns do not cover.
@@ -898,6 +913,10 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
     if name == "ttm":
         said = m.group("n") or m.group("n2") or "twelve"
         n = 12 if said == "twelve" else _number(said)
+        if not m.group("n") and "full" not in m.group(0):
+            # "TTM", "the trailing 12 months": the twelve months up to today (only "full" or
+            # "ending last month" says whole months)
+            return _trailing_months(as_of, n)
         first = add_months(month_start(as_of), -n)
         last = month_start(as_of) - dt.timedelta(days=1)
         return Period(first, last, f"the last {n} full months ({_range_label(first, last)})",

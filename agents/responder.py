@@ -1017,7 +1017,8 @@ def _with_shown(state: State) -> dict[str, Any] | None:
     if main is None or main.get("error") or dim not in (main.get("columns") or []):
         return query
     at = main["columns"].index(dim)
-    query = {**query, "listed": [str(r[at]) for r in main["rows"][:10] if r[at] is not None]}
+    listed = [str(r[at]) for r in main["rows"][:10] if r[at] is not None]
+    query = {**query, "listed": listed, "ranked": listed, "ranked_by": dim}
     if not query.get("ranking"):
         return query
     limit = (query["ranking"] or {}).get("limit")
