@@ -472,10 +472,12 @@ def _clean(question: str) -> str:
                   flags=re.IGNORECASE)
     # "… vs all other sources combined (count the ones with no source as 'other')": the rest
     # of the members holds the rows with none already (see `_THE_REST`); said again, not a filter
-    text = re.sub(r"\(\s*(?:count|treat|include|put|lump)\w*\s+(?:the\s+|any\s+)?(?:ones|deals|"
-                  r"opps|those|rows)?\s*(?:with\s+|that\s+have\s+)?(?:no|blank|missing|empty|null)\s+"
-                  r"[\w\s]{1,20}?\s+(?:as|in|with|under|among)\s+(?:the\s+)?['\"]?(?:other|others|"
-                  r"rest)['\"]?\s*\)", " ", text, flags=re.IGNORECASE)
+    text = re.sub(r"\(\s*(?:(?:count|treat|include|put|lump)\w*\s+)?(?:the\s+|any\s+)?"
+                  r"(?:ones|deals|opps|those|rows)?\s*(?:with\s+|that\s+have\s+)?(?:no|blank|missing|empty|null)\s+"
+                  r"[\w\s]{1,20}?\s+(?:(?:count|go|are|is|fall|belong)\w*\s+)?"
+                  r"(?:as|in|with|under|among|into)\s+(?:the\s+)?['\"]?(?:other|others|"
+                  r"rest|anything\s+else|everything\s+else|something\s+else)['\"]?\s*(?:too|also|"
+                  r"as\s+well)?\s*\)", " ", text, flags=re.IGNORECASE)
     # "the next 30.. no, make it 45 days": the number said second replaces the first
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+)?[km]?\s*(?:\.{2,}|…|,|-+|—)?\s*(?:no|sorry|wait|oops)"
                   r"\b[,.!]?\s*(?:(?:no|wait|sorry)\b[,.!]?\s*)?(?:make\s+(?:it|that)|i\s+mean|"
@@ -2213,10 +2215,12 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         if before in {"a", "an"} and p.values and any(
                 s.kind == "measure" and s.start != span.start for s in p.spans) and (
                 words[0] in {"is", "are", "does", "do"} or has(words, "count as") or
-                words[max(0, span.start - 3):span.start - 1] in (
-                    ["is", "that"], ["is", "it"], ["is", "this"])):
-            # "is Qualification a bottleneck? what level, and its avg days": whether it is
-            # one is asked, with its figures; no filter that would leave nothing when not
+                re.search(r"\b(?:is|are|was|does|did|would|will)\s+(?:that|this|it|they)\s+"
+                          r"(?:\w+\s+){0,2}?(?:a|an)$",
+                          " ".join(words[max(0, span.start - 5):span.start]))):
+            # "is Qualification a bottleneck? what level, and its avg days", "… and does that
+            # make it a bottleneck?": whether it is one is asked, with its figures; no filter
+            # that would leave nothing when not
             p.take(span.start, span.end)
             continue
         op = "is_false" if before in {"not", "non"} or _excluded_before(words, span.start) \
