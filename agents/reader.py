@@ -2749,17 +2749,26 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
     filters = [f for f in filters if f not in carried]
 
     resolved: list[Condition] = []
+    said_before: Condition | None = None
     for cond in conditions:
-        resolved_cond = _resolve_number(cond, model, catalog,
-                                        _numbers_near(cond, numbers, p, number_names),
-                                        group_by, chosen_measures, p.words)
+        near = _numbers_near(cond, numbers, p, number_names)
+        first = resolved[-1] if resolved else None
+        if not near and first is not None and said_before is not None and \
+                first.field in number_names and cond.field[1:] in {"number", "currency"} and \
+                set(p.words[_position(said_before, p):_position(cond, p)]) & grammar.COMPARE:
+            # "accounts with 500+ employees vs those under 500": the other side of the
+            # comparison bounds the same number
+            near = {first.field}
+        said_before = cond
+        resolved_cond = _resolve_number(cond, model, catalog, near, group_by,
+                                        chosen_measures, p.words)
         if resolved_cond is None:
             p.not_applied.append(NotApplied(text=cond.text, reason=_NO_UNIT))
         else:
             resolved.append(resolved_cond)
     filters = [*filters, *resolved, *empty]
-    compare_filters = _range_sides(resolved, p) if compare_members is None and \
-        len(windows) < 2 else []
+    compare_filters = _range_sides(resolved, p) or _range_rest(resolved, p) \
+        if compare_members is None and len(windows) < 2 else []
     if member_sides:
         compare_filters = [next(f for f in reversed(filters) if f.kind == "members")]
     if compare_filters:
@@ -3119,6 +3128,30 @@ def _range_sides(conditions: list[Condition], p: Parse) -> list[Condition]:
             if (hi1 <= lo2 or hi2 <= lo1) and between & grammar.COMPARE:
                 return [b]
     return []
+
+
+#: "… vs the rest", "vs smaller ones", "vs all the other wins": the other side of one range.
+_THE_REST_OF_RANGE = re.compile(r"\b(?:vs|versus|compared to|against)\s+(?:the\s+rest|"
+                                r"everything\s+else|everyone\s+else|the\s+others|(?:all\s+)?"
+                                r"(?:the\s+)?others?\s+\w+|(?:the\s+)?(?:smaller|bigger|larger|"
+                                r"lower|higher)\s+(?:ones|\w+))\b")
+_COMPLEMENT = {"gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
+
+
+def _range_rest(conditions: list[Condition], p: Parse) -> list[Condition]:
+    """One range of a number set against the rest ("1,000+ employees vs smaller ones")."""
+    bounds = [c for c in conditions if c.kind == "number" and c.op in _COMPLEMENT]
+    if len(bounds) != 1:
+        return []
+    bound = bounds[0]
+    text = " ".join(p.words)
+    rest = _THE_REST_OF_RANGE.search(text)
+    if rest is None:
+        return []
+    at = len(text[:rest.start()].split())
+    p.take(at, at + len(rest.group(0).split()))
+    return [bound.model_copy(update={"op": _COMPLEMENT[bound.op],
+                                     "text": f"other than {bound.text}"})]
 
 
 def _previous_scope(context: Context) -> list[str]:
