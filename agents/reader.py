@@ -1923,7 +1923,13 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
         p.spans = [x for x in p.spans if x not in loose] + said
         measures = []
     if not measures and numbers and (grammar.TREND.search(text) or any(
-            s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers)):
+            s.start > 0 and words[s.start - 1] in grammar.AVERAGE_WORDS for s in numbers) or
+            has(words, "how long") and has(words, "on average", "average", "avg") and
+            not any(c.field == "?days" for c in p.conditions) and
+            any(n.unit == "days" for s in numbers for model in catalog.answerable
+                for n in model.answerable.numbers if n.name in s.names)):
+        # ("how long on average have they been sitting in their current stage": the days
+        # number named, averaged)
         # "are our deals getting bigger?": the number's average, over time; "avg probability
         # on open opps": the average the catalog declares for that number
         averaged = _averages_of(numbers, catalog)
