@@ -490,7 +490,7 @@ _PATTERNS: list[tuple[str, str]] = [
                  r"the previous)\s+(?:fiscal\s+)?(?:quarter|qtr)\b"),
     # "since the beginning of last quarter": from its start to the as-of date
     ("sincelast", r"\b(?:since|from)\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+)?"
-                  r"(?P<rel>last|previous|prior)\s+(?:fiscal\s+)?(?P<unit>quarter|month|year)\b"),
+                  r"(?P<rel>last|previous|prior)\s+(?:fiscal\s+)?(?P<unit>quarter|month|year|half)\b"),
     # "the 12 months ending last month", "trailing twelve months", "TTM": the last N full months
     ("ttm", rf"\b(?:the\s+)?(?:(?P<n>{_NUM_RE}|twelve)\s+(?:full\s+)?months\s+(?:ending|"
             r"up\s+to|through|thru)\s+(?:the\s+end\s+of\s+)?last\s+month\b|\btrailing\s+"
@@ -500,7 +500,10 @@ _PATTERNS: list[tuple[str, str]] = [
               rf"\s+quarter){_YREL}"),
     ("ago", rf"\b(?:the\s+)?(?:fiscal\s+)?(?P<unit>quarter|month|year|half)\s+before\s+last\b|"
             rf"\b(?:the\s+)?(?P<unitn>quarter|month|year|half)\s+after\s+next\b|\b(?P<n>"
-            rf"{_NUM_RE})\s+(?P<unit2>quarters?|months?|years?|halves|half[- ]years?)\s+ago\b"),
+            rf"{_NUM_RE})\s+(?P<unit2>quarters?|months?|years?|halves|half[- ]years?)\s+ago\b|"
+            # "the same quarter two years ago": this quarter, that many years back
+            rf"\bthe\s+same\s+(?:fiscal\s+)?(?P<unit3>quarter|month|half)\s+(?P<n3>{_NUM_RE}|a)\s+"
+            r"years?\s+(?:ago|back|earlier|before)\b"),
     ("half", rf"\b(?:(?P<rel>this|current|last|previous|prior|next|the)\s+)?(?:(?P<h>h[12])|"
              rf"(?P<o>first|second|1st|2nd)\s+half(?:[- ]year)?)(?:\s+(?:of\s+)?(?:(?P<yrel>"
              rf"this|last|next|the current|the last|the next)\s+(?:fiscal\s+)?year|{_YEAR_RE}))?"),
@@ -531,8 +534,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("span", rf"\b(?P<rest>(?:{_MONTH_RE})\.?\s+[0-3]?\d(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?\s+"
              rf"(?:to|through|until|till|thru|-|–)\s+(?:{_MONTH_RE})\.?\s+[0-3]?\d\b.*)$"),
     ("lastn", rf"\b(?:last|past|previous|prior|trailing|the last)\s+(?P<n>{_NUM_RE})\s+"
-              r"(?:full\s+|complete\s+|whole\s+)?(?P<unit>days?|weeks?|months?|quarters?|"
-              r"years?)\b"),
+              r"(?:full\s+|complete\s+|whole\s+)?(?:fiscal\s+)?(?P<unit>days?|weeks?|months?|"
+              r"quarters?|years?)\b"),
     # "last week (mon-sun)", "last calendar week": the whole week before this one
     ("calweek", r"\b(?:last|previous|prior)\s+(?:full|calendar|whole|complete)\s+week\b|"
                 r"\b(?:the\s+)?week\s+before\s+(?P<back>last)\b"),
@@ -946,6 +949,10 @@ def _resolve_relative(name: str, m: re.Match[str], as_of: dt.date, fsm: int,
             unit, n = m.group("unitn"), -2
         elif m.group("unit"):
             unit, n = m.group("unit"), 2
+        elif m.group("unit3"):
+            unit = m.group("unit3")
+            years = 1 if m.group("n3") == "a" else _number(m.group("n3"))
+            n = years * {"quarter": 4, "month": 12, "half": 2}[unit]
         else:
             unit, n = m.group("unit2").rstrip("s"), _number(m.group("n"))
         unit = "half" if unit.startswith("hal") else unit

@@ -1838,8 +1838,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             elif m.exact == 0:  # ("… the longest? name, the stage, and how many days": a
                 measures.remove(m)  # figure only loosely in the words; the record is asked)
                 p.spans = [x for x in p.spans if x is not m]
-    vague = next((s.start for s in numbers if s.length == 1 and words[s.start] in _VAGUE_SIZES),
-                 None)
+    spanned = {i for s in p.spans for i in range(s.start, s.end)}
+    vague = next((s.start for s in numbers if s.length == 1 and words[s.start] in _VAGUE_SIZES
+                  and not (s.end < len(words) and s.end not in spanned and words[s.end].isalpha()
+                           and words[s.end] not in {"one", "ones"} | grammar.KNOWN)),
+                 None)  # ("the big picture": no size of the deals)
     if vague is None:  # ("tiny deals": a size word no catalog phrase holds)
         vague = next((i for i, w in enumerate(words) if w in _VAGUE_SIZES and i not in p.used
                       and i + 1 < len(words) and any(
@@ -2229,8 +2232,11 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             # that would leave nothing when not
             p.take(span.start, span.end)
             continue
-        op = "is_false" if before in {"not", "non"} or _excluded_before(words, span.start) \
-            else "is_true"
+        k = span.start - 1
+        while k > 0 and words[k] in {"already", "yet", "even", "currently", "still", "really"}:
+            k -= 1  # ("not already past its close date")
+        op = "is_false" if before in {"not", "non"} or k >= 0 and words[k] == "not" or \
+            _excluded_before(words, span.start) else "is_true"
         filters.append(Condition(field=span.name, op=op, text=p.lower(span.start, span.end)))
     time = times[0].name if times else None
     filters += [Condition(field=time or "", op="weekday", values=list(days),
