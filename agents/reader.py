@@ -942,7 +942,8 @@ def _read_periods(p: Parse, text: str, context: Context) -> None:
             s.kind != "not_held" and s.end == len(said) or s.kind in {"measure", "flag"}
             for s in spans)  # (no figure in it: "last quarter's pipeline health" is asked)
         if at > 0 and p.words[at - 1] in _SAYING or event or \
-                match.period.grain == "day" and _day_of_event(expanded, match.start, context):
+                match.period.start == match.period.end and \
+                _day_of_event(expanded, match.start, context):
             # "someone said yesterday that we have 150M open": when it was said, not the
             # period asked about
             p.not_applied.append(NotApplied(text=" ".join(p.raw[at:at + len(covered)]),
