@@ -3357,6 +3357,17 @@ def _flag_units(p: Parse, catalog: Catalog) -> None:
         at = flag.end if flag.end < len(p.words) and p.words[flag.end] == "$" else \
             flag.start - 1 if flag.start > 0 and p.words[flag.start - 1] in {"$", "total"} \
             else None  # ("won $", "$ won", "total closed-won")
+        if at is None and flag.length == 1 and flag.start >= 3 and \
+                p.words[flag.start - 3] in {"what", "whats"} and \
+                p.words[flag.start - 2] in {"did", "have", "has"} and \
+                p.words[flag.start - 1] in {"we", "they", "you", "i"} and \
+                any(s.kind == "measure" for s in p.spans):
+            # "what did we book, and what was the win rate?": the amount the verb names is
+            # asked beside the other figure, not a side of it
+            span = measure_span(flag, "amount", flag.start, flag.end)
+            if span is not None and len(flags) == 1:
+                swaps[id(flag)] = span
+            continue
         if at is None or at in p.used or any(
                 s.start <= at < s.end for s in p.spans if s is not flag):
             continue
