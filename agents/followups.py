@@ -44,8 +44,8 @@ def is_follow_up(p: Parse, query: Query, previous: Query) -> bool:
     points_back = points_back or bool(_kept_member_named(p, previous)) or (
         len(p.words) > 2 and p.words[-1] == "there" and p.words[-2] not in {
             "is", "are", "was", "were", "any", "anything", "anyone"})  # ("… the most $ there")
-    points_back = points_back or bool(previous.shown or previous.listed or previous.ranked) and \
-        grammar.ordinal_of(
+    listed = previous.shown or previous.listed or previous.ranked
+    points_back = points_back or bool(listed) and grammar.ordinal_of(
         " ".join(p.words)) is not None  # "the #1 rep there", "the 2nd one"
     fragment = bool(re.match(r"^(?:and|also|what about|how about|what of|same|now|then|ok|"
                              r"okay|but|only|just|excluding|exclude|except|without|instead|"

@@ -915,9 +915,18 @@ def _day_of_event(text: str, at: int, context: Context) -> bool:
         return False  # the last sentence: the question's own day
     words = tokens(text[start:end])
     spans = Vocabulary.of(context.catalog).spans(words)
-    return not any(s.kind in {"measure", "flag"} and not (  # ("a pipeline review": an event)
-        s.end < len(words) and words[s.end].isalpha() and words[s.end] not in grammar.KNOWN
-        and not any(o.start <= s.end < o.end for o in spans)) for s in spans)
+    return not any(s.kind in {"measure", "flag"} and not _describes_next(words, s, spans)
+                   for s in spans)  # ("a pipeline review": an event)
+
+
+def _describes_next(words: Sequence[str], span: Span, spans: Sequence[Span]) -> bool:
+    """A catalog word that only describes the noun after it ("a pipeline review").
+
+    The noun is a word no catalog phrase and no grammar knows ("the big picture").
+    """
+    return span.end < len(words) and words[span.end].isalpha() and \
+        words[span.end] not in grammar.KNOWN and \
+        not any(o.start <= span.end < o.end for o in spans)
 
 
 def _read_periods(p: Parse, text: str, context: Context) -> None:
@@ -1839,10 +1848,8 @@ def _compose(p: Parse, context: Context, vocab: Vocabulary) -> Query:
             elif m.exact == 0:  # ("… the longest? name, the stage, and how many days": a
                 measures.remove(m)  # figure only loosely in the words; the record is asked)
                 p.spans = [x for x in p.spans if x is not m]
-    spanned = {i for s in p.spans for i in range(s.start, s.end)}
     vague = next((s.start for s in numbers if s.length == 1 and words[s.start] in _VAGUE_SIZES
-                  and not (s.end < len(words) and s.end not in spanned and words[s.end].isalpha()
-                           and words[s.end] not in {"one", "ones"} | grammar.KNOWN)),
+                  and not _describes_next(words, s, p.spans)),
                  None)  # ("the big picture": no size of the deals)
     if vague is None:  # ("tiny deals": a size word no catalog phrase holds)
         vague = next((i for i, w in enumerate(words) if w in _VAGUE_SIZES and i not in p.used
