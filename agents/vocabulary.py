@@ -97,6 +97,7 @@ class Vocabulary:
     _hyphenated: frozenset[str] | None = field(default=None, repr=False)
     _qualified: list[tuple[str, str]] | None = field(default=None, repr=False)
     _words: frozenset[str] | None = field(default=None, repr=False)
+    _respelt: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, catalog: Catalog) -> Vocabulary:
@@ -297,8 +298,10 @@ class Vocabulary:
                 if w.isalpha() and 4 <= len(w) <= 12 for form in (w, plural(w)))
         if word in self._words or word in COMMON_WORDS or not word.isalpha():
             return None
-        hits = {w for w in self._words if abbreviates(word, w) or dropped(word, w)}
-        return hits.pop() if len(hits) == 1 else None
+        if word not in self._respelt:  # (every short word of every question: looked at once)
+            hits = {w for w in self._words if abbreviates(word, w) or dropped(word, w)}
+            self._respelt[word] = hits.pop() if len(hits) == 1 else None
+        return self._respelt[word]
 
     def terms_like(self, word: str) -> list[Term]:
         """The terms one of whose words is `word`, its plural or stem, or a typo of it.
